@@ -1,0 +1,62 @@
+# MSA-Portal — `make run` (portal with demo data on SQLite), `make test` (all tests).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := run.py
+
+.PHONY: run test test-sqlite test-postgres lint format bench install install-dev browser translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.dev-installed
+
+## run: set up and serve the portal with demo data on SQLite at http://127.0.0.1:$(PORT)
+run: install
+	$(BIN)/flask msa init
+	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask msa demo-data && touch instance/.demo-loaded; fi
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## browser: Debian's Chromium for the end-to-end tests (never a browser download)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-core >/dev/null; \
+	  else echo "Bitte Debian-Paket 'chromium' installieren (sudo apt-get install chromium)"; exit 1; fi; }
+	@command -v pdftotext >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq poppler-utils >/dev/null || true; }
+
+## test: the whole suite on SQLite, and on PostgreSQL when TEST_POSTGRES_URL is set (CI=true: required)
+test: install-dev browser
+	$(BIN)/python -m tests.run_all
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml -r app
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install-dev
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+translations: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot app
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l de --no-fuzzy-matching
+	$(BIN)/pybabel compile -d app/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,77 @@
+"""MSA-Portal application factory — the only place the app is assembled."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from config import Config, config_for
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Create the Flask app with FAB, migrations, CSRF, security headers and all views."""
+    app = Flask(__name__, instance_relative_config=False)
+    if isinstance(config, dict):
+        app.config.from_object(config_for("testing"))
+        app.config.update(config)
+    else:
+        app.config.from_object(config or config_for())
+    _check_production_config(app)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    from flask_appbuilder import AppBuilder
+
+    from app import models  # noqa: F401  (register every table)
+    from app.extensions import csrf, db, migrate
+    from app.security import scoping  # noqa: F401  (install the row-scoping hooks)
+    from app.web import init_web
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    with app.app_context():
+        appbuilder = AppBuilder()
+        appbuilder.init_app(app, db.session)
+        from app.views import register_views
+
+        register_views(appbuilder)
+        appbuilder.post_init()
+        appbuilder.sm.limit_api_login()
+        for view in appbuilder.baseviews:
+            # FAB's REST APIs authenticate with JWT; CSRF applies to cookie sessions only.
+            from flask_appbuilder.api import BaseApi
+
+            if isinstance(view, BaseApi) and view.blueprint is not None:
+                csrf.exempt(view.blueprint)
+    init_web(app)
+
+    from app.cli import msa_cli
+
+    app.cli.add_command(msa_cli)
+    return app
+
+
+def _migrations_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _check_production_config(app: Flask) -> None:
+    if app.config.get("ENV_NAME") == "production" or (
+        not app.config.get("TESTING") and not app.config.get("DEBUG") and _is_production(app)
+    ):
+        key = app.config.get("SECRET_KEY") or ""
+        if len(key) < 32 or key.lower() in {"changeme", "secret", "dev"}:
+            raise RuntimeError(
+                "SECRET_KEY fehlt oder ist zu schwach: in Produktion ist ein zufälliger "
+                "Schlüssel mit mindestens 32 Zeichen nötig (Umgebungsvariable SECRET_KEY)."
+            )
+
+
+def _is_production(app: Flask) -> bool:
+    return bool(app.config.get("SESSION_COOKIE_SECURE")) and bool(
+        app.config.get("PREFERRED_URL_SCHEME") == "https"
+    )

@@ -1,0 +1,108 @@
+"""``flask msa …`` commands (INTERFACES.md)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+msa_cli = AppGroup("msa", help="MSA-Portal: Einrichtung, Konten, Demo-Daten, Statistik.")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"Fehler: {message}", err=True)
+    sys.exit(1)
+
+
+@msa_cli.command("init")
+def init_command() -> None:
+    """Upgrade the schema to head, sync roles, permissions and catalogues (idempotent)."""
+    from flask_migrate import upgrade
+
+    from app.services.setup import sync_security_and_catalogues
+
+    upgrade()
+    result = sync_security_and_catalogues()
+    click.echo(
+        f"Schema aktuell; Rollen: {', '.join(f'{k} ({v})' for k, v in result['roles'].items())}; "
+        f"neue Katalogeinträge: {result['catalogue_entries']}"
+    )
+
+
+@msa_cli.command("create-organisation")
+@click.argument("name")
+@click.option(
+    "--kind",
+    type=click.Choice(["county", "provider", "specialist-service"]),
+    required=True,
+)
+def create_organisation_command(name: str, kind: str) -> None:
+    """Create an organisation."""
+    from app.services.organisations import DomainError, create_organisation
+
+    try:
+        org = create_organisation(name, kind)
+    except DomainError as exc:
+        _fail(str(exc))
+    click.echo(f"Organisation {org.id}: {org.name} ({org.kind_label})")
+
+
+@msa_cli.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True)
+@click.option("--organisation", default=None)
+@click.option("--fte", type=float, default=1.0)
+@click.option("--first-name", default=None)
+@click.option("--last-name", default=None)
+@click.option("--email", default=None)
+def create_user_command(
+    username: str,
+    role: str,
+    organisation: str | None,
+    fte: float,
+    first_name: str | None,
+    last_name: str | None,
+    email: str | None,
+) -> None:
+    """Create a user; the password comes from MSA_PASSWORD or a prompt."""
+    from app.services.organisations import DomainError, create_user
+
+    password = os.environ.get("MSA_PASSWORD") or click.prompt(
+        "Passwort", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        user = create_user(
+            username,
+            password,
+            role,
+            organisation=organisation,
+            fte=fte,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+        )
+    except DomainError as exc:
+        _fail(str(exc))
+    click.echo(f"Benutzer {user.id}: {user.username} ({role})")
+
+
+@msa_cli.command("demo-data")
+@click.option("--persons", type=int, default=300, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--organisation", default=None, help="all generated persons belong to it")
+def demo_data_command(persons: int, seed: int, organisation: str | None) -> None:
+    """Load realistic demo organisations, accounts and persons with case histories."""
+    from app.services.demo_data import DEMO_PASSWORD, load_demo_data
+    from app.services.organisations import DomainError
+
+    try:
+        summary = load_demo_data(persons=persons, seed=seed, organisation=organisation)
+    except DomainError as exc:
+        _fail(str(exc))
+    click.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
+    if current_app.config.get("DEBUG") or os.environ.get("MSA_ENV", "development") != "production":
+        click.echo(f"Demo-Passwort aller Demo-Konten: {DEMO_PASSWORD}")

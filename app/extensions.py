@@ -1,0 +1,39 @@
+"""Flask extensions, created unbound and initialised in create_app().
+
+FAB's AppBuilder is created per app in create_app() (it keeps per-app view state); reach it
+through ``current_app.appbuilder``.
+"""
+
+from flask_appbuilder.models.sqla import Model
+from flask_appbuilder.models.sqla.base import SQLA
+from flask_babel import Babel  # noqa: F401  (FAB's BabelManager owns Babel)
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+# model_class=Model: FAB's declarative base, so that Alembic sees FAB's ab_* tables and ours
+# in one metadata (FAB-NOTES trap A).
+db = SQLA(model_class=Model)
+migrate = Migrate()
+csrf = CSRFProtect()
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record):  # type: ignore[no-untyped-def]
+    """Enforce foreign keys and overwrite deleted content on SQLite."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+
+def _install_engine_hooks() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+_install_engine_hooks()

@@ -1,0 +1,30 @@
+"""Network partners (Netzwerkpartner) and cooperation (R-6)."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla import Model
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class NetworkPartner(Model):
+    """Netzwerkpartner — county-wide directory of authorities, services, initiatives (R-6.1)."""
+
+    __tablename__ = "network_partner"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    category: Mapped[str] = mapped_column(String(64), nullable=False)
+    street: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(300))
+    contact_persons: Mapped[str | None] = mapped_column(Text)
+    opening_hours: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[str | None] = mapped_column(String(300))
+    directions: Mapped[str | None] = mapped_column(Text)
+    services: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return self.name

@@ -1,0 +1,199 @@
+"""Person and case file (Fallakte) with its sub-records (R-2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from flask_appbuilder.models.sqla import Model
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from app.models.base import OrgScoped, PersonOwned, Timestamped, Versioned
+from app.models.organisation import Accommodation, Organisation
+
+COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
+
+
+class Household(OrgScoped, Model):
+    """Haushalt — persons living together as one family or household."""
+
+    __tablename__ = "household"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Person(OrgScoped, Timestamped, Versioned, Model):
+    """Person (Klient:in) with her case file (Fallakte) — one per person (R-2.1)."""
+
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    first_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    last_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    first_name_original: Mapped[str | None] = mapped_column(String(200))
+    last_name_original: Mapped[str | None] = mapped_column(String(200))
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
+    sex: Mapped[str | None] = mapped_column(String(32))
+    nationality: Mapped[str | None] = mapped_column(String(64))
+    languages_spoken: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(200))
+    # residence status (Aufenthaltsstatus)
+    residence_status: Mapped[str | None] = mapped_column(String(64))
+    residence_legal_basis: Mapped[str | None] = mapped_column(String(100))
+    residence_valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    benefit_basis: Mapped[str | None] = mapped_column(String(64))
+    family_status: Mapped[str | None] = mapped_column(String(64))
+    household_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("household.id", ondelete="SET NULL"), index=True
+    )
+    household_role: Mapped[str | None] = mapped_column(String(64))
+    accommodation_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("accommodation.id"), index=True
+    )
+    private_interests: Mapped[str | None] = mapped_column(Text)
+    employable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # lifecycle (R-2.3, R-2.4)
+    assigned_on: Mapped[dt.date | None] = mapped_column(Date)
+    moved_in_own_housing_on: Mapped[dt.date | None] = mapped_column(Date)
+    moved_away_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    caseworker_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"), index=True)
+
+    organisation: Mapped[Organisation] = relationship(Organisation)
+    household: Mapped[Household | None] = relationship(Household)
+    accommodation: Mapped[Accommodation | None] = relationship(Accommodation)
+
+    def __repr__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def counselling_ends_on(self) -> dt.date | None:
+        """End of counselling: 3 months after moving into own housing (R-2.3)."""
+        if self.moved_in_own_housing_on is None:
+            return None
+        return self.moved_in_own_housing_on + relativedelta(
+            months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING
+        )
+
+
+class PersonSensitive(PersonOwned, Timestamped, Versioned, Model):
+    """Besondere Kategorien — health, religion, biography, criminal proceedings (R-2.2).
+
+    Separately permissioned; every read is written to the access log.
+    """
+
+    __tablename__ = "person_sensitive"
+    __table_args__ = (UniqueConstraint("person_id", name="uq_person_sensitive_person"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    health: Mapped[str | None] = mapped_column(Text)
+    addiction_in_family: Mapped[str | None] = mapped_column(Text)
+    religion: Mapped[str | None] = mapped_column(String(200))
+    biographical_events: Mapped[str | None] = mapped_column(Text)
+    criminal_proceedings: Mapped[str | None] = mapped_column(Text)
+    person: Mapped[Person] = relationship(Person)
+
+
+class PersonShare(Model):
+    """Freigabe — a person shared with (or handed over to) another organisation with consent."""
+
+    __tablename__ = "person_share"
+    __table_args__ = (UniqueConstraint("person_id", "organisation_id", name="uq_person_share"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("organisation.id"), nullable=False, index=True
+    )
+    consent_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class PersonLanguage(PersonOwned, Model):
+    """Sprachkenntnis — language, CEFR level, certificate."""
+
+    __tablename__ = "person_language"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(64), nullable=False)
+    level: Mapped[str | None] = mapped_column(String(16))
+    certificate: Mapped[str | None] = mapped_column(String(200))
+    person: Mapped[Person] = relationship(Person)
+
+
+class PersonDegree(PersonOwned, Model):
+    """Abschluss — school, vocational or university degree with recognition status."""
+
+    __tablename__ = "person_degree"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    institution: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(64))
+    year: Mapped[int | None] = mapped_column(Integer)
+    recognition_status: Mapped[str | None] = mapped_column(String(64))
+    person: Mapped[Person] = relationship(Person)
+
+
+class Employment(PersonOwned, Model):
+    """Beruflicher Werdegang — employer, period, duties (for the CV)."""
+
+    __tablename__ = "employment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer: Mapped[str] = mapped_column(String(200), nullable=False)
+    position: Mapped[str | None] = mapped_column(String(200))
+    start_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_on: Mapped[dt.date | None] = mapped_column(Date)
+    duties: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(64))
+    person: Mapped[Person] = relationship(Person)
+
+
+class IntegrationCourse(PersonOwned, Model):
+    """Integrationskurs-Teilnahme — course, start, end, outcome (R-2.5)."""
+
+    __tablename__ = "integration_course"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course: Mapped[str] = mapped_column(String(64), nullable=False)
+    start_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    completed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    person: Mapped[Person] = relationship(Person)
+
+
+class PersonVulnerability(PersonOwned, Model):
+    """Vulnerabilität — special need under Art. 21 RL 2013/33/EU (catalogue code)."""
+
+    __tablename__ = "person_vulnerability"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    note: Mapped[str | None] = mapped_column(String(500))
+    person: Mapped[Person] = relationship(Person)
+
+
+# Belegung: persons currently living in an accommodation (R-1.2), one subquery per list query.
+Accommodation.occupancy = column_property(
+    select(func.count(Person.id))
+    .where(Person.accommodation_id == Accommodation.id, Person.moved_away_on.is_(None))
+    .correlate_except(Person)
+    .scalar_subquery()
+)

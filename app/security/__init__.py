@@ -1,0 +1,1 @@
+"""Security: security manager, roles × permissions matrix, provider row scoping."""

@@ -1,0 +1,195 @@
+"""Provider row scoping — one mechanism for every read and write.
+
+Reads: a ``do_orm_execute`` hook adds ``with_loader_criteria`` for every model that mixes in
+``OrgScoped`` to every ORM SELECT made during a request — lists, detail pages, form
+dropdowns, search filters, actions, REST endpoints, exports and documents alike. A view cannot
+forget it because no view applies it.
+
+Writes: a ``before_flush`` hook takes the organisation from the signed-in user (or from the
+person a record hangs off), never from the request; refuses to move a row to another
+organisation; and refuses foreign keys that point at rows the user cannot see.
+
+Outside a request (CLI, services in tests) no scope applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from flask import g, has_request_context
+from sqlalchemy import event, false, inspect, or_, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models.base import OrgScoped, PersonOwned
+from app.security.matrix import COUNTY_WIDE_ROLES
+
+
+class ScopeViolationError(Exception):
+    """A write that would touch another organisation's records."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the current user may see: ``all``, one ``org`` (plus shares), or ``none``."""
+
+    mode: Literal["all", "org", "none"]
+    organisation_id: int | None = None
+    user_id: int | None = None
+    role_names: frozenset[str] = frozenset()
+
+
+NO_SCOPE = Scope("none")
+
+
+def scope_for_user(user: Any) -> Scope:
+    """Return the scope of a user object (FAB user or anonymous)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NO_SCOPE
+    roles = frozenset(r.name for r in getattr(user, "roles", []))
+    if roles & COUNTY_WIDE_ROLES:
+        return Scope("all", getattr(user, "organisation_id", None), user.id, roles)
+    org_id = getattr(user, "organisation_id", None)
+    if org_id is None:
+        return Scope("none", None, user.id, roles)
+    return Scope("org", org_id, user.id, roles)
+
+
+def current_scope() -> Scope | None:
+    """Return the scope of the request's user, or None outside a request (no filtering)."""
+    if not has_request_context():
+        return None
+    cached = g.get("_msa_scope")
+    if cached is not None:
+        return cached
+    if g.get("_msa_scope_resolving"):
+        return NO_SCOPE
+    g._msa_scope_resolving = True
+    try:
+        user = g.get("user")
+        if user is None:
+            from flask_login import current_user
+
+            user = current_user
+        scope = scope_for_user(user)
+    finally:
+        g._msa_scope_resolving = False
+    if scope.mode != "none" or scope.user_id is not None:
+        g._msa_scope = scope
+    return scope
+
+
+def reset_scope() -> None:
+    """Forget the cached scope (after login or logout within one request)."""
+    if has_request_context():
+        g.pop("_msa_scope", None)
+
+
+def scope_clause(cls: Any, org_id: int) -> ColumnElement[bool]:
+    """Return the visibility condition of model ``cls`` for organisation ``org_id``."""
+    from app.models.person import Person, PersonShare
+
+    shared = select(PersonShare.person_id).where(PersonShare.organisation_id == org_id)
+    if cls is Person:
+        return or_(cls.organisation_id == org_id, cls.id.in_(shared))
+    if issubclass(cls, PersonOwned):
+        return or_(cls.organisation_id == org_id, cls.person_id.in_(shared))
+    return cls.organisation_id == org_id
+
+
+def _criteria_for(scope: Scope) -> Any:
+    if scope.mode == "none" or scope.organisation_id is None:
+        return with_loader_criteria(
+            OrgScoped, lambda cls: false(), include_aliases=True, track_closure_variables=False
+        )
+    org_id = scope.organisation_id
+    return with_loader_criteria(
+        OrgScoped, lambda cls: scope_clause(cls, org_id), include_aliases=True
+    )
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_scope(state: ORMExecuteState) -> None:
+    if not state.is_select or state.execution_options.get("msa_unscoped", False):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        # lazy loads of a visible parent: criteria propagate from the parent statement
+        pass
+    scope = current_scope()
+    if scope is None or scope.mode == "all":
+        return
+    state.statement = state.statement.options(_criteria_for(scope))
+
+
+def _check_visible(session: Session, model: Any, pk: Any) -> None:
+    if pk is None:
+        return
+    if session.get(model, pk) is None:
+        raise ScopeViolationError(f"{model.__name__} {pk} ist nicht sichtbar")
+
+
+def _scoped_fk_targets(obj: Any) -> list[tuple[str, Any]]:
+    """Return (attribute, target model) of foreign keys pointing at scoped tables."""
+    from app.models.base import OrgScoped as _Scoped
+
+    mapper = inspect(type(obj))
+    registry = {m.local_table.name: m.class_ for m in mapper.registry.mappers}
+    out: list[tuple[str, Any]] = []
+    for attr in mapper.column_attrs:
+        for column in attr.columns:
+            for fk in getattr(column, "foreign_keys", ()):
+                target = registry.get(fk.column.table.name)
+                if (
+                    target is not None
+                    and isinstance(target, type)
+                    and issubclass(target, _Scoped)
+                    and attr.key != "organisation_id"
+                ):
+                    out.append((attr.key, target))
+    return out
+
+
+@event.listens_for(Session, "before_flush")
+def _enforce_scope_on_write(session: Session, flush_context: Any, instances: Any) -> None:
+    scope = current_scope()
+    if scope is None or scope.mode == "all":
+        return
+    from app.models.person import Person
+
+    for obj in list(session.new):
+        if not isinstance(obj, OrgScoped):
+            continue
+        if scope.mode == "none" or scope.organisation_id is None:
+            raise ScopeViolationError("Keine Organisation zugeordnet")
+        if isinstance(obj, PersonOwned):
+            person: Any = session.get(Person, obj.person_id) if obj.person_id else None
+            if person is None and getattr(obj, "person", None) is not None:
+                person = obj.person  # type: ignore[attr-defined]
+                if person not in session.new and session.get(Person, person.id) is None:
+                    raise ScopeViolationError("Person ist nicht sichtbar")
+            if not person:
+                raise ScopeViolationError("Person ist nicht sichtbar")
+            obj.organisation_id = person.organisation_id
+        else:
+            obj.organisation_id = scope.organisation_id
+        for key, target in _scoped_fk_targets(obj):
+            if key == "person_id" and isinstance(obj, PersonOwned):
+                continue
+            _check_visible(session, target, getattr(obj, key))
+    for obj in list(session.dirty):
+        if not isinstance(obj, OrgScoped) or not session.is_modified(obj):
+            continue
+        if scope.mode == "none":
+            raise ScopeViolationError("Keine Organisation zugeordnet")
+        state = inspect(obj)
+        if state.attrs.organisation_id.history.has_changes():
+            raise ScopeViolationError(
+                "Die Organisation eines Datensatzes kann nicht geändert werden"
+            )
+        for key, target in _scoped_fk_targets(obj):
+            if state.attrs[key].history.has_changes():
+                _check_visible(session, target, getattr(obj, key))
+    for obj in list(session.deleted):
+        if isinstance(obj, OrgScoped) and scope.mode == "none":
+            raise ScopeViolationError("Keine Organisation zugeordnet")

@@ -1,0 +1,1 @@
+"""Domain operations as verb functions, one transaction each."""

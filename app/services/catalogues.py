@@ -1,0 +1,71 @@
+"""Reference catalogues: seed from app/data/catalogues.json, look up labels and codes."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from app.extensions import db
+from app.models import CatalogueEntry
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@lru_cache(maxsize=1)
+def catalogue_file() -> dict[str, list[dict[str, Any]]]:
+    """Return the shipped catalogue data."""
+    with (DATA_DIR / "catalogues.json").open(encoding="utf-8") as fh:
+        data: dict[str, list[dict[str, Any]]] = json.load(fh)
+    return data
+
+
+def sync_catalogues() -> int:
+    """Insert shipped entries that are missing; keep the county's edits. Return inserted count."""
+    existing = {(e.catalogue, e.code) for e in db.session.query(CatalogueEntry).all()}
+    inserted = 0
+    for name, entries in catalogue_file().items():
+        for order, entry in enumerate(entries):
+            if (name, entry["code"]) in existing:
+                continue
+            db.session.add(
+                CatalogueEntry(
+                    catalogue=name,
+                    code=entry["code"],
+                    label_de=entry["de"],
+                    label_en=entry.get("en") or entry["de"],
+                    sort_order=order,
+                    active=True,
+                    extra=entry.get("extra"),
+                )
+            )
+            inserted += 1
+    db.session.commit()
+    return inserted
+
+
+def choices(catalogue: str) -> list[tuple[str, str]]:
+    """Return (code, German label) of the active entries of a catalogue, in order."""
+    rows = (
+        db.session.query(CatalogueEntry.code, CatalogueEntry.label_de)
+        .filter(CatalogueEntry.catalogue == catalogue, CatalogueEntry.active.is_(True))
+        .order_by(CatalogueEntry.sort_order, CatalogueEntry.label_de)
+        .all()
+    )
+    return [(code, label) for code, label in rows]
+
+
+def labels(catalogue: str) -> dict[str, str]:
+    """Return code → German label of a catalogue (inactive entries included)."""
+    rows = (
+        db.session.query(CatalogueEntry.code, CatalogueEntry.label_de)
+        .filter(CatalogueEntry.catalogue == catalogue)
+        .all()
+    )
+    return dict(rows)
+
+
+def valid_codes(catalogue: str) -> set[str]:
+    """Return the active codes of a catalogue."""
+    return {code for code, _ in choices(catalogue)}

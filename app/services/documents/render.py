@@ -1,0 +1,202 @@
+"""Render documents (Sozialbericht, Lebenslauf, …) from plain data into HTML, PDF and DOCX.
+
+The renderer knows nothing about models or Flask: the caller passes a plain ``dict``
+context (built by a pure ``build_context(...)`` elsewhere) and gets bytes back.
+
+Templates are files a county can adapt without touching code, by default in
+``app/templates/documents/``:
+
+* ``<name>.html`` — Jinja2 HTML (extending ``base.html``, styled by ``document.css``),
+  rendered to PDF by WeasyPrint;
+* ``<name>.docx`` — a Word file with Jinja placeholders, rendered by docxtpl;
+* ``letterhead.json`` — the county's letterhead (name, department, address, …),
+  merged into every context as ``letterhead``.
+
+Nothing is fetched from the network: WeasyPrint gets a URL fetcher that only reads
+``file:`` URLs inside the template directory and ``data:`` URLs; fonts come from
+fontconfig (Debian packages fonts-noto-core and fonts-dejavu-core).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit
+
+from docxtpl import DocxTemplate
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, Undefined
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+__all__ = [
+    "DEFAULT_TEMPLATE_DIR",
+    "DocumentTemplateError",
+    "LocalOnlyURLFetcher",
+    "format_date_de",
+    "load_letterhead",
+    "render_docx",
+    "render_html",
+    "render_pdf",
+]
+
+DEFAULT_TEMPLATE_DIR: Final[Path] = Path(__file__).resolve().parents[2] / "templates" / "documents"
+"""Folder of the county-adaptable document templates (``app/templates/documents``)."""
+
+LETTERHEAD_FILE: Final[str] = "letterhead.json"
+
+_TEMPLATE_NAME_RE: Final[re.Pattern[str]] = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# Characters that are illegal in XML 1.0 (a DOCX would be corrupt); tab/newline/CR stay.
+_XML_ILLEGAL_RE: Final[re.Pattern[str]] = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_LOCAL_SCHEMES: Final[frozenset[str]] = frozenset({"file", "data"})
+
+
+class DocumentTemplateError(LookupError):
+    """Raise when a document template name is invalid or its file is missing."""
+
+
+class LocalOnlyURLFetcher(URLFetcher):
+    """Fetch only local resources for WeasyPrint; refuse http, https, ftp and all others.
+
+    ``file:`` URLs are served only from inside ``root`` (the template directory), so a
+    template cannot read arbitrary files either; ``data:`` URLs are allowed. Every refused
+    URL is recorded in :attr:`refused` (useful for tests and logging).
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(allowed_protocols=sorted(_LOCAL_SCHEMES), allow_redirects=False)
+        self.root: Path = root.resolve()
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
+        """Return the local resource at ``url`` or raise ``ValueError`` for anything remote."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in _LOCAL_SCHEMES:
+            self.refused.append(url)
+            raise ValueError(f"Externe Ressource nicht erlaubt (kein Netzabruf): {url}")
+        if scheme == "file":
+            path = Path(unquote(parts.path)).resolve()
+            if not path.is_relative_to(self.root):
+                self.refused.append(url)
+                raise ValueError(f"Datei außerhalb des Vorlagenordners nicht erlaubt: {url}")
+        response: URLFetcherResponse = super().fetch(url, headers)
+        return response
+
+
+def format_date_de(value: object) -> str:
+    """Format a date as ``TT.MM.JJJJ``; pass strings and empty values through unchanged."""
+    if value is None or isinstance(value, Undefined):
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
+def _template_dir(template_dir: str | Path | None) -> Path:
+    return Path(template_dir).resolve() if template_dir is not None else DEFAULT_TEMPLATE_DIR
+
+
+def _template_path(template_name: str, suffix: str, template_dir: Path) -> Path:
+    name = template_name.removesuffix(suffix)
+    if not _TEMPLATE_NAME_RE.fullmatch(name):
+        raise DocumentTemplateError(f"Ungültiger Vorlagenname: {template_name!r}")
+    path = template_dir / f"{name}{suffix}"
+    if not path.is_file():
+        raise DocumentTemplateError(f"Vorlage nicht gefunden: {path}")
+    return path
+
+
+def load_letterhead(template_dir: str | Path | None = None) -> dict[str, Any]:
+    """Return the county letterhead from ``letterhead.json`` in the template folder."""
+    path = _template_dir(template_dir) / LETTERHEAD_FILE
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise DocumentTemplateError(f"{path} muss ein JSON-Objekt enthalten")
+    return data
+
+
+def _prepare_context(context: Mapping[str, Any], template_dir: Path) -> dict[str, Any]:
+    """Return a copy of ``context`` with the letterhead defaults and ``today`` filled in."""
+    prepared: dict[str, Any] = copy.deepcopy(dict(context))
+    letterhead = load_letterhead(template_dir)
+    letterhead.update(prepared.get("letterhead") or {})
+    prepared["letterhead"] = letterhead
+    prepared.setdefault("today", format_date_de(dt.date.today()))
+    return prepared
+
+
+def _environment(loader_dir: Path | None) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(loader_dir)) if loader_dir is not None else None,
+        autoescape=True,
+        undefined=ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date_de"] = format_date_de
+    return env
+
+
+def render_html(
+    template_name: str,
+    context: Mapping[str, Any],
+    template_dir: str | Path | None = None,
+) -> str:
+    """Render ``<template_name>.html`` with ``context`` into an HTML string (autoescaped)."""
+    directory = _template_dir(template_dir)
+    path = _template_path(template_name, ".html", directory)
+    env = _environment(directory)
+    template = env.get_template(path.name)
+    return template.render(_prepare_context(context, directory))
+
+
+def render_pdf(
+    template_name: str,
+    context: Mapping[str, Any],
+    template_dir: str | Path | None = None,
+) -> bytes:
+    """Render ``<template_name>.html`` with ``context`` into PDF bytes via WeasyPrint."""
+    directory = _template_dir(template_dir)
+    html = render_html(template_name, context, directory)
+    fetcher = LocalOnlyURLFetcher(directory)
+    document = HTML(string=html, base_url=directory.as_uri() + "/", url_fetcher=fetcher)
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+def _clean_for_xml(value: Any) -> Any:
+    """Return ``value`` with XML-illegal control characters removed from all strings."""
+    if isinstance(value, str):
+        return _XML_ILLEGAL_RE.sub("", value)
+    if isinstance(value, Mapping):
+        return {key: _clean_for_xml(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_for_xml(item) for item in value]
+    return value
+
+
+def render_docx(
+    template_name: str,
+    context: Mapping[str, Any],
+    template_dir: str | Path | None = None,
+) -> bytes:
+    """Render ``<template_name>.docx`` with ``context`` into DOCX bytes via docxtpl."""
+    directory = _template_dir(template_dir)
+    path = _template_path(template_name, ".docx", directory)
+    document = DocxTemplate(str(path))
+    prepared = _clean_for_xml(_prepare_context(context, directory))
+    document.render(prepared, jinja_env=_environment(None), autoescape=True)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,50 @@
+"""All views and APIs, registered in one place."""
+
+from __future__ import annotations
+
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
+
+from app.security import matrix
+
+
+def register_views(appbuilder: AppBuilder) -> None:
+    """Register every view, API and menu entry of the portal."""
+    from app.views import admin
+
+    appbuilder.add_view(
+        admin.OrganisationView,
+        "Organisationen",
+        label=_l("Organisationen"),
+        icon="fa-building",
+        category=matrix.MENU_ADMINISTRATION,
+        category_label=_l("Verwaltung"),
+    )
+    appbuilder.add_view(
+        admin.AccommodationView,
+        "Unterkünfte",
+        label=_l("Unterkünfte"),
+        icon="fa-home",
+        category=matrix.MENU_DIRECTORY,
+        category_label=_l("Verzeichnisse"),
+    )
+    appbuilder.add_view(
+        admin.NetworkPartnerView,
+        "Netzwerkpartner",
+        label=_l("Netzwerkpartner"),
+        icon="fa-handshake",
+        category=matrix.MENU_DIRECTORY,
+    )
+    appbuilder.add_view(
+        admin.CatalogueView,
+        "Kataloge",
+        label=_l("Kataloge"),
+        icon="fa-list",
+        category=matrix.MENU_ADMINISTRATION,
+    )
+    appbuilder.add_api(admin.NetworkPartnerApi)
+    appbuilder.add_api(admin.AccommodationApi)
+
+    from app.views import casefile
+
+    casefile.register(appbuilder)

@@ -1,0 +1,181 @@
+"""County administration: organisations, accommodations, catalogues, network partners."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.models import Accommodation, CatalogueEntry, NetworkPartner, Organisation
+from app.security import matrix
+from app.views.base import MsaModelRestApi, MsaModelView
+
+ADDRESS_LABELS = {
+    "name": _l("Name"),
+    "street": _l("Straße"),
+    "postcode": _l("PLZ"),
+    "city": _l("Ort"),
+    "phone": _l("Telefon"),
+    "email": _l("E-Mail"),
+}
+
+
+class OrganisationView(MsaModelView):
+    """Organisationen — Landkreis, Träger, Fachberatungsdienst (R-1.1)."""
+
+    datamodel = SQLAInterface(Organisation)
+    class_permission_name = matrix.ORGANISATION
+    list_title = _l("Organisationen")
+    show_title = _l("Organisation")
+    add_title = _l("Organisation anlegen")
+    edit_title = _l("Organisation bearbeiten")
+    list_columns = ["name", "kind_label", "city", "phone", "email"]
+    add_columns = edit_columns = [
+        "name",
+        "kind",
+        "street",
+        "postcode",
+        "city",
+        "phone",
+        "email",
+        "contact_person",
+    ]
+    show_columns = add_columns
+    search_columns = ["name", "city"]
+    label_columns = {
+        **ADDRESS_LABELS,
+        "kind": _l("Art"),
+        "kind_label": _l("Art"),
+        "contact_person": _l("Ansprechperson"),
+    }
+    order_columns = ["name", "city"]
+
+
+class AccommodationView(MsaModelView):
+    """Unterkünfte — with capacity and occupancy (R-1.2)."""
+
+    datamodel = SQLAInterface(Accommodation)
+    class_permission_name = matrix.ACCOMMODATION
+    list_title = _l("Unterkünfte")
+    show_title = _l("Unterkunft")
+    add_title = _l("Unterkunft anlegen")
+    edit_title = _l("Unterkunft bearbeiten")
+    list_columns = ["name", "kind", "city", "capacity", "occupancy", "operator"]
+    add_columns = edit_columns = [
+        "name",
+        "kind",
+        "street",
+        "postcode",
+        "city",
+        "capacity",
+        "operator",
+        "notes",
+    ]
+    show_columns = [*add_columns, "occupancy"]
+    search_columns = ["name", "city", "kind"]
+    label_columns = {
+        **ADDRESS_LABELS,
+        "kind": _l("Art"),
+        "capacity": _l("Plätze"),
+        "occupancy": _l("Belegung"),
+        "operator": _l("Betreiber"),
+        "notes": _l("Bemerkungen"),
+    }
+    order_columns = ["name", "city", "capacity"]
+
+
+class CatalogueView(MsaModelView):
+    """Kataloge — reference data (residence titles, topics …), editable by the county."""
+
+    datamodel = SQLAInterface(CatalogueEntry)
+    class_permission_name = matrix.CATALOGUE
+    list_title = _l("Katalogeinträge")
+    show_title = _l("Katalogeintrag")
+    add_title = _l("Katalogeintrag anlegen")
+    edit_title = _l("Katalogeintrag bearbeiten")
+    list_columns = ["catalogue", "code", "label_de", "label_en", "sort_order", "active"]
+    add_columns = edit_columns = show_columns = list_columns
+    search_columns = ["catalogue", "code", "label_de", "active"]
+    label_columns = {
+        "catalogue": _l("Katalog"),
+        "code": _l("Schlüssel"),
+        "label_de": _l("Bezeichnung (deutsch)"),
+        "label_en": _l("Bezeichnung (englisch)"),
+        "sort_order": _l("Reihenfolge"),
+        "active": _l("Aktiv"),
+    }
+    order_columns = ["catalogue", "code", "sort_order"]
+    base_order = ("catalogue", "asc")
+
+
+PARTNER_COLUMNS = [
+    "name",
+    "category",
+    "street",
+    "postcode",
+    "city",
+    "phone",
+    "email",
+    "website",
+    "contact_persons",
+    "opening_hours",
+    "languages",
+    "directions",
+    "services",
+]
+PARTNER_LABELS = {
+    **ADDRESS_LABELS,
+    "category": _l("Kategorie"),
+    "website": _l("Website"),
+    "contact_persons": _l("Ansprechpersonen"),
+    "opening_hours": _l("Öffnungszeiten"),
+    "languages": _l("Sprachen"),
+    "directions": _l("Anfahrt"),
+    "services": _l("Angebote"),
+}
+
+
+class NetworkPartnerView(MsaModelView):
+    """Netzwerkpartner — the county-wide directory (R-6.1)."""
+
+    datamodel = SQLAInterface(NetworkPartner)
+    class_permission_name = matrix.NETWORK_PARTNER
+    list_title = _l("Netzwerkpartner")
+    show_title = _l("Netzwerkpartner")
+    add_title = _l("Netzwerkpartner anlegen")
+    edit_title = _l("Netzwerkpartner bearbeiten")
+    list_columns = ["name", "category", "city", "phone", "languages"]
+    add_columns = edit_columns = show_columns = PARTNER_COLUMNS
+    search_columns = ["name", "category", "city", "languages", "services"]
+    label_columns = PARTNER_LABELS
+    order_columns = ["name", "category", "city"]
+    base_order = ("name", "asc")
+
+
+class NetworkPartnerApi(MsaModelRestApi):
+    """REST: /api/v1/networkpartner/."""
+
+    resource_name = "networkpartner"
+    datamodel = SQLAInterface(NetworkPartner)
+    class_permission_name = matrix.NETWORK_PARTNER
+    list_columns = ["id", *PARTNER_COLUMNS]
+    show_columns = list_columns
+    add_columns = edit_columns = PARTNER_COLUMNS
+
+
+class AccommodationApi(MsaModelRestApi):
+    """REST: /api/v1/accommodation/."""
+
+    resource_name = "accommodation"
+    datamodel = SQLAInterface(Accommodation)
+    class_permission_name = matrix.ACCOMMODATION
+    list_columns = ["id", "name", "kind", "street", "postcode", "city", "capacity", "operator_id"]
+    show_columns = list_columns
+    add_columns = edit_columns = [
+        "name",
+        "kind",
+        "street",
+        "postcode",
+        "city",
+        "capacity",
+        "notes",
+    ]

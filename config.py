@@ -1,0 +1,131 @@
+"""Configuration classes: Development, Testing, Production.
+
+Secrets and the database URL come from the environment (INTERFACES.md):
+``DATABASE_URL``, ``SECRET_KEY``, ``MSA_ENV``; optional ``REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _local_secret_key() -> str:
+    """Return a secret key generated once into instance/ for local use."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    APP_NAME = "MSA-Portal"
+    APP_ICON = ""
+    APP_THEME = ""
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'msa.db'}")
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    SECRET_KEY = os.environ.get("SECRET_KEY") or ""
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
+    # Flask-AppBuilder
+    AUTH_TYPE = AUTH_DB
+    AUTH_USER_REGISTRATION = False
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.MsaSecurityManager"
+    FAB_INDEX_VIEW = "app.views.index.MsaIndexView"
+    FAB_BASE_TEMPLATE = "msa_baselayout.html"
+    # Migrations own every table (FAB-NOTES trap B/C): no create_all at start-up and no
+    # permission writes at start-up; `flask msa init` syncs roles and permissions.
+    FAB_CREATE_DB = False
+    FAB_UPDATE_PERMS = False
+    FAB_API_SWAGGER_UI = True
+    FAB_ADD_SECURITY_API = False
+    FAB_API_MAX_PAGE_SIZE = 100
+    FAB_PASSWORD_COMPLEXITY_ENABLED = False
+
+    # Login rate limiting (form: FAB; API: app.security.manager)
+    RATELIMIT_ENABLED = True
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = "10 per minute"
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # German first, English second
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    LANGUAGES = {
+        "de": {"flag": "de", "name": "Deutsch"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=30)
+
+    # Domain settings
+    CASELOAD_PER_FTE = 80
+    RETENTION_YEARS_AFTER_MOVE_AWAY = 2
+    COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
+    PAGE_SIZE = 25
+
+
+class DevelopmentConfig(Config):
+    """Local use: SQLite in instance/, generated secret key."""
+
+    DEBUG = False
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+
+
+class TestingConfig(Config):
+    """Test runs: database from TEST_DATABASE_URL, no rate limit unless a test enables it."""
+
+    TESTING = True
+    SECRET_KEY = "testing-only-" + secrets.token_hex(8)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    AUTH_RATE_LIMITED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL, secure cookies, a real secret key is required."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(env: str | None = None) -> type[Config]:
+    """Return the config class for MSA_ENV (default development)."""
+    name = env or os.environ.get("MSA_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise RuntimeError(f"Unbekannte MSA_ENV '{name}' (development|production|testing)") from exc

@@ -1,0 +1,5 @@
+"""WSGI entry point: ``flask --app run.py …`` and ``gunicorn run:app``."""
+
+from app import create_app
+
+app = create_app()
