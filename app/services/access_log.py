@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, has_request_context
 
 from app.extensions import db
@@ -24,12 +26,13 @@ def log_access(
     """Append one access-log row for the current user; never pass special-category values."""
     if action not in ACTIONS:
         raise ValueError(f"unknown access-log action {action!r}")
-    user = g.get("user") if has_request_context() else None
-    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    user: Any = g.get("user") if has_request_context() else None
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
     entry = AccessLog(
-        user_id=user.id if authenticated else None,
-        username=user.username if authenticated else "system",
-        organisation_id=getattr(user, "organisation_id", None) if authenticated else None,
+        user_id=user.id if user is not None else None,
+        username=user.username if user is not None else "system",
+        organisation_id=getattr(user, "organisation_id", None) if user is not None else None,
         person_id=person_id,
         action=action,
         category=category,
