@@ -113,13 +113,18 @@ def _criteria_for(scope: Scope) -> Any:
 def _apply_scope(state: ORMExecuteState) -> None:
     if not state.is_select or state.execution_options.get("msa_unscoped", False):
         return
-    if state.is_column_load or state.is_relationship_load:
-        # lazy loads of a visible parent: criteria propagate from the parent statement
-        pass
+    if all(_is_security_model(m.class_) for m in state.all_mappers):
+        return  # users, roles, permissions: never scoped (and loading them resolves the scope)
     scope = current_scope()
     if scope is None or scope.mode == "all":
         return
     state.statement = state.statement.options(_criteria_for(scope))
+
+
+def _is_security_model(cls: type) -> bool:
+    from app.models.organisation import MsaUser
+
+    return cls is MsaUser or cls.__module__.startswith("flask_appbuilder.security")
 
 
 def _check_visible(session: Session, model: Any, pk: Any) -> None:
