@@ -74,7 +74,7 @@ class MsaSecurityManager(SecurityManager):
         key = getattr(user, "id", None) if user is not None else None
         cache = g.get("_msa_permissions")
         if cache is not None and cache[0] == key:
-            return cache[1]  # type: ignore[no-any-return]
+            return cache[1]
         roles = [self.get_public_role()] if user is None else self.get_user_roles(user)
         role_ids = [r.id for r in roles if r is not None]
         pairs: frozenset[tuple[str, str]] = frozenset()
