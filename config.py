@@ -54,7 +54,8 @@ class Config:
     FAB_API_SWAGGER_UI = True
     FAB_ADD_SECURITY_API = False
     FAB_API_MAX_PAGE_SIZE = 100
-    FAB_PASSWORD_COMPLEXITY_ENABLED = False
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    # FAB_PASSWORD_COMPLEXITY_VALIDATOR is set in create_app (app.security.passwords)
 
     # Login rate limiting (form: FAB; API: app.security.manager)
     RATELIMIT_ENABLED = True
@@ -78,6 +79,9 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    #: sign-out after inactivity / after this long since sign-in (app.security.sessions)
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=10)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=30)
@@ -100,7 +104,7 @@ class TestingConfig(Config):
     """Test runs: database from TEST_DATABASE_URL, no rate limit unless a test enables it."""
 
     TESTING = True
-    SECRET_KEY = "testing-only-" + secrets.token_hex(8)
+    SECRET_KEY = "testing-only-" + secrets.token_hex(16)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     AUTH_RATE_LIMITED = False
     RATELIMIT_ENABLED = False

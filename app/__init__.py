@@ -19,6 +19,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_object(config or config_for())
     _check_production_config(app)
+    from app.security.passwords import fab_password_validator
+
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", fab_password_validator)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     from flask_appbuilder import AppBuilder
@@ -46,6 +49,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
             if isinstance(view, BaseApi) and view.blueprint is not None:
                 csrf.exempt(view.blueprint)
     init_web(app)
+    from app.security.sessions import init_sessions
+
+    init_sessions(app)
 
     from app.cli import msa_cli
 

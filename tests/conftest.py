@@ -151,10 +151,16 @@ def login_as(app: Flask) -> Callable[..., FlaskClient]:
             user = factories.make_user(role, org, **kw)
             user_id = user.id
         client = app.test_client()
+        import time
+
+        from app.security.sessions import EPOCH_KEY, LOGIN_AT_KEY, SEEN_AT_KEY
+
         with client.session_transaction() as sess:
             sess["_user_id"] = str(user_id)
             sess["_fresh"] = True
             sess["locale"] = "de"
+            sess[EPOCH_KEY] = 0
+            sess[LOGIN_AT_KEY] = sess[SEEN_AT_KEY] = int(time.time())
         client.user_id = user_id  # type: ignore[attr-defined]
         return client
 

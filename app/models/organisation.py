@@ -59,6 +59,9 @@ class MsaUser(User):
         Integer, ForeignKey("organisation.id"), nullable=True, index=True
     )
     fte: Mapped[Decimal | None] = mapped_column(Numeric(4, 2), nullable=True, default=1)
+    session_epoch: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
     organisation: Mapped[Organisation | None] = relationship(
         Organisation, lazy="joined", foreign_keys=[organisation_id]
     )

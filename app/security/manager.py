@@ -119,6 +119,32 @@ class MsaSecurityManager(SecurityManager):
             return user
         return None
 
+    def load_user_jwt(self, _jwt_header: Any, jwt_data: dict[str, Any]) -> Any:
+        """Accept a token only while the user's session epoch is unchanged (logout revokes)."""
+        from app.security.sessions import EPOCH_KEY
+
+        user = self.load_user(jwt_data["sub"])
+        if user is None or jwt_data.get(EPOCH_KEY) != int(user.session_epoch or 0):
+            return None
+        g.user = user
+        return user
+
+    def on_user_logout(self, user: Any) -> None:
+        """Logout ends every session and token of the user, not only this cookie."""
+        from app.security.sessions import bump_session_epoch
+
+        super().on_user_logout(user)
+        bump_session_epoch(user)
+
+    def reset_password(self, userid: Any, password: str) -> None:
+        """A password change ends every existing session and token of the user."""
+        from app.security.sessions import bump_session_epoch
+
+        super().reset_password(userid, password)
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            bump_session_epoch(user)
+
     def limit_api_login(self) -> None:
         """Rate-limit the API login like the form (FAB limits only the form)."""
         if not self.is_auth_limited:

@@ -67,8 +67,11 @@ def create_user(
         raise DomainError("Die Rolle verlangt eine Organisation (--organisation)")
     if sm.find_user(username=username) is not None:
         raise DomainError(f"Benutzer '{username}' existiert bereits")
-    if len(password) < 12:
-        raise DomainError("Das Passwort muss mindestens 12 Zeichen lang sein")
+    from app.security.passwords import password_problem
+
+    problem = password_problem(password, user_inputs=[username])
+    if problem:
+        raise DomainError(problem)
     user = sm.add_user(
         username=username,
         first_name=first_name or username,
