@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort
 from flask_appbuilder import ModelRestApi, ModelView
 
 from app.security.matrix import READ_WRITE_METHODS
 
 #: Columns that a request may never set: taken from the user or the system.
 PROTECTED_COLUMNS = ("organisation", "organisation_id", "version", "created_at", "updated_at")
+
+
+_fab_get_action_permission_name = ModelView.get_action_permission_name
+
+
+def _safe_get_action_permission_name(self: Any, name: str) -> str:
+    """An unknown action name is a 404, not a 500 (FAB 5.3 looks it up without a check)."""
+    if name not in self.actions:
+        abort(404)
+    return _fab_get_action_permission_name(self, name)  # type: ignore[no-any-return]
+
+
+# Applies to FAB's own security views (users, roles, groups, permissions) as well.
+ModelView.get_action_permission_name = _safe_get_action_permission_name  # type: ignore[method-assign]
 
 
 class MsaModelView(ModelView):
