@@ -54,8 +54,8 @@ bench: install-dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 translations: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot app
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l de --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d app/translations
 
 clean:

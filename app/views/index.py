@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, redirect, url_for
 from flask_appbuilder import IndexView, expose
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from app.security import matrix
@@ -15,7 +16,11 @@ ROLE_START = {
             "Fallakten Ihrer Klient:innen öffnen und Beratungsvermerke erfassen.",
             "PersonView.list",
         ),
-        ("Meine Wiedervorlagen", "Was heute fällig oder überfällig ist.", "MyFollowUpView.list"),
+        (
+            _l("Meine Wiedervorlagen"),
+            _l("Was heute fällig oder überfällig ist."),
+            "MyFollowUpView.list",
+        ),
         (
             "Gruppenberatungen",
             "Eine Gruppensitzung mit mehreren Teilnehmenden dokumentieren.",
@@ -23,13 +28,25 @@ ROLE_START = {
         ),
     ],
     matrix.ROLE_LEAD: [
-        ("Personen", "Alle Fallakten Ihres Trägers.", "PersonView.list"),
-        ("Meine Wiedervorlagen", "Was heute fällig oder überfällig ist.", "MyFollowUpView.list"),
-        ("Beratungsvermerke", "Alle Vermerke Ihres Trägers.", "ContactNoteView.list"),
+        (_l("Personen"), _l("Alle Fallakten Ihres Trägers."), "PersonView.list"),
+        (
+            _l("Meine Wiedervorlagen"),
+            _l("Was heute fällig oder überfällig ist."),
+            "MyFollowUpView.list",
+        ),
+        (_l("Beratungsvermerke"), _l("Alle Vermerke Ihres Trägers."), "ContactNoteView.list"),
     ],
     matrix.ROLE_SPECIALIST: [
-        ("Personen", "Eigene und mit Einwilligung freigegebene Fallakten.", "PersonView.list"),
-        ("Meine Wiedervorlagen", "Was heute fällig oder überfällig ist.", "MyFollowUpView.list"),
+        (
+            _l("Personen"),
+            _l("Eigene und mit Einwilligung freigegebene Fallakten."),
+            "PersonView.list",
+        ),
+        (
+            _l("Meine Wiedervorlagen"),
+            _l("Was heute fällig oder überfällig ist."),
+            "MyFollowUpView.list",
+        ),
     ],
     matrix.ROLE_COUNTY_ADMIN: [
         (
@@ -37,9 +54,21 @@ ROLE_START = {
             "Träger, Fachberatungsdienst und Landkreis verwalten.",
             "OrganisationView.list",
         ),
-        ("Unterkünfte", "Übergangswohnheime und Wohnungen mit Belegung.", "AccommodationView.list"),
-        ("Benutzer", "Konten anlegen, Organisation und VZÄ zuordnen.", "MsaUserDBModelView.list"),
-        ("Netzwerkpartner", "Das Verzeichnis der Partner pflegen.", "NetworkPartnerView.list"),
+        (
+            _l("Unterkünfte"),
+            _l("Übergangswohnheime und Wohnungen mit Belegung."),
+            "AccommodationView.list",
+        ),
+        (
+            _l("Benutzer"),
+            _l("Konten anlegen, Organisation und VZÄ zuordnen."),
+            "MsaUserDBModelView.list",
+        ),
+        (
+            _l("Netzwerkpartner"),
+            _l("Das Verzeichnis der Partner pflegen."),
+            "NetworkPartnerView.list",
+        ),
         (
             "Kataloge",
             "Aufenthaltstitel, Themen und weitere Kataloge pflegen.",
@@ -79,7 +108,7 @@ class MsaIndexView(IndexView):
                 if endpoint not in current_app.view_functions:
                     continue  # view of a later stage not registered
                 href = url_for(endpoint)
-                if (title, href) not in [(c[0], c[2]) for c in cards]:
+                if (str(title), href) not in [(str(c[0]), c[2]) for c in cards]:
                     cards.append((title, text, href))
         return self.render_template(
             self.index_template, appbuilder=self.appbuilder, cards=cards, roles=role_names
