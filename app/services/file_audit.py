@@ -110,9 +110,7 @@ def draw_sample(
         drawn_by_id=getattr(user, "id", None),
         drawn_at=utcnow(),
     )
-    audit.items = [
-        FileAuditItem(person_id=pid, organisation_id=organisation_id) for pid in chosen
-    ]
+    audit.items = [FileAuditItem(person_id=pid, organisation_id=organisation_id) for pid in chosen]
     db.session.add(audit)
     db.session.commit()
     return audit
@@ -154,4 +152,6 @@ def log_reviewer_read(user: Any, item: FileAuditItem) -> None:
     if is_reviewer(user):
         from app.services.access_log import log_access
 
-        log_access(item.person_id, "read", category="aktenpruefung", detail=f"Prüfung {item.audit_id}")
+        log_access(
+            item.person_id, "read", category="aktenpruefung", detail=f"Prüfung {item.audit_id}"
+        )

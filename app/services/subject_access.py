@@ -81,7 +81,9 @@ def collect(person_id: int) -> dict[str, Any]:
     assert isinstance(share_table, Table)
     shares = _rows(share_table, share_table.c.person_id == person_id)
     sessions = db.session.execute(
-        select(GroupSession.id, GroupSession.date, GroupSession.topic, GroupSession.duration_minutes)
+        select(
+            GroupSession.id, GroupSession.date, GroupSession.topic, GroupSession.duration_minutes
+        )
         .join(group_participant, group_participant.c.group_session_id == GroupSession.id)
         .where(group_participant.c.person_id == person_id)
         .order_by(GroupSession.date)
