@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask_appbuilder.models.sqla import Model
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.models.base import OrgScoped, PersonOwned, Timestamped, utcnow
 from app.models.person import Person
@@ -82,3 +93,33 @@ class FileAuditItem(PersonOwned, Timestamped, Model):
     @property
     def rating_label(self) -> str:
         return FINDING_RATINGS.get(self.rating or "", "—")
+
+
+class AccessLogImmutableError(Exception):
+    """The access log is append-only (R-8.2)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _access_log_append_only(session: Session, flush_context: Any, instances: Any) -> None:
+    """Refuse ORM updates and deletes of access-log rows on every backend.
+
+    The only change allowed is clearing ``detail`` (content of a purged person); the purge
+    itself works with SQL statements. On PostgreSQL a trigger enforces the same (migration
+    0007_data_protection).
+    """
+    from app.models.audit import AccessLog
+
+    for obj in session.deleted:
+        if isinstance(obj, AccessLog):
+            raise AccessLogImmutableError("Das Zugriffsprotokoll kann nicht gelöscht werden.")
+    for obj in session.dirty:
+        if not isinstance(obj, AccessLog) or not session.is_modified(obj):
+            continue
+        state: Any = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            hist = state.attrs[attr.key].history
+            if not hist.has_changes():
+                continue
+            if attr.key == "detail" and obj.detail is None:
+                continue
+            raise AccessLogImmutableError("Das Zugriffsprotokoll kann nicht geändert werden.")
