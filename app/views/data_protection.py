@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -320,6 +320,11 @@ class FileAuditView(BaseView):
             "data_protection/audit_item.html",
             item=item,
             person=item.person,
+            person_url=(
+                url_for("PersonView.show", pk=item.person_id)
+                if "PersonView.show" in current_app.view_functions
+                else None
+            ),
             notes=notes or 0,
             ratings=FINDING_RATINGS,
             reviewer=audits.is_reviewer(g.user),
