@@ -26,6 +26,7 @@ ROLE_START = {
         ("Personen", "Alle Fallakten Ihres Trägers.", "PersonView.list"),
         ("Meine Wiedervorlagen", "Was heute fällig oder überfällig ist.", "MyFollowUpView.list"),
         ("Beratungsvermerke", "Alle Vermerke Ihres Trägers.", "ContactNoteView.list"),
+        ("Aktenprüfungen", "Befunde der Aktenprüfung beantworten.", "FileAuditView.audits"),
     ],
     matrix.ROLE_SPECIALIST: [
         ("Personen", "Eigene und mit Einwilligung freigegebene Fallakten.", "PersonView.list"),
@@ -56,6 +57,28 @@ ROLE_START = {
             "Zugriffsprotokoll",
             "Wer hat wann welche Fallakte gelesen oder geändert.",
             "AccessLogView.list",
+        ),
+        (
+            "Aktenprüfungen",
+            "Stichproben je Träger und Quartal ziehen und Befunde erfassen (§7).",
+            "FileAuditView.audits",
+        ),
+    ],
+    matrix.ROLE_DPO: [
+        (
+            "Löschfristen",
+            "Fällige Fallakten, Probelauf und Vernichtung (2 Jahre nach Wegzug).",
+            "DataProtectionView.retention",
+        ),
+        (
+            "Protokollsuche",
+            "Zugriffe nach Benutzer, Person, Aktion und Zeitraum suchen.",
+            "DataProtectionView.log_search",
+        ),
+        (
+            "Auskunft (Art. 15)",
+            "Alles über eine Person als PDF und JSON exportieren.",
+            "DataProtectionView.subject_access",
         ),
     ],
 }
