@@ -106,8 +106,8 @@ def due_case_files(on: dt.date | None = None) -> list[DueCaseFile]:
     """Return the case files due for destruction on ``on`` (default today), oldest first."""
     on = on or today()
     years = retention_years()
-    # the latest move-away date that is due: due_on(m) <= on  <=>  m + years < on
-    latest = on - dt.timedelta(days=1) - relativedelta(years=years)
+    # candidates: m + years <= on (one day of slack for 29 February); exact test below
+    latest = on - relativedelta(years=years)
     rows = db.session.execute(
         select(Person.id, Person.organisation_id, Person.moved_away_on)
         .where(Person.moved_away_on.is_not(None), Person.moved_away_on <= latest)
@@ -119,7 +119,7 @@ def due_case_files(on: dt.date | None = None) -> list[DueCaseFile]:
         if moved is None:  # pragma: no cover - excluded by the query
             continue
         d = due_on(moved, years)
-        if d > on:  # leap-day corner of relativedelta arithmetic
+        if d > on:  # the anniversary itself: still within the period
             continue
         out.append(DueCaseFile(pid, org_id, moved, d, (on - d).days))
     return out

@@ -91,7 +91,11 @@ def collect(person_id: int) -> dict[str, Any]:
     ).all()
     household = None
     if person.get("household_id"):
-        h = db.session.get(Household, person["household_id"])
+        h = db.session.execute(
+            select(Household.id, Household.name)
+            .where(Household.id == person["household_id"])
+            .execution_options(msa_unscoped=True)
+        ).first()
         household = {"id": h.id, "name": h.name} if h else None
     log = db.session.execute(
         select(AccessLog)

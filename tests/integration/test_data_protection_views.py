@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AccessLog, GroupSession, Person, PersonSensitive, PurgeRecord
+from app.models import AccessLog, GroupSession, Household, Person, PersonSensitive, PurgeRecord
 from app.security import matrix
 from app.services import subject_access
 from tests import factories as f
@@ -25,7 +25,10 @@ def people(app: Flask) -> Any:
         org = f.make_org("Caritas DS")
         user = f.make_user(matrix.ROLE_CASEWORKER, org)
         due = f.make_person(org, last_name="Fälligmann", moved_away_on=OLD_MOVE)
-        keep = f.make_person(org, last_name="Bleibtreu")
+        household = Household(name="Familie Bleibtreu", organisation_id=org.id)
+        db.session.add(household)
+        db.session.commit()
+        keep = f.make_person(org, last_name="Bleibtreu", household_id=household.id)
         f.make_note(keep, user, summary="Vertraulicher Vermerk Bleibtreu")
         db.session.add(
             PersonSensitive(person_id=keep.id, organisation_id=org.id, health="Asthma-Geheim")
@@ -143,6 +146,7 @@ def test_subject_access_export_json_pdf_and_logged(app: Flask, login_as: Any, pe
     assert data["records"]["person_sensitive"][0]["health"] == "Asthma-Geheim"
     assert data["records"]["contact_note"][0]["summary"] == "Vertraulicher Vermerk Bleibtreu"
     assert [s["topic"] for s in data["group_sessions"]] == ["Schule"]
+    assert data["household"]["name"] == "Familie Bleibtreu"
     assert [e["action"] for e in data["access_log"]] == ["read_sensitive"]
     pdf = client.get(f"/datenschutz/auskunft/{keep}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

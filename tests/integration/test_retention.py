@@ -154,6 +154,17 @@ def test_purge_across_the_two_year_boundary(
         assert db.session.get(Person, world["stays"]) is not None
 
 
+def test_leap_day_move_away(app: Flask) -> None:
+    """Moved away on 29 February: kept through 28 February, due on 1 March."""
+    with app.app_context():
+        org = f.make_org()
+        person = f.make_person(org, moved_away_on=dt.date(2024, 2, 29))
+        with _at(dt.date(2026, 2, 28)):
+            assert retention.due_case_files() == []
+        with _at(dt.date(2026, 3, 1)):
+            assert [d.person_id for d in retention.due_case_files()] == [person.id]
+
+
 def test_person_who_moved_back_is_not_destroyed(app: Flask, world: Any) -> None:
     with app.app_context():
         person = db.session.get(Person, world["target"])
