@@ -332,7 +332,7 @@ def load_demo_data_protection() -> dict[str, int]:
         )
     long_ago = today() - relativedelta(years=retention_years(), months=2)
     ids = db.session.scalars(
-        select(Person.id).where(Person.moved_away_on.is_not(None)).order_by(Person.id).limit(2)
+        select(Person.id).order_by(Person.moved_away_on.is_(None), Person.id).limit(2)
     ).all()
     if ids:
         db.session.execute(update(Person).where(Person.id.in_(ids)).values(moved_away_on=long_ago))
