@@ -31,6 +31,7 @@ from app.services import file_audit as audits
 from app.services import retention
 from app.services.access_log import ACTIONS
 from app.services.subject_access import SubjectAccessError, export_json, export_pdf
+from app.views.hub import HubSection, register_hub_section
 
 LOG_PAGE_SIZE = 50
 
@@ -365,8 +366,41 @@ class FileAuditView(BaseView):
         return redirect(url_for("FileAuditView.audit_show", audit_id=item.audit_id))
 
 
+def hub_context(person: Any) -> dict[str, Any]:
+    """Context of the case-file section: retention date and file audits of the person."""
+    moved = getattr(person, "moved_away_on", None)
+    rows = db.session.execute(
+        select(FileAuditItem, FileAudit.year, FileAudit.quarter)
+        .join(FileAudit, FileAudit.id == FileAuditItem.audit_id)
+        .where(FileAuditItem.person_id == person.id)
+        .order_by(FileAudit.year, FileAudit.quarter)
+    ).all()
+    return {
+        "moved_away_on": moved,
+        "due_on": retention.due_on(moved) if moved else None,
+        "audits": [
+            {
+                "label": f"{quarter}. Quartal {year}",
+                "rating": item.rating_label if item.finding_at else "Befund offen",
+                "answered": item.response_at is not None,
+                "url": url_for("FileAuditView.audit_item", item_id=item.id),
+            }
+            for item, year, quarter in rows
+        ],
+    }
+
+
 def register(appbuilder: AppBuilder) -> None:
     """Register the data protection pages and their menu entries."""
+    register_hub_section(
+        HubSection(
+            key="data_protection",
+            title="Datenschutz",
+            template="data_protection/hub_section.html",
+            context=hub_context,
+            order=900,
+        )
+    )
     appbuilder.add_view(
         DataProtectionView,
         matrix.MENU_RETENTION,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -27,7 +28,8 @@ def orgs(app: Flask) -> Any:
         f.make_person(a, moved_away_on=dt.date(2024, 12, 31))  # gone before the quarter
         f.make_person(b)
         reviewer = f.make_user(matrix.ROLE_REVIEWER, None)
-        return {"a": a.id, "b": b.id, "pool": ids, "reviewer": reviewer.id}
+        lead_b = f.make_user(matrix.ROLE_LEAD, b)
+        return {"a": a.id, "b": b.id, "pool": ids, "reviewer": reviewer.id, "lead_b": lead_b.id}
 
 
 def test_sample_is_random_within_provider_and_quarter(app: Flask, orgs: Any) -> None:
@@ -134,3 +136,33 @@ def test_other_provider_sees_nothing_and_cannot_answer(
         assert db.session.scalar(select(FileAudit.id)) == audit_id
     specialist = login_as(matrix.ROLE_SPECIALIST, orgs["a"])
     assert specialist.get("/aktenpruefung/").status_code in (302, 403)
+
+
+def test_case_file_section_shows_retention_and_audits(app: Flask, orgs: Any) -> None:
+    from app.models import Person
+    from app.views.data_protection import hub_context
+    from app.views.hub import HUB_SECTIONS
+
+    assert "data_protection" in HUB_SECTIONS
+    with app.app_context():
+        reviewer = db.session.get(f.MsaUser, orgs["reviewer"])
+        audit = file_audit.draw_sample(reviewer, orgs["a"], 2025, 2, 1)
+        person_id = audit.items[0].person_id
+        person = db.session.get(Person, person_id)
+        person.moved_away_on = dt.date(2025, 6, 30)
+        db.session.commit()
+    with app.test_request_context():
+        from flask import g
+
+        g.user = db.session.get(f.MsaUser, orgs["lead_b"])  # another provider: sees no audit
+        stand_in = SimpleNamespace(id=person_id, moved_away_on=None)
+        assert hub_context(stand_in)["audits"] == []
+    with app.test_request_context():
+        from flask import g
+
+        g.user = db.session.get(f.MsaUser, orgs["reviewer"])
+        ctx = hub_context(db.session.get(Person, person_id))
+        assert ctx["due_on"] == dt.date(2027, 7, 1)
+        assert [(a["label"], a["rating"]) for a in ctx["audits"]] == [
+            ("2. Quartal 2025", "Befund offen")
+        ]
