@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404 - pg_dump/pg_restore with a fixed argv
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -62,7 +62,7 @@ def backup(database_url: str, target: str | Path) -> Path:
             src.close()
     elif url.get_backend_name() == "postgresql":
         env, dsn = _pg_env_and_dsn(url)
-        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        result = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
             [_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(target), "-d", dsn],
             env=env,
             capture_output=True,
@@ -93,7 +93,7 @@ def restore(source: str | Path, database_url: str) -> None:
             src.close()
     elif url.get_backend_name() == "postgresql":
         env, dsn = _pg_env_and_dsn(url)
-        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        result = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
             [
                 _tool("pg_restore"),
                 "--clean",
