@@ -89,6 +89,9 @@ class Config:
     # Domain settings
     CASELOAD_PER_FTE = 80
     RETENTION_YEARS_AFTER_MOVE_AWAY = 2
+    ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", "1095"))
+    FILE_AUDIT_SAMPLE_SIZE = 5
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
     COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
     PAGE_SIZE = 25
 

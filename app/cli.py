@@ -106,3 +106,56 @@ def demo_data_command(persons: int, seed: int, organisation: str | None) -> None
     click.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
     if current_app.config.get("DEBUG") or os.environ.get("MSA_ENV", "development") != "production":
         click.echo(f"Demo-Passwort aller Demo-Konten: {DEMO_PASSWORD}")
+
+
+@msa_cli.command("purge-expired")
+@click.option("--dry-run", is_flag=True, help="nur anzeigen, was vernichtet würde")
+def purge_expired_command(dry_run: bool) -> None:
+    """Destroy case files whose retention has ended (R-8.1); prints ids and dates only."""
+    from app.services.retention import purge_expired, report_lines
+
+    report = purge_expired(dry_run=dry_run, actor="cli:purge-expired")
+    for line in report_lines(report):
+        click.echo(line)
+
+
+@msa_cli.command("backup")
+@click.argument("target", required=False)
+def backup_command(target: str | None) -> None:
+    """Back up the database (SQLite online backup API, PostgreSQL pg_dump -Fc)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from app.services.backup import BackupError, backup
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if target is None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        suffix = "db" if url.startswith("sqlite") else "dump"
+        target = str(Path(current_app.config["BACKUP_DIR"]) / f"msa-{stamp}.{suffix}")
+    try:
+        path = backup(url, target)
+    except BackupError as exc:
+        _fail(str(exc))
+    click.echo(f"Sicherung geschrieben: {path}")
+
+
+@msa_cli.command("restore")
+@click.argument("source")
+@click.option("--yes", is_flag=True, help="ohne Rückfrage überschreiben")
+def restore_command(source: str, yes: bool) -> None:
+    """Restore a backup into the configured database (replaces its content)."""
+    from app.extensions import db
+    from app.services.backup import BackupError, restore
+
+    if not yes and not click.confirm(
+        "Die Datenbank wird mit der Sicherung überschrieben. Fortfahren?", default=False
+    ):
+        _fail("abgebrochen")
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        restore(source, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except BackupError as exc:
+        _fail(str(exc))
+    click.echo(f"Sicherung {source} wiederhergestellt.")

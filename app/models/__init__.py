@@ -29,6 +29,7 @@ from app.models.person import (
     PersonShare,
     PersonVulnerability,
 )
+from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
 
 __all__ = [
     "AccessLog",
@@ -38,6 +39,8 @@ __all__ = [
     "ContactNote",
     "ContactNoteTopic",
     "Employment",
+    "FileAudit",
+    "FileAuditItem",
     "FollowUp",
     "GroupSession",
     "Household",
@@ -52,6 +55,7 @@ __all__ = [
     "PersonSensitive",
     "PersonShare",
     "PersonVulnerability",
+    "PurgeRecord",
     "Referral",
     "group_participant",
 ]

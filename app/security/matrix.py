@@ -15,8 +15,17 @@ ROLE_REVIEWER = "Prüfer"
 ROLE_LEAD = "Trägerleitung"
 ROLE_CASEWORKER = "Fachkraft"
 ROLE_SPECIALIST = "Fachberatungsdienst"
+#: the county's data protection officer (R-8.2): access log, retention, Art. 15 information
+ROLE_DPO = "Datenschutzbeauftragte"
 
-MSA_ROLES = (ROLE_COUNTY_ADMIN, ROLE_REVIEWER, ROLE_LEAD, ROLE_CASEWORKER, ROLE_SPECIALIST)
+MSA_ROLES = (
+    ROLE_COUNTY_ADMIN,
+    ROLE_REVIEWER,
+    ROLE_LEAD,
+    ROLE_CASEWORKER,
+    ROLE_SPECIALIST,
+    ROLE_DPO,
+)
 ALL_ROLES = (ROLE_ADMIN, *MSA_ROLES)
 #: Roles that see every organisation's rows (reads of case files are logged).
 COUNTY_WIDE_ROLES = frozenset({ROLE_ADMIN, ROLE_REVIEWER})
@@ -54,6 +63,19 @@ READ_WRITE_METHODS: dict[str, str] = {
     "cv": "read",
     "pdf": "read",
     "docx": "read",
+    # data protection (app/views/data_protection.py)
+    "retention": "read",
+    "retention_run": "write",
+    "log_search": "read",
+    "subject_access": "read",
+    "subject_access_json": "read",
+    "subject_access_pdf": "read",
+    "audits": "read",
+    "audit_show": "read",
+    "audit_item": "read",
+    "audit_draw": "write",
+    "audit_finding": "write",
+    "audit_answer": "write",
 }
 
 R = frozenset({"can_read"})
@@ -72,6 +94,8 @@ GROUP_SESSION = "GroupSession"
 FOLLOW_UP = "FollowUp"
 REFERRAL = "Referral"
 ACCESS_LOG = "AccessLog"
+DATA_PROTECTION = "Datenschutz"
+FILE_AUDIT = "FileAudit"
 
 _CASE_WORK = {
     PERSON: RW,
@@ -82,6 +106,7 @@ _CASE_WORK = {
     NETWORK_PARTNER: R,
     ACCOMMODATION: R,
 }
+_PROVIDER_CASE_WORK = {**_CASE_WORK, FILE_AUDIT: RW}
 
 #: resource permissions per role
 RESOURCES: dict[str, dict[str, frozenset[str]]] = {
@@ -98,10 +123,15 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: R,
         ORGANISATION: R,
         ACCESS_LOG: R,
+        FILE_AUDIT: RW,
     },
-    ROLE_LEAD: dict(_CASE_WORK),
-    ROLE_CASEWORKER: dict(_CASE_WORK),
+    ROLE_LEAD: dict(_PROVIDER_CASE_WORK),
+    ROLE_CASEWORKER: dict(_PROVIDER_CASE_WORK),
     ROLE_SPECIALIST: dict(_CASE_WORK),
+    ROLE_DPO: {
+        DATA_PROTECTION: RW,
+        ACCESS_LOG: R,
+    },
 }
 
 # Menus ------------------------------------------------------------------------------------
@@ -109,6 +139,11 @@ MENU_CASE_WORK = "Fallarbeit"
 MENU_DIRECTORY = "Verzeichnisse"
 MENU_ADMINISTRATION = "Verwaltung"
 MENU_SECURITY = "Security"
+MENU_DATA_PROTECTION = "Datenschutz-Menü"
+MENU_RETENTION = "Löschfristen"
+MENU_LOG_SEARCH = "Protokollsuche"
+MENU_SUBJECT_ACCESS = "Auskunft (Art. 15)"
+MENU_FILE_AUDITS = "Aktenprüfungen"
 
 MENUS: dict[str, frozenset[str]] = {
     ROLE_COUNTY_ADMIN: frozenset(
@@ -132,6 +167,17 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Unterkünfte",
             "Zugriffsprotokoll",
+            MENU_FILE_AUDITS,
+        }
+    ),
+    ROLE_DPO: frozenset(
+        {
+            MENU_DATA_PROTECTION,
+            MENU_ADMINISTRATION,
+            MENU_RETENTION,
+            MENU_LOG_SEARCH,
+            MENU_SUBJECT_ACCESS,
+            "Zugriffsprotokoll",
         }
     ),
 }
@@ -147,8 +193,8 @@ _CASE_MENUS = frozenset(
         "Unterkünfte",
     }
 )
-MENUS[ROLE_LEAD] = _CASE_MENUS
-MENUS[ROLE_CASEWORKER] = _CASE_MENUS
+MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS}
+MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS}
 MENUS[ROLE_SPECIALIST] = _CASE_MENUS
 
 #: Self-service permissions every signed-in role has (own profile and password).

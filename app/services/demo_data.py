@@ -413,6 +413,9 @@ def load_demo_data(
     _bulk(FollowUp, follow_rows)
     db.session.commit()
     _reset_sequences()
+    from app.services.retention import load_demo_data_protection
+
+    load_demo_data_protection()
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(person_rows),

@@ -35,6 +35,7 @@ ROLE_START = {
             "MyFollowUpView.list",
         ),
         (_l("Beratungsvermerke"), _l("Alle Vermerke Ihres Trägers."), "ContactNoteView.list"),
+        (_l("Aktenprüfungen"), _l("Befunde der Aktenprüfung beantworten."), "FileAuditView.audits"),
     ],
     matrix.ROLE_SPECIALIST: [
         (
@@ -85,6 +86,28 @@ ROLE_START = {
             "Zugriffsprotokoll",
             "Wer hat wann welche Fallakte gelesen oder geändert.",
             "AccessLogView.list",
+        ),
+        (
+            "Aktenprüfungen",
+            "Stichproben je Träger und Quartal ziehen und Befunde erfassen (§7).",
+            "FileAuditView.audits",
+        ),
+    ],
+    matrix.ROLE_DPO: [
+        (
+            "Löschfristen",
+            "Fällige Fallakten, Probelauf und Vernichtung (2 Jahre nach Wegzug).",
+            "DataProtectionView.retention",
+        ),
+        (
+            "Protokollsuche",
+            "Zugriffe nach Benutzer, Person, Aktion und Zeitraum suchen.",
+            "DataProtectionView.log_search",
+        ),
+        (
+            "Auskunft (Art. 15)",
+            "Alles über eine Person als PDF und JSON exportieren.",
+            "DataProtectionView.subject_access",
         ),
     ],
 }
