@@ -29,6 +29,7 @@ from app.models.person import (
     PersonShare,
     PersonVulnerability,
 )
+from app.models.statistics import QuarterlyReport
 
 __all__ = [
     "AccessLog",
@@ -52,6 +53,7 @@ __all__ = [
     "PersonSensitive",
     "PersonShare",
     "PersonVulnerability",
+    "QuarterlyReport",
     "Referral",
     "group_participant",
 ]

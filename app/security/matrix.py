@@ -54,6 +54,15 @@ READ_WRITE_METHODS: dict[str, str] = {
     "cv": "read",
     "pdf": "read",
     "docx": "read",
+    # statistics (app/views/statistics.py)
+    "quarter": "read",
+    "export": "read",
+    "quarterly": "read",
+    "overview": "read",
+    "charts": "read",
+    "submit": "write",
+    "review": "write",
+    "return_report": "write",
 }
 
 R = frozenset({"can_read"})
@@ -72,6 +81,10 @@ GROUP_SESSION = "GroupSession"
 FOLLOW_UP = "FollowUp"
 REFERRAL = "Referral"
 ACCESS_LOG = "AccessLog"
+#: Anlage-1 figures: read = see (own) figures, write = submit the quarterly report (lead)
+STATISTICS = "Statistics"
+#: County review of quarterly reports and charts: read = all providers, write = review/return
+STATISTICS_REVIEW = "StatisticsReview"
 
 _CASE_WORK = {
     PERSON: RW,
@@ -90,6 +103,8 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: RW,
         CATALOGUE: RW,
         NETWORK_PARTNER: RW,
+        STATISTICS: R,
+        STATISTICS_REVIEW: RW,
     },
     ROLE_REVIEWER: {
         PERSON: R,
@@ -98,10 +113,12 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: R,
         ORGANISATION: R,
         ACCESS_LOG: R,
+        STATISTICS: R,
+        STATISTICS_REVIEW: RW,
     },
-    ROLE_LEAD: dict(_CASE_WORK),
-    ROLE_CASEWORKER: dict(_CASE_WORK),
-    ROLE_SPECIALIST: dict(_CASE_WORK),
+    ROLE_LEAD: {**_CASE_WORK, STATISTICS: RW},
+    ROLE_CASEWORKER: {**_CASE_WORK, STATISTICS: R},
+    ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R},
 }
 
 # Menus ------------------------------------------------------------------------------------
@@ -109,6 +126,9 @@ MENU_CASE_WORK = "Fallarbeit"
 MENU_DIRECTORY = "Verzeichnisse"
 MENU_ADMINISTRATION = "Verwaltung"
 MENU_SECURITY = "Security"
+MENU_STATISTICS = "Statistik"
+_STATISTICS_MENUS = frozenset({MENU_STATISTICS, "Quartalsstatistik"})
+_REVIEW_MENUS = frozenset({*_STATISTICS_MENUS, "Quartalsmeldungen", "Auswertungen"})
 
 MENUS: dict[str, frozenset[str]] = {
     ROLE_COUNTY_ADMIN: frozenset(
@@ -121,6 +141,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Kataloge",
             "List Users",
+            *_REVIEW_MENUS,
         }
     ),
     ROLE_REVIEWER: frozenset(
@@ -132,6 +153,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Unterkünfte",
             "Zugriffsprotokoll",
+            *_REVIEW_MENUS,
         }
     ),
 }
@@ -147,9 +169,9 @@ _CASE_MENUS = frozenset(
         "Unterkünfte",
     }
 )
-MENUS[ROLE_LEAD] = _CASE_MENUS
-MENUS[ROLE_CASEWORKER] = _CASE_MENUS
-MENUS[ROLE_SPECIALIST] = _CASE_MENUS
+MENUS[ROLE_LEAD] = _CASE_MENUS | _STATISTICS_MENUS
+MENUS[ROLE_CASEWORKER] = _CASE_MENUS | _STATISTICS_MENUS
+MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS
 
 #: Self-service permissions every signed-in role has (own profile and password).
 SELF_SERVICE: frozenset[tuple[str, str]] = frozenset(
