@@ -418,7 +418,9 @@ def notes_per_topic(
     topic = ContactNoteTopic.__table__.c
     stmt = (
         select(topic.code, func.count())
-        .select_from(topic.join(ContactNote.__table__, topic.contact_note_id == note.id))
+        .select_from(
+            ContactNoteTopic.__table__.join(ContactNote.__table__, topic.contact_note_id == note.id)
+        )
         .where(note.date >= start, note.date <= end, note.kind.in_(INDIVIDUAL_KINDS))
         .group_by(topic.code)
         .order_by(func.count().desc(), topic.code)
