@@ -14,11 +14,11 @@ from html import escape
 #: Okabe–Ito palette (distinguishable with colour-vision deficiencies)
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 WIDTH = 720
-HEIGHT = 320
+HEIGHT = 360
 MARGIN_LEFT = 56
 MARGIN_RIGHT = 16
 MARGIN_TOP = 40
-MARGIN_BOTTOM = 80
+MARGIN_BOTTOM = 120
 
 Series = Sequence[tuple[str, Sequence[float | None]]]
 
@@ -75,24 +75,36 @@ def _y(v: float, upper: float) -> float:
 def _legend(series: Series) -> list[str]:
     body = []
     x = MARGIN_LEFT
-    y = HEIGHT - 14
+    y = HEIGHT - 30
     for i, (name, _values) in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
+        if x + 24 + 6 * len(name) > WIDTH:  # wrap to a second row
+            x, y = MARGIN_LEFT, y + 18
         body.append(
             f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>'
             f'<text x="{x + 16}" y="{y}" font-size="11" fill="#222">{escape(name)}</text>'
         )
-        x += 24 + 7 * len(name)
+        x += 24 + 6 * len(name)
     return body
 
 
 def _category_labels(categories: Sequence[str], step: float) -> list[str]:
     base = HEIGHT - MARGIN_BOTTOM
-    return [
-        f'<text x="{MARGIN_LEFT + step * (i + 0.5):.1f}" y="{base + 16}" font-size="11" '
-        f'text-anchor="middle" fill="#222">{escape(c[:18])}</text>'
-        for i, c in enumerate(categories)
-    ]
+    if step >= 90:
+        return [
+            f'<text x="{MARGIN_LEFT + step * (i + 0.5):.1f}" y="{base + 16}" font-size="11" '
+            f'text-anchor="middle" fill="#222">{escape(c[:24])}</text>'
+            for i, c in enumerate(categories)
+        ]
+    out = []
+    for i, c in enumerate(categories):  # narrow columns: slanted labels
+        x = MARGIN_LEFT + step * (i + 0.5)
+        label = c if len(c) <= 20 else c[:19] + "…"
+        out.append(
+            f'<text x="{x:.1f}" y="{base + 12}" font-size="10" text-anchor="end" fill="#222" '
+            f'transform="rotate(-35 {x:.1f} {base + 12})">{escape(label)}</text>'
+        )
+    return out
 
 
 def _reference_line(reference: float | None, label: str, upper: float) -> list[str]:
