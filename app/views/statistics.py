@@ -55,8 +55,12 @@ def _figures_for(source: Any) -> tuple[int, st.Quarter, dict[str, Any], Any, int
     """Return (organisation id, period, figures shown, report, caseworker restriction)."""
     viewer = qr.Viewer.of(g.user)
     period = _period(source)
+    requested = _int_arg(source, "organisation_id", None)
+    if requested is None and viewer.is_county:
+        # the county itself reports nothing: start with the first provider
+        requested = next(iter(st.reporting_org_ids()), viewer.organisation_id)
     try:
-        org_id, caseworker = qr.allowed_view(viewer, _int_arg(source, "organisation_id", None))
+        org_id, caseworker = qr.allowed_view(viewer, requested)
         report = qr.get_report(org_id, period.year, period.quarter)
         if report is not None and report.status in ("submitted", "reviewed") and caseworker is None:
             stats = dict(report.snapshot or {})

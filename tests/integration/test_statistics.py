@@ -285,3 +285,9 @@ def test_reviewer_charts_page_draws_svg_without_case_content(
     assert not any(name in html for name in names)
     admin = login_as(matrix.ROLE_COUNTY_ADMIN, two_providers["county"])
     assert admin.get("/statistics-review/charts").status_code == 200
+
+
+def test_county_page_starts_with_a_provider(two_providers, login_as) -> None:
+    admin = login_as(matrix.ROLE_COUNTY_ADMIN, two_providers["county"])
+    html = admin.get("/statistics/?year=2025&quarter=2").get_data(as_text=True)
+    assert "Träger A · 2. Quartal 2025" in html and 'id="organisation_id"' in html
