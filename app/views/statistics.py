@@ -245,7 +245,7 @@ class StatisticsApi(BaseApi):
           - {in: query, name: year, required: true, schema: {type: integer}}
           - {in: query, name: quarter, required: true, schema: {type: integer}}
           responses:
-            200: {description: Zahlen je Fachkraft und Monat, Summen, Indikatoren}
+            200: {description: "Zahlen je Fachkraft und Monat, Summen und Indikatoren"}
             400: {description: Ungültige Parameter}
             403: {description: Fremde Organisation}
         """
