@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tests.e2e.conftest import LoginPage
+from tests.e2e.conftest import LoginPage, axe_violations
 
 
 def _previous_quarter() -> tuple[int, int]:
@@ -42,6 +42,8 @@ def test_lead_submits_reviewer_sees_charts_and_marks_reviewed(
     assert lead.locator("#report-status").get_attribute("data-status") == "draft"
     individual = int(lead.locator('[data-total="individual"]').inner_text())
     assert individual > 0
+    violations = axe_violations(lead)
+    assert violations == [], [v["id"] for v in violations]
     lead.click("#submit-report")
     lead.wait_for_load_state("networkidle")
     assert lead.locator("#report-status").get_attribute("data-status") == "submitted"
@@ -63,6 +65,8 @@ def test_lead_submits_reviewer_sees_charts_and_marks_reviewed(
     assert any(b and b["height"] > 0 for b in drawn)
     assert page.locator("#chart-trend polyline.line").count() == 4
     page.screenshot(path="/tmp/msa-statistics-charts.png", full_page=True)
+    violations = axe_violations(page)
+    assert violations == [], [v["id"] for v in violations]
 
     page.goto(f"{live_server}/statistics-review/?year={year}&quarter={quarter}")
     row = page.locator("#reports-table tr", has_text="Diakonisches Werk")
