@@ -43,7 +43,7 @@ def test_lead_submits_reviewer_sees_charts_and_marks_reviewed(
     individual = int(lead.locator('[data-total="individual"]').inner_text())
     assert individual > 0
     violations = axe_violations(lead)
-    assert violations == [], [v["id"] for v in violations]
+    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
     lead.click("#submit-report")
     lead.wait_for_load_state("networkidle")
     assert lead.locator("#report-status").get_attribute("data-status") == "submitted"
@@ -66,7 +66,7 @@ def test_lead_submits_reviewer_sees_charts_and_marks_reviewed(
     assert page.locator("#chart-trend polyline.line").count() == 4
     page.screenshot(path="/tmp/msa-statistics-charts.png", full_page=True)
     violations = axe_violations(page)
-    assert violations == [], [v["id"] for v in violations]
+    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
 
     page.goto(f"{live_server}/statistics-review/?year={year}&quarter={quarter}")
     row = page.locator("#reports-table tr", has_text="Diakonisches Werk")
