@@ -159,3 +159,35 @@ def restore_command(source: str, yes: bool) -> None:
     except BackupError as exc:
         _fail(str(exc))
     click.echo(f"Sicherung {source} wiederhergestellt.")
+
+
+@msa_cli.command("statistics")
+@click.option("--organisation", required=True, help="Name der Organisation")
+@click.option("--year", type=int, required=True)
+@click.option("--quarter", type=click.IntRange(1, 4), required=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True
+)
+def statistics_command(organisation: str, year: int, quarter: int, fmt: str) -> None:
+    """Print the quarterly statistics (Anlage 1) of an organisation to stdout."""
+    import json
+
+    from app.extensions import db
+    from app.models import Organisation
+    from app.services import statistics as st
+
+    org = db.session.query(Organisation).filter_by(name=organisation).one_or_none()
+    if org is None:
+        _fail(f"Organisation '{organisation}' gibt es nicht")
+    try:
+        stats = st.quarterly_statistics(org.id, year, quarter)
+    except st.StatisticsError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(st.to_csv(stats), nl=False)
+    else:
+        stream = click.get_binary_stream("stdout")
+        stream.write(st.to_xlsx(stats))
+        stream.flush()

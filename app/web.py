@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request, session
+from flask import Flask, Response, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
 CSP = (
@@ -26,6 +26,20 @@ ERROR_TEXTS = {
 
 def init_web(app: Flask) -> None:
     """Register headers, German default locale and generic error pages."""
+
+    def _fresh_request_state() -> None:
+        # Per-request caches live in g. A request normally gets a fresh app context, but one
+        # that runs inside an already pushed context (tests, CLI) shares g: start clean.
+        for key in (
+            "_login_user",
+            "user",
+            "_msa_scope",
+            "_msa_permissions",
+            "_msa_scope_resolving",
+        ):
+            g.pop(key, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
 
     @app.before_request
     def _default_locale() -> None:

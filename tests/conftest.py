@@ -140,6 +140,22 @@ def factory(app: Flask) -> Iterator[Any]:
         yield factories
 
 
+def sign_in(client: FlaskClient, user_id: int) -> FlaskClient:
+    """Put a signed-in session for ``user_id`` into the test client's cookie."""
+    import time
+
+    from app.security.sessions import EPOCH_KEY, LOGIN_AT_KEY, SEEN_AT_KEY
+
+    with client.session_transaction() as sess:
+        sess.clear()
+        sess["_user_id"] = str(user_id)
+        sess["_fresh"] = True
+        sess["locale"] = "de"
+        sess[EPOCH_KEY] = 0
+        sess[LOGIN_AT_KEY] = sess[SEEN_AT_KEY] = int(time.time())
+    return client
+
+
 @pytest.fixture
 def login_as(app: Flask) -> Callable[..., FlaskClient]:
     """Return a test client signed in as a new user with ``role`` in organisation ``org``."""
@@ -150,17 +166,7 @@ def login_as(app: Flask) -> Callable[..., FlaskClient]:
         with app.app_context():
             user = factories.make_user(role, org, **kw)
             user_id = user.id
-        client = app.test_client()
-        import time
-
-        from app.security.sessions import EPOCH_KEY, LOGIN_AT_KEY, SEEN_AT_KEY
-
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user_id)
-            sess["_fresh"] = True
-            sess["locale"] = "de"
-            sess[EPOCH_KEY] = 0
-            sess[LOGIN_AT_KEY] = sess[SEEN_AT_KEY] = int(time.time())
+        client = sign_in(app.test_client(), user_id)
         client.user_id = user_id  # type: ignore[attr-defined]
         return client
 

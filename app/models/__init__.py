@@ -30,6 +30,7 @@ from app.models.person import (
     PersonVulnerability,
 )
 from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
+from app.models.statistics import QuarterlyReport
 
 __all__ = [
     "AccessLog",
@@ -56,6 +57,7 @@ __all__ = [
     "PersonShare",
     "PersonVulnerability",
     "PurgeRecord",
+    "QuarterlyReport",
     "Referral",
     "group_participant",
 ]

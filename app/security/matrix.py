@@ -76,6 +76,15 @@ READ_WRITE_METHODS: dict[str, str] = {
     "audit_draw": "write",
     "audit_finding": "write",
     "audit_answer": "write",
+    # statistics (app/views/statistics.py)
+    "quarter": "read",
+    "export": "read",
+    "quarterly": "read",
+    "overview": "read",
+    "charts": "read",
+    "submit": "write",
+    "review": "write",
+    "return_report": "write",
 }
 
 R = frozenset({"can_read"})
@@ -96,6 +105,10 @@ REFERRAL = "Referral"
 ACCESS_LOG = "AccessLog"
 DATA_PROTECTION = "Datenschutz"
 FILE_AUDIT = "FileAudit"
+#: Anlage-1 figures: read = see (own) figures, write = submit the quarterly report (lead)
+STATISTICS = "Statistics"
+#: County review of quarterly reports and charts: read = all providers, write = review/return
+STATISTICS_REVIEW = "StatisticsReview"
 
 _CASE_WORK = {
     PERSON: RW,
@@ -115,6 +128,8 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: RW,
         CATALOGUE: RW,
         NETWORK_PARTNER: RW,
+        STATISTICS: R,
+        STATISTICS_REVIEW: RW,
     },
     ROLE_REVIEWER: {
         PERSON: R,
@@ -124,10 +139,12 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ORGANISATION: R,
         ACCESS_LOG: R,
         FILE_AUDIT: RW,
+        STATISTICS: R,
+        STATISTICS_REVIEW: RW,
     },
-    ROLE_LEAD: dict(_PROVIDER_CASE_WORK),
-    ROLE_CASEWORKER: dict(_PROVIDER_CASE_WORK),
-    ROLE_SPECIALIST: dict(_CASE_WORK),
+    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW},
+    ROLE_CASEWORKER: {**_PROVIDER_CASE_WORK, STATISTICS: R},
+    ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R},
     ROLE_DPO: {
         DATA_PROTECTION: RW,
         ACCESS_LOG: R,
@@ -144,6 +161,9 @@ MENU_RETENTION = "Löschfristen"
 MENU_LOG_SEARCH = "Protokollsuche"
 MENU_SUBJECT_ACCESS = "Auskunft (Art. 15)"
 MENU_FILE_AUDITS = "Aktenprüfungen"
+MENU_STATISTICS = "Statistik"
+_STATISTICS_MENUS = frozenset({MENU_STATISTICS, "Quartalsstatistik"})
+_REVIEW_MENUS = frozenset({*_STATISTICS_MENUS, "Quartalsmeldungen", "Auswertungen"})
 
 MENUS: dict[str, frozenset[str]] = {
     ROLE_COUNTY_ADMIN: frozenset(
@@ -156,6 +176,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Kataloge",
             "List Users",
+            *_REVIEW_MENUS,
         }
     ),
     ROLE_REVIEWER: frozenset(
@@ -168,6 +189,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Unterkünfte",
             "Zugriffsprotokoll",
             MENU_FILE_AUDITS,
+            *_REVIEW_MENUS,
         }
     ),
     ROLE_DPO: frozenset(
@@ -193,9 +215,9 @@ _CASE_MENUS = frozenset(
         "Unterkünfte",
     }
 )
-MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS}
-MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS}
-MENUS[ROLE_SPECIALIST] = _CASE_MENUS
+MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
+MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
+MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS
 
 #: Self-service permissions every signed-in role has (own profile and password).
 SELF_SERVICE: frozenset[tuple[str, str]] = frozenset(

@@ -416,12 +416,16 @@ def load_demo_data(
     from app.services.retention import load_demo_data_protection
 
     load_demo_data_protection()
+    from app.services.quarterly_report import load_demo_reports
+
+    reports = load_demo_reports()
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(person_rows),
         "Haushalte": len(household_rows),
         "Beratungsvermerke": len(note_rows),
         "Wiedervorlagen": len(follow_rows),
+        "Quartalsmeldungen": reports,
     }
 
 

@@ -52,3 +52,6 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import data_protection
 
     data_protection.register(appbuilder)
+    from app.views import statistics
+
+    statistics.register(appbuilder)

@@ -58,3 +58,14 @@ def test_user_without_organisation_sees_nothing(app: Flask, login_as) -> None:
     client = login_as(matrix.ROLE_CASEWORKER, None)
     body = client.get("/personview/list/").get_data(as_text=True)
     assert "Alphaname" not in body and "Betageheim" not in body
+
+
+def test_switching_clients_inside_one_app_context_keeps_users_apart(app: Flask, login_as) -> None:
+    """Per-request caches in g never carry one user's scope into another user's request."""
+    a, b, pa, pb = _setup(app)
+    client_a = login_as(matrix.ROLE_CASEWORKER, a)
+    client_b = login_as(matrix.ROLE_CASEWORKER, b)
+    with app.app_context():  # as the `factory` fixture does
+        assert client_a.get(f"/personview/show/{pa}").status_code == 200
+        assert client_b.get(f"/personview/show/{pa}").status_code in (302, 404)
+        assert "Alphaname" not in client_b.get("/personview/list/").get_data(as_text=True)

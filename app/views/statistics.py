@@ -1,0 +1,295 @@
+"""Quarterly statistics (Anlage 1): figures, submission, county review, charts, exports (R-7).
+
+Configuration and glue only: figures come from app.services.statistics, the workflow from
+app.services.quarterly_report, the charts from app.services.charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import Response, abort, flash, g, redirect, request, url_for
+from flask_appbuilder import AppBuilder, BaseView, expose, has_access
+from flask_appbuilder.api import BaseApi, protect, safe
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models.statistics import REPORT_STATUS_LABELS
+from app.security import matrix
+from app.security.matrix import READ_WRITE_METHODS
+from app.services import charts
+from app.services import quarterly_report as qr
+from app.services import statistics as st
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _int_arg(source: Any, name: str, default: int | None) -> int | None:
+    raw = source.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        abort(400)
+
+
+def _period(source: Any) -> st.Quarter:
+    default = st.Quarter.of(dt.date.today()).previous()
+    try:
+        return st.Quarter(
+            _int_arg(source, "year", default.year) or default.year,
+            _int_arg(source, "quarter", default.quarter) or default.quarter,
+        )
+    except st.StatisticsError:
+        abort(400)
+
+
+def _figures_for(source: Any) -> tuple[int, st.Quarter, dict[str, Any], Any, int | None]:
+    """Return (organisation id, period, figures shown, report, caseworker restriction)."""
+    viewer = qr.Viewer.of(g.user)
+    period = _period(source)
+    requested = _int_arg(source, "organisation_id", None)
+    if requested is None and viewer.is_county:
+        # the county itself reports nothing: start with the first provider
+        requested = next(iter(st.reporting_org_ids()), viewer.organisation_id)
+    try:
+        org_id, caseworker = qr.allowed_view(viewer, requested)
+        report = qr.get_report(org_id, period.year, period.quarter)
+        if report is not None and report.status in ("submitted", "reviewed") and caseworker is None:
+            stats = dict(report.snapshot or {})
+        else:
+            stats = st.quarterly_statistics(
+                org_id, period.year, period.quarter, caseworker_id=caseworker
+            )
+    except qr.ReportForbiddenError:
+        abort(403)
+    except st.StatisticsError:
+        abort(404)
+    return org_id, period, stats, report, caseworker
+
+
+class StatisticsView(BaseView):
+    """Quartalsstatistik — figures of one organisation and quarter; the lead submits them."""
+
+    route_base = "/statistics"
+    default_view = "quarter"
+    class_permission_name = matrix.STATISTICS
+    method_permission_name = READ_WRITE_METHODS
+    base_permissions = ["can_read", "can_write"]
+
+    @expose("/")
+    @has_access
+    def quarter(self) -> Any:
+        org_id, period, stats, report, caseworker = _figures_for(request.args)
+        viewer = qr.Viewer.of(g.user)
+        return self.render_template(
+            "statistics/quarter.html",
+            stats=stats,
+            period=period,
+            org_id=org_id,
+            report=report,
+            status=qr.status_of(report),
+            status_labels=REPORT_STATUS_LABELS,
+            own_only=caseworker is not None,
+            can_submit=viewer.is_lead
+            and viewer.organisation_id == org_id
+            and qr.status_of(report) in ("draft", "returned")
+            and period.end < dt.date.today(),
+            organisations=st.reporting_organisations() if viewer.is_county else [],
+            is_county=viewer.is_county,
+            figures=st.FIGURES,
+            figure_labels=st.FIGURE_LABELS,
+            years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
+        )
+
+    @expose("/submit", methods=["POST"])
+    @has_access
+    def submit(self) -> Any:
+        period = _period(request.form)
+        org_id = _int_arg(request.form, "organisation_id", None)
+        target = url_for(
+            "StatisticsView.quarter",
+            organisation_id=org_id,
+            year=period.year,
+            quarter=period.quarter,
+        )
+        try:
+            qr.submit_report(org_id or -1, period.year, period.quarter, acting=qr.Viewer.of(g.user))
+        except qr.ReportForbiddenError:
+            abort(403)
+        except st.StatisticsError as exc:
+            flash(str(exc), "danger")
+            return redirect(target)
+        flash(f"Die Quartalsmeldung {period.label} wurde eingereicht.", "success")
+        return redirect(target)
+
+    @expose("/export/<fmt>")
+    @has_access
+    def export(self, fmt: str) -> Any:
+        if fmt not in EXPORT_TYPES:
+            abort(404)
+        _org_id, period, stats, report, _cw = _figures_for(request.args)
+        if fmt == "csv":
+            body: bytes = st.to_csv(stats).encode("utf-8-sig")
+        elif fmt == "xlsx":
+            body = st.to_xlsx(stats)
+        else:
+            body = st.to_pdf(stats, REPORT_STATUS_LABELS[qr.status_of(report)])
+        name = f"anlage1-{period.year}-q{period.quarter}.{fmt}"
+        return Response(
+            body,
+            mimetype=EXPORT_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+class StatisticsReviewView(BaseView):
+    """Quartalsmeldungen — the county reviews or returns the providers' reports, with charts."""
+
+    route_base = "/statistics-review"
+    default_view = "overview"
+    class_permission_name = matrix.STATISTICS_REVIEW
+    method_permission_name = READ_WRITE_METHODS
+    base_permissions = ["can_read", "can_write"]
+
+    @expose("/")
+    @has_access
+    def overview(self) -> Any:
+        period = _period(request.args)
+        orgs = st.reporting_organisations()
+        reports = qr.reports_for_quarter(period.year, period.quarter, [i for i, _n in orgs])
+        rows = [(org_id, name, reports.get(org_id)) for org_id, name in orgs]
+        return self.render_template(
+            "statistics/overview.html",
+            period=period,
+            rows=rows,
+            status_labels=REPORT_STATUS_LABELS,
+            years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
+        )
+
+    @expose("/charts")
+    @has_access
+    def charts(self) -> Any:
+        period = _period(request.args)
+        dashboard = charts.reviewer_dashboard(period.year, period.quarter)
+        return self.render_template(
+            "statistics/charts.html",
+            period=period,
+            dashboard=dashboard,
+            years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
+        )
+
+    def _decide(self, report_id: int, action: str) -> Any:
+        viewer = qr.Viewer.of(g.user)
+        comment = request.form.get("comment", "")
+        report = db.session.get(qr.QuarterlyReport, report_id)
+        if report is None:
+            abort(404)
+        target = url_for(
+            "StatisticsView.quarter",
+            organisation_id=report.organisation_id,
+            year=report.year,
+            quarter=report.quarter,
+        )
+        try:
+            if action == "review":
+                qr.review_report(report_id, acting=viewer, comment=comment)
+                flash("Die Quartalsmeldung ist als geprüft markiert.", "success")
+            else:
+                qr.return_report(report_id, comment, acting=viewer)
+                flash("Die Quartalsmeldung wurde an den Träger zurückgegeben.", "success")
+        except qr.ReportForbiddenError:
+            abort(403)
+        except st.StatisticsError as exc:
+            flash(str(exc), "danger")
+        return redirect(target)
+
+    @expose("/<int:report_id>/review", methods=["POST"])
+    @has_access
+    def review(self, report_id: int) -> Any:
+        return self._decide(report_id, "review")
+
+    @expose("/<int:report_id>/return", methods=["POST"])
+    @has_access
+    def return_report(self, report_id: int) -> Any:
+        return self._decide(report_id, "return")
+
+
+class StatisticsApi(BaseApi):
+    """``GET /api/v1/statistics/quarterly`` — the Anlage-1 figures (INTERFACES.md)."""
+
+    resource_name = "statistics"
+    class_permission_name = matrix.STATISTICS
+    method_permission_name = READ_WRITE_METHODS
+    base_permissions = ["can_read", "can_write"]
+    allow_browser_login = False
+    openapi_spec_tag = "Statistik"
+
+    @expose("/quarterly", methods=["GET"])
+    @protect()
+    @safe
+    def quarterly(self) -> Response:
+        """Return the quarterly figures of an organisation.
+        ---
+        get:
+          summary: Anlage-1-Statistik eines Quartals
+          parameters:
+          - {in: query, name: organisation_id, schema: {type: integer}}
+          - {in: query, name: year, required: true, schema: {type: integer}}
+          - {in: query, name: quarter, required: true, schema: {type: integer}}
+          responses:
+            200: {description: "Zahlen je Fachkraft und Monat, Summen und Indikatoren"}
+            400: {description: Ungültige Parameter}
+            403: {description: Fremde Organisation}
+        """
+        try:
+            year = int(request.args["year"])
+            quarter = int(request.args["quarter"])
+            raw_org = request.args.get("organisation_id")
+            org_arg = int(raw_org) if raw_org not in (None, "") else None
+        except (KeyError, ValueError):
+            return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
+        try:
+            org_id, caseworker = qr.allowed_view(qr.Viewer.of(g.user), org_arg)
+            stats = st.quarterly_statistics(org_id, year, quarter, caseworker_id=caseworker)
+        except qr.ReportForbiddenError as exc:
+            return self.response(403, message=str(exc))
+        except st.StatisticsError as exc:
+            return self.response_400(message=str(exc))
+        return Response(
+            json.dumps(stats, ensure_ascii=False), mimetype="application/json; charset=utf-8"
+        )
+
+
+def register(appbuilder: AppBuilder) -> None:
+    """Register the statistics views, API and menu entries."""
+    appbuilder.add_view(
+        StatisticsView,
+        "Quartalsstatistik",
+        label=_l("Quartalsstatistik"),
+        icon="fa-chart-bar",
+        category=matrix.MENU_STATISTICS,
+        category_label=_l("Statistik"),
+    )
+    appbuilder.add_view(
+        StatisticsReviewView,
+        "Quartalsmeldungen",
+        label=_l("Quartalsmeldungen"),
+        icon="fa-clipboard-check",
+        category=matrix.MENU_STATISTICS,
+    )
+    appbuilder.add_link(
+        "Auswertungen",
+        href="/statistics-review/charts",
+        label=_l("Auswertungen"),
+        icon="fa-chart-line",
+        category=matrix.MENU_STATISTICS,
+    )
+    appbuilder.add_api(StatisticsApi)

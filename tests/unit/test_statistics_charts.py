@@ -1,0 +1,62 @@
+"""Server-rendered SVG charts (R-7.4): drawn without JavaScript or network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from app.security import matrix
+from app.services import charts
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_bar_chart_scales_bars_and_draws_reference_line() -> None:
+    svg = charts.bar_chart(
+        "c1",
+        "Test",
+        ["A", "B"],
+        [("Einzel", [10, 5]), ("Gruppe", [0, 2])],
+        reference=80,
+        reference_label="Schlüssel 1:80",
+    )
+    root = ET.fromstring(svg)
+    assert root.get("role") == "img" and root.find(f"{SVG}title").text == "Test"
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar"]
+    heights = [float(b.get("height")) for b in bars]
+    assert len(bars) == 4
+    assert heights[0] == 2 * heights[1] and heights[2] == 0
+    assert root.find(f"{SVG}line[@class='reference']") is not None
+    assert "Einzel – A: 10" in root.find(f"{SVG}desc").text
+
+
+def test_line_chart_and_escaping() -> None:
+    svg = charts.line_chart("c2", "<Trend>", ["Jan 25", "Feb 25"], [("x&y", [1, 3])])
+    root = ET.fromstring(svg)  # well-formed despite < and &
+    assert len(list(root.iter(f"{SVG}circle"))) == 2
+    assert "&lt;Trend&gt;" in svg and "x&amp;y" in svg
+
+
+def test_nice_max() -> None:
+    assert [charts.nice_max(v) for v in (0, 0.7, 3, 7, 84, 130)] == [1, 1, 5, 10, 100, 200]
+
+
+def test_reviewer_dashboard_draws_five_charts(factory: Any) -> None:
+    a = factory.make_org("Träger A")
+    cw = factory.make_user(matrix.ROLE_CASEWORKER, a)
+    person = factory.make_person(a)
+    factory.make_note(person, cw, date=dt.date(2025, 5, 5))
+    board = charts.reviewer_dashboard(2025, 2)
+    ids = [c["id"] for c in board["charts"]]
+    assert ids == [
+        "chart-trend",
+        "chart-providers",
+        "chart-topics",
+        "chart-indicators",
+        "chart-caseload",
+    ]
+    providers = board["charts"][1]
+    assert providers["table"]["rows"] == [("Träger A", [1, 0, 0, 0])]
+    assert all(re.match(r"<svg ", c["svg"]) for c in board["charts"])
