@@ -1,6 +1,19 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
 from app.models.audit import AccessLog
+from app.models.case_management import (
+    AssessmentEntry,
+    CaseClosure,
+    CaseConference,
+    CaseEvent,
+    CaseGoal,
+    CaseManagementCase,
+    FirstInterview,
+    HelpPlan,
+    HelpPlanTask,
+    MonitoringEntry,
+    ThirdPartyService,
+)
 from app.models.catalogue import CatalogueEntry
 from app.models.contact import (
     ContactNote,
@@ -34,14 +47,24 @@ __all__ = [
     "AccessLog",
     "Accommodation",
     "AccommodationKind",
+    "AssessmentEntry",
+    "CaseClosure",
+    "CaseConference",
+    "CaseEvent",
+    "CaseGoal",
+    "CaseManagementCase",
     "CatalogueEntry",
     "ContactNote",
     "ContactNoteTopic",
     "Employment",
+    "FirstInterview",
     "FollowUp",
     "GroupSession",
+    "HelpPlan",
+    "HelpPlanTask",
     "Household",
     "IntegrationCourse",
+    "MonitoringEntry",
     "MsaUser",
     "NetworkPartner",
     "Organisation",
@@ -53,5 +76,6 @@ __all__ = [
     "PersonShare",
     "PersonVulnerability",
     "Referral",
+    "ThirdPartyService",
     "group_participant",
 ]

@@ -51,6 +51,8 @@ READ_WRITE_METHODS: dict[str, str] = {
     "put": "write",
     "finalise": "write",
     "transition": "write",
+    "content": "write",
+    "overview": "read",
     "cv": "read",
     "pdf": "read",
     "docx": "read",
@@ -72,6 +74,8 @@ GROUP_SESSION = "GroupSession"
 FOLLOW_UP = "FollowUp"
 REFERRAL = "Referral"
 ACCESS_LOG = "AccessLog"
+CASE_MANAGEMENT = "CaseManagement"
+SERVICE_GAPS = "ServiceGaps"
 
 _CASE_WORK = {
     PERSON: RW,
@@ -81,6 +85,7 @@ _CASE_WORK = {
     REFERRAL: RW,
     NETWORK_PARTNER: R,
     ACCOMMODATION: R,
+    CASE_MANAGEMENT: RW,
 }
 
 #: resource permissions per role
@@ -90,6 +95,7 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: RW,
         CATALOGUE: RW,
         NETWORK_PARTNER: RW,
+        SERVICE_GAPS: R,
     },
     ROLE_REVIEWER: {
         PERSON: R,
@@ -98,6 +104,8 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: R,
         ORGANISATION: R,
         ACCESS_LOG: R,
+        CASE_MANAGEMENT: R,
+        SERVICE_GAPS: R,
     },
     ROLE_LEAD: dict(_CASE_WORK),
     ROLE_CASEWORKER: dict(_CASE_WORK),
@@ -121,6 +129,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Kataloge",
             "List Users",
+            "Angebotslücken",
         }
     ),
     ROLE_REVIEWER: frozenset(
@@ -132,6 +141,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Unterkünfte",
             "Zugriffsprotokoll",
+            "Angebotslücken",
         }
     ),
 }
@@ -143,6 +153,7 @@ _CASE_MENUS = frozenset(
         "Beratungsvermerke",
         "Gruppenberatungen",
         "Meine Wiedervorlagen",
+        "Meine Fälle",
         "Netzwerkpartner",
         "Unterkünfte",
     }

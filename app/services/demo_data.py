@@ -413,12 +413,16 @@ def load_demo_data(
     _bulk(FollowUp, follow_rows)
     db.session.commit()
     _reset_sequences()
+    from app.services.case_workflow import load_demo_cases
+
+    cases = load_demo_cases(rng, start_id)
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(person_rows),
         "Haushalte": len(household_rows),
         "Beratungsvermerke": len(note_rows),
         "Wiedervorlagen": len(follow_rows),
+        "Case-Management-Fälle": cases,
     }
 
 
