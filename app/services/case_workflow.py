@@ -143,8 +143,11 @@ def step_label(step: str | None) -> str:
 
 
 def allowed_targets(step: str) -> list[str]:
-    """Return the steps reachable from ``step``, in process order."""
-    return [to for to in STEPS if (step, to) in TRANSITIONS]
+    """Return the steps reachable from ``step``: forward moves first, in process order."""
+    targets = [to for to in STEPS if (step, to) in TRANSITIONS]
+    return sorted(
+        targets, key=lambda to: ((step, to) in BACKWARD, to == OCCASION_BASED, STEPS.index(to))
+    )
 
 
 def _targets_text(step: str) -> str:
