@@ -121,6 +121,15 @@ CONTENT_LABELS: dict[str, str] = {
     "monitoring": "Monitoring-Einträge",
     "closure": "die Abschlussauswertung",
 }
+#: the form section of the case page that belongs to a step
+STEP_ANCHORS: dict[str, str] = {
+    FIRST_INTERVIEW: "first_interview",
+    ASSESSMENT: "assessment",
+    GOAL_AGREEMENT: "goal",
+    HELP_PLANNING: "help_plan",
+    SERVICE_STEERING: "service",
+    MONITORING: "monitoring",
+}
 DECISIONS = {"case_management": "Case Management", "occasion_based": "Anlassbezogene Hilfe"}
 #: §3.1.11: several topic areas within this window suggest case management
 HINT_WINDOW_DAYS = 90

@@ -137,6 +137,7 @@ def hub_context(person: Any) -> dict[str, Any]:
         else wf.case_management_hint(person.id),
         "closed_cases": closed,
         "can_open": case_ is None or case_.step == wf.OCCASION_BASED,
+        "anchor": wf.STEP_ANCHORS.get(case_.step) if case_ else None,
     }
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from tests.e2e.conftest import LoginPage
+from tests.e2e.conftest import LoginPage, axe_violations
 
 
 class CasePage:
@@ -65,6 +65,7 @@ def test_first_interview_to_closure(live_server: str, page: Any) -> None:
         "In Case Management aufnehmen (weiter zum Assessment)",
         "Anlassbezogene Hilfe statt Case Management",
     ]
+    assert axe_violations(page) == []
     case.move("In Case Management aufnehmen (weiter zum Assessment)")
     assert "Bitte zuerst das Erstgespräch" in page.content()
     assert case.step() == "Erstgespräch"

@@ -90,7 +90,7 @@ def test_form_journey_to_assessment_and_hub_section(world: dict[str, Any]) -> No
     assert "Aktueller Schritt: <strong>Assessment</strong>" in html
     assert "Familiäre Situation, Familienstatus" in html
     hub = ui.get(f"/casemanagement/person/{world['person_a']}").get_data(as_text=True)
-    assert "Schritt: <strong class=\"cm-hub-step\">Assessment</strong>" in hub
+    assert 'Schritt: <strong class="cm-hub-step">Assessment</strong>' in hub
     assert "Weiter zur Zielvereinbarung" in hub
     assert "Case Management beginnen" not in hub
 

@@ -165,9 +165,7 @@ def test_first_interview_decision_required(setup: dict[str, Any]) -> None:
     with pytest.raises(wf.CaseWorkflowError) as exc:
         wf.record_first_interview(case_, data, actor=setup["user"])
     assert exc.value.field == "decision"
-    wf.record_first_interview(
-        case_, {**data, "decision": "occasion_based"}, actor=setup["user"]
-    )
+    wf.record_first_interview(case_, {**data, "decision": "occasion_based"}, actor=setup["user"])
     with pytest.raises(wf.CaseWorkflowError, match="passt nicht"):
         wf.transition(case_, wf.ASSESSMENT, actor=setup["user"])
     wf.transition(case_, wf.OCCASION_BASED, actor=setup["user"])
@@ -289,11 +287,17 @@ def test_goal_dates_and_monitoring_dates_create_follow_ups(setup: dict[str, Any]
 
     case_ = _complete_case(setup, wf.GOAL_AGREEMENT)
     target = dt.date.today() + dt.timedelta(days=90)
-    goal = wf.add_goal(case_, {"title": "Arbeit finden", "target_date": target}, actor=setup["user"])
+    goal = wf.add_goal(
+        case_, {"title": "Arbeit finden", "target_date": target}, actor=setup["user"]
+    )
     with pytest.raises(wf.CaseWorkflowError) as exc:
         wf.add_goal(
             case_,
-            {"title": "Zu spät", "target_date": target + dt.timedelta(days=1), "parent_id": goal.id},
+            {
+                "title": "Zu spät",
+                "target_date": target + dt.timedelta(days=1),
+                "parent_id": goal.id,
+            },
             actor=setup["user"],
         )
     assert exc.value.field == "target_date"
@@ -370,9 +374,7 @@ def test_case_management_hint_counts_topic_areas(setup: dict[str, Any]) -> None:
     person, user, db = setup["person"], setup["user"], setup["db"]
     old = person
     for code, days in (("housing", 5), ("work", 10), ("health", 20), ("conflict", 200)):
-        note = factories.make_note(
-            old, user, date=dt.date.today() - dt.timedelta(days=days)
-        )
+        note = factories.make_note(old, user, date=dt.date.today() - dt.timedelta(days=days))
         db.add(ContactNoteTopic(contact_note_id=note.id, code=code))
     db.commit()
     # housing and work share §3.1.1: two areas only
@@ -429,3 +431,26 @@ def test_service_gaps_are_aggregated_without_personal_data(setup: dict[str, Any]
     (row,) = wf.service_gaps()
     assert (row.topic, row.entries, row.cases) == ("health", 2, 1)
     assert "Amal" not in repr(row)
+
+
+def test_transition_locks_the_case_row_on_postgresql(setup: dict[str, Any]) -> None:
+    """The case row is read with SELECT … FOR UPDATE on PostgreSQL (no lost transitions)."""
+    from sqlalchemy import event
+
+    case_ = _complete_case(setup, wf.FIRST_INTERVIEW)
+    engine = setup["db"].get_bind()
+    statements: list[str] = []
+
+    def _capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _capture)
+    try:
+        wf.transition(case_, wf.ASSESSMENT, actor=setup["user"])
+    finally:
+        event.remove(engine, "before_cursor_execute", _capture)
+    locking = [s for s in statements if "FOR UPDATE" in s and "cm_case" in s]
+    if engine.dialect.name == "postgresql":
+        assert locking
+    else:
+        assert not locking  # SQLite has no row locks; the transaction serialises writes
