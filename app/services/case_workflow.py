@@ -32,6 +32,7 @@ from app.models import (
     HelpPlanTask,
     MonitoringEntry,
     MsaUser,
+    NetworkPartner,
     Organisation,
     Person,
     ThirdPartyService,
@@ -619,6 +620,35 @@ def _task_from(data: dict[str, Any], i: int | None) -> dict[str, Any] | None:
     }
 
 
+def _partner_exists(partner_id: int | None) -> bool:
+    if partner_id is None:
+        return True
+    return db.session.get(NetworkPartner, partner_id) is not None
+
+
+def _check_responsibles(case_: CaseManagementCase, tasks: list[dict[str, Any]]) -> None:
+    """Responsible caseworkers belong to the case's provider; partners exist."""
+    user_ids = {t["responsible_user_id"] for t in tasks if t["responsible_user_id"]}
+    if user_ids:
+        known = set(
+            db.session.execute(
+                select(MsaUser.id).where(
+                    MsaUser.id.in_(user_ids), MsaUser.organisation_id == case_.organisation_id
+                )
+            ).scalars()
+        )
+        if user_ids - known:
+            raise CaseWorkflowError(
+                "Verantwortlich kann nur eine Fachkraft des eigenen Trägers sein.",
+                field="tasks-0-responsible_user_id",
+            )
+    for t in tasks:
+        if not _partner_exists(t["responsible_partner_id"]):
+            raise CaseWorkflowError(
+                "Unbekannter Netzwerkpartner.", field="tasks-0-responsible_partner_id"
+            )
+
+
 def revise_help_plan(case_: CaseManagementCase, data: dict[str, Any], *, actor: Any) -> HelpPlan:
     """Write a new help plan version (tasks with role, responsibility, time frame, resources)."""
     _require_step(case_, "help_plan")
@@ -640,6 +670,7 @@ def revise_help_plan(case_: CaseManagementCase, data: dict[str, Any], *, actor: 
         raise CaseWorkflowError(
             "Ein Hilfeplan braucht mindestens eine Aufgabe.", field="tasks-0-task"
         )
+    _check_responsibles(case_, tasks)
     valid_from = _date(data, "valid_from", "den Beginn des Zeitrahmens", required=False)
     valid_until = _date(data, "valid_until", "das Ende des Zeitrahmens", required=False)
     if valid_from and valid_until and valid_until < valid_from:
@@ -680,10 +711,15 @@ def add_service(
     if starts and ends and ends < starts:
         raise CaseWorkflowError("Das Ende liegt vor dem Beginn.", field="ends_on")
     standards = _text(data, "standards", "die vereinbarten Standards")
-    partner = data.get("partner_id") or None
+    try:
+        partner_id = int(data.get("partner_id") or 0) or None
+    except (TypeError, ValueError):
+        partner_id = -1
+    if partner_id is not None and (partner_id < 0 or not _partner_exists(partner_id)):
+        raise CaseWorkflowError("Unbekannter Netzwerkpartner.", field="partner_id")
     row = ThirdPartyService(
         **_owned(case_),
-        partner_id=int(partner) if partner else None,
+        partner_id=partner_id,
         service=service or "",
         starts_on=starts,
         ends_on=ends,

@@ -454,3 +454,20 @@ def test_transition_locks_the_case_row_on_postgresql(setup: dict[str, Any]) -> N
         assert locking
     else:
         assert not locking  # SQLite has no row locks; the transaction serialises writes
+
+
+def test_help_plan_responsibles_of_own_provider_only(setup: dict[str, Any]) -> None:
+    case_ = _complete_case(setup, wf.HELP_PLANNING)
+    stranger = factories.make_user("Fachkraft", factories.make_org())
+    task = {"task": "x", "role": "y", "responsible_user_id": stranger.id}
+    with pytest.raises(wf.CaseWorkflowError, match="eigenen Trägers"):
+        wf.revise_help_plan(case_, {"tasks": [task]}, actor=setup["user"])
+    task = {"task": "x", "role": "y", "responsible_partner_id": 999999}
+    with pytest.raises(wf.CaseWorkflowError, match="Netzwerkpartner"):
+        wf.revise_help_plan(case_, {"tasks": [task]}, actor=setup["user"])
+    case_.step = wf.SERVICE_STEERING
+    setup["db"].commit()
+    data = {"service": "s", "starts_on": "2026-01-01", "standards": "x", "partner_id": "abc"}
+    with pytest.raises(wf.CaseWorkflowError) as exc:
+        wf.add_service(case_, data, actor=setup["user"])
+    assert exc.value.field == "partner_id"
