@@ -1157,15 +1157,26 @@ def _demo_walk(case_: CaseManagementCase, target: str, actor: Any, rng: Any) -> 
 
 def load_demo_cases(rng: Any, first_person_id: int, per_step: int = 2) -> int:
     """Create demo cases in every step for adults created from ``first_person_id`` on."""
-    rows = db.session.execute(
-        select(Person, MsaUser)
-        .join(MsaUser, MsaUser.id == Person.caseworker_id)
-        .where(Person.id >= first_person_id, Person.employable.is_(True))
-        .order_by(Person.id)
-    ).all()
+    org_ids = list(
+        db.session.execute(
+            select(Person.organisation_id).where(Person.id >= first_person_id).distinct()
+        ).scalars()
+    )
+    wanted = per_step * len(STEPS)
     by_org: dict[int, list[tuple[Person, MsaUser]]] = {}
-    for person, user in rows:
-        by_org.setdefault(person.organisation_id, []).append((person, user))
+    for org_id in org_ids:  # a few rows per provider, also with 100,000 persons
+        rows = db.session.execute(
+            select(Person, MsaUser)
+            .join(MsaUser, MsaUser.id == Person.caseworker_id)
+            .where(
+                Person.id >= first_person_id,
+                Person.organisation_id == org_id,
+                Person.employable.is_(True),
+            )
+            .order_by(Person.id)
+            .limit(wanted * 3 // 2 + 3)
+        ).all()
+        by_org[org_id] = [(person, user) for person, user in rows]
     created = 0
     for pairs in by_org.values():
         # leave every third adult without a case (room for the first-interview journey)
