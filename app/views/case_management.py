@@ -54,8 +54,22 @@ def _rows(model: Any, case_id: int, order: Any) -> list[Any]:
     )
 
 
+def _can_write() -> bool:
+    from flask import current_app
+
+    return bool(
+        current_app.appbuilder.sm.has_access(  # type: ignore[attr-defined]
+            "can_write", matrix.CASE_MANAGEMENT
+        )
+    )
+
+
 def case_context(case_: CaseManagementCase) -> dict[str, Any]:
-    """Return everything the case page shows (a fixed number of queries)."""
+    """Return everything the case page shows (a fixed number of queries).
+
+    Readers without write permission (Prüfer) see contents and history, no forms or buttons.
+    """
+    can_write = _can_write()
     goals = wf.goals_of(case_.id)
     partners = list(
         db.session.execute(select(NetworkPartner).order_by(NetworkPartner.name)).scalars()
@@ -76,9 +90,13 @@ def case_context(case_: CaseManagementCase) -> dict[str, Any]:
         "current_index": MAIN_LINE.index(case_.step) if case_.step in MAIN_LINE else 0,
         "transitions": [
             (to, wf.TRANSITIONS[(case_.step, to)]) for to in wf.allowed_targets(case_.step)
-        ],
+        ]
+        if can_write
+        else [],
         "backward": {to for (fr, to) in wf.BACKWARD if fr == case_.step},
-        "content_steps": wf.CONTENT_STEPS,
+        "content_steps": wf.CONTENT_STEPS
+        if can_write
+        else {kind: frozenset() for kind in wf.CONTENT_STEPS},
         "next_hint": wf.NEXT_STEP_HINTS.get(case_.step, ""),
         "due": wf.due_next(case_),
         "interview": wf.first_interview_of(case_.id),
@@ -115,6 +133,7 @@ def case_context(case_: CaseManagementCase) -> dict[str, Any]:
 
 def hub_context(person: Any) -> dict[str, Any]:
     """Context of the case-file section: where the case stands, what is due, the hint."""
+    can_write = _can_write()
     case_ = wf.open_case_of(person.id)
     closed = db.session.execute(
         select(CaseManagementCase.id, CaseManagementCase.closed_on)
@@ -129,14 +148,14 @@ def hub_context(person: Any) -> dict[str, Any]:
         "transitions": [
             (to, wf.TRANSITIONS[(case_.step, to)]) for to in wf.allowed_targets(case_.step)
         ]
-        if case_
+        if case_ and can_write
         else [],
         "backward": {to for (fr, to) in wf.BACKWARD if case_ and fr == case_.step},
         "hint": []
         if case_ and case_.step != wf.OCCASION_BASED
         else wf.case_management_hint(person.id),
         "closed_cases": closed,
-        "can_open": case_ is None or case_.step == wf.OCCASION_BASED,
+        "can_open": can_write and (case_ is None or case_.step == wf.OCCASION_BASED),
         "anchor": wf.STEP_ANCHORS.get(case_.step) if case_ else None,
     }
 

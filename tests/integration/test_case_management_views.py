@@ -167,3 +167,26 @@ def test_timeline_source_lists_each_move_with_who(app: Any, world: dict[str, Any
     assert [e.title for e in events] == ["Case Management eröffnet"]
     assert events[0].who == "Fatma Kaya"
     assert events[0].url.endswith(f"/casemanagement/case/{cid}")
+
+
+def test_reviewer_reads_without_forms_and_cannot_write(
+    app: Any, world: dict[str, Any], login_as: Any
+) -> None:
+    """Prüfer see the case (access-logged) but get no buttons or forms; writes are 403."""
+    cid = _open(world)
+    with app.app_context():
+        county = factories.id_of(factories.make_org("Landkreis", kind="county"))
+    reviewer = login_as(matrix.ROLE_REVIEWER, county)
+    html = reviewer.get(f"/casemanagement/case/{cid}").get_data(as_text=True)
+    assert "Aktueller Schritt: <strong>Erstgespräch</strong>" in html
+    assert "Erstgespräch speichern" not in html and 'name="to"' not in html
+    resp = reviewer.post(f"/casemanagement/case/{cid}/transition", data={"to": "x"})
+    assert resp.status_code in (302, 403)
+    with app.app_context():
+        from app.extensions import db
+        from app.models import AccessLog
+        from app.services import case_workflow as wf
+
+        assert len(wf.events_of(cid)) == 1
+        logged = db.session.query(AccessLog).filter_by(category="case_management", action="read")
+        assert logged.count() >= 1
