@@ -1,6 +1,19 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
 from app.models.audit import AccessLog
+from app.models.case_management import (
+    AssessmentEntry,
+    CaseClosure,
+    CaseConference,
+    CaseEvent,
+    CaseGoal,
+    CaseManagementCase,
+    FirstInterview,
+    HelpPlan,
+    HelpPlanTask,
+    MonitoringEntry,
+    ThirdPartyService,
+)
 from app.models.catalogue import CatalogueEntry
 from app.models.contact import (
     ContactNote,
@@ -36,16 +49,26 @@ __all__ = [
     "AccessLog",
     "Accommodation",
     "AccommodationKind",
+    "AssessmentEntry",
+    "CaseClosure",
+    "CaseConference",
+    "CaseEvent",
+    "CaseGoal",
+    "CaseManagementCase",
     "CatalogueEntry",
     "ContactNote",
     "ContactNoteTopic",
     "Employment",
     "FileAudit",
     "FileAuditItem",
+    "FirstInterview",
     "FollowUp",
     "GroupSession",
+    "HelpPlan",
+    "HelpPlanTask",
     "Household",
     "IntegrationCourse",
+    "MonitoringEntry",
     "MsaUser",
     "NetworkPartner",
     "Organisation",
@@ -59,5 +82,6 @@ __all__ = [
     "PurgeRecord",
     "QuarterlyReport",
     "Referral",
+    "ThirdPartyService",
     "group_participant",
 ]

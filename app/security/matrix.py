@@ -60,6 +60,8 @@ READ_WRITE_METHODS: dict[str, str] = {
     "put": "write",
     "finalise": "write",
     "transition": "write",
+    "content": "write",
+    "overview": "read",
     "cv": "read",
     "pdf": "read",
     "docx": "read",
@@ -80,7 +82,6 @@ READ_WRITE_METHODS: dict[str, str] = {
     "quarter": "read",
     "export": "read",
     "quarterly": "read",
-    "overview": "read",
     "charts": "read",
     "submit": "write",
     "review": "write",
@@ -103,6 +104,8 @@ GROUP_SESSION = "GroupSession"
 FOLLOW_UP = "FollowUp"
 REFERRAL = "Referral"
 ACCESS_LOG = "AccessLog"
+CASE_MANAGEMENT = "CaseManagement"
+SERVICE_GAPS = "ServiceGaps"
 DATA_PROTECTION = "Datenschutz"
 FILE_AUDIT = "FileAudit"
 #: Anlage-1 figures: read = see (own) figures, write = submit the quarterly report (lead)
@@ -118,6 +121,7 @@ _CASE_WORK = {
     REFERRAL: RW,
     NETWORK_PARTNER: R,
     ACCOMMODATION: R,
+    CASE_MANAGEMENT: RW,
 }
 _PROVIDER_CASE_WORK = {**_CASE_WORK, FILE_AUDIT: RW}
 
@@ -128,6 +132,7 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: RW,
         CATALOGUE: RW,
         NETWORK_PARTNER: RW,
+        SERVICE_GAPS: R,
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
     },
@@ -138,6 +143,8 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: R,
         ORGANISATION: R,
         ACCESS_LOG: R,
+        CASE_MANAGEMENT: R,
+        SERVICE_GAPS: R,
         FILE_AUDIT: RW,
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
@@ -176,6 +183,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Kataloge",
             "List Users",
+            "Angebotslücken",
             *_REVIEW_MENUS,
         }
     ),
@@ -188,6 +196,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Unterkünfte",
             "Zugriffsprotokoll",
+            "Angebotslücken",
             MENU_FILE_AUDITS,
             *_REVIEW_MENUS,
         }
@@ -211,6 +220,7 @@ _CASE_MENUS = frozenset(
         "Beratungsvermerke",
         "Gruppenberatungen",
         "Meine Wiedervorlagen",
+        "Meine Fälle",
         "Netzwerkpartner",
         "Unterkünfte",
     }

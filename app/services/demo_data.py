@@ -419,6 +419,9 @@ def load_demo_data(
     from app.services.quarterly_report import load_demo_reports
 
     reports = load_demo_reports()
+    from app.services.case_workflow import load_demo_cases
+
+    cases = load_demo_cases(rng, start_id)
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(person_rows),
@@ -426,6 +429,7 @@ def load_demo_data(
         "Beratungsvermerke": len(note_rows),
         "Wiedervorlagen": len(follow_rows),
         "Quartalsmeldungen": reports,
+        "Case-Management-Fälle": cases,
     }
 
 

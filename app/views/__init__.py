@@ -55,3 +55,6 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import statistics
 
     statistics.register(appbuilder)
+    from app.views import case_management
+
+    case_management.register(appbuilder)

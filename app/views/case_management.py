@@ -1,0 +1,556 @@
+"""Case management (R-4): case page, „Meine Fälle“, service gaps, REST API, hub section.
+
+Configuration and glue only: every rule lives in app.services.case_workflow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import AppBuilder, BaseView, expose, has_access
+from flask_appbuilder.api import BaseApi, protect
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.models import (
+    CaseConference,
+    CaseManagementCase,
+    MonitoringEntry,
+    MsaUser,
+    NetworkPartner,
+    Person,
+    ThirdPartyService,
+)
+from app.security import matrix
+from app.security.matrix import READ_WRITE_METHODS
+from app.services import case_workflow as wf
+from app.services.access_log import log_access
+from app.services.catalogues import choices, labels
+from app.views.hub import HubSection, TimelineEvent, register_hub_section, register_timeline_source
+
+#: the main line of the process shown as a stepper
+MAIN_LINE = (
+    wf.FIRST_INTERVIEW,
+    wf.ASSESSMENT,
+    wf.GOAL_AGREEMENT,
+    wf.HELP_PLANNING,
+    wf.SERVICE_STEERING,
+    wf.MONITORING,
+    wf.CLOSED,
+)
+
+
+def _visible_person(person_id: int) -> Person | None:
+    return db.session.execute(select(Person).where(Person.id == person_id)).scalar_one_or_none()
+
+
+def _rows(model: Any, case_id: int, order: Any) -> list[Any]:
+    return list(
+        db.session.execute(select(model).where(model.case_id == case_id).order_by(order)).scalars()
+    )
+
+
+def _can_write() -> bool:
+    from flask import current_app
+
+    return bool(
+        current_app.appbuilder.sm.has_access(  # type: ignore[attr-defined]
+            "can_write", matrix.CASE_MANAGEMENT
+        )
+    )
+
+
+def case_context(case_: CaseManagementCase) -> dict[str, Any]:
+    """Return everything the case page shows (a fixed number of queries).
+
+    Readers without write permission (Prüfer) see contents and history, no forms or buttons.
+    """
+    can_write = _can_write()
+    goals = wf.goals_of(case_.id)
+    partners = list(
+        db.session.execute(select(NetworkPartner).order_by(NetworkPartner.name)).scalars()
+    )
+    users = list(
+        db.session.execute(
+            select(MsaUser)
+            .where(MsaUser.organisation_id == case_.organisation_id, MsaUser.active.is_(True))
+            .order_by(MsaUser.last_name)
+        ).scalars()
+    )
+    plans = wf.help_plan_versions(case_.id)
+    return {
+        "case": case_,
+        "person": case_.person,
+        "steps": MAIN_LINE,
+        "step_labels": wf.STEP_LABELS,
+        "current_index": MAIN_LINE.index(case_.step) if case_.step in MAIN_LINE else 0,
+        "transitions": [
+            (to, wf.TRANSITIONS[(case_.step, to)]) for to in wf.allowed_targets(case_.step)
+        ]
+        if can_write
+        else [],
+        "backward": {to for (fr, to) in wf.BACKWARD if fr == case_.step},
+        "content_steps": wf.CONTENT_STEPS
+        if can_write
+        else {kind: frozenset() for kind in wf.CONTENT_STEPS},
+        "next_hint": wf.NEXT_STEP_HINTS.get(case_.step, ""),
+        "due": wf.due_next(case_),
+        "interview": wf.first_interview_of(case_.id),
+        "decisions": wf.DECISIONS,
+        "aspects": choices("assessment_aspect"),
+        "aspect_labels": labels("assessment_aspect"),
+        "assessment": wf.assessment_current(case_.id),
+        "assessment_history": wf.assessment_history(case_.id),
+        "goals": goals,
+        "main_goals": [goal for goal in goals if goal.parent_id is None],
+        "plans": plans,
+        "plan": plans[0] if plans else None,
+        "services": _rows(ThirdPartyService, case_.id, ThirdPartyService.starts_on),
+        "conferences": _rows(CaseConference, case_.id, CaseConference.held_on),
+        "monitoring": _rows(MonitoringEntry, case_.id, MonitoringEntry.recorded_on.desc()),
+        "topics": choices("contact_topic"),
+        "topic_labels": labels("contact_topic"),
+        "closure": wf.closure_of(case_.id),
+        "closure_reasons": choices("closure_reason"),
+        "closure_labels": labels("closure_reason"),
+        "events": wf.events_of(case_.id),
+        "partners": partners,
+        "partner_names": {p.id: p.name for p in partners},
+        "users": users,
+        "user_names": {u.id: f"{u.first_name} {u.last_name}" for u in users},
+        "today": dt.date.today(),
+        "user_choices": [(u.id, f"{u.first_name} {u.last_name}") for u in users],
+        "partner_choices": [(p.id, p.name) for p in partners],
+        "goal_choices": [(goal.id, goal.title) for goal in goals],
+        "goal_titles": {goal.id: goal.title for goal in goals},
+        "satisfaction_choices": [(i, str(i)) for i in range(1, 6)],
+    }
+
+
+def hub_context(person: Any) -> dict[str, Any]:
+    """Context of the case-file section: where the case stands, what is due, the hint."""
+    can_write = _can_write()
+    case_ = wf.open_case_of(person.id)
+    closed = db.session.execute(
+        select(CaseManagementCase.id, CaseManagementCase.closed_on)
+        .where(CaseManagementCase.person_id == person.id, CaseManagementCase.step == wf.CLOSED)
+        .order_by(CaseManagementCase.id.desc())
+    ).all()
+    return {
+        "case": case_,
+        "step_label": wf.step_label(case_.step) if case_ else None,
+        "next_hint": wf.NEXT_STEP_HINTS.get(case_.step, "") if case_ else "",
+        "due": wf.due_next(case_) if case_ else [],
+        "transitions": [
+            (to, wf.TRANSITIONS[(case_.step, to)]) for to in wf.allowed_targets(case_.step)
+        ]
+        if case_ and can_write
+        else [],
+        "backward": {to for (fr, to) in wf.BACKWARD if case_ and fr == case_.step},
+        "hint": []
+        if case_ and case_.step != wf.OCCASION_BASED
+        else wf.case_management_hint(person.id),
+        "closed_cases": closed,
+        "can_open": can_write and (case_ is None or case_.step == wf.OCCASION_BASED),
+        "anchor": wf.STEP_ANCHORS.get(case_.step) if case_ else None,
+    }
+
+
+def timeline_source(person: Any) -> list[TimelineEvent]:
+    """Each transition of the person's cases with who and when (one query)."""
+    out: list[TimelineEvent] = []
+    for event, case_id in wf.case_events_for_person(person.id):
+        title = (
+            f"Case Management: {wf.step_label(event.from_step)} → {wf.step_label(event.to_step)}"
+            if event.from_step
+            else "Case Management eröffnet"
+        )
+        out.append(
+            TimelineEvent(
+                when=event.at,
+                kind="case_management",
+                title=title,
+                detail=event.reason or "",
+                who=event.actor_name,
+                url=url_for("CaseManagementView.show", pk=case_id),
+            )
+        )
+    return out
+
+
+class CaseManagementView(BaseView):
+    """Case Management — the guided process of one case (R-4)."""
+
+    route_base = "/casemanagement"
+    class_permission_name = matrix.CASE_MANAGEMENT
+    method_permission_name = READ_WRITE_METHODS
+    default_view = "list"
+
+    def _case_or_404(self, pk: int) -> CaseManagementCase:
+        case_ = wf.get_case(pk)
+        if case_ is None:
+            abort(404)
+        return case_
+
+    @expose("/mine/")
+    @has_access
+    def list(self) -> Any:
+        """Meine Fälle — open cases by step with overdue items."""
+        grouped = wf.my_cases(g.user.id)
+        return self.render_template(
+            "case_management/my_cases.html",
+            grouped=grouped,
+            step_labels=wf.STEP_LABELS,
+            total=sum(len(v) for v in grouped.values()),
+            title=_l("Meine Fälle"),
+        )
+
+    @expose("/case/<int:pk>")
+    @has_access
+    def show(self, pk: int) -> Any:
+        case_ = self._case_or_404(pk)
+        log_access(case_.person_id, "read", category="case_management")
+        return self.render_template(
+            "case_management/case.html", errors={}, form={}, form_kind=None, **case_context(case_)
+        )
+
+    @expose("/person/<int:person_id>")
+    @has_access
+    def overview(self, person_id: int) -> Any:
+        person = _visible_person(person_id)
+        if person is None:
+            abort(404)
+        return self.render_template(
+            "case_management/person.html", person=person, section_ctx=hub_context(person)
+        )
+
+    @expose("/person/<int:person_id>/open", methods=["POST"])
+    @has_access
+    def add(self, person_id: int) -> Response:
+        person = _visible_person(person_id)
+        if person is None:
+            abort(404)
+        try:
+            case_ = wf.open_case(person, actor=g.user)
+        except wf.CaseWorkflowError as exc:
+            flash(exc.message, "danger")
+            return redirect(url_for("CaseManagementView.overview", person_id=person_id))
+        log_access(person.id, "create", category="case_management")
+        flash("Case Management eröffnet – Schritt: Erstgespräch.", "success")
+        return redirect(url_for("CaseManagementView.show", pk=case_.id))
+
+    @expose("/case/<int:pk>/transition", methods=["POST"])
+    @has_access
+    def transition(self, pk: int) -> Response:
+        case_ = self._case_or_404(pk)
+        to = request.form.get("to", "")
+        try:
+            wf.transition(case_, to, actor=g.user, reason=request.form.get("reason"))
+        except wf.CaseWorkflowError as exc:
+            flash(exc.message, "danger")
+        else:
+            log_access(case_.person_id, "update", category="case_management")
+            flash(f"Neuer Schritt: {wf.step_label(to)}.", "success")
+        return redirect(url_for("CaseManagementView.show", pk=pk))
+
+    @expose("/case/<int:pk>/<kind>", methods=["POST"])
+    @has_access
+    def content(self, pk: int, kind: str) -> Any:
+        case_ = self._case_or_404(pk)
+        if kind not in wf.CONTENT_VERBS:
+            abort(404)
+        data = request.form.to_dict()
+        try:
+            wf.record_content(case_, kind, data, actor=g.user)
+        except wf.CaseWorkflowError as exc:
+            case_ = self._case_or_404(pk)
+            errors = {exc.field or "_form": exc.message}
+            return (
+                self.render_template(
+                    "case_management/case.html",
+                    errors=errors,
+                    form=data,
+                    form_kind=kind,
+                    **case_context(case_),
+                ),
+                422,
+            )
+        log_access(case_.person_id, "update", category="case_management")
+        flash("Gespeichert.", "success")
+        return redirect(url_for("CaseManagementView.show", pk=pk) + f"#{kind}")
+
+
+class ServiceGapView(BaseView):
+    """Angebotslücken — service gaps across cases for the county, without personal data."""
+
+    route_base = "/servicegaps"
+    class_permission_name = matrix.SERVICE_GAPS
+    method_permission_name = READ_WRITE_METHODS
+    default_view = "list"
+
+    @expose("/")
+    @has_access
+    def list(self) -> Any:
+        since = _parse_date(request.args.get("since"))
+        until = _parse_date(request.args.get("until"))
+        rows = wf.service_gaps(since, until)
+        by_topic: dict[str, int] = {}
+        for row in rows:
+            by_topic[row.topic_label] = by_topic.get(row.topic_label, 0) + row.entries
+        return self.render_template(
+            "case_management/service_gaps.html",
+            rows=rows,
+            by_topic=sorted(by_topic.items(), key=lambda kv: -kv[1]),
+            since=since,
+            until=until,
+        )
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]:
+    """Return a case as JSON: step, events and (full) the step contents."""
+    out: dict[str, Any] = {
+        "id": case_.id,
+        "person_id": case_.person_id,
+        "step": case_.step,
+        "step_label": wf.step_label(case_.step),
+        "opened_on": case_.opened_on.isoformat(),
+        "closed_on": case_.closed_on.isoformat() if case_.closed_on else None,
+        "allowed_transitions": wf.allowed_targets(case_.step),
+    }
+    if not full:
+        return out
+    out["events"] = [
+        {
+            "at": e.at.isoformat(),
+            "who": e.actor_name,
+            "from": e.from_step,
+            "to": e.to_step,
+            "reason": e.reason,
+        }
+        for e in wf.events_of(case_.id)
+    ]
+    interview = wf.first_interview_of(case_.id)
+    out["first_interview"] = (
+        {
+            "held_on": interview.held_on.isoformat(),
+            "problem_situation": interview.problem_situation,
+            "motivation": interview.motivation,
+            "transparency_given": interview.transparency_given,
+            "decision": interview.decision,
+        }
+        if interview
+        else None
+    )
+    out["assessment"] = {
+        code: {"text": e.text, "recorded_at": e.recorded_at.isoformat()}
+        for code, e in wf.assessment_current(case_.id).items()
+    }
+    out["goals"] = [
+        {
+            "id": goal.id,
+            "parent_id": goal.parent_id,
+            "title": goal.title,
+            "target_date": goal.target_date.isoformat(),
+            "achieved_on": goal.achieved_on.isoformat() if goal.achieved_on else None,
+        }
+        for goal in wf.goals_of(case_.id)
+    ]
+    out["help_plans"] = [
+        {
+            "version": plan.version_no,
+            "valid_from": plan.valid_from.isoformat(),
+            "valid_until": plan.valid_until.isoformat() if plan.valid_until else None,
+            "tasks": [
+                {
+                    "task": t.task,
+                    "role": t.role,
+                    "responsible_user_id": t.responsible_user_id,
+                    "responsible_partner_id": t.responsible_partner_id,
+                    "responsible_text": t.responsible_text,
+                    "starts_on": t.starts_on.isoformat() if t.starts_on else None,
+                    "ends_on": t.ends_on.isoformat() if t.ends_on else None,
+                    "resources": t.resources,
+                }
+                for t in plan.tasks
+            ],
+        }
+        for plan in wf.help_plan_versions(case_.id)
+    ]
+    out["services"] = [
+        {
+            "partner_id": s.partner_id,
+            "service": s.service,
+            "starts_on": s.starts_on.isoformat(),
+            "ends_on": s.ends_on.isoformat() if s.ends_on else None,
+            "standards": s.standards,
+        }
+        for s in _rows(ThirdPartyService, case_.id, ThirdPartyService.id)
+    ]
+    out["conferences"] = [
+        {"held_on": c.held_on.isoformat(), "participants": c.participants, "outcome": c.outcome}
+        for c in _rows(CaseConference, case_.id, CaseConference.id)
+    ]
+    out["monitoring"] = [
+        {
+            "goal_id": m.goal_id,
+            "recorded_on": m.recorded_on.isoformat(),
+            "progress": m.progress,
+            "deviation": m.deviation,
+            "service_gap_topic": m.service_gap_topic,
+            "service_gap": m.service_gap,
+            "next_review_on": m.next_review_on.isoformat() if m.next_review_on else None,
+        }
+        for m in _rows(MonitoringEntry, case_.id, MonitoringEntry.id)
+    ]
+    closure = wf.closure_of(case_.id)
+    out["closure"] = (
+        {
+            "reason_code": closure.reason_code,
+            "reason_text": closure.reason_text,
+            "goals_results": closure.goals_results,
+            "methods_cooperation": closure.methods_cooperation,
+            "client_satisfaction": closure.client_satisfaction,
+            "client_feedback": closure.client_feedback,
+        }
+        if closure
+        else None
+    )
+    return out
+
+
+class CaseManagementApi(BaseApi):
+    """REST: open a case, move it through the workflow, record step contents."""
+
+    resource_name = "casemanagement"
+    class_permission_name = matrix.CASE_MANAGEMENT
+    method_permission_name = READ_WRITE_METHODS
+    openapi_spec_tag = "Case Management"
+
+    def _case(self, pk: int) -> CaseManagementCase | None:
+        return wf.get_case(pk)
+
+    @expose("/", methods=["GET"])
+    @protect()
+    def get_list(self) -> Response:
+        """List the visible open cases (newest first, max. 500)."""
+        rows = db.session.execute(
+            select(CaseManagementCase)
+            .where(CaseManagementCase.step != wf.CLOSED)
+            .order_by(CaseManagementCase.id.desc())
+            .limit(500)
+        ).scalars()
+        return self.response(200, result=[case_json(c, full=False) for c in rows])
+
+    @expose("/", methods=["POST"])
+    @protect()
+    def post(self) -> Response:
+        """Open a case for ``person_id`` in step first_interview."""
+        body = request.get_json(silent=True) or {}
+        try:
+            person_id = int(body.get("person_id"))
+        except (TypeError, ValueError):
+            return self.response_400(message="person_id fehlt oder ist ungültig.")
+        person = _visible_person(person_id)
+        if person is None:
+            return self.response_404()
+        try:
+            case_ = wf.open_case(person, actor=g.user)
+        except wf.CaseWorkflowError as exc:
+            return self.response(409, message=exc.message)
+        log_access(person.id, "create", category="case_management")
+        return self.response(201, id=case_.id, result=case_json(case_))
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    def get(self, pk: int) -> Response:
+        """Show a case with its step, events and contents."""
+        case_ = self._case(pk)
+        if case_ is None:
+            return self.response_404()
+        log_access(case_.person_id, "read", category="case_management")
+        return self.response(200, id=case_.id, result=case_json(case_))
+
+    @expose("/<int:pk>/transition", methods=["POST"])
+    @protect()
+    def transition(self, pk: int) -> Response:
+        """Move the case to ``to``; 422 with a German message when not allowed."""
+        case_ = self._case(pk)
+        if case_ is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            wf.transition(case_, str(body.get("to") or ""), actor=g.user, reason=body.get("reason"))
+        except wf.CaseWorkflowError as exc:
+            return self.response(422, message=exc.message, field=exc.field)
+        log_access(case_.person_id, "update", category="case_management")
+        case_ = self._case(pk)
+        assert case_ is not None
+        return self.response(200, id=pk, result=case_json(case_))
+
+    @expose("/<int:pk>/<kind>", methods=["POST"])
+    @protect()
+    def content(self, pk: int, kind: str) -> Response:
+        """Record step content: first_interview, assessment, goal, help_plan, service, …"""
+        case_ = self._case(pk)
+        if case_ is None or kind not in wf.CONTENT_VERBS:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            return self.response_400(message="JSON-Objekt erwartet.")
+        try:
+            row = wf.record_content(case_, kind, body, actor=g.user)
+        except wf.CaseWorkflowError as exc:
+            return self.response(422, message=exc.message, field=exc.field)
+        log_access(case_.person_id, "update", category="case_management")
+        row_id = row[0].id if isinstance(row, list) else row.id
+        case_ = self._case(pk)
+        assert case_ is not None
+        return self.response(201, id=row_id, result=case_json(case_))
+
+
+def register(appbuilder: AppBuilder) -> None:
+    """Register the case-management views, API, hub section and timeline source."""
+    from app.services import statistics
+    from app.services.case_workflow import persons_in_case_management
+
+    # Anlage 1 counts persons in case management through this hook (app.services.statistics).
+    statistics.CASE_MANAGEMENT_COUNTER = persons_in_case_management
+    appbuilder.add_view(
+        CaseManagementView,
+        "Meine Fälle",
+        label=_l("Meine Fälle"),
+        icon="fa-route",
+        category=matrix.MENU_CASE_WORK,
+        category_label=_l("Fallarbeit"),
+    )
+    appbuilder.add_view(
+        ServiceGapView,
+        "Angebotslücken",
+        label=_l("Angebotslücken"),
+        icon="fa-puzzle-piece",
+        category=matrix.MENU_ADMINISTRATION,
+        category_label=_l("Verwaltung"),
+    )
+    appbuilder.add_api(CaseManagementApi)
+    register_hub_section(
+        HubSection(
+            key="case_management",
+            title="Case Management",
+            template="case_management/_hub_section.html",
+            context=hub_context,
+            order=30,
+            permission=("can_read", matrix.CASE_MANAGEMENT),
+        )
+    )
+    register_timeline_source("case_management", timeline_source)
