@@ -10,6 +10,7 @@ from app.models.contact import (
     Referral,
     group_participant,
 )
+from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.organisation import (
     Accommodation,
     AccommodationKind,
@@ -42,6 +43,8 @@ __all__ = [
     "GroupSession",
     "Household",
     "IntegrationCourse",
+    "MoveProcedure",
+    "MoveStep",
     "MsaUser",
     "NetworkPartner",
     "Organisation",
@@ -53,5 +56,6 @@ __all__ = [
     "PersonShare",
     "PersonVulnerability",
     "Referral",
+    "SocialReport",
     "group_participant",
 ]

@@ -54,6 +54,8 @@ READ_WRITE_METHODS: dict[str, str] = {
     "cv": "read",
     "pdf": "read",
     "docx": "read",
+    "new_version": "write",
+    "complete_step": "write",
 }
 
 R = frozenset({"can_read"})
@@ -72,6 +74,8 @@ GROUP_SESSION = "GroupSession"
 FOLLOW_UP = "FollowUp"
 REFERRAL = "Referral"
 ACCESS_LOG = "AccessLog"
+SOCIAL_REPORT = "SocialReport"
+MOVE_PROCEDURE = "MoveProcedure"
 
 _CASE_WORK = {
     PERSON: RW,
@@ -79,6 +83,8 @@ _CASE_WORK = {
     GROUP_SESSION: RW,
     FOLLOW_UP: RW,
     REFERRAL: RW,
+    SOCIAL_REPORT: RW,
+    MOVE_PROCEDURE: RW,
     NETWORK_PARTNER: R,
     ACCOMMODATION: R,
 }
@@ -98,6 +104,8 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: R,
         ORGANISATION: R,
         ACCESS_LOG: R,
+        SOCIAL_REPORT: R,
+        MOVE_PROCEDURE: R,
     },
     ROLE_LEAD: dict(_CASE_WORK),
     ROLE_CASEWORKER: dict(_CASE_WORK),
@@ -132,6 +140,8 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Unterkünfte",
             "Zugriffsprotokoll",
+            "Sozialberichte",
+            "Umzugsverfahren",
         }
     ),
 }
@@ -143,6 +153,8 @@ _CASE_MENUS = frozenset(
         "Beratungsvermerke",
         "Gruppenberatungen",
         "Meine Wiedervorlagen",
+        "Sozialberichte",
+        "Umzugsverfahren",
         "Netzwerkpartner",
         "Unterkünfte",
     }

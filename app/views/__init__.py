@@ -48,3 +48,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import casefile
 
     casefile.register(appbuilder)
+
+    from app.views import housing
+
+    housing.register(appbuilder)
