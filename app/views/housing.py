@@ -49,9 +49,7 @@ def _report(report_id: int) -> SocialReport | None:
 
 
 def _procedure(procedure_id: int) -> MoveProcedure | None:
-    return db.session.scalars(
-        select(MoveProcedure).where(MoveProcedure.id == procedure_id)
-    ).first()
+    return db.session.scalars(select(MoveProcedure).where(MoveProcedure.id == procedure_id)).first()
 
 
 def _user() -> Any:
@@ -398,7 +396,9 @@ class SocialReportView(BaseView):
             db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for("SocialReportView.edit", pk=report.id))
-        flash("Sozialbericht abgeschlossen (Endfassung). Er kann nicht mehr geändert werden.", "info")
+        flash(
+            "Sozialbericht abgeschlossen (Endfassung). Er kann nicht mehr geändert werden.", "info"
+        )
         return redirect(url_for("SocialReportView.show", pk=report.id))
 
     @expose("/<int:pk>/abschliessen", methods=["POST"])
