@@ -143,7 +143,7 @@ class SocialReportApi(BaseApi):
     @protect()
     @safe
     def post(self) -> Response:
-        """Create a draft: {"person_id", "criteria": {code: text} | code: text, "recommendation"}."""
+        """Create a draft: {"person_id", "criteria": {code: text}, "recommendation"}."""
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return self.response_400(message="JSON-Objekt erwartet")
