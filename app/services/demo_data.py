@@ -413,6 +413,9 @@ def load_demo_data(
     _bulk(FollowUp, follow_rows)
     db.session.commit()
     _reset_sequences()
+    from app.services.housing_demo import load_housing_demo
+
+    load_housing_demo(owner_ids)
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(person_rows),
