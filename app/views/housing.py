@@ -173,6 +173,7 @@ class SocialReportApi(BaseApi):
         report = _report(pk)
         if report is None:
             return self.response_404()
+        log_access(report.person_id, "read", detail=f"Sozialbericht Version {report.number}")
         return self.response(200, id=report.id, result=report_json(report))
 
     @expose("/<int:pk>", methods=["PUT"])
@@ -432,6 +433,7 @@ class SocialReportView(BaseView):
         report = _report(pk)
         if report is None:
             abort(404)
+        log_access(report.person_id, "read", detail=f"Sozialbericht Version {report.number}")
         versions = list(
             db.session.scalars(
                 select(SocialReport)
