@@ -23,6 +23,7 @@ from app.models.contact import (
     Referral,
     group_participant,
 )
+from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.organisation import (
     Accommodation,
     AccommodationKind,
@@ -69,6 +70,8 @@ __all__ = [
     "Household",
     "IntegrationCourse",
     "MonitoringEntry",
+    "MoveProcedure",
+    "MoveStep",
     "MsaUser",
     "NetworkPartner",
     "Organisation",
@@ -82,6 +85,7 @@ __all__ = [
     "PurgeRecord",
     "QuarterlyReport",
     "Referral",
+    "SocialReport",
     "ThirdPartyService",
     "group_participant",
 ]

@@ -65,6 +65,8 @@ READ_WRITE_METHODS: dict[str, str] = {
     "cv": "read",
     "pdf": "read",
     "docx": "read",
+    "new_version": "write",
+    "complete_step": "write",
     # data protection (app/views/data_protection.py)
     "retention": "read",
     "retention_run": "write",
@@ -104,6 +106,8 @@ GROUP_SESSION = "GroupSession"
 FOLLOW_UP = "FollowUp"
 REFERRAL = "Referral"
 ACCESS_LOG = "AccessLog"
+SOCIAL_REPORT = "SocialReport"
+MOVE_PROCEDURE = "MoveProcedure"
 CASE_MANAGEMENT = "CaseManagement"
 SERVICE_GAPS = "ServiceGaps"
 DATA_PROTECTION = "Datenschutz"
@@ -119,6 +123,8 @@ _CASE_WORK = {
     GROUP_SESSION: RW,
     FOLLOW_UP: RW,
     REFERRAL: RW,
+    SOCIAL_REPORT: RW,
+    MOVE_PROCEDURE: RW,
     NETWORK_PARTNER: R,
     ACCOMMODATION: R,
     CASE_MANAGEMENT: RW,
@@ -143,6 +149,8 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         ACCOMMODATION: R,
         ORGANISATION: R,
         ACCESS_LOG: R,
+        SOCIAL_REPORT: R,
+        MOVE_PROCEDURE: R,
         CASE_MANAGEMENT: R,
         SERVICE_GAPS: R,
         FILE_AUDIT: RW,
@@ -196,6 +204,8 @@ MENUS: dict[str, frozenset[str]] = {
             "Netzwerkpartner",
             "Unterkünfte",
             "Zugriffsprotokoll",
+            "Sozialberichte",
+            "Umzugsverfahren",
             "Angebotslücken",
             MENU_FILE_AUDITS,
             *_REVIEW_MENUS,
@@ -220,6 +230,8 @@ _CASE_MENUS = frozenset(
         "Beratungsvermerke",
         "Gruppenberatungen",
         "Meine Wiedervorlagen",
+        "Sozialberichte",
+        "Umzugsverfahren",
         "Meine Fälle",
         "Netzwerkpartner",
         "Unterkünfte",

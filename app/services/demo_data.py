@@ -422,6 +422,9 @@ def load_demo_data(
     from app.services.case_workflow import load_demo_cases
 
     cases = load_demo_cases(rng, start_id)
+    from app.services.housing_demo import load_housing_demo
+
+    load_housing_demo(owner_ids)
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(person_rows),

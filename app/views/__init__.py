@@ -58,3 +58,6 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import case_management
 
     case_management.register(appbuilder)
+    from app.views import housing
+
+    housing.register(appbuilder)

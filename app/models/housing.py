@@ -1,0 +1,172 @@
+"""Housing (§3.1.1, R-5): Sozialbericht versions and the move into own housing (Umzugsverfahren)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_appbuilder.models.sqla import Model
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
+
+from app.models.base import PersonOwned, Timestamped, Versioned
+from app.models.person import Person
+
+REPORT_DRAFT = "draft"
+REPORT_FINAL = "final"
+REPORT_STATUS_LABELS = {REPORT_DRAFT: "Entwurf", REPORT_FINAL: "Endfassung"}
+
+TRACK_ASYLBLG = "asylblg"
+TRACK_SGB2 = "sgb2"
+TRACK_LABELS = {
+    TRACK_ASYLBLG: "Leistungsberechtigte nach dem AsylbLG",
+    TRACK_SGB2: "Bleibeberechtigte (SGB II)",
+}
+
+PROCEDURE_OPEN = "open"
+PROCEDURE_DONE = "done"
+PROCEDURE_REJECTED = "rejected"
+PROCEDURE_STATUS_LABELS = {
+    PROCEDURE_OPEN: "laufend",
+    PROCEDURE_DONE: "abgeschlossen (eingezogen)",
+    PROCEDURE_REJECTED: "abgelehnt",
+}
+
+
+class FinalisedRecordError(Exception):
+    """A finalised Sozialbericht was to be changed or deleted (it is immutable)."""
+
+
+class SocialReport(PersonOwned, Timestamped, Versioned, Model):
+    """Sozialbericht — one version of the report on housing competence (R-5.1, R-5.2).
+
+    Versions of one report share ``series_id`` (the id of the first version). A draft is
+    editable; a finalised version (Endfassung) is immutable and keeps its rendered PDF, the
+    SHA-256 checksum and its author. A later change makes a new version, never an overwrite.
+    """
+
+    __tablename__ = "social_report"
+    __table_args__ = (UniqueConstraint("series_id", "number", name="uq_social_report_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    number: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=REPORT_DRAFT)
+    #: criterion code -> assessment text (catalogue ``social_report_criterion``)
+    assessments: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
+    recommendation: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"), index=True)
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    finalised_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finalised_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    finalised_by_name: Mapped[str | None] = mapped_column(String(200))
+    #: the document context frozen at finalisation (the DOCX is rendered from it)
+    snapshot: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSON))
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+    person: Mapped[Person] = relationship(Person)
+
+    def __repr__(self) -> str:
+        return f"Sozialbericht {self.series_id or self.id} v{self.number}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == REPORT_FINAL
+
+    @property
+    def status_label(self) -> str:
+        return REPORT_STATUS_LABELS.get(self.status, self.status)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_change_of_final_report(session: Session, flush_context: Any, instances: Any) -> None:
+    """Refuse any change or deletion of a finalised Sozialbericht (immutability)."""
+    for obj in list(session.dirty):
+        if not isinstance(obj, SocialReport) or not session.is_modified(obj):
+            continue
+        status_hist: Any = inspect(obj).attrs.status.history
+        was_final = REPORT_FINAL in (status_hist.deleted or []) or (
+            not status_hist.has_changes() and obj.status == REPORT_FINAL
+        )
+        if was_final:
+            raise FinalisedRecordError(
+                "Ein abgeschlossener Sozialbericht kann nicht geändert werden"
+            )
+    for obj in list(session.deleted):
+        if isinstance(obj, SocialReport) and obj.status == REPORT_FINAL:
+            deleting_person = any(
+                isinstance(o, Person) and o.id == obj.person_id for o in session.deleted
+            )
+            if not deleting_person:
+                raise FinalisedRecordError(
+                    "Ein abgeschlossener Sozialbericht kann nicht gelöscht werden"
+                )
+
+
+class MoveProcedure(PersonOwned, Timestamped, Versioned, Model):
+    """Umzugsverfahren — the move from the transitional home into own housing (R-5.3)."""
+
+    __tablename__ = "move_procedure"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PROCEDURE_OPEN)
+    started_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    finished_on: Mapped[dt.date | None] = mapped_column(Date)
+    moved_in_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+
+    person: Mapped[Person] = relationship(Person)
+    steps: Mapped[list[MoveStep]] = relationship(
+        "MoveStep",
+        cascade="all, delete-orphan",
+        order_by="MoveStep.position",
+        lazy="selectin",
+        back_populates="procedure",
+    )
+
+    def __repr__(self) -> str:
+        return f"Umzugsverfahren {self.id} ({self.track_label})"
+
+    @property
+    def track_label(self) -> str:
+        return TRACK_LABELS.get(self.track, self.track)
+
+    @property
+    def status_label(self) -> str:
+        return PROCEDURE_STATUS_LABELS.get(self.status, self.status)
+
+
+class MoveStep(PersonOwned, Model):
+    """Schritt des Umzugsverfahrens — date, responsible party, note (R-5.3)."""
+
+    __tablename__ = "move_step"
+    __table_args__ = (UniqueConstraint("procedure_id", "code", name="uq_move_step_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("move_procedure.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    responsible: Mapped[str | None] = mapped_column(String(300))
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    social_report_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("social_report.id", ondelete="SET NULL")
+    )
+
+    procedure: Mapped[MoveProcedure] = relationship(MoveProcedure, back_populates="steps")
