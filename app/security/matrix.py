@@ -54,6 +54,11 @@ READ_WRITE_METHODS: dict[str, str] = {
     "cv": "read",
     "pdf": "read",
     "docx": "read",
+    # case file pages (app/views/casefile.py)
+    "autocomplete": "read",
+    "household": "write",
+    "document": "write",
+    "done": "write",
 }
 
 R = frozenset({"can_read"})
