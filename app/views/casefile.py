@@ -15,6 +15,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -90,6 +91,18 @@ PERSON_LABELS = {
 AUTOCOMPLETE_LIMIT = 20
 
 
+class EagerSQLAInterface(SQLAInterface):
+    """SQLAInterface that loads the given relationships of a list page in one extra query."""
+
+    def __init__(self, obj: Any, *relationships: Any) -> None:
+        super().__init__(obj)
+        self._eager = relationships
+
+    def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        query = super().apply_all(query, *args, **kwargs)
+        return query.options(*(selectinload(rel) for rel in self._eager))
+
+
 def _fmt_date(value: Any) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
 
@@ -111,7 +124,8 @@ def _person_or_404(pk: Any) -> Person:
         pid = int(pk)
     except (TypeError, ValueError):
         abort(404)
-    person = db.session.get(Person, pid)
+    # a SELECT (not session.get): the identity map would bypass the row scope
+    person = db.session.scalars(select(Person).where(Person.id == pid)).one_or_none()
     if person is None:
         abort(404)
     return person
@@ -251,6 +265,19 @@ def _validate_person_form(form: PersonForm) -> dict[str, Any] | None:
     return data
 
 
+def note_form(formdata: Any = None) -> ContactNoteForm:
+    form = ContactNoteForm(formdata=formdata)
+    form.kind.choices = list(CONTACT_KIND_LABELS.items())[:2]
+    partners = db.session.execute(
+        select(NetworkPartner.id, NetworkPartner.name).order_by(NetworkPartner.name)
+    ).all()
+    form.partner_id.choices = [("", "– keine Vermittlung –"), *((str(i), n) for i, n in partners)]
+    if formdata is None:
+        form.date.data = dt.date.today()
+        form.kind.data = "individual"
+    return form
+
+
 class PersonView(ScopedModelView):
     """Personen — the case files of the own provider (R-2.1)."""
 
@@ -279,21 +306,9 @@ class PersonView(ScopedModelView):
         return self.render_template(
             self.show_template,
             title=f"Fallakte {person.full_name}",
-            note_form=self._note_form(),
+            note_form=note_form(),
             **casefile_context(person),
         )
-
-    def _note_form(self, formdata: Any = None) -> ContactNoteForm:
-        form = ContactNoteForm(formdata=formdata)
-        form.kind.choices = list(CONTACT_KIND_LABELS.items())[:2]
-        partners = db.session.execute(
-            select(NetworkPartner.id, NetworkPartner.name).order_by(NetworkPartner.name)
-        ).all()
-        form.partner_id.choices = [("", "– keine Vermittlung –"), *((str(i), n) for i, n in partners)]
-        if formdata is None:
-            form.date.data = dt.date.today()
-            form.kind.data = "individual"
-        return form
 
     # -- add -------------------------------------------------------------------
     @expose("/add", methods=["GET", "POST"])
@@ -661,7 +676,7 @@ SUB_RECORD_VIEWS = (
 class ContactNoteView(ScopedModelView):
     """Beratungsvermerke — every counselling contact (R-3.1)."""
 
-    datamodel = SQLAInterface(ContactNote)
+    datamodel = EagerSQLAInterface(ContactNote, ContactNote.person, ContactNote.partner)
     class_permission_name = matrix.CONTACT_NOTE
     list_title = _l("Beratungsvermerke")
     show_title = _l("Beratungsvermerk")
@@ -719,8 +734,7 @@ class ContactNoteView(ScopedModelView):
     def document(self, person_id: int) -> Any:
         """Kontakt dokumentieren — the short form on the person's page (one POST)."""
         person = _person_or_404(person_id)
-        view: PersonView = current_app.appbuilder.find_view_by_name("PersonView")  # type: ignore[attr-defined]
-        form = view._note_form(formdata=request.form)
+        form = note_form(formdata=request.form)
         form.validate()
         topics = request.form.getlist("topics")
         partner_raw = form.partner_id.data or ""
@@ -748,10 +762,13 @@ class ContactNoteView(ScopedModelView):
             errors = exc.errors
         if errors or any(f.errors for f in form):
             _apply_form_errors(form, {k: v for k, v in errors.items() if k != "topics"})
-            flash("Der Vermerk wurde nicht gespeichert. Bitte prüfen Sie die markierten Felder.", "danger")
+            flash(
+                "Der Vermerk wurde nicht gespeichert. Bitte prüfen Sie die markierten Felder.",
+                "danger",
+            )
             return (
-                view.render_template(
-                    view.show_template,
+                self.render_template(
+                    PersonView.show_template,
                     title=f"Fallakte {person.full_name}",
                     note_form=form,
                     selected_topics=topics,
@@ -852,7 +869,7 @@ class GroupSessionView(ScopedModelView):
 class MyFollowUpView(ScopedModelView):
     """Meine Wiedervorlagen — open follow-ups of the signed-in user (R-3.4)."""
 
-    datamodel = SQLAInterface(FollowUp)
+    datamodel = EagerSQLAInterface(FollowUp, FollowUp.person)
     class_permission_name = matrix.FOLLOW_UP
     list_title = _l("Meine Wiedervorlagen")
     list_columns = ["due_on", "person", "title"]
@@ -890,7 +907,7 @@ class MyFollowUpView(ScopedModelView):
     @has_access
     def done(self, pk: int) -> Response:
         """Mark a follow-up as done (POST with CSRF token)."""
-        follow_up = db.session.get(FollowUp, pk)
+        follow_up = db.session.scalars(select(FollowUp).where(FollowUp.id == pk)).one_or_none()
         if follow_up is None:
             abort(404)
         if complete_follow_up(follow_up, actor=_current_user()):
@@ -904,7 +921,7 @@ class MyFollowUpView(ScopedModelView):
 class ReferralView(ScopedModelView):
     """Vermittlungen an Netzwerkpartner (R-6.2)."""
 
-    datamodel = SQLAInterface(Referral)
+    datamodel = EagerSQLAInterface(Referral, Referral.person, Referral.partner)
     class_permission_name = matrix.REFERRAL
     list_title = _l("Vermittlungen")
     list_columns = ["date", "person", "partner", "topic_code"]
@@ -979,4 +996,3 @@ def register(appbuilder: AppBuilder) -> None:
         icon="fa-history",
         category=matrix.MENU_ADMINISTRATION,
     )
-
