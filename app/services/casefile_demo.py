@@ -96,7 +96,9 @@ def load_casefile_demo(seed: int = 1, since_person_id: int = 0) -> dict[str, int
                     {
                         **owner,
                         "kind": rng.choice(["vocational", "bachelor", "work_experience_only"]),
-                        "title": rng.choice(["Elektriker", "Lehrerin", "Krankenpfleger", "Schneiderin"]),
+                        "title": rng.choice(
+                            ["Elektriker", "Lehrerin", "Krankenpfleger", "Schneiderin"]
+                        ),
                         "country": p.nationality,
                         "year": p.birth_date.year + rng.randint(18, 25),
                         "recognition_status": rng.choice(["not_applied", "in_progress", "full"]),
@@ -177,7 +179,9 @@ def load_casefile_demo(seed: int = 1, since_person_id: int = 0) -> dict[str, int
                 }
             )
             for m in rng.sample(members, k=min(len(members), rng.randint(3, 12))):
-                participant_rows.append({"group_session_id": start_id + sessions, "person_id": m.id})
+                participant_rows.append(
+                    {"group_session_id": start_id + sessions, "person_id": m.id}
+                )
             sessions += 1
     if session_rows:
         db.session.execute(insert(GroupSession.__table__), session_rows)

@@ -40,7 +40,7 @@ class GermanDateField(DateField):
         raw = str(valuelist[0]).strip()
         for fmt in DATE_FORMATS:
             try:
-                self.data = dt.datetime.strptime(raw, fmt).date()  # noqa: DTZ007
+                self.data = dt.datetime.strptime(raw, fmt).date()
                 return
             except ValueError:
                 continue

@@ -19,7 +19,7 @@ def _setup(factory: Any, login_as: Any) -> tuple[Any, Any, Any]:
 
 def test_person_page_shows_german_sections_and_timeline(factory: Any, login_as: Any) -> None:
     """The case file shows key facts with German labels, profile sections and the timeline."""
-    org, client, person = _setup(factory, login_as)
+    _org, client, person = _setup(factory, login_as)
     note = factory.make_note(person, client.user_id, summary="Wohnungssuche besprochen")
     factory.make_follow_up(person, client.user_id, title="Mietvertrag prüfen")
     html = client.get(f"/personview/show/{person.id}").get_data(as_text=True)
@@ -43,7 +43,7 @@ def test_document_contact_via_form(factory: Any, login_as: Any) -> None:
     from app.extensions import db
     from app.models import ContactNote, FollowUp, Referral
 
-    org, client, person = _setup(factory, login_as)
+    _org, client, person = _setup(factory, login_as)
     partner = factory.make_partner(name="Jobcenter Test")
     due = dt.date.today() + dt.timedelta(days=7)
     resp = client.post(
@@ -71,7 +71,7 @@ def test_document_contact_via_form(factory: Any, login_as: Any) -> None:
 
 
 def test_contact_form_errors_are_german_and_keep_input(factory: Any, login_as: Any) -> None:
-    org, client, person = _setup(factory, login_as)
+    _org, client, person = _setup(factory, login_as)
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     resp = client.post(
         f"/contactnoteview/document/{person.id}",
@@ -193,7 +193,7 @@ def test_stale_edit_gets_conflict_and_keeps_input(factory: Any, login_as: Any) -
 
 
 def test_foreign_person_page_is_404_and_notes_never_appear(factory: Any, login_as: Any) -> None:
-    org, client, person = _setup(factory, login_as)
+    _org, client, person = _setup(factory, login_as)
     other = factory.make_org()
     stranger = factory.make_person(other, first_name="Geheim", last_name="Fremdperson")
     other_worker = factory.make_user(matrix.ROLE_CASEWORKER, other)
@@ -241,9 +241,7 @@ def test_follow_up_list_is_mine_and_done_works(factory: Any, login_as: Any) -> N
     assert client.post(f"/myfollowupview/done/{late.id}").status_code == 302
     db.session.expire_all()
     assert db.session.get(FollowUp, late.id).done_on == today
-    assert "<td>Überfällig-X</td>" not in client.get("/myfollowupview/list/").get_data(
-        as_text=True
-    )
+    assert "<td>Überfällig-X</td>" not in client.get("/myfollowupview/list/").get_data(as_text=True)
 
 
 def test_reviewer_cannot_document_or_edit(factory: Any, login_as: Any) -> None:
@@ -266,7 +264,7 @@ def test_sub_record_add_presets_person_and_returns(factory: Any, login_as: Any) 
     from app.extensions import db
     from app.models import PersonLanguage
 
-    org, client, person = _setup(factory, login_as)
+    _org, client, person = _setup(factory, login_as)
     page = client.get(f"/personlanguageview/add?person_id={person.id}").get_data(as_text=True)
     assert "Sprache" in page and 'name="person"' not in page
     resp = client.post(
