@@ -113,25 +113,27 @@ def validate_person(data: Mapping[str, Any], today: dt.date | None = None) -> di
     return errors
 
 
-def last_change(person_id: int) -> tuple[str, dt.datetime | None]:
-    """Return who last changed a case file and when (from the access log)."""
+def last_change(person_id: int, detail: str | None = None) -> tuple[str, dt.datetime | None]:
+    """Return who last changed a case file (or one of its records) and when (access log)."""
+    stmt = select(AccessLog.username, AccessLog.at).where(
+        AccessLog.person_id == person_id, AccessLog.action == "update"
+    )
+    if detail is not None:
+        stmt = stmt.where(AccessLog.detail == detail)
     row = db.session.execute(
-        select(AccessLog.username, AccessLog.at)
-        .where(AccessLog.person_id == person_id, AccessLog.action == "update")
-        .order_by(AccessLog.at.desc(), AccessLog.id.desc())
-        .limit(1)
+        stmt.order_by(AccessLog.at.desc(), AccessLog.id.desc()).limit(1)
     ).first()
     if row is None:
         return "einer anderen Person", None
     return str(row[0]), row[1]
 
 
-def conflict_message(person: Person) -> str:
+def conflict_message(person_id: int, what: str = "Die Fallakte", detail: str | None = None) -> str:
     """Return the German message for an edit based on an outdated version."""
-    who, when = last_change(person.id)
+    who, when = last_change(person_id, detail)
     at = f" am {when:%d.%m.%Y um %H:%M} Uhr (UTC)" if when else ""
     return (
-        f"Die Fallakte wurde zwischenzeitlich von {who}{at} geändert. Ihre Eingaben wurden "
+        f"{what} wurde zwischenzeitlich von {who}{at} geändert. Ihre Eingaben wurden "
         "nicht gespeichert und stehen unten noch im Formular. Bitte vergleichen Sie mit der "
         "aktuellen Fassung (neu laden) und speichern Sie erneut."
     )

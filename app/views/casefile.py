@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
+from wtforms import BooleanField, HiddenField
 
 from app.extensions import db
 from app.models import (
@@ -89,6 +90,18 @@ PERSON_LABELS = {
 }
 
 AUTOCOMPLETE_LIMIT = 20
+
+
+def _optional_checkbox(label: str) -> BooleanField:
+    """Checkbox for a NOT NULL boolean (FAB would make it required, i.e. must be ticked)."""
+    return BooleanField(label, default=False)
+
+
+FLAG_FIELDS = {
+    "interpreter_used": _optional_checkbox("Dolmetscher:in"),
+    "education_system": _optional_checkbox("Beratung zum deutschen Bildungssystem"),
+    "return_counselling": _optional_checkbox("Rückkehrberatung"),
+}
 
 
 class EagerSQLAInterface(SQLAInterface):
@@ -303,6 +316,7 @@ class PersonView(ScopedModelView):
     def show(self, pk: Any) -> Any:
         """Fallakte: key facts, profile, timeline, follow-ups and hub sections."""
         person = _person_or_404(pk)
+        log_access(person.id, "read", detail="Fallakte")
         return self.render_template(
             self.show_template,
             title=f"Fallakte {person.full_name}",
@@ -375,7 +389,7 @@ class PersonView(ScopedModelView):
                 except (person_service.ConflictError, StaleDataError):
                     db.session.rollback()
                     person = _person_or_404(pk)
-                    flash(person_service.conflict_message(person), "danger")
+                    flash(person_service.conflict_message(person.id), "danger")
                 else:
                     log_access(person.id, "update")
                     flash("Die Fallakte wurde gespeichert.", "success")
@@ -647,6 +661,7 @@ class IntegrationCourseView(SubRecordView):
     add_form_extra_fields = edit_form_extra_fields = {
         "course": catalogue_select("Kurs", "integration_course_type", required=True),
         "outcome": catalogue_select("Ergebnis", "ik_result"),
+        "completed": _optional_checkbox("Abgeschlossen"),
     }
 
 
@@ -673,7 +688,59 @@ SUB_RECORD_VIEWS = (
 
 
 # ---------------------------------------------------------------- contact notes
-class ContactNoteView(ScopedModelView):
+class VersionedEditMixin:
+    """FAB edit form with a hidden ``version``: an outdated save is refused, input kept.
+
+    FAB's edit form alone lets the last writer win (FAB-NOTES); this adds the check.
+    """
+
+    conflict_subject = "Der Datensatz"
+    edit_form_extra_fields: dict[str, Any] = {"version": HiddenField(), **FLAG_FIELDS}
+
+    def _change_detail(self, item: Any) -> str:
+        return f"{type(item).__name__} {item.id}"
+
+    def process_form(self, form: Any, is_created: bool) -> None:
+        if not is_created and "version" in form:
+            del form["version"]  # never written from the request
+
+    def post_update(self, item: Any) -> None:
+        log_access(item.person_id, "update", detail=self._change_detail(item))
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: Any) -> Any:
+        view: Any = self
+        if request.method == "POST":
+            item = view.datamodel.get(pk)
+            if item is None:
+                abort(404)
+            try:
+                person_service.check_version(item, request.form.get("version"))
+            except person_service.ConflictError:
+                form = view.edit_form.refresh(request.form)
+                flash(
+                    person_service.conflict_message(
+                        item.person_id, self.conflict_subject, self._change_detail(item)
+                    ),
+                    "danger",
+                )
+                widgets = view._get_edit_widget(form=form, exclude_cols=[])
+                return view.render_template(
+                    view.edit_template, title=view.edit_title, widgets=widgets
+                )
+        widgets = view._edit(pk)
+        if not widgets:
+            return view.post_edit_redirect()
+        return view.render_template(
+            view.edit_template,
+            title=view.edit_title,
+            widgets=widgets,
+            related_views=view._related_views,
+        )
+
+
+class ContactNoteView(VersionedEditMixin, ScopedModelView):
     """Beratungsvermerke — every counselling contact (R-3.1)."""
 
     datamodel = EagerSQLAInterface(ContactNote, ContactNote.person, ContactNote.partner)
@@ -702,7 +769,9 @@ class ContactNoteView(ScopedModelView):
         "result",
         "education_system",
         "return_counselling",
+        "version",
     ]
+    conflict_subject = "Der Beratungsvermerk"
     base_permissions = ["can_read", "can_write"]
     search_columns = ["date", "kind", "summary"]
     order_columns = ["date"]
@@ -802,6 +871,7 @@ class GroupSessionView(ScopedModelView):
         "return_counselling",
     ]
     search_columns = ["date", "topic"]
+    edit_form_extra_fields = FLAG_FIELDS
     formatters_columns = {"date": _fmt_date}
     label_columns = {
         "date": _l("Datum"),

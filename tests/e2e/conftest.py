@@ -128,6 +128,4 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    return [
-        v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}
-    ]
+    return [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]

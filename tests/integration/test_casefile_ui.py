@@ -10,6 +10,14 @@ from sqlalchemy import event
 from app.security import matrix
 
 
+def _switch_user() -> None:
+    """Forget the previous request's user: test requests share the factory's app context (g)."""
+    from flask import g
+
+    for key in ("_login_user", "user", "_msa_scope"):
+        g.pop(key, None)
+
+
 def _setup(factory: Any, login_as: Any) -> tuple[Any, Any, Any]:
     org = factory.make_org()
     client = login_as(matrix.ROLE_CASEWORKER, org)
@@ -183,6 +191,7 @@ def test_stale_edit_gets_conflict_and_keeps_input(factory: Any, login_as: Any) -
         colleague.post(f"/personview/edit/{person.id}", data={**base, "phone": "111"}).status_code
         == 302
     )
+    _switch_user()
     resp = client.post(f"/personview/edit/{person.id}", data={**base, "phone": "222-meins"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
@@ -352,3 +361,73 @@ def test_list_pages_issue_constant_number_of_queries(app: Any, factory: Any, log
     assert _count_statements(app, client, "/myfollowupview/list/") == _count_statements(
         app, client, "/myfollowupview/list/"
     )
+
+
+def test_stale_note_edit_gets_conflict_and_keeps_input(factory: Any, login_as: Any) -> None:
+    """A contact note edited by a colleague in between is not overwritten."""
+    from app.extensions import db
+    from app.models import ContactNote
+
+    org, client, person = _setup(factory, login_as)
+    colleague = login_as(matrix.ROLE_CASEWORKER, org, username="kollege.vermerk")
+    note = factory.make_note(person, client.user_id, summary="Erstfassung")
+    form = client.get(f"/contactnoteview/edit/{note.id}").get_data(as_text=True)
+    assert 'name="version"' in form and 'type="hidden"' in form
+    base = {"date": dt.date.today().isoformat(), "summary": "x", "version": "1"}
+    _switch_user()
+    resp = colleague.post(f"/contactnoteview/edit/{note.id}", data={**base, "summary": "Kollege"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-3000:]
+    _switch_user()
+    resp = client.post(
+        f"/contactnoteview/edit/{note.id}", data={**base, "summary": "Meine Fassung"}
+    )
+    html = resp.get_data(as_text=True)
+    assert "Der Beratungsvermerk wurde zwischenzeitlich von kollege.vermerk" in html
+    assert "Meine Fassung" in html
+    db.session.expire_all()
+    saved = db.session.get(ContactNote, note.id)
+    assert (saved.summary, saved.version) == ("Kollege", 2)
+
+
+def test_case_file_read_is_logged(factory: Any, login_as: Any) -> None:
+    """R-8.2: opening a case file leaves an access-log row (who, which person)."""
+    from app.extensions import db
+    from app.models import AccessLog
+
+    org = factory.make_org()
+    person = factory.make_person(org)
+    reviewer = login_as(matrix.ROLE_REVIEWER, factory.make_org(kind="county"))
+    assert reviewer.get(f"/personview/show/{person.id}").status_code == 200
+    row = db.session.query(AccessLog).filter_by(person_id=person.id, action="read").one()
+    assert row.user_id == reviewer.user_id
+
+
+def test_hub_sections_render_and_respect_permission(factory: Any, login_as: Any) -> None:
+    """Registered sections appear on the case file; one needing a missing permission does not."""
+    from app.views import hub
+
+    hub.register_hub_section(
+        hub.HubSection(
+            key="test_visible",
+            title="Testbereich",
+            template="casefile/_section_example.html",
+            context=lambda p: {"greeting": f"Hallo {p.first_name}"},
+        )
+    )
+    hub.register_hub_section(
+        hub.HubSection(
+            key="test_hidden",
+            title="Geheimbereich",
+            template="casefile/_section_example.html",
+            context=lambda p: {"greeting": "Nicht sichtbar"},
+            permission=("can_read", matrix.ACCESS_LOG),
+        )
+    )
+    try:
+        _org, client, person = _setup(factory, login_as)
+        html = client.get(f"/personview/show/{person.id}").get_data(as_text=True)
+        assert "Hallo Amal" in html
+        assert "Nicht sichtbar" not in html
+    finally:
+        hub.HUB_SECTIONS.pop("test_visible", None)
+        hub.HUB_SECTIONS.pop("test_hidden", None)
