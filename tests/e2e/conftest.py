@@ -53,7 +53,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     port = _free_port()
     log = (tmp_path_factory.getbasetemp() / "server.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=env,
@@ -63,7 +63,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"{base}/login/", timeout=1)  # noqa: S310
+            urllib.request.urlopen(f"{base}/login/", timeout=1)
             break
         except OSError:
             time.sleep(0.2)

@@ -431,3 +431,28 @@ def test_hub_sections_render_and_respect_permission(factory: Any, login_as: Any)
     finally:
         hub.HUB_SECTIONS.pop("test_visible", None)
         hub.HUB_SECTIONS.pop("test_hidden", None)
+
+
+def test_partner_directory_is_read_only_for_caseworkers(factory: Any, login_as: Any) -> None:
+    factory.make_partner(name="Tafel Musterstadt")
+    client = login_as(matrix.ROLE_CASEWORKER, factory.make_org())
+    assert "Tafel Musterstadt" in client.get("/networkpartnerview/list/").get_data(as_text=True)
+    resp = client.get("/networkpartnerview/list/?_flt_0_name=Tafel")
+    assert "Tafel Musterstadt" in resp.get_data(as_text=True)
+    resp = client.post("/networkpartnerview/add", data={"name": "Neu", "category": "authority"})
+    assert resp.status_code in (302, 403)
+    from app.extensions import db
+    from app.models import NetworkPartner
+
+    assert db.session.query(NetworkPartner).filter_by(name="Neu").count() == 0
+
+
+def test_group_form_and_note_form_never_list_persons(factory: Any, login_as: Any) -> None:
+    """No dropdown of all persons: participants and the note's person are never listed."""
+    org, client, person = _setup(factory, login_as)
+    factory.make_person(org, first_name="Unsichtbar", last_name="Imformular")
+    assert "Imformular" not in client.get("/groupsessionview/add").get_data(as_text=True)
+    page = client.get(f"/personview/show/{person.id}").get_data(as_text=True)
+    assert "Imformular" not in page
+    resp = client.get("/contactnoteview/add")
+    assert resp.status_code == 302
