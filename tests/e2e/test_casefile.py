@@ -60,6 +60,8 @@ def test_caseworker_enters_person_documents_contact_and_follow_up(
     page.locator("#dubletten").wait_for(state="visible")
     assert "Mögliche Dubletten" in page.locator("#dubletten").inner_text()
     assert page.input_value("#first_name") == first
+    add_violations = axe_violations(page)
+    assert add_violations == [], [v["id"] for v in add_violations]
     page.check("#confirm_duplicate")
     page.click("#main button[type=submit]")
     page.wait_for_url("**/personview/show/**")

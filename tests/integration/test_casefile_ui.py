@@ -287,6 +287,9 @@ def test_sub_record_add_presets_person_and_returns(factory: Any, login_as: Any) 
     assert "Arabisch" in html and "B1" in html
     other = factory.make_person(factory.make_org())
     assert client.get(f"/personlanguageview/add?person_id={other.id}").status_code == 404
+    resp = client.post(f"/personlanguageview/delete/{row.id}")
+    assert resp.status_code == 302
+    assert db.session.query(PersonLanguage).count() == 0
 
 
 def test_group_session_with_participants(factory: Any, login_as: Any) -> None:
