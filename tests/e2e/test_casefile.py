@@ -47,6 +47,7 @@ def test_caseworker_enters_person_documents_contact_and_follow_up(
     live_server: str, page: Any
 ) -> None:
     """Enter a person, confirm the duplicate warning, document a note with a follow-up."""
+    page.set_default_timeout(60000)  # the CI machine is shared; pages stay fast, startup is not
     LoginPage(page, live_server).login("fachkraft.caritas")
     first, last, born = _existing_person_with_variant(page, live_server)
 
@@ -56,7 +57,7 @@ def test_caseworker_enters_person_documents_contact_and_follow_up(
     page.fill("#birth_date", born)
     page.select_option("#nationality", "sy")
     page.click("#main button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     page.locator("#dubletten").wait_for(state="visible")
     assert "Mögliche Dubletten" in page.locator("#dubletten").inner_text()
     assert page.input_value("#first_name") == first
@@ -65,7 +66,7 @@ def test_caseworker_enters_person_documents_contact_and_follow_up(
     page.check("#confirm_duplicate")
     page.click("#main button[type=submit]")
     page.wait_for_url("**/personview/show/**")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     assert first in page.locator("h1").inner_text()
     person_violations = axe_violations(page)
     assert person_violations == [], [v["id"] for v in person_violations]
@@ -81,7 +82,7 @@ def test_caseworker_enters_person_documents_contact_and_follow_up(
     assert form_violations == [], [v["id"] for v in form_violations]
     form.locator("button[type=submit]").click()
     page.wait_for_url("**#zeitstrahl")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     timeline = page.locator("#zeitstrahl").inner_text()
     assert "Erstgespräch: Wohnungssuche und Kita-Platz besprochen" in timeline
     assert "Wohnen" in timeline or "Themen:" in timeline
