@@ -88,6 +88,11 @@ READ_WRITE_METHODS: dict[str, str] = {
     "submit": "write",
     "review": "write",
     "return_report": "write",
+    # case file pages (app/views/casefile.py)
+    "autocomplete": "read",
+    "household": "write",
+    "document": "write",
+    "done": "write",
 }
 
 R = frozenset({"can_read"})

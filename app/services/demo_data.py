@@ -26,6 +26,7 @@ from app.models import (
     Person,
 )
 from app.security import matrix
+from app.services.casefile_demo import load_casefile_demo
 from app.services.catalogues import catalogue_file
 from app.services.organisations import DomainError, create_organisation, create_user
 
@@ -413,6 +414,7 @@ def load_demo_data(
     _bulk(FollowUp, follow_rows)
     db.session.commit()
     _reset_sequences()
+    load_casefile_demo(seed, since_person_id=start_id - 1)
     from app.services.retention import load_demo_data_protection
 
     load_demo_data_protection()
