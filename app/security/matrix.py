@@ -54,6 +54,9 @@ READ_WRITE_METHODS: dict[str, str] = {
     "cv": "read",
     "pdf": "read",
     "docx": "read",
+    # special categories of a person (/api/v1/person/<id>/sensitive)
+    "sensitive_get": "read",
+    "sensitive_put": "write",
 }
 
 R = frozenset({"can_read"})
@@ -75,6 +78,7 @@ ACCESS_LOG = "AccessLog"
 
 _CASE_WORK = {
     PERSON: RW,
+    SENSITIVE: RW,
     CONTACT_NOTE: RW,
     GROUP_SESSION: RW,
     FOLLOW_UP: RW,
@@ -93,6 +97,7 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
     },
     ROLE_REVIEWER: {
         PERSON: R,
+        SENSITIVE: R,
         CONTACT_NOTE: R,
         NETWORK_PARTNER: R,
         ACCOMMODATION: R,

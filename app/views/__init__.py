@@ -48,3 +48,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import casefile
 
     casefile.register(appbuilder)
+
+    from app.views import api, sensitive
+
+    api.register(appbuilder)
+    sensitive.register(appbuilder)

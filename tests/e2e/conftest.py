@@ -53,7 +53,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     port = _free_port()
     log = (tmp_path_factory.getbasetemp() / "server.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=env,
@@ -63,7 +63,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"{base}/login/", timeout=1)  # noqa: S310
+            urllib.request.urlopen(f"{base}/login/", timeout=1)
             break
         except OSError:
             time.sleep(0.2)
@@ -128,6 +128,4 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    return [
-        v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}
-    ]
+    return [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
