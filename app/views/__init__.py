@@ -49,7 +49,8 @@ def register_views(appbuilder: AppBuilder) -> None:
 
     casefile.register(appbuilder)
 
-    from app.views import api, sensitive
+    from app.views import api, guards, sensitive
 
     api.register(appbuilder)
     sensitive.register(appbuilder)
+    guards.register(appbuilder)
