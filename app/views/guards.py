@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_appbuilder import AppBuilder, ModelView
 
 _FILTER_ARG = re.compile(r"_flt_(\d)_(.*)")
@@ -27,7 +27,7 @@ def _view_of(appbuilder: AppBuilder, endpoint: str) -> ModelView | None:
 
 def register(appbuilder: AppBuilder) -> None:
     """Install the guards on the app of ``appbuilder``."""
-    app: Flask = appbuilder.get_app
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
 
     @app.before_request
     def _guard_model_view_routes() -> None:
