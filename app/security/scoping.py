@@ -128,9 +128,7 @@ def _visible_org(session: Session, model: Any, pk: Any) -> tuple[bool, int | Non
     Always a SELECT (scoped by ``_apply_scope``), never ``session.get``: the identity map
     may hold rows loaded without scope earlier in the same session.
     """
-    row = session.execute(
-        select(model.id, model.organisation_id).where(model.id == pk)
-    ).first()
+    row = session.execute(select(model.id, model.organisation_id).where(model.id == pk)).first()
     if row is None:
         return False, None
     return True, row[1]

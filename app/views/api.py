@@ -213,10 +213,9 @@ class CaseRecordApi(MsaModelRestApi):
             data = clean(payload, self.edit_specs(), partial=True, versioned=self.versioned)
         except PayloadError as exc:
             return self._error(400, exc.errors)
-        if self.versioned:
-            if data.pop("version") != item.version:
-                db.session.rollback()
-                return self._error(409, MSG_CONFLICT)
+        if self.versioned and data.pop("version") != item.version:
+            db.session.rollback()
+            return self._error(409, MSG_CONFLICT)
         touched = bool(data)
         self.apply(item, data, created=False)
         if touched and hasattr(item, "updated_at"):

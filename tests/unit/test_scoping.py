@@ -119,9 +119,7 @@ def test_foreign_fk_in_cached_row_is_refused(app: Flask, two: dict[str, Any]) ->
     assert db.session.get(Household, household.id) is not None
     user = _User(two["worker_a"], two["a"], matrix.ROLE_CASEWORKER)
     with as_user(app, user):
-        person = db.session.execute(
-            select(Person).where(Person.id == two["person_a"])
-        ).scalar_one()
+        person = db.session.execute(select(Person).where(Person.id == two["person_a"])).scalar_one()
         person.household_id = household.id
         with pytest.raises(ScopeViolationError):
             db.session.flush()
