@@ -460,3 +460,39 @@ def test_list_pagination_constant_statements(
         )
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_sensitive_page_logs_and_refuses_stale_version(app: Flask, world, login_as) -> None:
+    """Browser: reading logs every category; a stale save keeps the input and says why."""
+    from app.models import AccessLog
+
+    client = login_as(matrix.ROLE_CASEWORKER, world["a"])
+    url = f"/besondere-kategorien/{world['person_a']}/edit"
+    assert client.get(url).status_code == 200
+    resp = client.post(url, data={"health": "Asthma", "version": ""})
+    assert resp.status_code == 302
+    body = client.get(f"/besondere-kategorien/{world['person_a']}/").get_data(as_text=True)
+    assert "Asthma" in body and "Zugriffsprotokoll" in body
+    resp = client.post(url, data={"health": "Neuer Text", "version": "99"})
+    assert resp.status_code == 409
+    text = resp.get_data(as_text=True)
+    assert "inzwischen" in text and "Neuer Text" in text
+    resp = client.post(url, data={"religion": "x" * 300, "version": "1"})
+    assert resp.status_code == 400 and "Zu lang" in resp.get_data(as_text=True)
+    assert client.get(f"/besondere-kategorien/{world['person_b']}/").status_code == 404
+    with app.app_context():
+        from app.extensions import db
+
+        reads = (
+            db.session.execute(
+                select(AccessLog.category).where(
+                    AccessLog.person_id == world["person_a"], AccessLog.action == "read_sensitive"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(reads) == 10 and "health" in reads
+    county = login_as(matrix.ROLE_COUNTY_ADMIN, world["b"])
+    resp = county.get(f"/besondere-kategorien/{world['person_a']}/")
+    assert resp.status_code in (302, 403) and "Asthma" not in resp.get_data(as_text=True)
