@@ -311,6 +311,7 @@ class Walker:
                 rel = view.datamodel.is_relation(col)
                 for index in range(2):
                     value = self.person_b if rel else _text_value(view.datamodel, col)
+                    value = "y" if value is True else value  # FAB's checkbox value
                     self.request("GET", f"{base}/list/?_flt_{index}_{col}={value}")
             if not self.browser_writes:
                 continue
