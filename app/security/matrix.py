@@ -93,6 +93,9 @@ READ_WRITE_METHODS: dict[str, str] = {
     "household": "write",
     "document": "write",
     "done": "write",
+    # special categories of a person (/api/v1/person/<id>/sensitive)
+    "sensitive_get": "read",
+    "sensitive_put": "write",
 }
 
 R = frozenset({"can_read"})
@@ -124,6 +127,7 @@ STATISTICS_REVIEW = "StatisticsReview"
 
 _CASE_WORK = {
     PERSON: RW,
+    SENSITIVE: RW,
     CONTACT_NOTE: RW,
     GROUP_SESSION: RW,
     FOLLOW_UP: RW,
@@ -149,6 +153,7 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
     },
     ROLE_REVIEWER: {
         PERSON: R,
+        SENSITIVE: R,
         CONTACT_NOTE: R,
         NETWORK_PARTNER: R,
         ACCOMMODATION: R,

@@ -113,7 +113,8 @@ def _criteria_for(scope: Scope) -> Any:
 def _apply_scope(state: ORMExecuteState) -> None:
     if not state.is_select or state.execution_options.get("msa_unscoped", False):
         return
-    if all(_is_security_model(m.class_) for m in state.all_mappers):
+    mappers = state.all_mappers
+    if mappers and all(_is_security_model(m.class_) for m in mappers):
         return  # users, roles, permissions: never scoped (and loading them resolves the scope)
     scope = current_scope()
     if scope is None or scope.mode == "all":
@@ -127,10 +128,22 @@ def _is_security_model(cls: type) -> bool:
     return cls is MsaUser or cls.__module__.startswith("flask_appbuilder.security")
 
 
+def _visible_org(session: Session, model: Any, pk: Any) -> tuple[bool, int | None]:
+    """Return (visible, organisation_id) of row ``pk`` under the current scope.
+
+    Always a SELECT (scoped by ``_apply_scope``), never ``session.get``: the identity map
+    may hold rows loaded without scope earlier in the same session.
+    """
+    row = session.execute(select(model.id, model.organisation_id).where(model.id == pk)).first()
+    if row is None:
+        return False, None
+    return True, row[1]
+
+
 def _check_visible(session: Session, model: Any, pk: Any) -> None:
     if pk is None:
         return
-    if session.get(model, pk) is None:
+    if not _visible_org(session, model, pk)[0]:
         raise ScopeViolationError(f"{model.__name__} {pk} ist nicht sichtbar")
 
 
@@ -168,14 +181,20 @@ def _enforce_scope_on_write(session: Session, flush_context: Any, instances: Any
         if scope.mode == "none" or scope.organisation_id is None:
             raise ScopeViolationError("Keine Organisation zugeordnet")
         if isinstance(obj, PersonOwned):
-            person: Any = session.get(Person, obj.person_id) if obj.person_id else None
-            if person is None and getattr(obj, "person", None) is not None:
-                person = obj.person  # type: ignore[attr-defined]
-                if person not in session.new and session.get(Person, person.id) is None:
+            person: Any = getattr(obj, "person", None)
+            if person is not None and person in session.new:
+                # a person created in the same flush: its organisation is set above
+                if person.organisation_id is None:
+                    person.organisation_id = scope.organisation_id
+                org_id = person.organisation_id
+            else:
+                person_id = obj.person_id if obj.person_id else getattr(person, "id", None)
+                visible, org_id = (
+                    _visible_org(session, Person, person_id) if person_id else (False, None)
+                )
+                if not visible:
                     raise ScopeViolationError("Person ist nicht sichtbar")
-            if not person:
-                raise ScopeViolationError("Person ist nicht sichtbar")
-            obj.organisation_id = person.organisation_id
+            obj.organisation_id = org_id
         else:
             obj.organisation_id = scope.organisation_id
         for key, target in _scoped_fk_targets(obj):

@@ -61,3 +61,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import housing
 
     housing.register(appbuilder)
+    from app.views import api, guards, sensitive
+
+    api.register(appbuilder)
+    sensitive.register(appbuilder)
+    guards.register(appbuilder)
