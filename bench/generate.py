@@ -118,10 +118,9 @@ def _copy_rows(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
         return
     cols = list(rows[0])
     dbapi = conn.connection.driver_connection
-    with dbapi.cursor() as cur:
-        with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in cols])
+    with dbapi.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in cols])
 
 
 def _insert_rows(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -132,14 +131,16 @@ def _insert_rows(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
         return
     cols = list(rows[0])
     sql = (
-        f"INSERT INTO {model.__table__.name} ({', '.join(cols)}) "  # noqa: S608  # nosec B608
+        f"INSERT INTO {model.__table__.name} ({', '.join(cols)}) "  # nosec B608
         f"VALUES ({', '.join('?' for _ in cols)})"
     )
     for i in range(0, len(rows), 10_000):
         conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows[i : i + 10_000]])
 
 
-def generate(scale: str, seed: int = 1, log: Any = print, time_budget: float | None = None) -> GenerationResult:
+def generate(
+    scale: str, seed: int = 1, log: Any = print, time_budget: float | None = None
+) -> GenerationResult:
     """Fill the app's database (inside an app context) with ``scale`` persons."""
     from app.extensions import db
     from app.services import demo_data

@@ -17,10 +17,8 @@ import os
 import platform
 import re
 import secrets
-import shutil
 import signal
 import socket
-import statistics
 import subprocess  # nosec B404
 import sys
 import tempfile
@@ -32,8 +30,10 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
-PG_BASE = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PASSWORD = "Demo-Passwort-2026"  # noqa: S105  # nosec B105
+PG_BASE = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+PASSWORD = "Demo-Passwort-2026"  # nosec B105
 
 
 # --------------------------------------------------------------------------- HTTP client
@@ -247,8 +247,19 @@ def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
         path = page.path.format(**params)
         first = client.request(page.method, path)
         if first.status == 404 and page.optional:
-            rows.append(Row(page.name, page.user, "nicht vorhanden", *([float("nan")] * 2), -1,
-                            float("nan"), float("nan"), float("nan"), page.target_ms))
+            rows.append(
+                Row(
+                    page.name,
+                    page.user,
+                    "nicht vorhanden",
+                    *([float("nan")] * 2),
+                    -1,
+                    float("nan"),
+                    float("nan"),
+                    float("nan"),
+                    page.target_ms,
+                )
+            )
             log(f"  {page.name}: nicht vorhanden")
             continue
         times, sqls, size = [], [], len(first.body)
@@ -260,11 +271,23 @@ def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
             sqls.append(reply.sql)
             size = len(reply.body)
         bare = _bare(engine, page.bare, params, requests) if page.bare else []
-        row = Row(page.name, page.user, str(first.status), _pct(times, 0.5), _pct(times, 0.95),
-                  max(sqls), size / 1024, _pct(bare, 0.5), _pct(bare, 0.95), page.target_ms)
+        row = Row(
+            page.name,
+            page.user,
+            str(first.status),
+            _pct(times, 0.5),
+            _pct(times, 0.95),
+            max(sqls),
+            size / 1024,
+            _pct(bare, 0.5),
+            _pct(bare, 0.95),
+            page.target_ms,
+        )
         rows.append(row)
-        log(f"  {page.name}: p50 {row.p50:.1f} ms, p95 {row.p95:.1f} ms, {row.sql} SQL, "
-            f"{row.kib:.1f} KiB, bare {row.bare_p50:.2f} ms")
+        log(
+            f"  {page.name}: p50 {row.p50:.1f} ms, p95 {row.p95:.1f} ms, {row.sql} SQL, "
+            f"{row.kib:.1f} KiB, bare {row.bare_p50:.2f} ms"
+        )
     # sign-in: a fresh session each time (the password hash dominates)
     times, sqls, size = [], [], 0
     logins = max(5, min(requests, 20))
@@ -275,8 +298,20 @@ def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
         sqls.append(reply.sql)
         size = len(reply.body)
     bare = _bare(engine, LOGIN.bare, params, logins)
-    rows.append(Row(LOGIN.name, "fachkraft", "302", _pct(times, 0.5), _pct(times, 0.95),
-                    max(sqls), size / 1024, _pct(bare, 0.5), _pct(bare, 0.95), None))
+    rows.append(
+        Row(
+            LOGIN.name,
+            "fachkraft",
+            "302",
+            _pct(times, 0.5),
+            _pct(times, 0.95),
+            max(sqls),
+            size / 1024,
+            _pct(bare, 0.5),
+            _pct(bare, 0.95),
+            None,
+        )
+    )
     log(f"  {LOGIN.name}: p50 {rows[-1].p50:.1f} ms")
     return rows
 
@@ -322,8 +357,10 @@ def render(rows: list[Row], meta: dict[str, str]) -> str:
     ]
     for r in rows:
         if r.status == "nicht vorhanden":
-            lines.append(f"| {r.name} | {r.user} | – | – | – | – | – | – | "
-                         f"{_fmt(r.target or float('nan'), 0)} | nicht vorhanden |")
+            lines.append(
+                f"| {r.name} | {r.user} | – | – | – | – | – | – | "
+                f"{_fmt(r.target or float('nan'), 0)} | nicht vorhanden |"
+            )
             continue
         ok = "–"
         if r.target is not None:
@@ -341,7 +378,7 @@ def write_report(key: str, block: str) -> None:
     start, end = f"<!-- bench:{key} -->", f"<!-- /bench:{key} -->"
     section = f"{start}\n{block}{end}"
     if start in text and end in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
     else:
         marker = "<!-- bench:end -->"
         if marker in text:
@@ -388,8 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.database_url:
             log(f"Datenbank {url.split('@')[-1]} anlegen und migrieren …")
             flask = str(Path(sys.executable).with_name("flask"))
-            subprocess.run([flask, "msa", "init"], cwd=ROOT, env=env, check=True,  # noqa: S603
-                           stdout=subprocess.DEVNULL)  # nosec B603
+            subprocess.run(
+                [flask, "msa", "init"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+            )  # nosec B603
             from app import create_app
             from bench.generate import generate
 
@@ -414,10 +452,21 @@ def main(argv: list[str] | None = None) -> int:
             notes = conn.execute(text("SELECT count(*) FROM contact_note")).scalar() or 0
         port = _free_port()
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        server = subprocess.Popen(  # noqa: S603  # nosec B603
-            [gunicorn, "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--timeout", "300",
-             "--log-level", "warning", "run:app"],
-            cwd=ROOT, env=env,
+        server = subprocess.Popen(  # nosec B603
+            [
+                gunicorn,
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "300",
+                "--log-level",
+                "warning",
+                "run:app",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         for _ in range(600):
             try:
@@ -455,14 +504,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-        try:
-            from app.extensions import db
-
-            db.engine.dispose() if False else None  # noqa: B018
-        except Exception:  # noqa: BLE001,S110  # nosec B110
-            pass
         drop()
-        _ = shutil  # kept for future file cleanup
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, current_app, has_app_context
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.widgets import ListWidget
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -139,6 +140,12 @@ def limit_related_choices(form_class: Any, datamodel: Any) -> None:
             unbound.kwargs["query_func"] = _limited_choices(datamodel, name)
 
 
+class MsaListWidget(ListWidget):
+    """FAB's list table, with URLs and texts built once per page instead of once per row."""
+
+    template = "msa/widgets/list.html"
+
+
 class MsaModelView(ModelView):
     """ModelView with resource permissions ``can_read`` / ``can_write``.
 
@@ -148,7 +155,7 @@ class MsaModelView(ModelView):
 
     method_permission_name = READ_WRITE_METHODS
     page_size = 25
-    list_widget: Any = ModelView.list_widget
+    list_widget: Any = MsaListWidget
 
     def __init__(self, **kwargs: Any) -> None:
         if getattr(self, "datamodel", None) is not None:
