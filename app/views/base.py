@@ -8,7 +8,7 @@ from flask import abort, current_app, has_app_context
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.widgets import ListWidget
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from app.security.matrix import READ_WRITE_METHODS
@@ -73,17 +73,9 @@ class MsaSQLAInterface(SQLAInterface):
         pk = getattr(self.obj, self.get_pk_name())
         inner = inner.with_entities(pk).order_by(None)
         cap = _count_cap()
-        # The counting SELECT keeps the model as its FROM entity, so that the row scoping
-        # (app.security.scoping, with_loader_criteria) applies to it and to the subquery.
         if cap > 0:
             limited = inner.limit(cap + 1).subquery()
-            count = int(
-                self.session.query(func.count(pk))
-                .select_from(self.obj)
-                .filter(pk.in_(select(limited.c[0])))
-                .scalar()
-                or 0
-            )
+            count = int(self.session.query(func.count()).select_from(limited).scalar() or 0)
             return CappedCount(count) if count > cap else count
         return int(inner.with_entities(func.count(pk)).scalar() or 0)
 

@@ -5,6 +5,7 @@ Times are measured by the benchmark (``bench/``), never asserted here.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Iterator
@@ -231,7 +232,9 @@ def test_proxy_fix_only_when_configured(database_url: str) -> None:
     assert direct.get_data(as_text=True) == "127.0.0.1|http|http://localhost/_probe"
 
 
-def test_login_rate_limit_is_shared_between_instances_through_redis(database_url: str) -> None:
+def test_login_rate_limit_is_shared_between_instances_through_redis(
+    database_url: str, app: Flask
+) -> None:
     """Two app instances (two gunicorn workers or hosts) count one limit in Redis."""
     import os
 
@@ -258,3 +261,32 @@ def test_login_rate_limit_is_shared_between_instances_through_redis(database_url
     keys = list(store.scan_iter(f"*{prefix}*"))
     assert keys, "the limit must be stored in Redis, not in process memory"
     store.delete(*keys)
+
+
+def test_shared_persons_stay_visible_with_the_per_request_share_list(
+    app: Flask, login_as: Any
+) -> None:
+    """The scope reads the shared persons once per request; shared rows stay visible."""
+    from app.extensions import db
+    from app.models import PersonShare
+
+    with app.app_context():
+        own, other = factories.make_org(), factories.make_org()
+        worker = factories.make_user(matrix.ROLE_CASEWORKER, other)
+        shared = factories.make_person(other, last_name="Geteilt")
+        factories.make_person(other, last_name="Verborgen")
+        factories.make_note(shared, worker, summary="Geteilter Vermerk")
+        db.session.add(
+            PersonShare(person_id=shared.id, organisation_id=own.id, consent_on=dt.date.today())
+        )
+        db.session.commit()
+        own_id = factories.id_of(own)
+    client = login_as(matrix.ROLE_CASEWORKER, own_id)
+    with count_statements(app) as statements:
+        text = client.get("/personview/list/").get_data(as_text=True)
+    assert "Geteilt" in text and "Verborgen" not in text
+    assert re.search(r"</strong>\s*1\b", text)
+    # the share list is read once per request, not once per statement
+    assert sum(s.lstrip().startswith("SELECT person_share.person_id") for s in statements) == 1
+    notes = client.get("/contactnoteview/list/").get_data(as_text=True)
+    assert "Geteilter Vermerk" in notes
