@@ -60,7 +60,7 @@ class Config:
     # Login rate limiting (form: FAB; API: app.security.manager)
     RATELIMIT_ENABLED = True
     AUTH_RATE_LIMITED = True
-    AUTH_RATE_LIMIT = "10 per minute"
+    AUTH_RATE_LIMIT = os.environ.get("MSA_AUTH_RATE_LIMIT", "10 per minute")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 
@@ -85,6 +85,16 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=30)
+
+    # Operations (docs/deployment.md, docs/performance.md)
+    #: trust one reverse proxy's X-Forwarded-For/-Proto/-Host/-Port (werkzeug ProxyFix)
+    MSA_PROXY_FIX = os.environ.get("MSA_PROXY_FIX", "") in ("1", "true", "yes")
+    #: add a ``Server-Timing`` header (app time, SQL statements) to every response
+    MSA_SERVER_TIMING = os.environ.get("MSA_SERVER_TIMING", "") in ("1", "true", "yes")
+    #: list pages count rows only up to this many, then show "mehr als …"
+    LIST_COUNT_CAP = int(os.environ.get("MSA_LIST_COUNT_CAP", "10000"))
+    #: how many rows a related-record choice list in a search form loads at most
+    RELATED_CHOICES_LIMIT = 50
 
     # Domain settings
     CASELOAD_PER_FTE = 80

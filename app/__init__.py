@@ -49,6 +49,14 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
             if isinstance(view, BaseApi) and view.blueprint is not None:
                 csrf.exempt(view.blueprint)
     init_web(app)
+    if app.config.get("MSA_PROXY_FIX"):
+        # One trusted reverse proxy sets X-Forwarded-For/-Proto/-Host/-Port (docs/deployment.md):
+        # client address for rate limits and logs, https URLs and secure redirects behind TLS.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=0
+        )
     from app.security.sessions import init_sessions
 
     init_sessions(app)

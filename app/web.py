@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, render_template, request, session
+import time
+from typing import Any
+
+from flask import Flask, Response, g, has_app_context, render_template, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 CSP = (
@@ -36,6 +41,7 @@ def init_web(app: Flask) -> None:
             "_msa_scope",
             "_msa_permissions",
             "_msa_scope_resolving",
+            "_msa_shared_person_ids",
         ):
             g.pop(key, None)
 
@@ -69,9 +75,66 @@ def init_web(app: Flask) -> None:
             return {"message": text}, code
         return render_template("error.html", code=code, text=text), code
 
+    if app.config.get("MSA_SERVER_TIMING"):
+        init_server_timing(app)
+
     for code in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(code, _error)
     app.register_error_handler(Exception, _unexpected(app, _error))
+
+
+_SQL_COUNT = "_msa_sql_count"
+_SQL_TIME = "_msa_sql_seconds"
+_STARTED = "_msa_started"
+_CPU = "_msa_cpu"
+
+
+def _before_cursor_execute(conn: Any, cursor: Any, statement: Any, *args: Any) -> None:
+    if has_app_context() and _STARTED in g:
+        setattr(g, _SQL_COUNT, g.get(_SQL_COUNT, 0) + 1)
+        conn.info.setdefault("_msa_t0", []).append(time.perf_counter())
+
+
+def _after_cursor_execute(conn: Any, cursor: Any, statement: Any, *args: Any) -> None:
+    stack = conn.info.get("_msa_t0")
+    if stack and has_app_context() and _STARTED in g:
+        setattr(g, _SQL_TIME, g.get(_SQL_TIME, 0.0) + time.perf_counter() - stack.pop())
+
+
+def init_server_timing(app: Flask) -> None:
+    """Opt-in ``Server-Timing: app;dur=…, sql;dur=…;desc="<statements>", cpu;dur=…``.
+
+    ``app`` is the time from the first before-request hook to the response, ``sql`` the number of
+    SQL statements (and their time) this request sent to the database, ``cpu`` the CPU time of
+    the worker thread (unaffected by other processes competing for the cores). The benchmark
+    (``bench/``) and the statement-count tests read it. Off by default: it tells a client how
+    much work a request caused.
+    """
+    if not event.contains(Engine, "before_cursor_execute", _before_cursor_execute):
+        event.listen(Engine, "before_cursor_execute", _before_cursor_execute)
+        event.listen(Engine, "after_cursor_execute", _after_cursor_execute)
+
+    def _start() -> None:
+        setattr(g, _STARTED, time.perf_counter())
+        setattr(g, _CPU, time.thread_time())
+        setattr(g, _SQL_COUNT, 0)
+        setattr(g, _SQL_TIME, 0.0)
+
+    # first before-request hook of all, so authentication and permission checks are counted
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+
+    @app.after_request
+    def _server_timing(response: Response) -> Response:
+        started = g.get(_STARTED)
+        if started is not None:
+            dur = (time.perf_counter() - started) * 1000
+            sql_ms = g.get(_SQL_TIME, 0.0) * 1000
+            cpu_ms = (time.thread_time() - g.get(_CPU, time.thread_time())) * 1000
+            response.headers["Server-Timing"] = (
+                f'app;dur={dur:.2f}, sql;dur={sql_ms:.2f};desc="{g.get(_SQL_COUNT, 0)}", '
+                f"cpu;dur={cpu_ms:.2f}"
+            )
+        return response
 
 
 def _unexpected(app: Flask, handler):  # type: ignore[no-untyped-def]

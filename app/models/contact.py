@@ -103,7 +103,10 @@ class FollowUp(PersonOwned, Timestamped, Model):
     """Wiedervorlage — a due date for a caseworker, from a note or a CM step (R-3.4)."""
 
     __tablename__ = "follow_up"
-    __table_args__ = (Index("ix_follow_up_assignee_due", "assignee_id", "done_on", "due_on"),)
+    __table_args__ = (
+        Index("ix_follow_up_assignee_due", "assignee_id", "done_on", "due_on"),
+        Index("ix_follow_up_org_due", "organisation_id", "due_on"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignee_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False)
     due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)

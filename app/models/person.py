@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -40,6 +41,8 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
     """Person (Klient:in) with her case file (Fallakte) — one per person (R-2.1)."""
 
     __tablename__ = "person"
+    #: the provider's person list sorted by name (docs/performance.md)
+    __table_args__ = (Index("ix_person_org_last_name", "organisation_id", "last_name", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_number: Mapped[str | None] = mapped_column(String(32), index=True)
     first_name: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -98,12 +98,49 @@ def scope_clause(cls: Any, org_id: int) -> ColumnElement[bool]:
     return cls.organisation_id == org_id
 
 
-def _criteria_for(scope: Scope) -> Any:
+_SHARED_KEY = "_msa_shared_person_ids"
+
+
+def _shared_person_ids(session: Session, org_id: int) -> list[int]:
+    """Persons shared with ``org_id`` — read once per request (one short indexed query)."""
+    from app.models.person import PersonShare
+
+    cache: dict[int, list[int]] = g.setdefault(_SHARED_KEY, {})
+    if org_id not in cache:
+        stmt = (
+            select(PersonShare.person_id)
+            .where(PersonShare.organisation_id == org_id)
+            .execution_options(msa_unscoped=True)
+        )
+        cache[org_id] = list(session.execute(stmt).scalars())
+    return cache[org_id]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_shared_ids(session: Session, flush_context: Any) -> None:
+    from app.models.person import PersonShare
+
+    if not has_request_context() or _SHARED_KEY not in g:
+        return
+    changed = list(session.new) + list(session.dirty) + list(session.deleted)
+    if any(isinstance(obj, PersonShare) for obj in changed):
+        g.pop(_SHARED_KEY, None)
+
+
+def _criteria_for(scope: Scope, session: Session | None = None) -> Any:
     if scope.mode == "none" or scope.organisation_id is None:
         return with_loader_criteria(
             OrgScoped, lambda cls: false(), include_aliases=True, track_closure_variables=False
         )
     org_id = scope.organisation_id
+    if session is not None and has_request_context():
+        ids = _shared_person_ids(session, org_id)
+        if not ids:
+            # nothing shared with this organisation (the usual case): the plain condition,
+            # which the (organisation_id, …) indexes serve
+            return with_loader_criteria(
+                OrgScoped, lambda cls: cls.organisation_id == org_id, include_aliases=True
+            )
     return with_loader_criteria(
         OrgScoped, lambda cls: scope_clause(cls, org_id), include_aliases=True
     )
@@ -113,13 +150,15 @@ def _criteria_for(scope: Scope) -> Any:
 def _apply_scope(state: ORMExecuteState) -> None:
     if not state.is_select or state.execution_options.get("msa_unscoped", False):
         return
+    # An aggregate over a subquery has no mappers of its own: it is scoped too (the criteria
+    # reach the entities inside the subquery), else it would count other providers' rows.
     mappers = state.all_mappers
     if mappers and all(_is_security_model(m.class_) for m in mappers):
         return  # users, roles, permissions: never scoped (and loading them resolves the scope)
     scope = current_scope()
     if scope is None or scope.mode == "all":
         return
-    state.statement = state.statement.options(_criteria_for(scope))
+    state.statement = state.statement.options(_criteria_for(scope, state.session))
 
 
 def _is_security_model(cls: type) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -217,7 +218,7 @@ def _codes(catalogue: str, fallback: list[str]) -> list[str]:
     return [e["code"] for e in entries] or fallback
 
 
-def _ensure_base() -> dict[str, Organisation]:
+def ensure_base() -> dict[str, Organisation]:
     orgs = {COUNTY: create_organisation(COUNTY, "county", city="Musterstadt")}
     for name in PROVIDERS:
         orgs[name] = create_organisation(name, "provider", city="Musterstadt")
@@ -266,19 +267,48 @@ def _ensure_base() -> dict[str, Organisation]:
     return orgs
 
 
-def load_demo_data(
-    persons: int = 300, seed: int = 1, organisation: str | None = None
-) -> dict[str, int]:
-    """Create the demo organisations and accounts, then ``persons`` persons with histories."""
-    rng = random.Random(seed)
-    orgs = _ensure_base()
-    if organisation:
-        target = db.session.query(Organisation).filter_by(name=organisation).one_or_none()
-        if target is None:
-            raise DomainError(f"Organisation '{organisation}' gibt es nicht")
-        owner_ids = [target.id]
-    else:
-        owner_ids = [orgs[p].id for p in PROVIDERS] + [orgs[SPECIALIST].id]
+@dataclass
+class RowContext:
+    """What the row builders draw from: owners, staff, catalogues, dates and volumes."""
+
+    owner_ids: list[int]
+    workers: dict[int, list[int]]
+    accommodation_ids: list[int]
+    partner_ids: list[int]
+    topics: list[str]
+    residence: list[str]
+    benefits: list[str]
+    family: list[str]
+    today: dt.date
+    now: dt.datetime
+    #: contact notes per adult (uniform between the two) over the last ``note_days`` days
+    notes_per_adult: tuple[int, int] = (1, 12)
+    note_days: int = 540
+
+
+@dataclass
+class RowBatch:
+    """Rows of households, persons, notes, note topics and follow-ups, ready for bulk insert."""
+
+    households: list[dict[str, Any]] = field(default_factory=list)
+    persons: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
+
+    def tables(self) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """(model, rows) in foreign-key order."""
+        return [
+            (Household, self.households),
+            (Person, self.persons),
+            (ContactNote, self.notes),
+            (ContactNoteTopic, self.topics),
+            (FollowUp, self.follow_ups),
+        ]
+
+
+def row_context(owner_ids: list[int], **kw: Any) -> RowContext:
+    """Collect staff, accommodations, partners and catalogue codes for the row builders."""
     workers: dict[int, list[int]] = {}
     for user_id, org_id in db.session.execute(
         select(MsaUser.id, MsaUser.organisation_id).where(MsaUser.organisation_id.in_(owner_ids))
@@ -287,133 +317,167 @@ def load_demo_data(
     for org_id in owner_ids:
         if not workers.get(org_id):
             raise DomainError("Die Organisation hat keine Mitarbeitenden für die Demo-Daten")
-    accommodation_ids = [a for (a,) in db.session.execute(select(Accommodation.id))]
-    partner_ids = [p for (p,) in db.session.execute(select(NetworkPartner.id))]
-    topics = _codes("contact_topic", ["other"])
-    residence = _codes("residence_status", [])
-    benefits = _codes("benefit_basis", [])
-    family = _codes("marital_status", [])
-    today = dt.date.today()
-    start_id = (db.session.execute(select(func.max(Person.id))).scalar() or 0) + 1
-    household_start = (db.session.execute(select(func.max(Household.id))).scalar() or 0) + 1
-    note_start = (db.session.execute(select(func.max(ContactNote.id))).scalar() or 0) + 1
+    return RowContext(
+        owner_ids=owner_ids,
+        workers=workers,
+        accommodation_ids=[a for (a,) in db.session.execute(select(Accommodation.id))],
+        partner_ids=[p for (p,) in db.session.execute(select(NetworkPartner.id))],
+        topics=_codes("contact_topic", ["other"]),
+        residence=_codes("residence_status", []),
+        benefits=_codes("benefit_basis", []),
+        family=_codes("marital_status", []),
+        today=dt.date.today(),
+        now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        **kw,
+    )
 
-    person_rows: list[dict[str, Any]] = []
-    household_rows: list[dict[str, Any]] = []
-    note_rows: list[dict[str, Any]] = []
-    topic_rows: list[dict[str, Any]] = []
-    follow_rows: list[dict[str, Any]] = []
-    pid, hid, nid = start_id, household_start, note_start
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    while pid - start_id < persons:
-        org_id = rng.choice(owner_ids)
-        nat = rng.choice(list(NAMES))
-        last, last_orig = rng.choice(NAMES[nat]["last"])
-        size = min(rng.choice([1, 1, 2, 3, 4, 5, 6]), persons - (pid - start_id))
-        household_rows.append({"id": hid, "organisation_id": org_id, "name": f"Familie {last}"})
-        assigned = today - dt.timedelta(days=rng.randint(30, 900))
-        accommodation = rng.choice(accommodation_ids) if accommodation_ids else None
-        own_housing = (
-            assigned + dt.timedelta(days=rng.randint(200, 800)) if rng.random() < 0.2 else None
+
+def next_ids() -> tuple[int, int, int]:
+    """The next free ids of person, household and contact note (rows get explicit ids)."""
+    return (
+        (db.session.execute(select(func.max(Person.id))).scalar() or 0) + 1,
+        (db.session.execute(select(func.max(Household.id))).scalar() or 0) + 1,
+        (db.session.execute(select(func.max(ContactNote.id))).scalar() or 0) + 1,
+    )
+
+
+def build_household(
+    rng: random.Random,
+    ctx: RowContext,
+    batch: RowBatch,
+    ids: tuple[int, int, int],
+    max_size: int,
+) -> tuple[int, int, int]:
+    """Append one household with its members, their notes and follow-ups; return next ids."""
+    pid, hid, nid = ids
+    today, now = ctx.today, ctx.now
+    org_id = rng.choice(ctx.owner_ids)
+    workers = ctx.workers[org_id]
+    nat = rng.choice(list(NAMES))
+    last, last_orig = rng.choice(NAMES[nat]["last"])
+    size = min(rng.choice([1, 1, 2, 3, 4, 5, 6]), max_size)
+    batch.households.append({"id": hid, "organisation_id": org_id, "name": f"Familie {last}"})
+    assigned = today - dt.timedelta(days=rng.randint(30, 900))
+    accommodation = rng.choice(ctx.accommodation_ids) if ctx.accommodation_ids else None
+    own_housing = (
+        assigned + dt.timedelta(days=rng.randint(200, 800)) if rng.random() < 0.2 else None
+    )
+    if own_housing and own_housing > today:
+        own_housing = None
+    caseworker = rng.choice(workers)
+    for member in range(size):
+        sex = "f" if (member == 1 or rng.random() < 0.45) else "m"
+        first, first_orig = rng.choice(NAMES[nat][sex])
+        adult = member < 2
+        birth = today - dt.timedelta(
+            days=rng.randint(19 * 365, 60 * 365) if adult else rng.randint(365, 17 * 365)
         )
-        if own_housing and own_housing > today:
-            own_housing = None
-        caseworker = rng.choice(workers[org_id])
-        for member in range(size):
-            sex = "f" if (member == 1 or rng.random() < 0.45) else "m"
-            first, first_orig = rng.choice(NAMES[nat][sex])
-            adult = member < 2
-            birth = today - dt.timedelta(
-                days=rng.randint(19 * 365, 60 * 365) if adult else rng.randint(365, 17 * 365)
-            )
-            person_rows.append(
-                {
-                    "id": pid,
-                    "organisation_id": org_id,
-                    "file_number": f"MSA-{pid:06d}",
-                    "first_name": first,
-                    "last_name": last,
-                    "first_name_original": first_orig,
-                    "last_name_original": last_orig,
-                    "birth_date": birth,
-                    "sex": {"f": "female", "m": "male"}[sex],
-                    "nationality": nat,
-                    "residence_status": rng.choice(residence) if residence else None,
-                    "benefit_basis": rng.choice(benefits) if benefits else None,
-                    "family_status": rng.choice(family) if family and adult else None,
-                    "household_id": hid,
-                    "household_role": "Haushaltsvorstand"
-                    if member == 0
-                    else ("Partner:in" if member == 1 else "Kind"),
-                    "accommodation_id": accommodation,
-                    "employable": adult,
-                    "assigned_on": assigned,
-                    "moved_in_own_housing_on": own_housing,
-                    "moved_away_on": None,
-                    "caseworker_id": caseworker,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            if adult:
-                for _ in range(rng.randint(1, 12)):
-                    day = today - dt.timedelta(days=rng.randint(0, 540))
-                    summary, result = rng.choice(SUMMARIES)
-                    note_rows.append(
-                        {
-                            "id": nid,
-                            "organisation_id": org_id,
-                            "person_id": pid,
-                            "caseworker_id": rng.choice(workers[org_id]),
-                            "date": day,
-                            "kind": "accompaniment" if rng.random() < 0.2 else "individual",
-                            "duration_minutes": rng.choice([15, 30, 45, 60, 90]),
-                            "interpreter_used": rng.random() < 0.3,
-                            "summary": summary,
-                            "result": result,
-                            "education_system": "Schul" in summary or rng.random() < 0.05,
-                            "return_counselling": "Rückkehr" in summary,
-                            "partner_id": rng.choice(partner_ids)
-                            if partner_ids and rng.random() < 0.2
-                            else None,
-                            "version": 1,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-                    for code in rng.sample(topics, k=min(len(topics), rng.randint(1, 2))):
-                        topic_rows.append({"contact_note_id": nid, "code": code})
-                    nid += 1
-                if rng.random() < 0.3:
-                    follow_rows.append(
-                        {
-                            "organisation_id": org_id,
-                            "person_id": pid,
-                            "assignee_id": caseworker,
-                            "due_on": today + dt.timedelta(days=rng.randint(-10, 30)),
-                            "title": rng.choice(
-                                [
-                                    "Unterlagen nachreichen",
-                                    "Termin Ausländerbehörde",
-                                    "Rückruf Jobcenter",
-                                    "Kita-Antrag prüfen",
-                                ]
-                            ),
-                            "source": "manual",
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-            pid += 1
-        hid += 1
-    _bulk(Household, household_rows)
-    _bulk(Person, person_rows)
-    _bulk(ContactNote, note_rows)
-    _bulk(ContactNoteTopic, topic_rows)
-    _bulk(FollowUp, follow_rows)
+        batch.persons.append(
+            {
+                "id": pid,
+                "organisation_id": org_id,
+                "file_number": f"MSA-{pid:06d}",
+                "first_name": first,
+                "last_name": last,
+                "first_name_original": first_orig,
+                "last_name_original": last_orig,
+                "birth_date": birth,
+                "sex": {"f": "female", "m": "male"}[sex],
+                "nationality": nat,
+                "residence_status": rng.choice(ctx.residence) if ctx.residence else None,
+                "benefit_basis": rng.choice(ctx.benefits) if ctx.benefits else None,
+                "family_status": rng.choice(ctx.family) if ctx.family and adult else None,
+                "household_id": hid,
+                "household_role": "Haushaltsvorstand"
+                if member == 0
+                else ("Partner:in" if member == 1 else "Kind"),
+                "accommodation_id": accommodation,
+                "employable": adult,
+                "assigned_on": assigned,
+                "moved_in_own_housing_on": own_housing,
+                "moved_away_on": None,
+                "caseworker_id": caseworker,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        if adult:
+            for _ in range(rng.randint(*ctx.notes_per_adult)):
+                day = today - dt.timedelta(days=rng.randint(0, ctx.note_days))
+                summary, result = rng.choice(SUMMARIES)
+                batch.notes.append(
+                    {
+                        "id": nid,
+                        "organisation_id": org_id,
+                        "person_id": pid,
+                        "caseworker_id": rng.choice(workers),
+                        "date": day,
+                        "kind": "accompaniment" if rng.random() < 0.2 else "individual",
+                        "duration_minutes": rng.choice([15, 30, 45, 60, 90]),
+                        "interpreter_used": rng.random() < 0.3,
+                        "summary": summary,
+                        "result": result,
+                        "education_system": "Schul" in summary or rng.random() < 0.05,
+                        "return_counselling": "Rückkehr" in summary,
+                        "partner_id": rng.choice(ctx.partner_ids)
+                        if ctx.partner_ids and rng.random() < 0.2
+                        else None,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                for code in rng.sample(ctx.topics, k=min(len(ctx.topics), rng.randint(1, 2))):
+                    batch.topics.append({"contact_note_id": nid, "code": code})
+                nid += 1
+            if rng.random() < 0.3:
+                batch.follow_ups.append(
+                    {
+                        "organisation_id": org_id,
+                        "person_id": pid,
+                        "assignee_id": caseworker,
+                        "due_on": today + dt.timedelta(days=rng.randint(-10, 30)),
+                        "title": rng.choice(
+                            [
+                                "Unterlagen nachreichen",
+                                "Termin Ausländerbehörde",
+                                "Rückruf Jobcenter",
+                                "Kita-Antrag prüfen",
+                            ]
+                        ),
+                        "source": "manual",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+        pid += 1
+    return pid, hid + 1, nid
+
+
+def load_demo_data(
+    persons: int = 300, seed: int = 1, organisation: str | None = None
+) -> dict[str, int]:
+    """Create the demo organisations and accounts, then ``persons`` persons with histories."""
+    rng = random.Random(seed)
+    orgs = ensure_base()
+    if organisation:
+        target = db.session.query(Organisation).filter_by(name=organisation).one_or_none()
+        if target is None:
+            raise DomainError(f"Organisation '{organisation}' gibt es nicht")
+        owner_ids = [target.id]
+    else:
+        owner_ids = [orgs[p].id for p in PROVIDERS] + [orgs[SPECIALIST].id]
+    ctx = row_context(owner_ids)
+    ids = next_ids()
+    start_id = ids[0]
+    batch = RowBatch()
+    while ids[0] - start_id < persons:
+        ids = build_household(rng, ctx, batch, ids, persons - (ids[0] - start_id))
+    for model, rows in batch.tables():
+        _bulk(model, rows)
     db.session.commit()
-    _reset_sequences()
+    reset_sequences()
     load_casefile_demo(seed, since_person_id=start_id - 1)
     from app.services.retention import load_demo_data_protection
 
@@ -429,10 +493,10 @@ def load_demo_data(
     load_housing_demo(owner_ids)
     return {
         "Organisationen": db.session.query(Organisation).count(),
-        "Personen": len(person_rows),
-        "Haushalte": len(household_rows),
-        "Beratungsvermerke": len(note_rows),
-        "Wiedervorlagen": len(follow_rows),
+        "Personen": len(batch.persons),
+        "Haushalte": len(batch.households),
+        "Beratungsvermerke": len(batch.notes),
+        "Wiedervorlagen": len(batch.follow_ups),
         "Quartalsmeldungen": reports,
         "Case-Management-Fälle": cases,
     }
@@ -443,7 +507,7 @@ def _bulk(model: Any, rows: list[dict[str, Any]], chunk: int = 5000) -> None:
         db.session.execute(insert(model.__table__), rows[i : i + chunk])
 
 
-def _reset_sequences() -> None:
+def reset_sequences() -> None:
     """Move PostgreSQL sequences past explicitly inserted ids."""
     if db.engine.dialect.name != "postgresql":
         return

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app, has_app_context
 from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.widgets import ListWidget
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from app.security.matrix import READ_WRITE_METHODS
 
@@ -27,12 +31,135 @@ def _safe_get_action_permission_name(self: Any, name: str) -> str:
 ModelView.get_action_permission_name = _safe_get_action_permission_name  # type: ignore[method-assign]
 
 
+class CappedCount(int):
+    """A row count that stopped at the cap: shown as "mehr als 10.000" (docs/performance.md)."""
+
+    def __html__(self) -> str:
+        return "mehr als " + f"{int(self) - 1:,}".replace(",", ".")
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+def _count_cap() -> int:
+    if has_app_context():
+        return int(current_app.config.get("LIST_COUNT_CAP") or 0)
+    return 0
+
+
+def _related_limit() -> int:
+    if has_app_context():
+        return int(current_app.config.get("RELATED_CHOICES_LIMIT") or 50)
+    return 50
+
+
+class MsaSQLAInterface(SQLAInterface):
+    """FAB's SQLAlchemy interface without its two list-page costs (docs/performance.md).
+
+    - FAB counts with ``SELECT count(*) FROM (SELECT <all columns> …)``; here the count reads
+      only primary keys and stops at ``LIST_COUNT_CAP`` + 1 rows (``CappedCount``), so no page
+      view counts millions of rows; 0 disables the cap (plain count of primary keys).
+    - FAB loads many-to-one / many-to-many values of list columns lazily, one query per row;
+      here ``eager_relations`` (set by the view from its list columns) are loaded with
+      ``selectinload`` — one statement per relation, whatever the page size.
+    """
+
+    eager_relations: tuple[str, ...] = ()
+
+    def query_count(self, query: Any, filters: Any = None, select_columns: Any = None) -> int:
+        inner = self._apply_inner_all(
+            query, filters, select_columns=select_columns, aliases_mapping={}
+        )
+        pk = getattr(self.obj, self.get_pk_name())
+        inner = inner.with_entities(pk).order_by(None)
+        cap = _count_cap()
+        if cap > 0:
+            limited = inner.limit(cap + 1).subquery()
+            count = int(self.session.query(func.count()).select_from(limited).scalar() or 0)
+            return CappedCount(count) if count > cap else count
+        return int(inner.with_entities(func.count(pk)).scalar() or 0)
+
+    def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        query = super().apply_all(query, *args, **kwargs)
+        if self.eager_relations and not kwargs.get("select_columns"):
+            query = query.options(
+                *(selectinload(getattr(self.obj, rel)) for rel in self.eager_relations)
+            )
+        return query
+
+
+def _fast_datamodel(datamodel: Any, columns: list[str] | None) -> MsaSQLAInterface:
+    """Return an ``MsaSQLAInterface`` for the view's model, eager-loading list relations."""
+    if isinstance(datamodel, MsaSQLAInterface):
+        fast = datamodel
+    else:
+        fast = MsaSQLAInterface(datamodel.obj, datamodel._session)
+    rels = []
+    for col in columns or []:
+        if "." in col or col not in fast.list_properties:
+            continue
+        if fast.is_relation_many_to_one(col) or fast.is_relation_many_to_many(col):
+            rels.append(col)
+    fast.eager_relations = tuple(rels)
+    return fast
+
+
+def _limited_choices(datamodel: Any, col_name: str) -> Any:
+    """Query function for a related-record choice list: at most RELATED_CHOICES_LIMIT rows."""
+
+    def _query() -> list[Any]:
+        related = datamodel.get_related_interface(col_name)
+        model = related.obj
+        pk = getattr(model, related.get_pk_name())
+        return list(datamodel.session.query(model).order_by(pk).limit(_related_limit()).all())
+
+    return _query
+
+
+def limit_related_choices(form_class: Any, datamodel: Any) -> None:
+    """Make every related-record select of ``form_class`` load a bounded number of rows.
+
+    FAB 5.3 builds search forms with ``GeneralModelConverter.create_form``; relation columns
+    become ``QuerySelectField``s whose ``query_func`` loads the whole related table
+    (``forms.py: _get_related_query_func``) each time the search widget renders — on every list
+    page. Filtering by a related record still works through the URL (``_flt_0_person=<id>``).
+    """
+    from wtforms.fields.core import UnboundField
+
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        if isinstance(unbound, UnboundField) and "query_func" in unbound.kwargs:
+            unbound.kwargs["query_func"] = _limited_choices(datamodel, name)
+
+
+class MsaListWidget(ListWidget):
+    """FAB's list table, with URLs and texts built once per page instead of once per row."""
+
+    template = "msa/widgets/list.html"
+
+
 class MsaModelView(ModelView):
-    """ModelView with resource permissions ``can_read`` / ``can_write``."""
+    """ModelView with resource permissions ``can_read`` / ``can_write``.
+
+    Lists: capped count, eager-loaded related columns, bounded search-form choices
+    (``MsaSQLAInterface``, ``limit_related_choices``; docs/performance.md).
+    """
 
     method_permission_name = READ_WRITE_METHODS
     page_size = 25
-    list_widget: Any = ModelView.list_widget
+    list_widget: Any = MsaListWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        if getattr(self, "datamodel", None) is not None:
+            cols = self.list_columns or [
+                c for c in self.datamodel.get_columns_list() if not self.datamodel.is_pk(c)
+            ]
+            self.datamodel = _fast_datamodel(self.datamodel, list(cols))
+        super().__init__(**kwargs)
+
+    def _init_forms(self) -> None:
+        super()._init_forms()
+        limit_related_choices(self.search_form, self.datamodel)
 
 
 class ScopedModelView(MsaModelView):
@@ -49,3 +176,8 @@ class MsaModelRestApi(ModelRestApi):
 
     method_permission_name = READ_WRITE_METHODS
     allow_browser_login = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        if getattr(self, "datamodel", None) is not None:
+            self.datamodel = _fast_datamodel(self.datamodel, list(self.list_columns or []))
+        super().__init__(**kwargs)

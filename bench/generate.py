@@ -1,0 +1,204 @@
+"""Fill a migrated database at county, state or national scale — bulk SQL only.
+
+Rows come from the demo-data row builders (``app.services.demo_data.build_household``), with
+benchmark volumes: ~30 contact notes per adult and year (uniform 10–50 over the last 365 days),
+households of 1–6, providers with staff at 80 persons per full-time equivalent and FTE between
+0.5 and 1.0. PostgreSQL is filled with ``COPY … FROM STDIN`` (psycopg), SQLite with
+``executemany`` in chunks inside one transaction. Persons are produced in chunks, so memory stays
+flat at national scale.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, text
+
+#: persons per scale and the number of providers they are spread over
+SCALES: dict[str, tuple[int, int]] = {
+    "county": (3_000, 3),
+    "state": (50_000, 40),
+    "national": (2_000_000, 1_500),
+}
+CHUNK_PERSONS = 20_000
+CASELOAD_PER_FTE = 80
+
+
+@dataclass
+class GenerationResult:
+    persons: int
+    households: int
+    notes: int
+    topics: int
+    follow_ups: int
+    providers: int
+    staff: int
+    seconds: float
+
+
+def parse_scale(scale: str) -> tuple[int, int]:
+    """``county``/``state``/``national`` or a number of persons (providers: one per 1,250)."""
+    if scale in SCALES:
+        return SCALES[scale]
+    persons = int(scale)
+    return persons, max(3, persons // 1_250)
+
+
+def _extra_providers(count: int, persons: int) -> list[int]:
+    """Create ``count`` further providers with caseworkers (bulk), return their ids."""
+    from app.extensions import db
+    from app.models import MsaUser, Organisation
+    from app.models.organisation import OrganisationKind
+    from app.security import matrix
+
+    if count <= 0:
+        return []
+    existing = {n for (n,) in db.session.execute(select(Organisation.name))}
+    rows = [
+        {
+            "name": f"Träger {i:04d} Migrationssozialarbeit e.V.",
+            "kind": OrganisationKind.provider,
+            "city": "Musterstadt",
+        }
+        for i in range(1, count + 1)
+        if f"Träger {i:04d} Migrationssozialarbeit e.V." not in existing
+    ]
+    if rows:
+        db.session.execute(insert(Organisation.__table__), rows)
+    org_ids = [
+        i
+        for (i,) in db.session.execute(
+            select(Organisation.id).where(Organisation.name.like("Träger %"))
+        )
+    ]
+    password = db.session.execute(
+        select(MsaUser.password).where(MsaUser.username == "fachkraft.caritas")
+    ).scalar()
+    role_id = db.session.execute(
+        text("SELECT id FROM ab_role WHERE name = :n"), {"n": matrix.ROLE_CASEWORKER}
+    ).scalar()
+    rng = random.Random(7)
+    per_provider = persons / max(1, count + 3)
+    users: list[dict[str, Any]] = []
+    for org_id in org_ids:
+        staff = max(1, round(per_provider / CASELOAD_PER_FTE / 0.8))
+        for s in range(staff):
+            users.append(
+                {
+                    "first_name": "Fach",
+                    "last_name": f"Kraft {org_id}-{s}",
+                    "username": f"fk{org_id}.{s}",
+                    "email": f"fk{org_id}.{s}@traeger.invalid",
+                    "password": password,
+                    "active": True,
+                    "organisation_id": org_id,
+                    "fte": Decimal(rng.choice(["0.5", "0.75", "1.0", "1.0"])),
+                    "session_epoch": 0,
+                }
+            )
+    if users:
+        db.session.execute(insert(MsaUser.__table__), users)
+        new_ids = db.session.execute(
+            select(MsaUser.id).where(MsaUser.username.like("fk%"))
+        ).scalars()
+        db.session.execute(
+            text("INSERT INTO ab_user_role (user_id, role_id) VALUES (:u, :r)"),
+            [{"u": u, "r": role_id} for u in new_ids],
+        )
+    db.session.commit()
+    return org_ids
+
+
+def _copy_rows(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    cols = list(rows[0])
+    dbapi = conn.connection.driver_connection
+    with dbapi.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in cols])
+
+
+def _insert_rows(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, model.__table__.name, rows)
+        return
+    cols = list(rows[0])
+    sql = (
+        f"INSERT INTO {model.__table__.name} ({', '.join(cols)}) "  # nosec B608
+        f"VALUES ({', '.join('?' for _ in cols)})"
+    )
+    for i in range(0, len(rows), 10_000):
+        conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows[i : i + 10_000]])
+
+
+def generate(
+    scale: str, seed: int = 1, log: Any = print, time_budget: float | None = None
+) -> GenerationResult:
+    """Fill the app's database (inside an app context) with ``scale`` persons."""
+    from app.extensions import db
+    from app.services import demo_data
+
+    started = time.perf_counter()
+    persons, providers = parse_scale(scale)
+    orgs = demo_data.ensure_base()
+    base_owners = [orgs[p].id for p in demo_data.PROVIDERS] + [orgs[demo_data.SPECIALIST].id]
+    owner_ids = base_owners + _extra_providers(providers - len(base_owners), persons)
+    ctx = demo_data.row_context(owner_ids, notes_per_adult=(10, 50), note_days=365)
+    staff = sum(len(v) for v in ctx.workers.values())
+    ids = demo_data.next_ids()
+    start_id = ids[0]
+    rng = random.Random(seed)
+    totals = dict.fromkeys(("households", "persons", "notes", "topics", "follow_ups"), 0)
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA synchronous=OFF")
+    while ids[0] - start_id < persons:
+        batch = demo_data.RowBatch()
+        chunk_end = min(persons, ids[0] - start_id + CHUNK_PERSONS)
+        while ids[0] - start_id < chunk_end:
+            ids = demo_data.build_household(rng, ctx, batch, ids, persons - (ids[0] - start_id))
+        for model, rows in batch.tables():
+            _insert_rows(conn, model, rows)
+        db.session.commit()
+        conn = db.session.connection()
+        for key in totals:
+            totals[key] += len(getattr(batch, key))
+        elapsed = time.perf_counter() - started
+        log(
+            f"  {totals['persons']:>9,} Personen, {totals['notes']:>11,} Vermerke "
+            f"({elapsed:,.0f} s)"
+        )
+        if time_budget is not None and elapsed > time_budget:
+            log(f"  Zeitbudget von {time_budget:.0f} s erreicht — Abbruch")
+            break
+    demo_data.reset_sequences()
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        db.session.commit()
+        raw = db.engine.raw_connection()
+        try:
+            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+            with raw.cursor() as cur:
+                cur.execute("VACUUM ANALYZE")
+        finally:
+            raw.close()
+    else:
+        conn.exec_driver_sql("ANALYZE")
+        db.session.commit()
+    return GenerationResult(
+        persons=totals["persons"],
+        households=totals["households"],
+        notes=totals["notes"],
+        topics=totals["topics"],
+        follow_ups=totals["follow_ups"],
+        providers=len(owner_ids),
+        staff=staff,
+        seconds=time.perf_counter() - started,
+    )
