@@ -40,8 +40,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         from app.views import register_views
 
         register_views(appbuilder)
+        from app.views import security_views
+
+        security_views.register(appbuilder)
         appbuilder.post_init()
         appbuilder.sm.limit_api_login()
+        security_views.init_totp(app)
         for view in appbuilder.baseviews:
             # FAB's REST APIs authenticate with JWT; CSRF applies to cookie sessions only.
             from flask_appbuilder.api import BaseApi
@@ -52,6 +56,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from app.security.sessions import init_sessions
 
     init_sessions(app)
+    from app.views.security_views import install_enrolment_guard
+
+    install_enrolment_guard(app)
 
     from app.cli import msa_cli
 
