@@ -10,9 +10,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_REFRESH_TOKEN_KEY
+from flask_appbuilder.const import (
+    API_SECURITY_ACCESS_TOKEN_KEY,
+    API_SECURITY_PROVIDER_DB,
+    API_SECURITY_PROVIDER_LDAP,
+    API_SECURITY_REFRESH_TOKEN_KEY,
+    AUTH_LDAP,
+)
 from flask_appbuilder.security import api as fab_api
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.decorators import has_access, no_cache
@@ -195,7 +201,6 @@ class SecurityApi(fab_api.SecurityApi):
             401:
               $ref: '#/components/responses/401'
         """
-        from flask_appbuilder.const import API_SECURITY_PROVIDER_DB, API_SECURITY_PROVIDER_LDAP
         from flask_appbuilder.security.schemas import login_post
         from flask_jwt_extended import create_access_token, create_refresh_token
         from marshmallow import ValidationError
@@ -213,9 +218,11 @@ class SecurityApi(fab_api.SecurityApi):
             return self.response_400(message={"totp": ["Der Code muss eine Zeichenkette sein."]})
         sm = self.appbuilder.sm
         user = None
-        if login_payload["provider"] == API_SECURITY_PROVIDER_DB:
+        default = API_SECURITY_PROVIDER_LDAP if sm.auth_type == AUTH_LDAP else API_SECURITY_PROVIDER_DB
+        provider = login_payload.get("provider") or default
+        if provider == API_SECURITY_PROVIDER_DB:
             user = sm.auth_user_db(login_payload["username"], login_payload["password"])
-        elif login_payload["provider"] == API_SECURITY_PROVIDER_LDAP:
+        elif provider == API_SECURITY_PROVIDER_LDAP:
             user = sm.auth_user_ldap(login_payload["username"], login_payload["password"])
         # One answer for every failure (unknown user, wrong password, missing or wrong code,
         # second factor not yet set up): no oracle for the password alone.
@@ -356,8 +363,33 @@ def _require_enrolment() -> Response | None:
     return None
 
 
+#: largest id a database integer column holds; larger ids in URLs cannot exist (404)
+MAX_ID = 2**63 - 1
+
+
+def _reject_impossible_input() -> Response | None:
+    """Refuse ids beyond the integer range (404) and NUL characters in any input (400).
+
+    Both would otherwise reach the database driver and end in a 500 (found by the fuzz tests).
+    """
+    for value in (request.view_args or {}).values():
+        text = str(value)
+        if text.lstrip("-").isdigit() and abs(int(text)) > MAX_ID:
+            abort(404)
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        abort(400)
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.mimetype == "application/json":
+            if "\\u0000" in request.get_data(as_text=True):
+                abort(400)
+        elif any("\x00" in v for v in request.form.values()):
+            abort(400)
+    return None
+
+
 def install_enrolment_guard(app: Flask) -> None:
-    """Check enrolment on every request (after the session checks of app.security.sessions)."""
+    """Install the request guards (after the session checks of app.security.sessions)."""
+    app.before_request(_reject_impossible_input)
     app.before_request(_require_enrolment)
 
 

@@ -18,7 +18,7 @@ from app.services.export_safety import FORMULA_PREFIXES, safe_cell, safe_row
     "value",
     [
         "=1+1",
-        "=HYPERLINK(\"https://evil.example\",\"klick\")",
+        '=HYPERLINK("https://evil.example","klick")',
         "+49 170 123",
         "-2+3",
         "@SUM(A1:A2)",

@@ -291,7 +291,10 @@ def test_api_login_of_totp_user_needs_the_code(app: Flask) -> None:
     secret = totp.new_secret()
     username = _user(app, secret=secret)
     assert _api_login(app, username).status_code == 401
-    assert _api_login(app, username, totp="000000" if _code(secret) != "000000" else "1").status_code == 401
+    assert (
+        _api_login(app, username, totp="000000" if _code(secret) != "000000" else "1").status_code
+        == 401
+    )
     assert _api_login(app, username, totp=123456).status_code == 400
     code = _code(secret)
     resp = _api_login(app, username, totp=code)
