@@ -81,3 +81,94 @@ def check_mass_assignment(app: Flask, client: Any, headers: dict[str, str]) -> d
         checked[base] = n
     assert not failures, failures
     return checked
+
+
+# --- HTML forms --------------------------------------------------------------------------
+
+#: strings that must be stored verbatim and shown escaped everywhere
+INJECTIONS = [
+    "<script>alert(1)</script>",
+    "X{{7*7}}Y",
+    "X${7*7}Y",
+    "X{%raw%}Y",
+    "'; DROP TABLE person; --",
+    '" OR 1=1 --',
+    "%_\\'\"`;",
+    "<img src=x onerror=alert(1)>",
+    "Ωμέγα 💥 \u202eRTL ا ب",
+]
+
+
+class FormFields:
+    """Input fields of the first POST form of an HTML page (stdlib parser)."""
+
+    def __init__(self, html: str) -> None:
+        from html.parser import HTMLParser
+
+        self.text: dict[str, dict[str, str | None]] = {}
+        self.dates: list[str] = []
+        self.hidden: dict[str, str] = {}
+        self.selects: dict[str, list[str]] = {}
+        self.checkboxes: dict[str, bool] = {}
+        fields = self
+        current: list[str | None] = [None]
+
+        class _P(HTMLParser):
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                a = dict(attrs)
+                name = a.get("name")
+                if tag == "select" and name:
+                    fields.selects[name] = []
+                    current[0] = name
+                elif (
+                    tag == "option"
+                    and current[0] is not None
+                    and a.get("value") not in (None, "", "__None")
+                ):
+                    fields.selects[current[0]].append(str(a["value"]))
+                elif tag == "textarea" and name:
+                    fields.text[name] = a
+                elif tag == "input" and name:
+                    kind = (a.get("type") or "text").lower()
+                    if kind == "checkbox":
+                        fields.checkboxes[name] = "required" in a
+                    elif kind == "hidden":
+                        fields.hidden[name] = a.get("value") or ""
+                    elif "data-format" in a:
+                        fields.dates.append(name)
+                    elif kind in ("text", "email", "tel", "url", "search"):
+                        fields.text[name] = a
+
+            def handle_endtag(self, tag: str) -> None:
+                if tag == "select":
+                    current[0] = None
+
+        _P().feed(html)
+
+    def data(self, value: str, *, only_required: bool = False) -> dict[str, str]:
+        """Form data with ``value`` in the text fields (cut to their maxlength)."""
+        out = dict(self.hidden)
+        for name, attrs in self.text.items():
+            required = "required" in attrs or name.endswith("name")
+            if only_required and not required:
+                continue
+            limit = int(attrs.get("maxlength") or 10_000)
+            out[name] = value[:limit]
+        for name in self.dates:
+            if not only_required or "birth" in name:
+                out[name] = "2000-01-01"
+        for name, required in self.checkboxes.items():
+            if required:
+                out[name] = "y"
+        for name, options in self.selects.items():
+            if options:
+                out[name] = options[0]
+        return out
+
+
+def assert_rendered_escaped(html: str, payload: str) -> None:
+    """``payload`` never appears as live markup or as an evaluated template."""
+    if "<" in payload:
+        assert payload not in html, f"unescaped: {payload!r}"
+    if "{{7*7}}" in payload or "${7*7}" in payload:
+        assert "X49Y" not in html, "template expression evaluated"
