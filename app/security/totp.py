@@ -30,9 +30,7 @@ def new_secret() -> str:
 def provisioning_uri(username: str, secret: str) -> str:
     """Return the ``otpauth://`` URI an authenticator app reads from the QR code."""
     issuer = str(current_app.config.get("APP_NAME") or ISSUER)
-    return pyotp.TOTP(secret, interval=INTERVAL).provisioning_uri(
-        name=username, issuer_name=issuer
-    )
+    return pyotp.TOTP(secret, interval=INTERVAL).provisioning_uri(name=username, issuer_name=issuer)
 
 
 def qr_svg(uri: str) -> str:

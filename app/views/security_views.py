@@ -35,7 +35,7 @@ from wtforms.validators import DataRequired, Length
 from app.security import totp
 
 PENDING_KEY = "msa_totp_pending"
-ENROL_SECRET_KEY = "msa_totp_new_secret"
+ENROL_KEY = "msa_totp_enrol"
 #: a password step is valid this long for entering the code, and for this many wrong codes
 PENDING_SECONDS = 300
 MAX_CODE_ATTEMPTS = 5
@@ -78,7 +78,7 @@ def _pending_user() -> Any:
 def _finish_login(user: Any) -> Response:
     next_url = get_safe_redirect(str(session.get(PENDING_KEY, {}).get("next") or ""))
     session.pop(PENDING_KEY, None)
-    session.pop(ENROL_SECRET_KEY, None)
+    session.pop(ENROL_KEY, None)
     login_user(user, remember=False)
     return redirect(next_url)
 
@@ -103,7 +103,7 @@ class _SecondFactorLogin:
                 flash(str(self.invalid_login_message), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
             if totp.needs_second_factor(user):
-                session.pop(ENROL_SECRET_KEY, None)
+                session.pop(ENROL_KEY, None)
                 session[PENDING_KEY] = {
                     "uid": user.id,
                     "at": time.time(),
@@ -289,14 +289,14 @@ class TotpView(BaseView):
                 flash(str(_l("Die Zwei-Faktor-Anmeldung ist bereits eingerichtet.")), "info")
                 return redirect(url_for("TotpView.settings"))
             return redirect(url_for("TotpView.verify"))
-        secret = session.get(ENROL_SECRET_KEY)
+        secret = session.get(ENROL_KEY)
         if not isinstance(secret, str) or not secret:
             secret = totp.new_secret()
-            session[ENROL_SECRET_KEY] = secret
+            session[ENROL_KEY] = secret
         form = TotpCodeForm()
         if form.validate_on_submit():
             if totp.enable(user, secret, form.code.data):
-                session.pop(ENROL_SECRET_KEY, None)
+                session.pop(ENROL_KEY, None)
                 if signed_in:
                     flash(str(_l("Die Zwei-Faktor-Anmeldung ist eingerichtet.")), "success")
                     return redirect(url_for("TotpView.settings"))
@@ -310,7 +310,7 @@ class TotpView(BaseView):
             form=form,
             secret=secret,
             uri=uri,
-            qr=Markup(totp.qr_svg(uri)),  # noqa: S704 (segno output, no user input)  # nosec B704
+            qr=Markup(totp.qr_svg(uri)),  # noqa: S704 (segno output, no user input)
             required=totp.is_required(user),
         )
 
@@ -428,9 +428,9 @@ def _reject_impossible_input() -> Response | None:
         if key == "q" and request.path.startswith("/api/") and _rison_has_huge_int(value):
             abort(400)
         prefix, _, view_name = key.partition("_")
-        if prefix in ("page", "psize") and view_name in _view_names():
-            if not (value.lstrip("-").isdigit() and len(value) < 10):
-                abort(400)  # FAB list views convert paging parameters with int() unchecked
+        numeric = value.lstrip("-").isdigit() and len(value) < 10
+        if prefix in ("page", "psize") and not numeric and view_name in _view_names():
+            abort(400)  # FAB list views convert paging parameters with int() unchecked
     if "\x00" in request.path:
         abort(400)
     if request.method in ("POST", "PUT", "PATCH"):

@@ -204,10 +204,10 @@ def test_required_role_must_enrol_before_sign_in(app: Flask, require_admins: Non
     page = client.get("/zwei-faktor/einrichten/")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in body and "otpauth://totp/" in body
-    from app.views.security_views import ENROL_SECRET_KEY
+    from app.views.security_views import ENROL_KEY
 
     with client.session_transaction() as sess:
-        secret = sess[ENROL_SECRET_KEY]
+        secret = sess[ENROL_KEY]
     assert secret in body
     resp = client.post("/zwei-faktor/einrichten/", data={"code": "abc"})
     assert resp.status_code == 200 and not _signed_in(client)
@@ -234,10 +234,10 @@ def test_signed_in_user_enrols_and_disables(app: Flask, login_as: Any) -> None:
     client = login_as(matrix.ROLE_CASEWORKER, None)
     assert "nicht eingerichtet" in client.get("/zwei-faktor/").get_data(as_text=True)
     client.get("/zwei-faktor/einrichten/")
-    from app.views.security_views import ENROL_SECRET_KEY
+    from app.views.security_views import ENROL_KEY
 
     with client.session_transaction() as sess:
-        secret = sess[ENROL_SECRET_KEY]
+        secret = sess[ENROL_KEY]
     resp = client.post("/zwei-faktor/einrichten/", data={"code": _code(secret)})
     assert resp.status_code == 302
     assert "ist eingerichtet" in client.get("/zwei-faktor/").get_data(as_text=True)
