@@ -304,13 +304,14 @@ class TotpView(BaseView):
                 return _finish_login(user)
             form.code.errors = [*form.code.errors, INVALID_CODE]
         uri = totp.provisioning_uri(user.username, secret)
+        qr = Markup(totp.qr_svg(uri))  # noqa: S704  # nosec B704 (segno SVG, no user input)
         return self.render_template(
             "security/totp_enrol.html",
             title=_l("Zwei-Faktor-Anmeldung einrichten"),
             form=form,
             secret=secret,
             uri=uri,
-            qr=Markup(totp.qr_svg(uri)),  # noqa: S704 (segno output, no user input)
+            qr=qr,
             required=totp.is_required(user),
         )
 
