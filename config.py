@@ -6,12 +6,14 @@ Secrets and the database URL come from the environment (INTERFACES.md):
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from flask_appbuilder.const import AUTH_DB
+from flask_appbuilder.const import AUTH_DB, AUTH_LDAP, AUTH_OAUTH
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -27,6 +29,85 @@ def _local_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated list from the environment; unset gives ``default``, empty gives ()."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def directory_auth_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """FAB settings for a central directory from ``MSA_AUTH_TYPE`` (db | ldap | oauth).
+
+    LDAP: ``MSA_LDAP_SERVER``, ``MSA_LDAP_SEARCH``, ``MSA_LDAP_UID_FIELD``, ``MSA_LDAP_BIND_USER``,
+    ``MSA_LDAP_BIND_PASSWORD``, ``MSA_LDAP_USE_TLS``, ``MSA_LDAP_TLS_CACERTFILE``,
+    ``MSA_LDAP_GROUP_FIELD``, ``MSA_LDAP_FIRSTNAME_FIELD``, ``MSA_LDAP_LASTNAME_FIELD``,
+    ``MSA_LDAP_EMAIL_FIELD``. OAuth/OpenID Connect (e.g. a Keycloak that also brokers SAML):
+    ``MSA_OAUTH_NAME``, ``MSA_OAUTH_CLIENT_ID``, ``MSA_OAUTH_CLIENT_SECRET``,
+    ``MSA_OAUTH_METADATA_URL``, ``MSA_OAUTH_API_BASE_URL``, ``MSA_OAUTH_SCOPE``. Both:
+    ``MSA_AUTH_ROLES_MAPPING`` (JSON: directory group -> list of MSA role names),
+    ``MSA_AUTH_USER_REGISTRATION_ROLE`` (role of a first sign-in without mapped group).
+    See docs/security.md.
+    """
+    env = dict(os.environ if env is None else env)
+    kind = env.get("MSA_AUTH_TYPE", "db").strip().lower()
+    if kind in {"", "db"}:
+        return {"AUTH_TYPE": AUTH_DB}
+    if kind not in {"ldap", "oauth"}:
+        raise RuntimeError(f"Unbekannter MSA_AUTH_TYPE '{kind}' (db|ldap|oauth)")
+    mapping = json.loads(env.get("MSA_AUTH_ROLES_MAPPING") or "{}")
+    if not isinstance(mapping, dict) or not all(isinstance(v, list) for v in mapping.values()):
+        raise RuntimeError("MSA_AUTH_ROLES_MAPPING muss ein JSON-Objekt Gruppe -> [Rollen] sein")
+    settings: dict[str, Any] = {
+        "AUTH_USER_REGISTRATION": True,
+        "AUTH_USER_REGISTRATION_ROLE": env.get("MSA_AUTH_USER_REGISTRATION_ROLE", "Public"),
+        "AUTH_ROLES_MAPPING": mapping,
+        "AUTH_ROLES_SYNC_AT_LOGIN": True,
+    }
+    if kind == "ldap":
+        server = env.get("MSA_LDAP_SERVER", "")
+        if not server:
+            raise RuntimeError("MSA_AUTH_TYPE=ldap braucht MSA_LDAP_SERVER (ldaps://…)")
+        settings.update(
+            {
+                "AUTH_TYPE": AUTH_LDAP,
+                "AUTH_LDAP_SERVER": server,
+                "AUTH_LDAP_USE_TLS": env.get("MSA_LDAP_USE_TLS", "").lower() in {"1", "true"},
+                "AUTH_LDAP_SEARCH": env.get("MSA_LDAP_SEARCH", ""),
+                "AUTH_LDAP_UID_FIELD": env.get("MSA_LDAP_UID_FIELD", "uid"),
+                "AUTH_LDAP_BIND_USER": env.get("MSA_LDAP_BIND_USER", ""),
+                "AUTH_LDAP_BIND_PASSWORD": env.get("MSA_LDAP_BIND_PASSWORD", ""),
+                "AUTH_LDAP_GROUP_FIELD": env.get("MSA_LDAP_GROUP_FIELD", "memberOf"),
+                "AUTH_LDAP_FIRSTNAME_FIELD": env.get("MSA_LDAP_FIRSTNAME_FIELD", "givenName"),
+                "AUTH_LDAP_LASTNAME_FIELD": env.get("MSA_LDAP_LASTNAME_FIELD", "sn"),
+                "AUTH_LDAP_EMAIL_FIELD": env.get("MSA_LDAP_EMAIL_FIELD", "mail"),
+            }
+        )
+        if env.get("MSA_LDAP_TLS_CACERTFILE"):
+            settings["AUTH_LDAP_TLS_CACERTFILE"] = env["MSA_LDAP_TLS_CACERTFILE"]
+        return settings
+    name = env.get("MSA_OAUTH_NAME", "keycloak")
+    remote: dict[str, Any] = {
+        "client_id": env.get("MSA_OAUTH_CLIENT_ID", ""),
+        "client_secret": env.get("MSA_OAUTH_CLIENT_SECRET", ""),
+        "client_kwargs": {"scope": env.get("MSA_OAUTH_SCOPE", "openid email profile")},
+    }
+    if env.get("MSA_OAUTH_METADATA_URL"):
+        remote["server_metadata_url"] = env["MSA_OAUTH_METADATA_URL"]
+    if env.get("MSA_OAUTH_API_BASE_URL"):
+        remote["api_base_url"] = env["MSA_OAUTH_API_BASE_URL"]
+    settings.update(
+        {
+            "AUTH_TYPE": AUTH_OAUTH,
+            "OAUTH_PROVIDERS": [
+                {"name": name, "icon": "fa-key", "token_key": "access_token", "remote_app": remote}
+            ],
+        }
+    )
+    return settings
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -39,7 +120,7 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or ""
     REDIS_URL = os.environ.get("REDIS_URL", "")
 
-    # Flask-AppBuilder
+    # Flask-AppBuilder; MSA_AUTH_TYPE=ldap|oauth switches to a central directory (below)
     AUTH_TYPE = AUTH_DB
     AUTH_USER_REGISTRATION = False
     AUTH_ROLE_ADMIN = "Admin"
@@ -56,6 +137,9 @@ class Config:
     FAB_API_MAX_PAGE_SIZE = 100
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     # FAB_PASSWORD_COMPLEXITY_VALIDATOR is set in create_app (app.security.passwords)
+
+    #: roles that must use the TOTP second factor (app.security.totp); env: comma-separated
+    MSA_TOTP_REQUIRED_ROLES = _env_list("MSA_TOTP_REQUIRED_ROLES", ("Kreis-Admin", "Admin"))
 
     # Login rate limiting (form: FAB; API: app.security.manager)
     RATELIMIT_ENABLED = True
@@ -106,6 +190,10 @@ class Config:
     PAGE_SIZE = 25
 
 
+for _key, _value in directory_auth_settings().items():
+    setattr(Config, _key, _value)
+
+
 class DevelopmentConfig(Config):
     """Local use: SQLite in instance/, generated secret key."""
 
@@ -122,6 +210,8 @@ class TestingConfig(Config):
     AUTH_RATE_LIMITED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    #: the TOTP tests switch the requirement on per test (tests/security/test_totp.py)
+    MSA_TOTP_REQUIRED_ROLES: tuple[str, ...] = ()
 
 
 class ProductionConfig(Config):

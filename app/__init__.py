@@ -19,6 +19,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_object(config or config_for())
     _check_production_config(app)
+    _check_roles_mapping(app)
     from app.security.passwords import fab_password_validator
 
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", fab_password_validator)
@@ -40,8 +41,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         from app.views import register_views
 
         register_views(appbuilder)
+        from app.views import security_views
+
+        security_views.register(appbuilder)
         appbuilder.post_init()
         appbuilder.sm.limit_api_login()
+        security_views.init_totp(app)
         for view in appbuilder.baseviews:
             # FAB's REST APIs authenticate with JWT; CSRF applies to cookie sessions only.
             from flask_appbuilder.api import BaseApi
@@ -60,6 +65,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from app.security.sessions import init_sessions
 
     init_sessions(app)
+    from app.views.security_views import install_enrolment_guard
+
+    install_enrolment_guard(app)
 
     from app.cli import msa_cli
 
@@ -82,6 +90,19 @@ def _check_production_config(app: Flask) -> None:
             raise RuntimeError(
                 "SECRET_KEY fehlt oder ist zu schwach: in Produktion ist ein zufälliger "
                 "Schlüssel mit mindestens 32 Zeichen nötig (Umgebungsvariable SECRET_KEY)."
+            )
+
+
+def _check_roles_mapping(app: Flask) -> None:
+    """AUTH_ROLES_MAPPING (LDAP/OAuth groups) may only name roles of the matrix."""
+    from app.security.matrix import ALL_ROLES
+
+    for group, roles in (app.config.get("AUTH_ROLES_MAPPING") or {}).items():
+        unknown = [r for r in roles if r not in ALL_ROLES]
+        if unknown:
+            raise RuntimeError(
+                f"AUTH_ROLES_MAPPING: unbekannte Rolle(n) {unknown} für Gruppe '{group}' "
+                f"(erlaubt: {', '.join(ALL_ROLES)})"
             )
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_appbuilder.models.sqla import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Enum, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -62,6 +62,12 @@ class MsaUser(User):
     session_epoch: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default="0"
     )
+    #: TOTP second factor (app.security.totp): base32 secret, on/off, last accepted time step
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_enabled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     organisation: Mapped[Organisation | None] = relationship(
         Organisation, lazy="joined", foreign_keys=[organisation_id]
     )

@@ -105,7 +105,7 @@ def _access_log_append_only(session: Session, flush_context: Any, instances: Any
 
     The only change allowed is clearing ``detail`` (content of a purged person); the purge
     itself works with SQL statements. On PostgreSQL a trigger enforces the same (migration
-    0007_data_protection).
+    0003_data_protection).
     """
     from app.models.audit import AccessLog
 

@@ -6,7 +6,11 @@ from typing import Any
 
 from flask import current_app, g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import (
+    UserDBModelView,
+    UserLDAPModelView,
+    UserOAuthModelView,
+)
 from flask_babel import lazy_gettext as _l
 
 from app.models.organisation import MsaUser
@@ -57,11 +61,44 @@ class MsaUserDBModelView(UserDBModelView):
     }
 
 
+class MsaUserLDAPModelView(UserLDAPModelView):
+    """Benutzer verwalten with a central directory: organisation and FTE are set here."""
+
+    list_columns = MsaUserDBModelView.list_columns
+    show_fieldsets = MsaUserDBModelView.show_fieldsets
+    add_columns = edit_columns = MsaUserDBModelView.edit_columns
+    label_columns = MsaUserDBModelView.label_columns
+
+
+class MsaUserOAuthModelView(UserOAuthModelView):
+    """Benutzer verwalten with OAuth/OpenID Connect sign-in."""
+
+    list_columns = MsaUserDBModelView.list_columns
+    show_fieldsets = MsaUserDBModelView.show_fieldsets
+    add_columns = edit_columns = MsaUserDBModelView.edit_columns
+    label_columns = MsaUserDBModelView.label_columns
+
+
+def _auth_views() -> tuple[Any, Any, Any]:
+    from app.views.security_views import MsaAuthDBView, MsaAuthLDAPView, MsaSecurityApi
+
+    return MsaAuthDBView, MsaAuthLDAPView, MsaSecurityApi
+
+
+_AUTH_DB_VIEW, _AUTH_LDAP_VIEW, _SECURITY_API = _auth_views()
+
+
 class MsaSecurityManager(SecurityManager):
     """FAB security manager of MSA-Portal."""
 
     user_model = MsaUser
     userdbmodelview = MsaUserDBModelView
+    userldapmodelview = MsaUserLDAPModelView
+    useroauthmodelview = MsaUserOAuthModelView
+    #: password login + TOTP second factor (app.views.security_views)
+    authdbview = _AUTH_DB_VIEW
+    authldapview = _AUTH_LDAP_VIEW
+    security_api = _SECURITY_API
 
     # Permission checks: one query per request instead of one per menu entry and button.
     def get_user_roles(self, user: Any) -> list[Any]:

@@ -261,6 +261,9 @@ SELF_SERVICE: frozenset[tuple[str, str]] = frozenset(
         ("can_this_form_post", "ResetMyPasswordView"),
         ("can_this_form_get", "UserInfoEditView"),
         ("can_this_form_post", "UserInfoEditView"),
+        # second factor (app.views.security_views.TotpView)
+        ("can_settings", "TotpView"),
+        ("can_disable", "TotpView"),
     }
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session
 from flask_login import logout_user, user_logged_in
 from werkzeug.wrappers import Response
 
@@ -62,7 +62,7 @@ def _check_session() -> Response | None:
     g.pop("_msa_scope", None)
     g.pop("_msa_permissions", None)
     flash(reason, "warning")
-    return redirect(url_for("AuthDBView.login"))
+    return redirect(current_app.appbuilder.get_url_for_login)  # type: ignore[attr-defined]
 
 
 def init_sessions(app: Flask) -> None:

@@ -123,7 +123,7 @@ class MsaIndexView(IndexView):
     def index(self) -> Response | str:
         user = g.get("user")
         if user is None or not user.is_authenticated:
-            return redirect(url_for("AuthDBView.login"))
+            return redirect(self.appbuilder.get_url_for_login)
         role_names = [r.name for r in user.roles]
         cards = []
         for role in role_names:

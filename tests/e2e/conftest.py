@@ -39,6 +39,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{db_path}",
         "MSA_ENV": "development",
+        "MSA_TOTP_REQUIRED_ROLES": "",  # demo accounts sign in without a second factor
         "FLASK_APP": "run.py",
         "PYTHONPATH": str(ROOT),
     }

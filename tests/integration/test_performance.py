@@ -82,9 +82,7 @@ def test_every_list_page_has_constant_statements_whatever_the_page_size(
             checked_with_rows.add(view.__class__.__name__)
     # the lists really had more rows than the small page size ("Meine Wiedervorlagen" is the
     # signed-in user's own list: tests/integration/test_casefile* count it for a caseworker)
-    assert {"PersonView", "ContactNoteView", "NetworkPartnerView"} <= (
-        checked_with_rows
-    )
+    assert {"PersonView", "ContactNoteView", "NetworkPartnerView"} <= (checked_with_rows)
 
 
 def test_scoped_list_statement_count_for_a_caseworker(app: Flask, login_as: Any) -> None:

@@ -20,6 +20,9 @@ PUBLIC = {
     "SecurityApi.refresh",
     "MsaIndexView.index",
     "UtilView.back",
+    # second step of the sign-in (only with a pending password step, else back to login)
+    "TotpView.verify",
+    "TotpView.enrol",
 }
 
 

@@ -1,6 +1,6 @@
 """data protection
 
-Revision ID: 0007_data_protection
+Revision ID: 0003_data_protection
 Revises: 0002_security
 Create Date: 2026-11-25 13:15:30.570617
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0007_data_protection"
+revision = "0003_data_protection"
 down_revision = "0002_security"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """quarterly statistics
 
-Revision ID: 0006_statistics
-Revises: 0007_data_protection
+Revision ID: 0004_statistics
+Revises: 0003_data_protection
 Create Date: 2026-11-25 13:15:02.230573
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_statistics'
-down_revision = "0007_data_protection"
+revision = '0004_statistics'
+down_revision = "0003_data_protection"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """housing documents
 
-Revision ID: 0005_housing_documents
-Revises: 0004_case_management
+Revision ID: 0006_housing_documents
+Revises: 0005_case_management
 Create Date: 2026-11-25 13:16:42.993120
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_housing_documents'
-down_revision = "0004_case_management"
+revision = '0006_housing_documents'
+down_revision = "0005_case_management"
 branch_labels = None
 depends_on = None
 

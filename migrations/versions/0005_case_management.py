@@ -1,7 +1,7 @@
 """case management
 
-Revision ID: 0004_case_management
-Revises: 0006_statistics
+Revision ID: 0005_case_management
+Revises: 0004_statistics
 Create Date: 2026-11-25 13:16:47.213501
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0004_case_management"
-down_revision = "0006_statistics"
+revision = "0005_case_management"
+down_revision = "0004_statistics"
 branch_labels = None
 depends_on = None
 

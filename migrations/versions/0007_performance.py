@@ -1,7 +1,7 @@
 """performance indexes
 
-Revision ID: 0009_performance
-Revises: 0005_housing_documents
+Revision ID: 0007_performance
+Revises: 0006_housing_documents
 Create Date: 2026-11-25 13:46:58.727251
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_performance'
-down_revision = "0005_housing_documents"
+revision = '0007_performance'
+down_revision = "0006_housing_documents"
 branch_labels = None
 depends_on = None
 
