@@ -36,6 +36,18 @@ _PERSON_PAGE = (
     "WHERE person.organisation_id = :org_id ORDER BY person.last_name, person.id LIMIT 25"
 )
 
+# Anlage-1 figures of a quarter: one GROUP BY over the covering index (app/services/statistics.py)
+_STATS_ORG = (
+    "SELECT caseworker_id, kind, education_system, return_counselling, count(*) "
+    "FROM contact_note WHERE organisation_id = :org_id AND date >= :q_start AND date <= :q_end "
+    "GROUP BY caseworker_id, kind, education_system, return_counselling"
+)
+_STATS_ALL = (
+    "SELECT organisation_id, caseworker_id, kind, count(*) FROM contact_note "
+    "WHERE date >= :q_start AND date <= :q_end "
+    "GROUP BY organisation_id, caseworker_id, kind"
+)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -174,10 +186,52 @@ PAGES: list[Page] = [
         target_ms=LIST_TARGET_MS,
         optional=True,
     ),
-    # After merging: statistics, social report, charts, e.g.
-    # Page("Statistik Quartal (alle Träger)", "/statistics/quarter/{year}/{quarter}",
-    #      ("SELECT … GROUP BY organisation_id",), user="pruefer", target_ms=STATS_TARGET_MS),
-    # Page("Sozialbericht PDF", "/socialreport/{person_id}/pdf", (…,), target_ms=PDF_TARGET_MS),
+    Page(
+        "Statistik Quartal (eigener Träger)",
+        "/statistics/?year={year}&quarter={quarter}",
+        (_STATS_ORG,),
+        target_ms=STATS_TARGET_MS,
+    ),
+    Page(
+        "Statistik Quartal, alle Träger (Prüfer:in)",
+        "/statistics-review/?year={year}&quarter={quarter}",
+        (_STATS_ALL,),
+        user="pruefer",
+        target_ms=STATS_TARGET_MS,
+    ),
+    Page(
+        "Auswertungen (SVG-Diagramme, Prüfer:in)",
+        "/statistics-review/charts",
+        (_STATS_ALL,),
+        user="pruefer",
+        target_ms=STATS_TARGET_MS,
+    ),
+    Page(
+        "API Statistik Quartal",
+        "/api/v1/statistics/quarterly?year={year}&quarter={quarter}",
+        (_STATS_ORG,),
+        target_ms=STATS_TARGET_MS,
+    ),
+    Page(
+        "Meine Fälle (Case Management)",
+        "/casemanagement/mine/",
+        (
+            "SELECT * FROM cm_case WHERE organisation_id = :org_id AND closed_on IS NULL "
+            "ORDER BY step, id LIMIT 100",
+        ),
+        target_ms=LIST_TARGET_MS,
+    ),
+    Page(
+        "Lebenslauf PDF",
+        "/lebenslauf/{person_id}/pdf",
+        (
+            "SELECT * FROM person WHERE id = :person_id AND organisation_id = :org_id",
+            "SELECT * FROM person_language WHERE person_id = :person_id",
+            "SELECT * FROM employment WHERE person_id = :person_id",
+        ),
+        target_ms=PDF_TARGET_MS,
+    ),
+    # Sozialbericht PDF/DOCX generation is timed by bench/housing_documents.py.
 ]
 
 #: the login is measured separately (a fresh session per sign-in; needs the CSRF token)

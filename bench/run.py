@@ -223,6 +223,11 @@ def _params(engine: Any) -> dict[str, Any]:
         ).scalar()
         partner_id = conn.execute(text("SELECT min(id) FROM network_partner")).scalar()
     today = dt.date.today()
+    quarter = (today.month - 1) // 3 + 1
+    q_start = dt.date(today.year, 3 * quarter - 2, 1)
+    q_end = (
+        dt.date(today.year + 1, 1, 1) if quarter == 4 else dt.date(today.year, 3 * quarter + 1, 1)
+    ) - dt.timedelta(days=1)
     return {
         "user_id": user_id,
         "org_id": org_id,
@@ -231,7 +236,9 @@ def _params(engine: Any) -> dict[str, Any]:
         "partner_id": partner_id,
         "search": "Hadd",
         "year": today.year,
-        "quarter": (today.month - 1) // 3 + 1,
+        "quarter": quarter,
+        "q_start": q_start,
+        "q_end": q_end,
         "username": "fachkraft.caritas",
     }
 
