@@ -379,6 +379,18 @@ def _huge_int(text: str) -> bool:
 _BOOL_VALUES = {"", "y", "n", "1", "0", "true", "false", "on", "off", "yes", "no"}
 
 
+def _parse_q(value: str) -> Any:
+    """Parse FAB's ``q`` argument as FAB does: rison, else JSON."""
+    import json
+
+    import prison
+
+    try:
+        return prison.loads(value)
+    except Exception:
+        return json.loads(value)
+
+
 def _current_view() -> Any:
     name = (request.endpoint or "").split(".")[0]
     for view in current_app.appbuilder.baseviews:  # type: ignore[attr-defined]
@@ -390,15 +402,29 @@ def _current_view() -> Any:
 def _bad_filter_value(view: Any, col: str, value: Any) -> bool:
     """A filter value the column's type cannot hold (PostgreSQL would raise: 500)."""
     datamodel = getattr(view, "datamodel", None)
-    if datamodel is None or col not in getattr(datamodel, "list_columns", {}):
+    if datamodel is None or not hasattr(datamodel.obj, col):
         return False
     text = str(value).strip()
     try:
         if datamodel.is_boolean(col):
             return text.lower() not in _BOOL_VALUES
-        if datamodel.is_integer(col):
-            digits = text.lstrip("+-")
-            return bool(text) and not (digits.isdigit() and int(digits) <= MAX_INT32)
+        if datamodel.is_integer(col) or datamodel.is_relation(col):
+            # a relation is filtered by the related row's id
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                item_text = str(item).strip()
+                digits = item_text.lstrip("+-")
+                if item_text and not (digits.isdigit() and int(digits) <= MAX_INT32):
+                    return True
+            return False
+        if datamodel.is_date(col) or datamodel.is_datetime(col):
+            import datetime as dt
+
+            try:
+                dt.datetime.fromisoformat(text) if text else None
+            except ValueError:
+                return True
+            return False
     except Exception:  # unknown column kinds: FAB decides
         return False
     return False
@@ -414,10 +440,8 @@ def _bad_filters() -> bool:
             if len(parts) == 4 and _bad_filter_value(view, parts[3], value):
                 return True
         if key == "q" and request.path.startswith("/api/"):
-            import prison
-
             try:
-                parsed = prison.loads(value)
+                parsed = _parse_q(value)
             except Exception:
                 return False
             filters = parsed.get("filters") if isinstance(parsed, dict) else None
@@ -442,10 +466,9 @@ def _json_has_huge_int(item: Any) -> bool:
 
 
 def _rison_has_huge_int(value: str) -> bool:
-    import prison
 
     try:
-        parsed = prison.loads(value)
+        parsed = _parse_q(value)
     except Exception:  # FAB answers malformed rison with 400 itself
         return False
 
