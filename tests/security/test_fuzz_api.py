@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from app.security import matrix
 from tests import factories
 
+CI_RUN = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
 #: examples per operation (bounded: the whole attack suite stays within a few minutes)
 EXAMPLES = int(os.environ.get("MSA_FUZZ_EXAMPLES", "10"))
 
@@ -22,6 +24,7 @@ def _fuzz(op: Any, headers: dict[str, str], calls: dict[str, int], failures: lis
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
+        derandomize=CI_RUN,  # CI: the same examples every run; locally: explore
         database=None,
         suppress_health_check=list(HealthCheck),
     )

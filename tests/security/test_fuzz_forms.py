@@ -4,6 +4,7 @@ escaped, never a 5xx (Hypothesis property tests and exhaustive filter walks)."""
 from __future__ import annotations
 
 import html as htmlmod
+import os
 from typing import Any
 
 import prison
@@ -22,9 +23,12 @@ from tests.security.helpers import (
     model_views,
 )
 
+CI_RUN = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
 FUZZ = settings(
     max_examples=25,
     deadline=None,
+    derandomize=CI_RUN,  # CI: the same examples every run; locally: explore
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
