@@ -866,19 +866,23 @@ class DueItem:
         return self.due_on < dt.date.today()
 
 
-def due_next(case_: CaseManagementCase) -> list[DueItem]:
-    """Return the open case-management follow-ups of the case's person, earliest first."""
-    rows = db.session.execute(
+def due_query(person_id: int) -> Any:
+    """Select (due_on, title) of the person's open case-management follow-ups (first 5)."""
+    return (
         select(FollowUp.due_on, FollowUp.title)
         .where(
-            FollowUp.person_id == case_.person_id,
+            FollowUp.person_id == person_id,
             FollowUp.source == FOLLOW_UP_SOURCE,
             FollowUp.done_on.is_(None),
         )
         .order_by(FollowUp.due_on)
         .limit(5)
-    ).all()
-    return [DueItem(due, title) for due, title in rows]
+    )
+
+
+def due_next(case_: CaseManagementCase) -> list[DueItem]:
+    """Return the open case-management follow-ups of the case's person, earliest first."""
+    return [DueItem(due, title) for due, title in db.session.execute(due_query(case_.person_id))]
 
 
 NEXT_STEP_HINTS: dict[str, str] = {
@@ -894,22 +898,19 @@ NEXT_STEP_HINTS: dict[str, str] = {
 }
 
 
-def case_management_hint(person_id: int, today: dt.date | None = None) -> list[str]:
-    """Return the topic areas (§3.1.x) of the last ~3 months when several suggest CM (§3.1.11).
-
-    One aggregate query over the person's contact notes; empty when fewer than
-    HINT_MIN_AREAS areas show up.
-    """
+def hint_query(person_id: int, today: dt.date | None = None) -> Any:
+    """Select the distinct contact topics of the person's notes of the last ~3 months."""
     since = (today or dt.date.today()) - dt.timedelta(days=HINT_WINDOW_DAYS)
-    codes = [
-        code
-        for (code,) in db.session.execute(
-            select(ContactNoteTopic.code)
-            .join(ContactNote, ContactNote.id == ContactNoteTopic.contact_note_id)
-            .where(ContactNote.person_id == person_id, ContactNote.date >= since)
-            .distinct()
-        )
-    ]
+    return (
+        select(ContactNoteTopic.code)
+        .join(ContactNote, ContactNote.id == ContactNoteTopic.contact_note_id)
+        .where(ContactNote.person_id == person_id, ContactNote.date >= since)
+        .distinct()
+    )
+
+
+def hint_from_codes(codes: Any) -> list[str]:
+    """Return the topic areas (§3.1.x) when several suggest case management, else []."""
     from app.services.catalogues import catalogue_file
 
     sections = {
@@ -923,6 +924,15 @@ def case_management_hint(person_id: int, today: dt.date | None = None) -> list[s
     if len(areas) < HINT_MIN_AREAS:
         return []
     return sorted(areas.values())
+
+
+def case_management_hint(person_id: int, today: dt.date | None = None) -> list[str]:
+    """Return the topic areas (§3.1.x) of the last ~3 months when several suggest CM (§3.1.11).
+
+    One aggregate query over the person's contact notes; empty when fewer than
+    HINT_MIN_AREAS areas show up.
+    """
+    return hint_from_codes(db.session.scalars(hint_query(person_id, today)).all())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from flask import g, has_request_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
 from app.extensions import db
 from app.models import CatalogueEntry
 
@@ -45,8 +49,52 @@ def sync_catalogues() -> int:
     return inserted
 
 
+#: one catalogue row of the per-request snapshot: (code, German label, active, sort order)
+_Entry = tuple[str, str, bool, int]
+
+
+def _snapshot() -> dict[str, list[_Entry]] | None:
+    """All catalogues in ONE statement, once per request (a page needs several catalogues).
+
+    Outside a request (CLI, services in tests) every call reads the table. The snapshot is
+    dropped when a catalogue entry is written in the same request.
+    """
+    if not has_request_context():
+        return None
+    snap: dict[str, list[_Entry]] | None = g.get("_msa_catalogues")
+    if snap is None:
+        snap = {}
+        rows = db.session.execute(
+            select(
+                CatalogueEntry.catalogue,
+                CatalogueEntry.code,
+                CatalogueEntry.label_de,
+                CatalogueEntry.active,
+                CatalogueEntry.sort_order,
+            )
+        )
+        for name, code, label, active, order in rows:
+            snap.setdefault(name, []).append((code, label, bool(active), order))
+        g._msa_catalogues = snap
+    return snap
+
+
+@event.listens_for(Session, "after_flush")
+def _drop_snapshot(session: Session, flush_context: Any) -> None:
+    if has_request_context() and "_msa_catalogues" in g:
+        changed = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(obj, CatalogueEntry) for obj in changed):
+            g.pop("_msa_catalogues", None)
+            g.pop("_msa_catalogue_labels", None)
+            g.pop("_msa_catalogue_choices", None)
+
+
 def choices(catalogue: str) -> list[tuple[str, str]]:
     """Return (code, German label) of the active entries of a catalogue, in order."""
+    snap = _snapshot()
+    if snap is not None:
+        entries = sorted((e for e in snap.get(catalogue, []) if e[2]), key=lambda e: (e[3], e[1]))
+        return [(code, label) for code, label, _active, _order in entries]
     rows = (
         db.session.query(CatalogueEntry.code, CatalogueEntry.label_de)
         .filter(CatalogueEntry.catalogue == catalogue, CatalogueEntry.active.is_(True))
@@ -58,6 +106,9 @@ def choices(catalogue: str) -> list[tuple[str, str]]:
 
 def labels(catalogue: str) -> dict[str, str]:
     """Return code → German label of a catalogue (inactive entries included)."""
+    snap = _snapshot()
+    if snap is not None:
+        return {code: label for code, label, _active, _order in snap.get(catalogue, [])}
     rows = (
         db.session.query(CatalogueEntry.code, CatalogueEntry.label_de)
         .filter(CatalogueEntry.catalogue == catalogue)

@@ -159,21 +159,34 @@ class HouseholdMember:
     role: str
 
 
-def household_members(person: Person) -> list[HouseholdMember]:
-    """Return the other members of the person's household (one query)."""
-    if person.household_id is None:
-        return []
-    rows = db.session.execute(
+def household_query(person: Person) -> Any:
+    """Select the other members of the person's household (none without a household)."""
+    return (
         select(
             Person.id, Person.first_name, Person.last_name, Person.birth_date, Person.household_role
         )
-        .where(Person.household_id == person.household_id, Person.id != person.id)
+        .where(
+            Person.household_id == person.household_id,
+            Person.household_id.is_not(None),
+            Person.id != person.id,
+        )
         .order_by(Person.birth_date)
-    ).all()
+    )
+
+
+def household_from_rows(rows: Any) -> list[HouseholdMember]:
+    """Return household members from rows of :func:`household_query`."""
     return [
         HouseholdMember(pid, f"{first} {last}", born, label("household_relation", role) or "")
         for pid, first, last, born, role in rows
     ]
+
+
+def household_members(person: Person) -> list[HouseholdMember]:
+    """Return the other members of the person's household (one query)."""
+    if person.household_id is None:
+        return []
+    return household_from_rows(db.session.execute(household_query(person)).all())
 
 
 def link_household(person: Person, other: Person) -> Household:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from flask import jsonify, request
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from werkzeug.wrappers import Response
 
+from app.extensions import db
 from app.models import Accommodation, CatalogueEntry, NetworkPartner, Organisation
 from app.security import matrix
 from app.views.base import MsaModelRestApi, MsaModelView
+
+#: partners offered by the search of a form
+AUTOCOMPLETE_LIMIT = 20
 
 ADDRESS_LABELS = {
     "name": _l("Name"),
@@ -149,6 +157,33 @@ class NetworkPartnerView(MsaModelView):
     label_columns = PARTNER_LABELS
     order_columns = ["name", "category", "city"]
     base_order = ("name", "asc")
+
+    @expose("/autocomplete", methods=["GET"])
+    @has_access
+    def autocomplete(self) -> Response:
+        """Return up to 20 partners whose name, category or city contains ``q`` (JSON).
+
+        Forms choose a partner through this search instead of a list of the whole directory.
+        """
+        q = (request.args.get("q") or "").strip()
+        if len(q) < 2:
+            return jsonify([])
+        like = f"%{q}%"
+        rows = db.session.execute(
+            select(NetworkPartner.id, NetworkPartner.name, NetworkPartner.city)
+            .where(
+                or_(
+                    NetworkPartner.name.ilike(like),
+                    NetworkPartner.category.ilike(like),
+                    NetworkPartner.city.ilike(like),
+                )
+            )
+            .order_by(NetworkPartner.name, NetworkPartner.id)
+            .limit(AUTOCOMPLETE_LIMIT)
+        ).all()
+        return jsonify(
+            [{"id": pid, "label": f"{name} ({city})" if city else name} for pid, name, city in rows]
+        )
 
 
 class NetworkPartnerApi(MsaModelRestApi):

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from app.extensions import db
 from app.models import (
     CaseConference,
+    CaseEvent,
     CaseManagementCase,
     MonitoringEntry,
     MsaUser,
@@ -30,7 +31,14 @@ from app.security.matrix import READ_WRITE_METHODS
 from app.services import case_workflow as wf
 from app.services.access_log import log_access
 from app.services.catalogues import choices, labels
-from app.views.hub import HubSection, TimelineEvent, register_hub_section, register_timeline_source
+from app.views.hub import (
+    HUB_SECTIONS,
+    HubSection,
+    TimelineEvent,
+    register_hub_section,
+    register_timeline_source,
+    run_section,
+)
 
 #: the main line of the process shown as a stepper
 MAIN_LINE = (
@@ -131,20 +139,28 @@ def case_context(case_: CaseManagementCase) -> dict[str, Any]:
     }
 
 
-def hub_context(person: Any) -> dict[str, Any]:
+def hub_queries(person: Any) -> dict[str, Any]:
+    """The reads of the case-file section (run with all other sections in one statement)."""
+    return {
+        "cases": select(CaseManagementCase)
+        .where(CaseManagementCase.person_id == person.id)
+        .order_by(CaseManagementCase.id.desc()),
+        "due": wf.due_query(person.id),
+        "hint_codes": wf.hint_query(person.id),
+    }
+
+
+def hub_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
     """Context of the case-file section: where the case stands, what is due, the hint."""
     can_write = _can_write()
-    case_ = wf.open_case_of(person.id)
-    closed = db.session.execute(
-        select(CaseManagementCase.id, CaseManagementCase.closed_on)
-        .where(CaseManagementCase.person_id == person.id, CaseManagementCase.step == wf.CLOSED)
-        .order_by(CaseManagementCase.id.desc())
-    ).all()
+    cases = data["cases"]
+    case_ = next((c for c in cases if c.step != wf.CLOSED), None)
+    closed = [(c.id, c.closed_on) for c in cases if c.step == wf.CLOSED]
     return {
         "case": case_,
         "step_label": wf.step_label(case_.step) if case_ else None,
         "next_hint": wf.NEXT_STEP_HINTS.get(case_.step, "") if case_ else "",
-        "due": wf.due_next(case_) if case_ else [],
+        "due": [wf.DueItem(due, title) for due, title in data["due"]] if case_ else [],
         "transitions": [
             (to, wf.TRANSITIONS[(case_.step, to)]) for to in wf.allowed_targets(case_.step)
         ]
@@ -153,17 +169,23 @@ def hub_context(person: Any) -> dict[str, Any]:
         "backward": {to for (fr, to) in wf.BACKWARD if case_ and fr == case_.step},
         "hint": []
         if case_ and case_.step != wf.OCCASION_BASED
-        else wf.case_management_hint(person.id),
+        else wf.hint_from_codes(data["hint_codes"]),
         "closed_cases": closed,
         "can_open": can_write and (case_ is None or case_.step == wf.OCCASION_BASED),
         "anchor": wf.STEP_ANCHORS.get(case_.step) if case_ else None,
     }
 
 
-def timeline_source(person: Any) -> list[TimelineEvent]:
-    """Each transition of the person's cases with who and when (one query)."""
+def timeline_queries(person: Any) -> dict[str, Any]:
+    return {
+        "events": select(CaseEvent).where(CaseEvent.person_id == person.id).order_by(CaseEvent.id)
+    }
+
+
+def timeline_source(person: Any, data: dict[str, list[Any]]) -> list[TimelineEvent]:
+    """Each transition of the person's cases with who and when."""
     out: list[TimelineEvent] = []
-    for event, case_id in wf.case_events_for_person(person.id):
+    for event in data["events"]:
         title = (
             f"Case Management: {wf.step_label(event.from_step)} → {wf.step_label(event.to_step)}"
             if event.from_step
@@ -176,7 +198,7 @@ def timeline_source(person: Any) -> list[TimelineEvent]:
                 title=title,
                 detail=event.reason or "",
                 who=event.actor_name,
-                url=url_for("CaseManagementView.show", pk=case_id),
+                url=url_for("CaseManagementView.show", pk=event.case_id),
             )
         )
     return out
@@ -225,7 +247,9 @@ class CaseManagementView(BaseView):
         if person is None:
             abort(404)
         return self.render_template(
-            "case_management/person.html", person=person, section_ctx=hub_context(person)
+            "case_management/person.html",
+            person=person,
+            section_ctx=run_section(HUB_SECTIONS["case_management"], person),
         )
 
     @expose("/person/<int:person_id>/open", methods=["POST"])
@@ -549,8 +573,9 @@ def register(appbuilder: AppBuilder) -> None:
             title="Case Management",
             template="case_management/_hub_section.html",
             context=hub_context,
+            queries=hub_queries,
             order=30,
             permission=("can_read", matrix.CASE_MANAGEMENT),
         )
     )
-    register_timeline_source("case_management", timeline_source)
+    register_timeline_source("case_management", timeline_source, timeline_queries)

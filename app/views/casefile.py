@@ -42,6 +42,7 @@ from app.models.contact import CONTACT_KIND_LABELS, group_participant
 from app.security import matrix
 from app.services import persons as person_service
 from app.services.access_log import log_access
+from app.services.bundle import Bundle
 from app.services.contacts import (
     ContactValidationError,
     complete_follow_up,
@@ -154,10 +155,20 @@ def _apply_form_errors(form: Any, errors: dict[str, list[str]]) -> None:
 
 
 # ---------------------------------------------------------------- timeline sources
-def _notes_timeline(person: Any) -> list[hub.TimelineEvent]:
-    """Contact notes of the person with caseworker and topics (one query)."""
-    rows = db.session.execute(
-        select(
+#: contact notes shown on the case file page (the rest: "Alle Vermerke" list of the person)
+TIMELINE_NOTES = 100
+
+
+def _notes_queries(person: Any) -> dict[str, Any]:
+    newest = (
+        select(ContactNote.id)
+        .where(ContactNote.person_id == person.id)
+        .order_by(ContactNote.date.desc(), ContactNote.id.desc())
+        .limit(TIMELINE_NOTES)
+        .scalar_subquery()
+    )
+    return {
+        "notes": select(
             ContactNote.id,
             ContactNote.date,
             ContactNote.kind,
@@ -166,43 +177,49 @@ def _notes_timeline(person: Any) -> list[hub.TimelineEvent]:
             ContactNote.duration_minutes,
             MsaUser.first_name,
             MsaUser.last_name,
-            ContactNoteTopic.code,
         )
         .outerjoin(MsaUser, MsaUser.id == ContactNote.caseworker_id)
-        .outerjoin(ContactNoteTopic, ContactNoteTopic.contact_note_id == ContactNote.id)
         .where(ContactNote.person_id == person.id)
         .order_by(ContactNote.date.desc(), ContactNote.id.desc())
-        .limit(500)
-    ).all()
-    events: dict[int, hub.TimelineEvent] = {}
-    topics = person_service.catalogue_labels("contact_topic")
-    for nid, date, kind, summary, result, minutes, first, last, code in rows:
-        if nid not in events:
-            detail = summary if not result else f"{summary} — Ergebnis: {result}"
-            events[nid] = hub.TimelineEvent(
-                when=date,
-                kind="note",
-                title=CONTACT_KIND_LABELS.get(kind, kind)
-                + (f" ({minutes} Min.)" if minutes else ""),
-                detail=detail,
-                who=f"{first or ''} {last or ''}".strip(),
-                url=url_for("ContactNoteView.show", pk=nid),
-                extra={"topics": []},
-            )
-        if code:
-            events[nid].extra["topics"].append(topics.get(code, code))
-    return list(events.values())[:100]
+        .limit(TIMELINE_NOTES),
+        "topics": select(ContactNoteTopic.contact_note_id, ContactNoteTopic.code).where(
+            ContactNoteTopic.contact_note_id.in_(newest)
+        ),
+    }
 
 
-def _group_timeline(person: Any) -> list[hub.TimelineEvent]:
-    """Group sessions the person took part in (one query)."""
-    rows = db.session.execute(
-        select(GroupSession.id, GroupSession.date, GroupSession.topic)
+def _notes_timeline(person: Any, data: dict[str, list[Any]]) -> list[hub.TimelineEvent]:
+    """Contact notes of the person with caseworker and topics."""
+    names = person_service.catalogue_labels("contact_topic")
+    topics: dict[int, list[str]] = {}
+    for note_id, code in data["topics"]:
+        topics.setdefault(note_id, []).append(names.get(code, code))
+    return [
+        hub.TimelineEvent(
+            when=date,
+            kind="note",
+            title=CONTACT_KIND_LABELS.get(kind, kind) + (f" ({minutes} Min.)" if minutes else ""),
+            detail=summary if not result else f"{summary} — Ergebnis: {result}",
+            who=f"{first or ''} {last or ''}".strip(),
+            url=url_for("ContactNoteView.show", pk=nid),
+            extra={"topics": topics.get(nid, [])},
+        )
+        for nid, date, kind, summary, result, minutes, first, last in data["notes"]
+    ]
+
+
+def _group_queries(person: Any) -> dict[str, Any]:
+    return {
+        "groups": select(GroupSession.id, GroupSession.date, GroupSession.topic)
         .join(group_participant, group_participant.c.group_session_id == GroupSession.id)
         .where(group_participant.c.person_id == person.id)
         .order_by(GroupSession.date.desc())
         .limit(100)
-    ).all()
+    }
+
+
+def _group_timeline(person: Any, data: dict[str, list[Any]]) -> list[hub.TimelineEvent]:
+    """Group sessions the person took part in."""
     return [
         hub.TimelineEvent(
             when=date,
@@ -211,18 +228,21 @@ def _group_timeline(person: Any) -> list[hub.TimelineEvent]:
             detail=topic,
             url=url_for("GroupSessionView.show", pk=gid),
         )
-        for gid, date, topic in rows
+        for gid, date, topic in data["groups"]
     ]
 
 
-def _follow_up_timeline(person: Any) -> list[hub.TimelineEvent]:
-    """Follow-ups of the person (one query)."""
-    rows = db.session.execute(
-        select(FollowUp.id, FollowUp.due_on, FollowUp.title, FollowUp.done_on)
+def _follow_up_queries(person: Any) -> dict[str, Any]:
+    return {
+        "follow_ups": select(FollowUp.id, FollowUp.due_on, FollowUp.title, FollowUp.done_on)
         .where(FollowUp.person_id == person.id)
         .order_by(FollowUp.due_on.desc())
         .limit(100)
-    ).all()
+    }
+
+
+def _follow_up_timeline(person: Any, data: dict[str, list[Any]]) -> list[hub.TimelineEvent]:
+    """Follow-ups of the person."""
     return [
         hub.TimelineEvent(
             when=due,
@@ -230,13 +250,13 @@ def _follow_up_timeline(person: Any) -> list[hub.TimelineEvent]:
             title="Wiedervorlage" + (f" (erledigt am {_fmt_date(done)})" if done else ""),
             detail=title,
         )
-        for _fid, due, title, done in rows
+        for _fid, due, title, done in data["follow_ups"]
     ]
 
 
-hub.register_timeline_source("contact_notes", _notes_timeline)
-hub.register_timeline_source("group_sessions", _group_timeline)
-hub.register_timeline_source("follow_ups", _follow_up_timeline)
+hub.register_timeline_source("contact_notes", _notes_timeline, _notes_queries)
+hub.register_timeline_source("group_sessions", _group_timeline, _group_queries)
+hub.register_timeline_source("follow_ups", _follow_up_timeline, _follow_up_queries)
 
 
 # ---------------------------------------------------------------- person
@@ -281,14 +301,16 @@ def _validate_person_form(form: PersonForm) -> dict[str, Any] | None:
 def note_form(formdata: Any = None) -> ContactNoteForm:
     form = ContactNoteForm(formdata=formdata)
     form.kind.choices = list(CONTACT_KIND_LABELS.items())[:2]
-    partners = db.session.execute(
-        select(NetworkPartner.id, NetworkPartner.name).order_by(NetworkPartner.name)
-    ).all()
-    form.partner_id.choices = [("", "– keine Vermittlung –"), *((str(i), n) for i, n in partners)]
     if formdata is None:
         form.date.data = dt.date.today()
         form.kind.data = "individual"
     return form
+
+
+def _partner_label(raw: str) -> str:
+    """Name of the partner chosen in a form that failed (to show it again)."""
+    partner = db.session.get(NetworkPartner, int(raw)) if raw.isdigit() else None
+    return partner.name if partner is not None else ""
 
 
 class PersonView(ScopedModelView):
@@ -316,13 +338,16 @@ class PersonView(ScopedModelView):
     def show(self, pk: Any) -> Any:
         """Fallakte: key facts, profile, timeline, follow-ups and hub sections."""
         person = _person_or_404(pk)
-        log_access(person.id, "read", detail="Fallakte")
-        return self.render_template(
+        body = self.render_template(
             self.show_template,
             title=f"Fallakte {person.full_name}",
             note_form=note_form(),
             **casefile_context(person),
         )
+        # logged (and committed) after rendering: a commit expires the loaded rows, which
+        # would cost a second SELECT of the person and the user; no log row, no page
+        log_access(person.id, "read", detail="Fallakte")
+        return body
 
     # -- add -------------------------------------------------------------------
     @expose("/add", methods=["GET", "POST"])
@@ -445,45 +470,47 @@ class PersonView(ScopedModelView):
         return redirect(url_for("PersonView.show", pk=person.id) + "#haushalt")
 
 
+def _casefile_queries(person: Person) -> dict[str, Any]:
+    """The reads of the case file page itself (run in one statement with the sections')."""
+    pid = person.id
+    queries: dict[str, Any] = {
+        "languages": select(PersonLanguage).where(PersonLanguage.person_id == pid),
+        "degrees": select(PersonDegree).where(PersonDegree.person_id == pid),
+        "employment": select(Employment)
+        .where(Employment.person_id == pid)
+        .order_by(Employment.start_on.desc()),
+        "courses": select(IntegrationCourse).where(IntegrationCourse.person_id == pid),
+        "vulnerabilities": select(PersonVulnerability).where(PersonVulnerability.person_id == pid),
+        "open_follow_ups": select(FollowUp)
+        .where(FollowUp.person_id == pid, FollowUp.done_on.is_(None))
+        .order_by(FollowUp.due_on),
+        "household": person_service.household_query(person),
+    }
+    if person.accommodation_id:
+        queries["accommodation"] = select(Accommodation.name).where(
+            Accommodation.id == person.accommodation_id
+        )
+    if person.caseworker_id:
+        queries["caseworker"] = select(MsaUser.id, MsaUser.first_name, MsaUser.last_name).where(
+            MsaUser.id == person.caseworker_id
+        )
+    return queries
+
+
 def casefile_context(person: Person) -> dict[str, Any]:
-    """Return everything the case file page shows (a fixed number of queries)."""
-    languages = list(
-        db.session.scalars(select(PersonLanguage).where(PersonLanguage.person_id == person.id))
-    )
-    degrees = list(
-        db.session.scalars(select(PersonDegree).where(PersonDegree.person_id == person.id))
-    )
-    employment = list(
-        db.session.scalars(
-            select(Employment)
-            .where(Employment.person_id == person.id)
-            .order_by(Employment.start_on.desc())
-        )
-    )
-    courses = list(
-        db.session.scalars(
-            select(IntegrationCourse).where(IntegrationCourse.person_id == person.id)
-        )
-    )
-    vulnerabilities = list(
-        db.session.scalars(
-            select(PersonVulnerability).where(PersonVulnerability.person_id == person.id)
-        )
-    )
-    open_follow_ups = list(
-        db.session.scalars(
-            select(FollowUp)
-            .where(FollowUp.person_id == person.id, FollowUp.done_on.is_(None))
-            .order_by(FollowUp.due_on)
-        )
-    )
-    caseworker = db.session.get(MsaUser, person.caseworker_id) if person.caseworker_id else None
-    household_members = person_service.household_members(person)
-    sections = []
-    for section in hub.sections():
-        if section.permission and not _can(*section.permission):
-            continue
-        sections.append((section, section.context(person)))
+    """Return everything the case file page shows: ONE statement for all its lists.
+
+    The page's own lists, every visible hub section's and every timeline source's queries
+    run together (``app.services.bundle``); catalogue labels come from the per-request
+    catalogue snapshot. Statement count: constant (tests/integration/test_casefile_budget.py).
+    """
+    visible = [s for s in hub.sections() if not s.permission or _can(*s.permission)]
+    bundle = Bundle()
+    bundle.update(_casefile_queries(person))
+    hub.add_queries(bundle, person, visible)
+    data = bundle.run()
+    caseworker = data.get("caseworker") or []
+    household_members = person_service.household_from_rows(data["household"])
     today = dt.date.today()
     return {
         "person": person,
@@ -491,17 +518,18 @@ def casefile_context(person: Person) -> dict[str, Any]:
         "fmt_date": _fmt_date,
         "age": person_service.age_on(person.birth_date, today),
         "today": today,
-        "caseworker": caseworker,
+        "caseworker": caseworker[0] if caseworker else None,
+        "accommodation_name": next(iter(data.get("accommodation") or []), ""),
         "household_size": len(household_members) + 1,
         "household_members": household_members,
-        "languages": languages,
-        "degrees": degrees,
-        "employment": employment,
-        "courses": courses,
-        "vulnerabilities": vulnerabilities,
-        "open_follow_ups": open_follow_ups,
-        "timeline": hub.timeline(person),
-        "hub_sections": sections,
+        "languages": data["languages"],
+        "degrees": data["degrees"],
+        "employment": data["employment"],
+        "courses": data["courses"],
+        "vulnerabilities": data["vulnerabilities"],
+        "open_follow_ups": data["open_follow_ups"],
+        "timeline": hub.timeline(person, data),
+        "hub_sections": hub.section_contexts(person, visible, data),
         "topic_choices": person_service.catalogue_choices("contact_topic"),
         "can_write": _can("can_write", matrix.PERSON),
         "can_note": _can("can_write", matrix.CONTACT_NOTE),
@@ -840,6 +868,7 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
                     PersonView.show_template,
                     title=f"Fallakte {person.full_name}",
                     note_form=form,
+                    partner_label=_partner_label(partner_raw),
                     selected_topics=topics,
                     topic_errors=errors.get("topics", []),
                     **casefile_context(person),

@@ -168,9 +168,9 @@ class ContactNoteForm(FlaskForm):
     result = TextAreaField("Ergebnis / Vereinbarung")
     education_system = BooleanField("Beratung zum deutschen Bildungssystem")
     return_counselling = BooleanField("Rückkehrberatung")
-    partner_id = SelectField(
-        "Vermittlung an Netzwerkpartner", choices=[BLANK], validate_choice=False
-    )
+    #: chosen through the partner search (``NetworkPartnerView.autocomplete``), never a
+    #: list of the whole directory
+    partner_id = HiddenField("Vermittlung an Netzwerkpartner")
     follow_up_on = GermanDateField("Wiedervorlage am")
     follow_up_title = StringField("Wiedervorlage: Betreff")
 

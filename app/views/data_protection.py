@@ -366,15 +366,20 @@ class FileAuditView(BaseView):
         return redirect(url_for("FileAuditView.audit_show", audit_id=item.audit_id))
 
 
-def hub_context(person: Any) -> dict[str, Any]:
-    """Context of the case-file section: retention date and file audits of the person."""
-    moved = getattr(person, "moved_away_on", None)
-    rows = db.session.execute(
-        select(FileAuditItem, FileAudit.year, FileAudit.quarter)
+def hub_queries(person: Any) -> dict[str, Any]:
+    """The reads of the section (run with all other sections in one statement)."""
+    return {
+        "audits": select(FileAuditItem, FileAudit.year, FileAudit.quarter)
         .join(FileAudit, FileAudit.id == FileAuditItem.audit_id)
         .where(FileAuditItem.person_id == person.id)
         .order_by(FileAudit.year, FileAudit.quarter)
-    ).all()
+    }
+
+
+def hub_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
+    """Context of the case-file section: retention date and file audits of the person."""
+    moved = getattr(person, "moved_away_on", None)
+    rows = data["audits"]
     return {
         "moved_away_on": moved,
         "due_on": retention.due_on(moved) if moved else None,
@@ -398,6 +403,7 @@ def register(appbuilder: AppBuilder) -> None:
             title="Datenschutz",
             template="data_protection/hub_section.html",
             context=hub_context,
+            queries=hub_queries,
             order=900,
         )
     )

@@ -29,8 +29,16 @@ from app.services import cv as cv_service
 from app.services import move_procedure as moves
 from app.services import social_report as reports
 from app.services.access_log import log_access
+from app.services.bundle import attach
 from app.views.base import MsaModelView
-from app.views.hub import HubSection, TimelineEvent, register_hub_section, register_timeline_source
+from app.views.hub import (
+    HUB_SECTIONS,
+    HubSection,
+    TimelineEvent,
+    register_hub_section,
+    register_timeline_source,
+    run_section,
+)
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -564,7 +572,7 @@ class HousingView(BaseView):
         return self.render_template(
             "housing/person.html",
             person=person,
-            section_ctx=section_context(person),
+            section_ctx=run_section(HUB_SECTIONS["housing"], person),
             title="Wohnen und Dokumente",
         )
 
@@ -654,11 +662,35 @@ class MoveProcedureListView(MsaModelView):
 # ------------------------------------------------------------------ hub section and timeline
 
 
-def section_context(person: Any) -> dict[str, Any]:
-    """Return the data of the housing section of the case file page (a few queries)."""
-    procedures = moves.procedures_of(person.id)
+def section_queries(person: Any) -> dict[str, Any]:
+    """The reads of the housing section (run with all other sections in one statement)."""
     return {
-        "reports": reports.versions_of(person.id),
+        "reports": select(SocialReport)
+        .where(SocialReport.person_id == person.id)
+        .order_by(SocialReport.series_id.desc(), SocialReport.number.desc()),
+        "procedures": select(MoveProcedure)
+        .where(MoveProcedure.person_id == person.id)
+        .order_by(MoveProcedure.started_on.desc(), MoveProcedure.id.desc()),
+        "steps": select(MoveStep)
+        .where(MoveStep.person_id == person.id)
+        .order_by(MoveStep.procedure_id, MoveStep.position),
+    }
+
+
+def _procedures_with_steps(data: dict[str, list[Any]]) -> list[MoveProcedure]:
+    steps: dict[int, list[MoveStep]] = {}
+    for step in data["steps"]:
+        steps.setdefault(step.procedure_id, []).append(step)
+    for procedure in data["procedures"]:
+        attach(procedure, "steps", steps.get(procedure.id, []))
+    return data["procedures"]
+
+
+def section_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
+    """Return the data of the housing section of the case file page."""
+    procedures = _procedures_with_steps(data)
+    return {
+        "reports": data["reports"],
         "procedures": [
             {
                 "procedure": p,
@@ -674,41 +706,52 @@ def section_context(person: Any) -> dict[str, Any]:
     }
 
 
-def timeline_events(person: Any) -> list[TimelineEvent]:
-    """Return report finalisations and completed move steps of a person (two queries)."""
+def timeline_queries(person: Any) -> dict[str, Any]:
+    return {
+        "reports": select(
+            SocialReport.id,
+            SocialReport.number,
+            SocialReport.finalised_at,
+            SocialReport.finalised_by_name,
+        ).where(
+            SocialReport.person_id == person.id,
+            SocialReport.status == REPORT_FINAL,
+            SocialReport.finalised_at.is_not(None),
+        ),
+        "steps": select(
+            MoveStep.procedure_id,
+            MoveStep.code,
+            MoveStep.done_on,
+            MoveStep.note,
+            MoveStep.recorded_by_name,
+            MoveProcedure.track,
+        )
+        .join(MoveProcedure, MoveProcedure.id == MoveStep.procedure_id)
+        .where(MoveStep.person_id == person.id, MoveStep.done_on.is_not(None)),
+    }
+
+
+def timeline_events(person: Any, data: dict[str, list[Any]]) -> list[TimelineEvent]:
+    """Return report finalisations and completed move steps of a person."""
     events = [
         TimelineEvent(
-            when=r.finalised_at,
+            when=finalised_at,
             kind="housing",
-            title=f"Sozialbericht Version {r.number} abgeschlossen",
-            who=r.finalised_by_name or "",
-            url=url_for("SocialReportView.show", pk=r.id),
+            title=f"Sozialbericht Version {number} abgeschlossen",
+            who=by or "",
+            url=url_for("SocialReportView.show", pk=rid),
         )
-        for r in db.session.scalars(
-            select(SocialReport).where(
-                SocialReport.person_id == person.id,
-                SocialReport.status == REPORT_FINAL,
-                SocialReport.finalised_at.is_not(None),
-            )
-        )
-        if r.finalised_at is not None
+        for rid, number, finalised_at, by in data["reports"]
     ]
-    rows = db.session.execute(
-        select(MoveStep, MoveProcedure.track)
-        .join(MoveProcedure, MoveProcedure.id == MoveStep.procedure_id)
-        .where(MoveStep.person_id == person.id, MoveStep.done_on.is_not(None))
-    ).all()
-    for step, track in rows:
-        if step.done_on is None:
-            continue
+    for procedure_id, code, done_on, note, by, track in data["steps"]:
         events.append(
             TimelineEvent(
-                when=step.done_on,
+                when=done_on,
                 kind="housing",
-                title="Umzug: " + moves.step_label(track, step.code),
-                detail=step.note or "",
-                who=step.recorded_by_name or "",
-                url=url_for("MoveProcedureView.show", pk=step.procedure_id),
+                title="Umzug: " + moves.step_label(track, code),
+                detail=note or "",
+                who=by or "",
+                url=url_for("MoveProcedureView.show", pk=procedure_id),
             )
         )
     return events
@@ -744,8 +787,9 @@ def register(appbuilder: AppBuilder) -> None:
             title="Wohnen: Sozialbericht, Umzug, Lebenslauf",
             template="housing/hub_section.html",
             context=section_context,
+            queries=section_queries,
             order=60,
             permission=("can_read", matrix.SOCIAL_REPORT),
         )
     )
-    register_timeline_source("housing", timeline_events)
+    register_timeline_source("housing", timeline_events, timeline_queries)

@@ -3,6 +3,11 @@
 Each capability (contact notes, case management, housing, documents, audits …) registers its
 section and its timeline events here from its own module, so the case file page grows without
 every capability editing one template.
+
+Sections and timeline sources declare their reads as ``queries(person) -> {name: select}``;
+the case file page runs the queries of ALL sections in one SQL statement
+(:class:`app.services.bundle.Bundle`) and hands each its results as ``data`` — the page costs
+the same number of statements however many capabilities register here (issue 9).
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ class HubSection:
     key: str
     title: str
     template: str  # Jinja template rendered with ``person`` and ``section_ctx``
-    context: Callable[[Any], dict[str, Any]]  # person -> template context
+    #: (person, data) -> template context; ``data`` holds the results of ``queries``
+    context: Callable[[Any, dict[str, list[Any]]], dict[str, Any]]
     order: int = 100
     permission: tuple[str, str] | None = None  # (permission, resource) needed to see it
+    #: person -> {name: select}; run together with every other section's queries
+    queries: Callable[[Any], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,17 @@ class TimelineEvent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TimelineSource:
+    """Events of one capability: ``events(person, data)`` from the results of ``queries``."""
+
+    key: str
+    events: Callable[[Any, dict[str, list[Any]]], list[TimelineEvent]]
+    queries: Callable[[Any], dict[str, Any]] | None = None
+
+
 HUB_SECTIONS: dict[str, HubSection] = {}
-TIMELINE_SOURCES: dict[str, Callable[[Any], list[TimelineEvent]]] = {}
+TIMELINE_SOURCES: dict[str, TimelineSource] = {}
 
 
 def register_hub_section(section: HubSection) -> None:
@@ -47,9 +64,13 @@ def register_hub_section(section: HubSection) -> None:
     HUB_SECTIONS[section.key] = section
 
 
-def register_timeline_source(key: str, source: Callable[[Any], list[TimelineEvent]]) -> None:
-    """Add a function person -> timeline events (one or two queries, never one per row)."""
-    TIMELINE_SOURCES[key] = source
+def register_timeline_source(
+    key: str,
+    events: Callable[[Any, dict[str, list[Any]]], list[TimelineEvent]],
+    queries: Callable[[Any], dict[str, Any]] | None = None,
+) -> None:
+    """Add a source of timeline events: its ``queries`` and ``events(person, data)``."""
+    TIMELINE_SOURCES[key] = TimelineSource(key, events, queries)
 
 
 def sections() -> list[HubSection]:
@@ -57,14 +78,56 @@ def sections() -> list[HubSection]:
     return sorted(HUB_SECTIONS.values(), key=lambda s: (s.order, s.key))
 
 
-def timeline(person: Any, limit: int = 100) -> list[TimelineEvent]:
-    """Return the merged timeline of a person, newest first."""
+def add_queries(bundle: Any, person: Any, sections: list[HubSection]) -> None:
+    """Add the queries of the given sections and of every timeline source to ``bundle``."""
+    for section in sections:
+        if section.queries is not None:
+            bundle.update({f"s:{section.key}:{k}": q for k, q in section.queries(person).items()})
+    for source in TIMELINE_SOURCES.values():
+        if source.queries is not None:
+            bundle.update({f"t:{source.key}:{k}": q for k, q in source.queries(person).items()})
+
+
+def _part(data: dict[str, list[Any]], prefix: str) -> dict[str, list[Any]]:
+    return {k[len(prefix) :]: v for k, v in data.items() if k.startswith(prefix)}
+
+
+def section_contexts(
+    person: Any, sections: list[HubSection], data: dict[str, list[Any]]
+) -> list[tuple[HubSection, dict[str, Any]]]:
+    """Return (section, template context) from the bundle results ``data``."""
+    return [(s, s.context(person, _part(data, f"s:{s.key}:"))) for s in sections]
+
+
+def timeline(person: Any, data: dict[str, list[Any]], limit: int = 100) -> list[TimelineEvent]:
+    """Return the merged timeline of a person, newest first, from the bundle results."""
     events: list[TimelineEvent] = []
     for source in TIMELINE_SOURCES.values():
-        events.extend(source(person))
+        events.extend(source.events(person, _part(data, f"t:{source.key}:")))
 
     def _key(e: TimelineEvent) -> dt.datetime:
         w = e.when
         return w if isinstance(w, dt.datetime) else dt.datetime.combine(w, dt.time())
 
     return sorted(events, key=_key, reverse=True)[:limit]
+
+
+def run_section(section: HubSection, person: Any) -> dict[str, Any]:
+    """Context of one section on a page of its own (its queries in one statement)."""
+    from app.services.bundle import Bundle
+
+    bundle = Bundle()
+    if section.queries is not None:
+        bundle.update(section.queries(person))
+    return section.context(person, bundle.run())
+
+
+def source_events(key: str, person: Any) -> list[TimelineEvent]:
+    """Events of one timeline source alone (its queries in one statement)."""
+    from app.services.bundle import Bundle
+
+    source = TIMELINE_SOURCES[key]
+    bundle = Bundle()
+    if source.queries is not None:
+        bundle.update(source.queries(person))
+    return source.events(person, bundle.run())

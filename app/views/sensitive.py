@@ -104,7 +104,7 @@ class PersonSensitiveView(BaseView):
         return body, status
 
 
-def _hub_context(person: Any) -> dict[str, Any]:
+def _hub_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
     return {
         "url": url_for("PersonSensitiveView.show", person_id=person.id),
         "link_text": LINK_TEXT,

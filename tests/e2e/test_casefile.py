@@ -78,6 +78,12 @@ def test_caseworker_enters_person_documents_contact_and_follow_up(
     due = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     form.locator("#follow_up_on").fill(due)
     form.locator("#follow_up_title").fill("Kita-Antrag nachhalten")
+    # the partner is found through the search (never a list of the whole directory)
+    form.locator("#partner-suche").fill("Jobcenter")
+    option = page.locator("#partner-liste option").first
+    option.wait_for(state="attached")
+    form.locator("#partner-suche").fill(option.get_attribute("value") or "")
+    assert page.input_value("#partner_id").isdigit()
     form_violations = axe_violations(page)
     assert form_violations == [], [v["id"] for v in form_violations]
     form.locator("button[type=submit]").click()
@@ -87,6 +93,8 @@ def test_caseworker_enters_person_documents_contact_and_follow_up(
     assert "Erstgespräch: Wohnungssuche und Kita-Platz besprochen" in timeline
     assert "Wohnen" in timeline or "Themen:" in timeline
     assert "Kita-Antrag nachhalten" in page.locator("#wiedervorlagen").inner_text()
+    page.goto(f"{live_server}/referralview/list/")
+    assert "Jobcenter Musterkreis" in page.locator("#main").inner_text()
 
     page.goto(f"{live_server}/myfollowupview/list/")
     upcoming = page.locator("section", has=page.locator("#demnaechst")).inner_text()

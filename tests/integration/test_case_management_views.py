@@ -153,7 +153,7 @@ def test_service_gaps_for_county_only(app: Any, world: dict[str, Any], login_as:
 
 def test_timeline_source_lists_each_move_with_who(app: Any, world: dict[str, Any]) -> None:
     cid = _open(world)
-    from app.views.hub import TIMELINE_SOURCES
+    from app.views.hub import source_events
 
     with app.test_request_context():
         from flask import g
@@ -163,7 +163,7 @@ def test_timeline_source_lists_each_move_with_who(app: Any, world: dict[str, Any
 
         g.user = db.session.get(MsaUser, world["a"].user_id)
         person = db.session.get(Person, world["person_a"])
-        events = TIMELINE_SOURCES["case_management"](person)
+        events = source_events("case_management", person)
     assert [e.title for e in events] == ["Case Management eröffnet"]
     assert events[0].who == "Fatma Kaya"
     assert events[0].url.endswith(f"/casemanagement/case/{cid}")

@@ -414,7 +414,7 @@ def test_hub_sections_render_and_respect_permission(factory: Any, login_as: Any)
             key="test_visible",
             title="Testbereich",
             template="casefile/_section_example.html",
-            context=lambda p: {"greeting": f"Hallo {p.first_name}"},
+            context=lambda p, data: {"greeting": f"Hallo {p.first_name}"},
         )
     )
     hub.register_hub_section(
@@ -422,7 +422,7 @@ def test_hub_sections_render_and_respect_permission(factory: Any, login_as: Any)
             key="test_hidden",
             title="Geheimbereich",
             template="casefile/_section_example.html",
-            context=lambda p: {"greeting": "Nicht sichtbar"},
+            context=lambda p, data: {"greeting": "Nicht sichtbar"},
             permission=("can_read", matrix.ACCESS_LOG),
         )
     )

@@ -140,8 +140,7 @@ def test_other_provider_sees_nothing_and_cannot_answer(
 
 def test_case_file_section_shows_retention_and_audits(app: Flask, orgs: Any) -> None:
     from app.models import Person
-    from app.views.data_protection import hub_context
-    from app.views.hub import HUB_SECTIONS
+    from app.views.hub import HUB_SECTIONS, run_section
 
     assert "data_protection" in HUB_SECTIONS
     with app.app_context():
@@ -156,12 +155,12 @@ def test_case_file_section_shows_retention_and_audits(app: Flask, orgs: Any) -> 
 
         g.user = db.session.get(f.MsaUser, orgs["lead_b"])  # another provider: sees no audit
         stand_in = SimpleNamespace(id=person_id, moved_away_on=None)
-        assert hub_context(stand_in)["audits"] == []
+        assert run_section(HUB_SECTIONS["data_protection"], stand_in)["audits"] == []
     with app.test_request_context():
         from flask import g
 
         g.user = db.session.get(f.MsaUser, orgs["reviewer"])
-        ctx = hub_context(db.session.get(Person, person_id))
+        ctx = run_section(HUB_SECTIONS["data_protection"], db.session.get(Person, person_id))
         assert ctx["due_on"] == dt.date(2027, 7, 1)
         assert [(a["label"], a["rating"]) for a in ctx["audits"]] == [
             ("2. Quartal 2025", "Befund offen")

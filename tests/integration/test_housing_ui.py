@@ -229,11 +229,11 @@ def test_hub_section_and_timeline(app: Any, login_as: Any, world: dict[str, Any]
     from flask import g
 
     from app.models import MsaUser
-    from app.views.hub import TIMELINE_SOURCES
+    from app.views.hub import source_events
 
     with app.test_request_context():
         g.user = _db(app).session.get(MsaUser, client.user_id)
         person = _db(app).session.get(Person, world["a"])
-        titles = [e.title for e in TIMELINE_SOURCES["housing"](person)]
+        titles = [e.title for e in source_events("housing", person)]
     assert "Sozialbericht Version 1 abgeschlossen" in titles
     assert any("Wohnungssuche" in t for t in titles)

@@ -1,0 +1,198 @@
+"""Many small reads in ONE SQL statement (issue 9: at most 8 statements per page).
+
+A page like the case file shows a dozen short lists (languages, degrees, follow-ups, the
+timeline, the sections of other capabilities). Each is a tiny indexed query; the cost is the
+round trip and the ORM work per statement, not the database. ``Bundle`` sends them together:
+
+    SELECT (SELECT json_agg(json_build_array(s.c1, s.c2, …)) FROM (<query 1>) AS s) AS k1,
+           (SELECT …                                        FROM (<query 2>) AS s) AS k2, …
+
+(``json_group_array``/``json_array`` on SQLite), and turns each JSON row back into what the
+query would have returned: values converted by their column types, and for a mapped entity a
+**detached, read-only** instance (not in the session: no lazy loads, never flushed).
+
+Row scoping (``app.security.scoping``) applies as for any ORM select: the loader criteria of
+the current provider reach every entity inside the scalar subqueries.
+
+Only plain columns travel: deferred and binary columns of an entity are left out (a stored PDF
+never leaves the database for a list). Relationships of the returned instances are not loaded;
+:func:`attach` sets a collection from rows of the same bundle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import json
+from collections import namedtuple
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Integer, LargeBinary, Numeric, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Mapper, attributes
+from sqlalchemy.orm import class_mapper as _class_mapper
+from sqlalchemy.sql import Select
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from app.extensions import db
+
+
+class Bundle:
+    """Collect ORM selects under keys; :meth:`run` executes them as one statement."""
+
+    def __init__(self) -> None:
+        self._queries: dict[str, Select[Any]] = {}
+
+    def add(self, key: str, statement: Select[Any]) -> None:
+        """Add a select of entities and/or columns (with where, joins, order, limit)."""
+        if key in self._queries:
+            raise ValueError(f"Schlüssel doppelt im Bündel: {key}")
+        self._queries[key] = statement
+
+    def update(self, queries: dict[str, Select[Any]]) -> None:
+        for key, statement in queries.items():
+            self.add(key, statement)
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    def run(self) -> dict[str, list[Any]]:
+        """Execute all queries in one statement; return key → list of results.
+
+        A result is an instance when the query selects one entity, a value when it selects
+        one column, and a named tuple otherwise (like ``Result.scalars()`` / ``Result.all()``).
+        """
+        if not self._queries:
+            return {}
+        plans = {key: _Plan(stmt) for key, stmt in self._queries.items()}
+        dialect = db.session.get_bind().dialect.name
+        columns = [plan.aggregate(dialect).label(f"b{i}") for i, plan in enumerate(plans.values())]
+        row = db.session.execute(sa_select(*columns)).one()
+        return {
+            key: plan.decode(value) for (key, plan), value in zip(plans.items(), row, strict=True)
+        }
+
+
+def attach(instance: Any, key: str, values: Iterable[Any]) -> None:
+    """Set a relationship collection of a bundled instance without loading or history."""
+    attributes.set_committed_value(instance, key, list(values))
+
+
+# --------------------------------------------------------------------------- internals
+class _Part:
+    """One column description of a query: an entity (several columns) or one column."""
+
+    def __init__(self, mapper: Mapper[Any] | None, keys: list[str], types: list[TypeEngine[Any]]):
+        self.mapper = mapper
+        self.keys = keys
+        self.types = types
+
+
+def _plain_columns(mapper: Mapper[Any]) -> list[tuple[str, Any]]:
+    out = []
+    for prop in mapper.column_attrs:
+        if prop.deferred or len(prop.columns) != 1:
+            continue
+        column = prop.columns[0]
+        if isinstance(_base_type(column.type), LargeBinary):
+            continue
+        out.append((prop.key, getattr(mapper.class_, prop.key)))
+    return out
+
+
+class _Plan:
+    def __init__(self, statement: Select[Any]) -> None:
+        self.parts: list[_Part] = []
+        selected: list[Any] = []
+        for desc in statement.column_descriptions:
+            entity = desc.get("entity")
+            expr = desc.get("expr")
+            if entity is not None and expr is entity:
+                mapper = _class_mapper(entity)
+                cols = _plain_columns(mapper)
+                self.parts.append(
+                    _Part(
+                        mapper, [k for k, _ in cols], [c.property.columns[0].type for _, c in cols]
+                    )
+                )
+                selected.extend(c for _, c in cols)
+            else:
+                self.parts.append(_Part(None, [desc.get("name") or ""], [desc["type"]]))
+                selected.append(expr)
+        self.single = len(self.parts) == 1
+        # rows of several parts: tuples with attribute access by column name (like ``Row``)
+        self.row_type = namedtuple(  # type: ignore[misc]
+            "BundleRow",
+            [desc.get("name") or "_" for desc in statement.column_descriptions],
+            rename=True,
+        )
+        self.subquery = statement.with_only_columns(
+            *selected, maintain_column_froms=True
+        ).subquery()
+
+    def aggregate(self, dialect: str) -> Any:
+        cols = list(self.subquery.c)
+        if dialect == "postgresql":
+            row = func.json_build_array(*cols)
+            agg: Any = func.coalesce(func.json_agg(row), func.json_build_array())
+        else:
+            row = func.json_array(*cols)
+            agg = func.json_group_array(func.json(row))
+        return sa_select(agg).select_from(self.subquery).scalar_subquery()
+
+    def decode(self, value: Any) -> list[Any]:
+        rows = json.loads(value) if isinstance(value, str | bytes) else (value or [])
+        out = []
+        for raw in rows:
+            pos = 0
+            items = []
+            for part in self.parts:
+                width = len(part.keys)
+                values = [
+                    _decode(v, t) for v, t in zip(raw[pos : pos + width], part.types, strict=True)
+                ]
+                pos += width
+                if part.mapper is None:
+                    items.append(values[0])
+                else:
+                    items.append(_instance(part.mapper, part.keys, values))
+            out.append(items[0] if self.single else self.row_type(*items))
+        return out
+
+
+def _instance(mapper: Mapper[Any], keys: list[str], values: list[Any]) -> Any:
+    obj = mapper.class_manager.new_instance()
+    for key, val in zip(keys, values, strict=True):
+        attributes.set_committed_value(obj, key, val)
+    return obj
+
+
+def _base_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+    return type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+
+
+def _decode(value: Any, type_: TypeEngine[Any]) -> Any:
+    if value is None:
+        return None
+    base = _base_type(type_)
+    result: Any = value
+    if isinstance(base, DateTime):
+        result = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    elif isinstance(base, Date):
+        result = dt.date.fromisoformat(str(value)[:10])
+    elif isinstance(base, Boolean):
+        result = bool(value)
+    elif isinstance(base, Enum) and base.enum_class is not None:
+        cls: type[enum.Enum] = base.enum_class
+        result = cls[value] if value in cls.__members__ else cls(value)
+    elif isinstance(base, Numeric) and not isinstance(base, Integer):
+        result = decimal.Decimal(str(value)) if base.asdecimal else float(value)
+    elif isinstance(base, JSON):
+        result = json.loads(value) if isinstance(value, str) else value
+    elif isinstance(base, Integer):
+        result = int(value)
+    if isinstance(type_, TypeDecorator):
+        result = type_.process_result_value(result, db.session.get_bind().dialect)
+    return result
