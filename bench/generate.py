@@ -138,6 +138,49 @@ def _insert_rows(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
         conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows[i : i + 10_000]])
 
 
+def add_bench_documents() -> dict[str, int]:
+    """Give the bench person CV data and a Sozialbericht: final version 1 and draft version 2.
+
+    Idempotent (a person who already has reports keeps them). Returns the report ids by status.
+    """
+    from app.extensions import db
+    from app.models import MsaUser, Person, PersonLanguage, SocialReport
+    from app.services import social_report
+    from app.services.housing_demo import ASSESSMENTS, _cv_data
+    from bench.pages import BENCH_USERNAME, bench_person_id
+
+    author = db.session.scalars(select(MsaUser).where(MsaUser.username == BENCH_USERNAME)).one()
+    person = db.session.get(
+        Person, bench_person_id(db.session.connection(), author.organisation_id)
+    )
+    assert person is not None  # nosec B101 - bench_person_id found it
+    if (
+        db.session.scalars(
+            select(PersonLanguage.id).where(PersonLanguage.person_id == person.id)
+        ).first()
+        is None
+    ):
+        _cv_data(person)
+        db.session.commit()
+    if (
+        db.session.scalars(
+            select(SocialReport.id).where(SocialReport.person_id == person.id)
+        ).first()
+        is None
+    ):
+        draft = social_report.create_draft(
+            person,
+            author=author,
+            assessments=ASSESSMENTS,
+            recommendation="Die Wohnfähigkeit ist gegeben; der Umzug wird befürwortet.",
+        )
+        social_report.new_version(social_report.finalise(draft, author=author), author=author)
+    rows = db.session.execute(
+        select(SocialReport.status, SocialReport.id).where(SocialReport.person_id == person.id)
+    ).all()
+    return {str(status): int(report_id) for status, report_id in rows}
+
+
 def generate(
     scale: str, seed: int = 1, log: Any = print, time_budget: float | None = None
 ) -> GenerationResult:
@@ -192,6 +235,7 @@ def generate(
     else:
         conn.exec_driver_sql("ANALYZE")
         db.session.commit()
+    add_bench_documents()
     return GenerationResult(
         persons=totals["persons"],
         households=totals["households"],

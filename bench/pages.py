@@ -2,17 +2,25 @@
 
 Add a page by appending a ``Page`` to ``PAGES`` (after a merge: statistics, social report
 PDF/DOCX, charts …). ``path`` may use the placeholders ``{person_id}``, ``{note_id}``,
-``{partner_id}``, ``{org_id}``, ``{user_id}``, ``{quarter}``, ``{year}``, ``{search}``.
+``{partner_id}``, ``{org_id}``, ``{user_id}``, ``{quarter}``, ``{year}``, ``{search}``,
+``{draft_report_id}``, ``{final_report_id}`` (filled by ``params``).
 ``bare`` holds the SELECTs the page needs at the least, run directly against the database with
 the same placeholders as bind parameters (``:org_id`` …): the lower bound for the ratio
 portal/bare. ``user`` is a key of ``USERS``. ``optional`` pages are reported as "nicht
 vorhanden" when the route answers 404 (e.g. an API that a branch not yet merged adds).
 ``target_ms`` is the issue's p95 target.
+
+A POST page (``method="POST"``) gets its fields from ``form(params)``; before each POST the
+runner GETs ``form_page`` (not timed) and adds that page's fresh ``csrf_token``.
+``expect_status`` is the status every repetition must answer (302 for a saved form).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 #: who signs in: key -> (username, description); demo accounts (password Demo-Passwort-2026)
 USERS = {
@@ -48,6 +56,57 @@ _STATS_ALL = (
     "GROUP BY organisation_id, caseworker_id, kind"
 )
 
+_CASEFILE = (
+    "SELECT person.*, accommodation.name, household.name FROM person "
+    "LEFT JOIN accommodation ON accommodation.id = person.accommodation_id "
+    "LEFT JOIN household ON household.id = person.household_id "
+    "WHERE person.id = :person_id AND person.organisation_id = :org_id",
+    "SELECT * FROM contact_note WHERE person_id = :person_id "
+    "AND organisation_id = :org_id ORDER BY date DESC, id DESC LIMIT 20",
+    "SELECT * FROM follow_up WHERE person_id = :person_id AND done_on IS NULL ORDER BY due_on",
+)
+# the choices of the inline note form: network partners and the topic catalogue
+_NOTE_FORM_CHOICES = (
+    "SELECT id, name FROM network_partner ORDER BY name",
+    "SELECT code, label_de FROM catalogue_entry WHERE catalogue = 'contact_topic' "
+    "AND active ORDER BY sort_order, code",
+)
+# saving a note by hand: the scoped person, the note, its topic (rolled back by the runner)
+_NOTE_SAVE = (
+    "SELECT id, organisation_id FROM person WHERE id = :person_id AND organisation_id = :org_id",
+    "SELECT code FROM catalogue_entry WHERE catalogue = 'contact_topic' AND active",
+    "INSERT INTO contact_note (date, caseworker_id, kind, duration_minutes, interpreter_used, "
+    "summary, education_system, return_counselling, person_id, organisation_id, created_at, "
+    "updated_at, version) VALUES (:today, :user_id, 'individual', 30, false, "
+    "'Benchmark', false, false, :person_id, :org_id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1) "
+    "RETURNING id",
+    "INSERT INTO contact_note_topic (contact_note_id, code) "
+    "SELECT max(id), 'work' FROM contact_note WHERE person_id = :person_id",
+)
+# a draft Sozialbericht is rendered from the case file (app/services/social_report.load_facts)
+_REPORT_DRAFT = (
+    "SELECT social_report.*, person.*, organisation.name, accommodation.name FROM social_report "
+    "JOIN person ON person.id = social_report.person_id "
+    "JOIN organisation ON organisation.id = person.organisation_id "
+    "LEFT JOIN accommodation ON accommodation.id = person.accommodation_id "
+    "WHERE social_report.id = :draft_report_id AND social_report.organisation_id = :org_id",
+    "SELECT * FROM person WHERE household_id = (SELECT household_id FROM person "
+    "WHERE id = :person_id) AND id != :person_id ORDER BY birth_date",
+    "SELECT * FROM person_language WHERE person_id = :person_id ORDER BY id",
+    "SELECT * FROM employment WHERE person_id = :person_id ORDER BY start_on DESC",
+    "SELECT catalogue, code, label_de FROM catalogue_entry WHERE catalogue IN "
+    "('social_report_criterion', 'language', 'cefr_level') ORDER BY catalogue, sort_order",
+)
+_CV = (
+    "SELECT * FROM person WHERE id = :person_id AND organisation_id = :org_id",
+    "SELECT * FROM person_language WHERE person_id = :person_id",
+    "SELECT * FROM person_degree WHERE person_id = :person_id",
+    "SELECT * FROM employment WHERE person_id = :person_id",
+    "SELECT * FROM integration_course WHERE person_id = :person_id",
+    "SELECT catalogue, code, label_de FROM catalogue_entry WHERE catalogue IN ('language', "
+    "'cefr_level', 'recognition', 'nationality', 'integration_course_type', 'ik_result')",
+)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -58,7 +117,24 @@ class Page:
     method: str = "GET"
     target_ms: float | None = None
     optional: bool = False
-    data: dict[str, str] = field(default_factory=dict)
+    expect_status: int = 200
+    form: Callable[[dict[str, Any]], dict[str, str]] | None = None
+    form_page: str | None = None
+
+
+def _note_fields(params: dict[str, Any]) -> dict[str, str]:
+    """The inline note form of the case file, filled as a caseworker does (one topic)."""
+    return {
+        "date": dt.date.today().isoformat(),
+        "kind": "individual",
+        "duration_minutes": "30",
+        "topics": "work",
+        "summary": "Benchmark: Beratung zur Arbeitssuche, Unterlagen besprochen.",
+        "result": "",
+        "partner_id": "",
+        "follow_up_on": "",
+        "follow_up_title": "",
+    }
 
 
 PAGES: list[Page] = [
@@ -110,17 +186,26 @@ PAGES: list[Page] = [
     Page(
         "Fallakte (Personenseite)",
         "/personview/show/{person_id}",
-        (
-            "SELECT person.*, accommodation.name, household.name FROM person "
-            "LEFT JOIN accommodation ON accommodation.id = person.accommodation_id "
-            "LEFT JOIN household ON household.id = person.household_id "
-            "WHERE person.id = :person_id AND person.organisation_id = :org_id",
-            "SELECT * FROM contact_note WHERE person_id = :person_id "
-            "AND organisation_id = :org_id ORDER BY date DESC, id DESC LIMIT 20",
-            "SELECT * FROM follow_up WHERE person_id = :person_id AND done_on IS NULL "
-            "ORDER BY due_on",
-        ),
+        _CASEFILE,
         target_ms=CASEFILE_TARGET_MS,
+    ),
+    # The note form has no page of its own: a caseworker writes the note in the form
+    # "Kontakt dokumentieren" of the case file (/contactnoteview/add only redirects there).
+    Page(
+        "Beratungsvermerk-Formular (Fallakte)",
+        "/personview/show/{person_id}",
+        (*_CASEFILE, *_NOTE_FORM_CHOICES),
+        target_ms=CASEFILE_TARGET_MS,
+    ),
+    Page(
+        "Beratungsvermerk speichern",
+        "/contactnoteview/document/{person_id}",
+        _NOTE_SAVE,
+        method="POST",
+        target_ms=LIST_TARGET_MS,
+        expect_status=302,
+        form=_note_fields,
+        form_page="/personview/show/{person_id}",
     ),
     Page(
         "Beratungsvermerke (Liste)",
@@ -224,14 +309,37 @@ PAGES: list[Page] = [
     Page(
         "Lebenslauf PDF",
         "/lebenslauf/{person_id}/pdf",
+        _CV,
+        target_ms=PDF_TARGET_MS,
+    ),
+    Page(
+        "Lebenslauf DOCX",
+        "/lebenslauf/{person_id}/docx",
+        _CV,
+        target_ms=PDF_TARGET_MS,
+    ),
+    Page(
+        "Sozialbericht PDF (Entwurf)",
+        "/sozialbericht/{draft_report_id}/pdf",
+        _REPORT_DRAFT,
+        target_ms=PDF_TARGET_MS,
+    ),
+    Page(
+        "Sozialbericht DOCX (Entwurf)",
+        "/sozialbericht/{draft_report_id}/docx",
+        _REPORT_DRAFT,
+        target_ms=PDF_TARGET_MS,
+    ),
+    Page(
+        "Sozialbericht PDF (Endfassung, gespeichert)",
+        "/sozialbericht/{final_report_id}/pdf",
         (
-            "SELECT * FROM person WHERE id = :person_id AND organisation_id = :org_id",
-            "SELECT * FROM person_language WHERE person_id = :person_id",
-            "SELECT * FROM employment WHERE person_id = :person_id",
+            "SELECT id, person_id, series_id, number, status, sha256, pdf FROM social_report "
+            "WHERE id = :final_report_id AND organisation_id = :org_id",
+            "SELECT file_number FROM person WHERE id = :person_id",
         ),
         target_ms=PDF_TARGET_MS,
     ),
-    # Sozialbericht PDF/DOCX generation is timed by bench/housing_documents.py.
 ]
 
 #: the login is measured separately (a fresh session per sign-in; needs the CSRF token)
@@ -241,3 +349,65 @@ LOGIN = Page(
     ("SELECT * FROM ab_user WHERE username = :username",),
     method="POST",
 )
+
+
+#: the person, note and reports the pages are measured on (bench.generate.add_bench_documents)
+BENCH_USERNAME = USERS["fachkraft"][0]
+
+
+def params(conn: Any, today: dt.date | None = None) -> dict[str, Any]:
+    """Fill the placeholders from a filled database (``conn``: a SQLAlchemy connection)."""
+    from sqlalchemy import text
+
+    user_id, org_id = conn.execute(
+        text("SELECT id, organisation_id FROM ab_user WHERE username = :u"),
+        {"u": BENCH_USERNAME},
+    ).one()
+    person_id = bench_person_id(conn, org_id)
+    note_id = conn.execute(
+        text("SELECT min(id) FROM contact_note WHERE person_id = :p"), {"p": person_id}
+    ).scalar()
+    partner_id = conn.execute(text("SELECT min(id) FROM network_partner")).scalar()
+    reports = dict(
+        conn.execute(
+            text("SELECT status, max(id) FROM social_report WHERE person_id = :p GROUP BY status"),
+            {"p": person_id},
+        ).all()
+    )
+    today = today or dt.date.today()
+    quarter = (today.month - 1) // 3 + 1
+    q_start = dt.date(today.year, 3 * quarter - 2, 1)
+    q_end = (
+        dt.date(today.year + 1, 1, 1) if quarter == 4 else dt.date(today.year, 3 * quarter + 1, 1)
+    ) - dt.timedelta(days=1)
+    return {
+        "user_id": user_id,
+        "org_id": org_id,
+        "person_id": person_id,
+        "note_id": note_id,
+        "partner_id": partner_id,
+        "draft_report_id": reports.get("draft"),
+        "final_report_id": reports.get("final"),
+        "search": "Hadd",
+        "year": today.year,
+        "quarter": quarter,
+        "q_start": q_start,
+        "q_end": q_end,
+        "today": today,
+        "username": BENCH_USERNAME,
+    }
+
+
+def bench_person_id(conn: Any, org_id: int) -> int:
+    """The bench person: the first person of the bench user's provider with contact notes."""
+    from sqlalchemy import text
+
+    return int(
+        conn.execute(
+            text(
+                "SELECT p.id FROM person p WHERE p.organisation_id = :o AND EXISTS "
+                "(SELECT 1 FROM contact_note n WHERE n.person_id = p.id) ORDER BY p.id LIMIT 1"
+            ),
+            {"o": org_id},
+        ).scalar_one()
+    )

@@ -47,6 +47,16 @@ class Reply:
     cpu_ms: float = float("nan")
 
 
+def _csrf_token(html: bytes) -> str:
+    """The value of the first ``csrf_token`` field of a page."""
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        rb'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    if not match:
+        raise RuntimeError("Seite ohne CSRF-Token")
+    return match.group(1).decode()
+
+
 class Client:
     """A tiny cookie-keeping HTTP client (a new connection per request, like a browser tab)."""
 
@@ -88,15 +98,10 @@ class Client:
 
     def login(self, username: str) -> Reply:
         page = self.request("GET", "/login/")
-        match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page.body) or re.search(
-            rb'value="([^"]+)"[^>]*name="csrf_token"', page.body
-        )
-        if not match:
-            raise RuntimeError("Anmeldeseite ohne CSRF-Token")
         reply = self.request(
             "POST",
             "/login/",
-            {"csrf_token": match.group(1).decode(), "username": username, "password": PASSWORD},
+            {"csrf_token": _csrf_token(page.body), "username": username, "password": PASSWORD},
         )
         if reply.status != 302 or "/login" in reply.headers.get("location", ""):
             raise RuntimeError(f"Anmeldung von {username} fehlgeschlagen ({reply.status})")
@@ -199,52 +204,23 @@ def _bare(engine: Any, statements: tuple[str, ...], params: dict[str, Any], n: i
             t0 = time.perf_counter()
             for sql in statements:
                 used = {k: v for k, v in params.items() if f":{k}" in sql}
-                conn.execute(text(sql), used).fetchall()
+                result = conn.execute(text(sql), used)
+                if result.returns_rows:
+                    result.fetchall()
             times.append((time.perf_counter() - t0) * 1000)
+            conn.rollback()  # the bare INSERTs of a form page leave nothing behind
     return times[2:]
 
 
 def _params(engine: Any) -> dict[str, Any]:
-    from sqlalchemy import text
+    from bench.pages import params
 
     with engine.connect() as conn:
-        user_id, org_id = conn.execute(
-            text("SELECT id, organisation_id FROM ab_user WHERE username = 'fachkraft.caritas'")
-        ).one()
-        person_id = conn.execute(
-            text(
-                "SELECT p.id FROM person p WHERE p.organisation_id = :o AND EXISTS "
-                "(SELECT 1 FROM contact_note n WHERE n.person_id = p.id) ORDER BY p.id LIMIT 1"
-            ),
-            {"o": org_id},
-        ).scalar()
-        note_id = conn.execute(
-            text("SELECT min(id) FROM contact_note WHERE person_id = :p"), {"p": person_id}
-        ).scalar()
-        partner_id = conn.execute(text("SELECT min(id) FROM network_partner")).scalar()
-    today = dt.date.today()
-    quarter = (today.month - 1) // 3 + 1
-    q_start = dt.date(today.year, 3 * quarter - 2, 1)
-    q_end = (
-        dt.date(today.year + 1, 1, 1) if quarter == 4 else dt.date(today.year, 3 * quarter + 1, 1)
-    ) - dt.timedelta(days=1)
-    return {
-        "user_id": user_id,
-        "org_id": org_id,
-        "person_id": person_id,
-        "note_id": note_id,
-        "partner_id": partner_id,
-        "search": "Hadd",
-        "year": today.year,
-        "quarter": quarter,
-        "q_start": q_start,
-        "q_end": q_end,
-        "username": "fachkraft.caritas",
-    }
+        return params(conn)
 
 
 def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
-    from bench.pages import LOGIN, PAGES, USERS
+    from bench.pages import LOGIN, PAGES, USERS, Page
 
     params = _params(engine)
     sessions: dict[str, Client] = {}
@@ -257,7 +233,17 @@ def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
     for page in PAGES:
         client = sessions[page.user]
         path = page.path.format(**params)
-        first = client.request(page.method, path)
+
+        def send(page: Page = page, client: Client = client, path: str = path) -> Reply:
+            form: dict[str, str] | None = None
+            if page.form is not None:
+                form = page.form(params)
+                if page.form_page:  # a fresh CSRF token, fetched outside the timing
+                    html = client.request("GET", page.form_page.format(**params)).body
+                    form["csrf_token"] = _csrf_token(html)
+            return client.request(page.method, path, form)
+
+        first = send()
         if first.status == 404 and page.optional:
             rows.append(
                 Row(
@@ -275,9 +261,11 @@ def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
             log(f"  {page.name}: nicht vorhanden")
             continue
         times, sqls, size, cpus = [], [], len(first.body), []
+        if first.status != page.expect_status:
+            raise RuntimeError(f"{page.name}: HTTP {first.status} für {path}")
         for _ in range(requests):
-            reply = client.request(page.method, path)
-            if reply.status != 200:
+            reply = send()
+            if reply.status != page.expect_status:
                 raise RuntimeError(f"{page.name}: HTTP {reply.status} für {path}")
             times.append(reply.server_ms)
             cpus.append(reply.cpu_ms)

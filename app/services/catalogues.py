@@ -117,6 +117,33 @@ def labels(catalogue: str) -> dict[str, str]:
     return dict(rows)
 
 
+def load_many(*catalogues: str) -> dict[str, list[tuple[str, str, bool]]]:
+    """Return catalogue → [(code, German label, active)] in order, for several in one query."""
+    rows = (
+        db.session.query(
+            CatalogueEntry.catalogue,
+            CatalogueEntry.code,
+            CatalogueEntry.label_de,
+            CatalogueEntry.active,
+        )
+        .filter(CatalogueEntry.catalogue.in_(catalogues))
+        .order_by(CatalogueEntry.catalogue, CatalogueEntry.sort_order, CatalogueEntry.label_de)
+        .all()
+    )
+    out: dict[str, list[tuple[str, str, bool]]] = {name: [] for name in catalogues}
+    for name, code, label, active in rows:
+        out[name].append((code, label, bool(active)))
+    return out
+
+
+def labels_many(*catalogues: str) -> dict[str, dict[str, str]]:
+    """``labels`` of several catalogues in one query: catalogue → code → German label."""
+    return {
+        name: {code: label for code, label, _active in entries}
+        for name, entries in load_many(*catalogues).items()
+    }
+
+
 def valid_codes(catalogue: str) -> set[str]:
     """Return the active codes of a catalogue."""
     return {code for code, _ in choices(catalogue)}

@@ -98,7 +98,7 @@ def build_context(
 
 def load_and_build(person: Person) -> dict[str, Any]:
     """Load the CV data of ``person`` (one query per kind, none per row) and build the context."""
-    from app.services.catalogues import labels
+    from app.services.catalogues import labels_many
 
     def rows(model: Any, order: Any) -> list[Any]:
         return list(
@@ -111,17 +111,14 @@ def load_and_build(person: Person) -> dict[str, Any]:
         degrees=rows(PersonDegree, PersonDegree.year.desc()),
         employment=rows(Employment, Employment.start_on.desc()),
         courses=rows(IntegrationCourse, IntegrationCourse.start_on.desc()),
-        labels={
-            name: labels(name)
-            for name in (
-                "language",
-                "cefr_level",
-                "recognition",
-                "nationality",
-                "integration_course_type",
-                "ik_result",
-            )
-        },
+        labels=labels_many(
+            "language",
+            "cefr_level",
+            "recognition",
+            "nationality",
+            "integration_course_type",
+            "ik_result",
+        ),
     )
 
 

@@ -100,8 +100,9 @@ def criteria() -> list[tuple[str, str]]:
 
 def load_facts(person: Person) -> CaseFileFacts:
     """Load the case-file facts of ``person`` (a few queries, none per row)."""
-    from app.services.catalogues import labels
+    from app.services.catalogues import load_many
 
+    catalogues = load_many(CRITERIA_CATALOGUE, "language", "cefr_level")
     household: list[Person] = []
     if person.household_id is not None:
         household = list(
@@ -132,9 +133,12 @@ def load_facts(person: Person) -> CaseFileFacts:
         household=household,
         languages=languages,
         employment=employment,
-        criteria=criteria(),
-        language_labels=labels("language"),
-        level_labels=labels("cefr_level"),
+        # criteria() in one query with the labels: the active criteria, in order
+        criteria=[
+            (code, label) for code, label, active in catalogues[CRITERIA_CATALOGUE] if active
+        ],
+        language_labels={code: label for code, label, _ in catalogues["language"]},
+        level_labels={code: label for code, label, _ in catalogues["cefr_level"]},
         accommodation=accommodation,
     )
 

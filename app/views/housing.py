@@ -18,6 +18,7 @@ from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from app.extensions import db
@@ -52,8 +53,11 @@ def _person(person_id: int) -> Person | None:
     return db.session.scalars(select(Person).where(Person.id == person_id)).first()
 
 
-def _report(report_id: int) -> SocialReport | None:
-    return db.session.scalars(select(SocialReport).where(SocialReport.id == report_id)).first()
+def _report(report_id: int, *, with_person: bool = False) -> SocialReport | None:
+    stmt = select(SocialReport).where(SocialReport.id == report_id)
+    if with_person:  # the documents read the person and the accommodation: one query
+        stmt = stmt.options(joinedload(SocialReport.person).joinedload(Person.accommodation))
+    return db.session.scalars(stmt).first()
 
 
 def _procedure(procedure_id: int) -> MoveProcedure | None:
@@ -76,20 +80,23 @@ def _send(data: bytes, fmt: str, name: str) -> Response:
 
 def _report_file(report: SocialReport, fmt: str) -> Response:
     data = reports.pdf_bytes(report) if fmt == "pdf" else reports.docx_bytes(report)
+    # names first: the access-log commit expires the loaded rows (no reload just for them)
+    ref = report.person.file_number or f"P-{report.person_id}"
+    name = f"Sozialbericht_{ref}_v{report.number}"
     log_access(
         report.person_id,
         "document",
         detail=f"Sozialbericht {report.series_id} Version {report.number} ({fmt.upper()}, "
         f"{report.status_label})",
     )
-    ref = report.person.file_number or f"P-{report.person_id}"
-    return _send(data, fmt, f"Sozialbericht_{ref}_v{report.number}")
+    return _send(data, fmt, name)
 
 
 def _cv_file(person: Person, fmt: str) -> Response:
     data = cv_service.cv_pdf(person) if fmt == "pdf" else cv_service.cv_docx(person)
+    name = f"Lebenslauf_{person.file_number or person.id}"
     log_access(person.id, "document", detail=f"Lebenslauf ({fmt.upper()})")
-    return _send(data, fmt, f"Lebenslauf_{person.file_number or person.id}")
+    return _send(data, fmt, name)
 
 
 def report_json(report: SocialReport) -> dict[str, Any]:
@@ -462,7 +469,7 @@ class SocialReportView(BaseView):
     @has_access
     def pdf(self, pk: int) -> Response:
         """Download the PDF."""
-        report = _report(pk)
+        report = _report(pk, with_person=True)
         if report is None:
             abort(404)
         return _report_file(report, "pdf")
@@ -471,7 +478,7 @@ class SocialReportView(BaseView):
     @has_access
     def docx(self, pk: int) -> Response:
         """Download the DOCX."""
-        report = _report(pk)
+        report = _report(pk, with_person=True)
         if report is None:
             abort(404)
         return _report_file(report, "docx")
