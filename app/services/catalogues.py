@@ -119,6 +119,17 @@ def labels(catalogue: str) -> dict[str, str]:
 
 def load_many(*catalogues: str) -> dict[str, list[tuple[str, str, bool]]]:
     """Return catalogue → [(code, German label, active)] in order, for several in one query."""
+    snap = _snapshot()
+    if snap is not None:
+        return {
+            name: [
+                (code, label, active)
+                for code, label, active, _order in sorted(
+                    snap.get(name, []), key=lambda e: (e[3], e[1])
+                )
+            ]
+            for name in catalogues
+        }
     rows = (
         db.session.query(
             CatalogueEntry.catalogue,

@@ -97,20 +97,25 @@ def build_context(
 
 
 def load_and_build(person: Person) -> dict[str, Any]:
-    """Load the CV data of ``person`` (one query per kind, none per row) and build the context."""
+    """Load the CV data of ``person`` (all kinds in ONE statement) and build the context."""
+    from app.services.bundle import Bundle
     from app.services.catalogues import labels_many
 
-    def rows(model: Any, order: Any) -> list[Any]:
-        return list(
-            db.session.scalars(select(model).where(model.person_id == person.id).order_by(order))
-        )
-
+    bundle = Bundle()
+    for key, model, order in (
+        ("languages", PersonLanguage, PersonLanguage.id),
+        ("degrees", PersonDegree, PersonDegree.year.desc()),
+        ("employment", Employment, Employment.start_on.desc()),
+        ("courses", IntegrationCourse, IntegrationCourse.start_on.desc()),
+    ):
+        bundle.add(key, select(model).where(model.person_id == person.id).order_by(order))
+    data = bundle.run()
     return build_context(
         person,
-        languages=rows(PersonLanguage, PersonLanguage.id),
-        degrees=rows(PersonDegree, PersonDegree.year.desc()),
-        employment=rows(Employment, Employment.start_on.desc()),
-        courses=rows(IntegrationCourse, IntegrationCourse.start_on.desc()),
+        languages=data["languages"],
+        degrees=data["degrees"],
+        employment=data["employment"],
+        courses=data["courses"],
         labels=labels_many(
             "language",
             "cefr_level",

@@ -102,30 +102,36 @@ def load_facts(person: Person) -> CaseFileFacts:
     """Load the case-file facts of ``person`` (a few queries, none per row)."""
     from app.services.catalogues import load_many
 
+    from app.services.bundle import Bundle
+
     catalogues = load_many(CRITERIA_CATALOGUE, "language", "cefr_level")
-    household: list[Person] = []
-    if person.household_id is not None:
-        household = list(
-            db.session.scalars(
-                select(Person)
-                .where(Person.household_id == person.household_id, Person.id != person.id)
-                .order_by(Person.birth_date)
-            )
+    bundle = Bundle()  # household, languages and employment in ONE statement
+    bundle.add(
+        "household",
+        select(Person)
+        .where(
+            Person.household_id == person.household_id,
+            Person.household_id.is_not(None),
+            Person.id != person.id,
         )
-    languages = list(
-        db.session.scalars(
-            select(PersonLanguage)
-            .where(PersonLanguage.person_id == person.id)
-            .order_by(PersonLanguage.id)
-        )
+        .order_by(Person.birth_date),
     )
-    employment = list(
-        db.session.scalars(
-            select(Employment)
-            .where(Employment.person_id == person.id)
-            .order_by(Employment.start_on.desc())
-        )
+    bundle.add(
+        "languages",
+        select(PersonLanguage)
+        .where(PersonLanguage.person_id == person.id)
+        .order_by(PersonLanguage.id),
     )
+    bundle.add(
+        "employment",
+        select(Employment)
+        .where(Employment.person_id == person.id)
+        .order_by(Employment.start_on.desc()),
+    )
+    data = bundle.run()
+    household: list[Person] = data["household"]
+    languages: list[PersonLanguage] = data["languages"]
+    employment: list[Employment] = data["employment"]
     accommodation = person.accommodation.name if person.accommodation is not None else None
     return CaseFileFacts(
         person=person,

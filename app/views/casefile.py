@@ -831,6 +831,7 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
     def document(self, person_id: int) -> Any:
         """Kontakt dokumentieren — the short form on the person's page (one POST)."""
         person = _person_or_404(person_id)
+        person_id = person.id  # the commit expires ``person``: no reload for the redirect
         form = note_form(formdata=request.form)
         form.validate()
         topics = request.form.getlist("topics")
@@ -876,7 +877,7 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
                 422,
             )
         flash("Der Beratungsvermerk wurde gespeichert.", "success")
-        return redirect(url_for("PersonView.show", pk=person.id) + "#zeitstrahl")
+        return redirect(url_for("PersonView.show", pk=person_id) + "#zeitstrahl")
 
 
 # ---------------------------------------------------------------- group sessions

@@ -25,8 +25,6 @@ from tests.integration.test_performance import MAX_PAGE_BYTES, MAX_STATEMENTS, c
 
 #: pages over the statement budget today, fixed elsewhere (name -> reason)
 KNOWN_OFFENDERS = {
-    "Fallakte (Personenseite)": "Fallakte: ~41 Statements, wird auf main korrigiert",
-    "Beratungsvermerk-Formular (Fallakte)": "dieselbe Seite wie die Fallakte (~41 Statements)",
     "Auswertungen (SVG-Diagramme, Prüfer:in)": "Diagramme: ~72 Statements, in Arbeit",
 }
 
