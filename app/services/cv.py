@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.extensions import db
 from app.models import Employment, IntegrationCourse, Person, PersonDegree, PersonLanguage
 from app.services.documents import format_date_de, render_docx, render_pdf
 

@@ -100,9 +100,8 @@ def criteria() -> list[tuple[str, str]]:
 
 def load_facts(person: Person) -> CaseFileFacts:
     """Load the case-file facts of ``person`` (a few queries, none per row)."""
-    from app.services.catalogues import load_many
-
     from app.services.bundle import Bundle
+    from app.services.catalogues import load_many
 
     catalogues = load_many(CRITERIA_CATALOGUE, "language", "cefr_level")
     bundle = Bundle()  # household, languages and employment in ONE statement
