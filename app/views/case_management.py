@@ -12,14 +12,20 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.api import BaseApi, protect
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.models import (
+    AssessmentEntry,
+    CaseClosure,
     CaseConference,
     CaseEvent,
+    CaseGoal,
     CaseManagementCase,
+    FirstInterview,
+    HelpPlan,
+    HelpPlanTask,
     MonitoringEntry,
     MsaUser,
     NetworkPartner,
@@ -30,6 +36,7 @@ from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
 from app.services import case_workflow as wf
 from app.services.access_log import log_access
+from app.services.bundle import Bundle, attach
 from app.services.catalogues import choices, labels
 from app.views.hub import (
     HUB_SECTIONS,
@@ -72,27 +79,83 @@ def _can_write() -> bool:
     )
 
 
-def case_context(case_: CaseManagementCase) -> dict[str, Any]:
-    """Return everything the case page shows (a fixed number of queries).
+def _form_partner_ids(form: dict[str, Any] | None) -> list[int]:
+    """Partner ids chosen in a form that failed (their names are shown again)."""
+    return [
+        int(value)
+        for key, value in (form or {}).items()
+        if key.endswith("partner_id") and str(value).isdigit()
+    ]
+
+
+def case_context(case_: CaseManagementCase, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return everything the case page shows: its lists in ONE statement (``Bundle``).
 
     Readers without write permission (Prüfer) see contents and history, no forms or buttons.
+    Network partners are chosen through the partner search; only the names of the partners
+    this case refers to are read.
     """
     can_write = _can_write()
-    goals = wf.goals_of(case_.id)
-    partners = list(
-        db.session.execute(select(NetworkPartner).order_by(NetworkPartner.name)).scalars()
+    cid = case_.id
+    task_rows = select(HelpPlanTask).join(HelpPlan, HelpPlan.id == HelpPlanTask.plan_id)
+    referenced = (
+        select(HelpPlanTask.responsible_partner_id)
+        .join(HelpPlan, HelpPlan.id == HelpPlanTask.plan_id)
+        .where(HelpPlan.case_id == cid)
+        .union(select(ThirdPartyService.partner_id).where(ThirdPartyService.case_id == cid))
     )
-    users = list(
-        db.session.execute(
-            select(MsaUser)
+    bundle = Bundle()
+    bundle.update(
+        {
+            "person": select(Person).where(Person.id == case_.person_id),
+            "goals": select(CaseGoal)
+            .where(CaseGoal.case_id == cid)
+            .order_by(func.coalesce(CaseGoal.parent_id, CaseGoal.id), CaseGoal.id),
+            "plans": select(HelpPlan)
+            .where(HelpPlan.case_id == cid)
+            .order_by(HelpPlan.version_no.desc()),
+            "tasks": task_rows.where(HelpPlan.case_id == cid).order_by(HelpPlanTask.id),
+            "users": select(MsaUser.id, MsaUser.first_name, MsaUser.last_name)
             .where(MsaUser.organisation_id == case_.organisation_id, MsaUser.active.is_(True))
-            .order_by(MsaUser.last_name)
-        ).scalars()
+            .order_by(MsaUser.last_name),
+            "partners": select(NetworkPartner.id, NetworkPartner.name).where(
+                or_(
+                    NetworkPartner.id.in_(referenced),
+                    NetworkPartner.id.in_(_form_partner_ids(form)),
+                )
+            ),
+            "interview": select(FirstInterview).where(FirstInterview.case_id == cid),
+            "assessment": select(AssessmentEntry)
+            .where(AssessmentEntry.case_id == cid)
+            .order_by(AssessmentEntry.recorded_at, AssessmentEntry.id),
+            "services": select(ThirdPartyService)
+            .where(ThirdPartyService.case_id == cid)
+            .order_by(ThirdPartyService.starts_on),
+            "conferences": select(CaseConference)
+            .where(CaseConference.case_id == cid)
+            .order_by(CaseConference.held_on),
+            "monitoring": select(MonitoringEntry)
+            .where(MonitoringEntry.case_id == cid)
+            .order_by(MonitoringEntry.recorded_on.desc()),
+            "closure": select(CaseClosure).where(CaseClosure.case_id == cid),
+            "events": select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.id),
+            "due": wf.due_query(case_.person_id),
+        }
     )
-    plans = wf.help_plan_versions(case_.id)
+    data = bundle.run()
+    tasks: dict[int, list[HelpPlanTask]] = {}
+    for task in data["tasks"]:
+        tasks.setdefault(task.plan_id, []).append(task)
+    plans = data["plans"]
+    for plan in plans:
+        attach(plan, "tasks", tasks.get(plan.id, []))
+    goals = data["goals"]
+    users = data["users"]
+    partner_names = dict(data["partners"])
+    assessment = data["assessment"]
     return {
         "case": case_,
-        "person": case_.person,
+        "person": data["person"][0],
         "steps": MAIN_LINE,
         "step_labels": wf.STEP_LABELS,
         "current_index": MAIN_LINE.index(case_.step) if case_.step in MAIN_LINE else 0,
@@ -106,33 +169,34 @@ def case_context(case_: CaseManagementCase) -> dict[str, Any]:
         if can_write
         else {kind: frozenset() for kind in wf.CONTENT_STEPS},
         "next_hint": wf.NEXT_STEP_HINTS.get(case_.step, ""),
-        "due": wf.due_next(case_),
-        "interview": wf.first_interview_of(case_.id),
+        "due": [wf.DueItem(due, title) for due, title in data["due"]],
+        "interview": next(iter(data["interview"]), None),
         "decisions": wf.DECISIONS,
         "aspects": choices("assessment_aspect"),
         "aspect_labels": labels("assessment_aspect"),
-        "assessment": wf.assessment_current(case_.id),
-        "assessment_history": wf.assessment_history(case_.id),
+        # the newest entry per aspect, and all entries newest first
+        "assessment": {row.aspect_code: row for row in assessment},
+        "assessment_history": sorted(
+            assessment, key=lambda row: (row.recorded_at, row.id), reverse=True
+        ),
         "goals": goals,
         "main_goals": [goal for goal in goals if goal.parent_id is None],
         "plans": plans,
         "plan": plans[0] if plans else None,
-        "services": _rows(ThirdPartyService, case_.id, ThirdPartyService.starts_on),
-        "conferences": _rows(CaseConference, case_.id, CaseConference.held_on),
-        "monitoring": _rows(MonitoringEntry, case_.id, MonitoringEntry.recorded_on.desc()),
+        "services": data["services"],
+        "conferences": data["conferences"],
+        "monitoring": data["monitoring"],
         "topics": choices("contact_topic"),
         "topic_labels": labels("contact_topic"),
-        "closure": wf.closure_of(case_.id),
+        "closure": next(iter(data["closure"]), None),
         "closure_reasons": choices("closure_reason"),
         "closure_labels": labels("closure_reason"),
-        "events": wf.events_of(case_.id),
-        "partners": partners,
-        "partner_names": {p.id: p.name for p in partners},
+        "events": data["events"],
+        "partner_names": partner_names,
         "users": users,
         "user_names": {u.id: f"{u.first_name} {u.last_name}" for u in users},
         "today": dt.date.today(),
         "user_choices": [(u.id, f"{u.first_name} {u.last_name}") for u in users],
-        "partner_choices": [(p.id, p.name) for p in partners],
         "goal_choices": [(goal.id, goal.title) for goal in goals],
         "goal_titles": {goal.id: goal.title for goal in goals},
         "satisfaction_choices": [(i, str(i)) for i in range(1, 6)],
@@ -235,10 +299,12 @@ class CaseManagementView(BaseView):
     @has_access
     def show(self, pk: int) -> Any:
         case_ = self._case_or_404(pk)
-        log_access(case_.person_id, "read", category="case_management")
-        return self.render_template(
+        body = self.render_template(
             "case_management/case.html", errors={}, form={}, form_kind=None, **case_context(case_)
         )
+        # logged after rendering: the commit would expire the loaded rows (a second SELECT)
+        log_access(case_.person_id, "read", category="case_management")
+        return body
 
     @expose("/person/<int:person_id>")
     @has_access
@@ -299,7 +365,7 @@ class CaseManagementView(BaseView):
                     errors=errors,
                     form=data,
                     form_kind=kind,
-                    **case_context(case_),
+                    **case_context(case_, data),
                 ),
                 422,
             )

@@ -104,10 +104,17 @@ def test_first_interview_to_closure(live_server: str, page: Any) -> None:
     assert case.step() == "Leistungssteuerung"
 
     page.fill("#service-service", "Wohnungsvermittlung")
-    page.select_option("#service-partner_id", label="Kreiswohnungsbau GmbH")
+    # the partner is found through the search, not a list of the whole directory
+    page.fill("#service-partner_id-suche", "Kreiswohnungs")
+    suggestion = page.locator("#service-partner_id-liste option").first
+    suggestion.wait_for(state="attached")
+    assert (suggestion.get_attribute("value") or "").startswith("Kreiswohnungsbau GmbH")
+    page.fill("#service-partner_id-suche", suggestion.get_attribute("value") or "")
+    assert page.input_value("#service-partner_id").isdigit()
     page.fill("#service-starts_on", dt.date.today().isoformat())
     page.fill("#service-standards", "Rückmeldung binnen 14 Tagen")
     case.save("Leistung speichern")
+    assert "Kreiswohnungsbau GmbH" in page.locator("#service table").inner_text()
     page.fill("#conference-held_on", dt.date.today().isoformat())
     page.fill("#conference-participants", "Klient:in, Fallmanagerin, Kreiswohnungsbau")
     page.fill("#conference-outcome", "Besichtigungen vereinbart")
