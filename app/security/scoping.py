@@ -14,6 +14,7 @@ Outside a request (CLI, services in tests) no scope applies.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -84,6 +85,23 @@ def reset_scope() -> None:
     """Forget the cached scope (after login or logout within one request)."""
     if has_request_context():
         g.pop("_msa_scope", None)
+
+
+def visible_organisation_ids(organisation_ids: Iterable[int]) -> list[int]:
+    """Return those of ``organisation_ids`` whose rows the current user may see (no query).
+
+    For statements that run unscoped (``msa_unscoped``) and aggregate per organisation: county
+    roles (and code outside a request) see every organisation, a provider user only the own,
+    a user without organisation none. Persons shared with a provider count for the organisation
+    that owns them, so shares add no organisation here.
+    """
+    ids = list(organisation_ids)
+    scope = current_scope()
+    if scope is None or scope.mode == "all":
+        return ids
+    if scope.mode == "none" or scope.organisation_id is None:
+        return []
+    return [i for i in ids if i == scope.organisation_id]
 
 
 def scope_clause(cls: Any, org_id: int) -> ColumnElement[bool]:

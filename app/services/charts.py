@@ -208,7 +208,6 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     from dateutil.relativedelta import relativedelta
 
     from app.services import statistics as st
-    from app.services.catalogues import labels
 
     period = st.Quarter(year, quarter)
     orgs = st.reporting_organisations()
@@ -216,25 +215,27 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     names = [n for _i, n in orgs]
     shown = ("individual", "group", "education_system", "return_counselling")
 
+    # one aggregation of the 12 months serves the trend and the quarter per provider
     trend_start = period.end.replace(day=1) - relativedelta(months=11)
-    per_month = st.totals_per_month(trend_start, period.end, ids)
+    rows = st.monthly_counts(trend_start, period.end, ids)
+    per_month = st.sum_per_month(rows, trend_start, period.end)
     months = list(per_month)
     trend = [(st.FIGURE_LABELS[f], [per_month[m][f] for m in months]) for f in shown]
 
-    per_org = st.totals_per_organisation(period.start, period.end, ids)
+    per_org = st.sum_per_organisation(rows, ids, period.start, period.end)
     providers = [(st.FIGURE_LABELS[f], [per_org[i][f] for i in ids]) for f in shown]
 
-    topic_labels = labels("contact_topic")
-    topics = st.notes_per_topic(period.start, period.end, ids)[:10]
-    topic_names = [topic_labels.get(code, code) for code, _n in topics]
-    topic_series = [("Vermerke", [n for _c, n in topics])]
+    topics = st.notes_per_topic_labelled(period.start, period.end, ids)[:10]
+    topic_names = [label for _c, label, _n in topics]
+    topic_series = [("Vermerke", [n for _c, _l, n in topics])]
 
     quarters = [period]
     for _ in range(3):
         quarters.insert(0, quarters[0].previous())
+    # the four quarters in one statement; the last one is the current quarter
+    per_quarter = st.indicators_for_periods([(q.start, q.end) for q in quarters], ids)
     ind_rows = []
-    for q in quarters:
-        per = st.indicators(q.start, q.end, ids)
+    for q, per in zip(quarters, per_quarter, strict=True):
         ind_rows.append(
             (
                 f"Q{q.quarter}/{q.year}",
@@ -248,7 +249,7 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
         ("Übergänge in eigenen Wohnraum", [r[2] for r in ind_rows]),
     ]
 
-    current = st.indicators(period.start, period.end, ids)
+    current = per_quarter[-1]
     caseload = [("Personen je VZÄ", [current[i]["caseload_per_fte"] for i in ids])]
 
     def table(categories: Sequence[str], series: Series) -> dict[str, object]:

@@ -612,10 +612,16 @@ class CaseManagementApi(BaseApi):
 def register(appbuilder: AppBuilder) -> None:
     """Register the case-management views, API, hub section and timeline source."""
     from app.services import statistics
-    from app.services.case_workflow import persons_in_case_management
+    from app.services.case_workflow import (
+        persons_in_case_management,
+        persons_in_case_management_query,
+    )
 
-    # Anlage 1 counts persons in case management through this hook (app.services.statistics).
-    statistics.CASE_MANAGEMENT_COUNTER = persons_in_case_management
+    # Anlage 1 counts persons in case management through this hook (app.services.statistics);
+    # the batched form counts all organisations and months of a page in one statement.
+    statistics.use_case_management_counter(
+        persons_in_case_management, persons_in_case_management_query
+    )
     appbuilder.add_view(
         CaseManagementView,
         "Meine Fälle",

@@ -51,14 +51,20 @@ def _period(source: Any) -> st.Quarter:
         abort(400)
 
 
-def _figures_for(source: Any) -> tuple[int, st.Quarter, dict[str, Any], Any, int | None]:
-    """Return (organisation id, period, figures shown, report, caseworker restriction)."""
+def _figures_for(
+    source: Any, organisations: list[tuple[int, str]] | None = None
+) -> tuple[int, st.Quarter, dict[str, Any], Any, int | None]:
+    """Return (organisation id, period, figures shown, report, caseworker restriction).
+
+    ``organisations``: the reporting organisations if the caller has read them already.
+    """
     viewer = qr.Viewer.of(g.user)
     period = _period(source)
     requested = _int_arg(source, "organisation_id", None)
     if requested is None and viewer.is_county:
         # the county itself reports nothing: start with the first provider
-        requested = next(iter(st.reporting_org_ids()), viewer.organisation_id)
+        first = organisations[0][0] if organisations else next(iter(st.reporting_org_ids()), None)
+        requested = first if first is not None else viewer.organisation_id
     try:
         org_id, caseworker = qr.allowed_view(viewer, requested)
         report = qr.get_report(org_id, period.year, period.quarter)
@@ -87,8 +93,9 @@ class StatisticsView(BaseView):
     @expose("/")
     @has_access
     def quarter(self) -> Any:
-        org_id, period, stats, report, caseworker = _figures_for(request.args)
         viewer = qr.Viewer.of(g.user)
+        organisations = st.reporting_organisations() if viewer.is_county else []
+        org_id, period, stats, report, caseworker = _figures_for(request.args, organisations)
         return self.render_template(
             "statistics/quarter.html",
             stats=stats,
@@ -102,7 +109,7 @@ class StatisticsView(BaseView):
             and viewer.organisation_id == org_id
             and qr.status_of(report) in ("draft", "returned")
             and period.end < dt.date.today(),
-            organisations=st.reporting_organisations() if viewer.is_county else [],
+            organisations=organisations,
             is_county=viewer.is_county,
             figures=st.FIGURES,
             figure_labels=st.FIGURE_LABELS,
