@@ -25,7 +25,6 @@ from tests.integration.test_performance import MAX_PAGE_BYTES, MAX_STATEMENTS, c
 
 #: pages over the statement budget today, fixed elsewhere (name -> reason)
 KNOWN_OFFENDERS = {
-    "Auswertungen (SVG-Diagramme, Prüfer:in)": "Diagramme: ~72 Statements, in Arbeit",
 }
 
 
