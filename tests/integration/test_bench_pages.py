@@ -24,8 +24,7 @@ from tests.conftest import sign_in
 from tests.integration.test_performance import MAX_PAGE_BYTES, MAX_STATEMENTS, count_statements
 
 #: pages over the statement budget today, fixed elsewhere (name -> reason)
-KNOWN_OFFENDERS = {
-}
+KNOWN_OFFENDERS = {}
 
 
 def _cases() -> list[Any]:
