@@ -4,6 +4,9 @@ FAB's AppBuilder is created per app in create_app() (it keeps per-app view state
 through ``current_app.appbuilder``.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from flask_appbuilder.models.sqla import Model
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_babel import Babel  # noqa: F401  (FAB's BabelManager owns Babel)
@@ -37,3 +40,17 @@ def _install_engine_hooks() -> None:
 
 
 _install_engine_hooks()
+
+
+def include_in_migrations(dialect: str) -> Callable[..., bool]:
+    """Alembic ``include_object`` for ``dialect``: skip schema items meant for another database.
+
+    An index declared with ``.ddl_if(dialect="postgresql")`` (trigram search) exists only on
+    PostgreSQL; autogenerate on SQLite must not report it as missing.
+    """
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        return ddl_if is None or ddl_if.dialect is None or ddl_if.dialect == dialect
+
+    return include

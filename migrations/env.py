@@ -96,6 +96,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from app.extensions import include_in_migrations
+
+        conf_args.setdefault("include_object", include_in_migrations(connection.dialect.name))
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
@@ -42,7 +43,30 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
 
     __tablename__ = "person"
     #: the provider's person list sorted by name (docs/performance.md)
-    __table_args__ = (Index("ix_person_org_last_name", "organisation_id", "last_name", "id"),)
+    __table_args__ = (
+        Index("ix_person_org_last_name", "organisation_id", "last_name", "id"),
+        # PostgreSQL: name search with ILIKE '%…%' / 'hadd%' over all providers (reviewers,
+        # national scale) through trigram indexes; SQLite has the B-tree index on last_name
+        Index(
+            "ix_person_last_name_trgm",
+            "last_name",
+            postgresql_using="gin",
+            postgresql_ops={"last_name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        # PostgreSQL: "starts with" as lower(last_name) LIKE 'hadd%' (app/views/base.py
+        # MsaFilterConverter) — an index range scan, selective at any scale
+        Index(
+            "ix_person_last_name_lower",
+            func.lower(literal_column("last_name")),
+            postgresql_ops={"lower_1": "text_pattern_ops"},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_person_first_name_trgm",
+            "first_name",
+            postgresql_using="gin",
+            postgresql_ops={"first_name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_number: Mapped[str | None] = mapped_column(String(32), index=True)
     first_name: Mapped[str] = mapped_column(String(100), nullable=False)

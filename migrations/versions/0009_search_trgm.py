@@ -1,0 +1,49 @@
+"""trigram indexes for the name search (PostgreSQL only)
+
+Revision ID: 0009_search_trgm
+Revises: 0008_totp
+Create Date: 2026-11-25 16:00:00
+
+FAB's search filters use ILIKE ('hadd%', '%hadd%'); a B-tree index cannot serve them, so a
+reviewer's search over all providers read the whole person table (issue 9). pg_trgm is a
+trusted extension (PostgreSQL 13+): the database owner may create it. SQLite: nothing to do.
+"""
+
+from alembic import op
+
+revision = "0009_search_trgm"
+down_revision = "0008_totp"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.create_index(
+        "ix_person_last_name_trgm",
+        "person",
+        ["last_name"],
+        postgresql_using="gin",
+        postgresql_ops={"last_name": "gin_trgm_ops"},
+    )
+    # "starts with": lower(last_name) LIKE 'hadd%' as an index range scan
+    op.execute(
+        "CREATE INDEX ix_person_last_name_lower ON person (lower(last_name) text_pattern_ops)"
+    )
+    op.create_index(
+        "ix_person_first_name_trgm",
+        "person",
+        ["first_name"],
+        postgresql_using="gin",
+        postgresql_ops={"first_name": "gin_trgm_ops"},
+    )
+
+
+def downgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.drop_index("ix_person_first_name_trgm", table_name="person")
+    op.drop_index("ix_person_last_name_lower", table_name="person")
+    op.drop_index("ix_person_last_name_trgm", table_name="person")
