@@ -40,6 +40,7 @@ def init_web(app: Flask) -> None:
             "user",
             "_msa_scope",
             "_msa_permissions",
+            "_msa_public_permissions",
             "_msa_scope_resolving",
             "_msa_shared_person_ids",
         ):

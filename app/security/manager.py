@@ -17,7 +17,26 @@ from app.models.organisation import MsaUser
 from app.security import matrix
 
 
-class MsaUserDBModelView(UserDBModelView):
+class _FastUserList:
+    """User lists like every MSA list (app.views.base): roles and organisation eager-loaded
+    (one statement each instead of one per user row), search-form choices bounded."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from app.views.base import _fast_datamodel
+
+        datamodel = getattr(self, "datamodel", None)
+        if datamodel is not None:
+            self.datamodel = _fast_datamodel(datamodel, list(getattr(self, "list_columns", [])))
+        super().__init__(**kwargs)
+
+    def _init_forms(self) -> None:
+        from app.views.base import limit_related_choices
+
+        super()._init_forms()  # type: ignore[misc]
+        limit_related_choices(self.search_form, self.datamodel)  # type: ignore[attr-defined]
+
+
+class MsaUserDBModelView(_FastUserList, UserDBModelView):
     """Benutzer verwalten — with organisation and FTE (VZÄ)."""
 
     list_columns = ["first_name", "last_name", "username", "organisation", "roles", "active"]
@@ -61,7 +80,7 @@ class MsaUserDBModelView(UserDBModelView):
     }
 
 
-class MsaUserLDAPModelView(UserLDAPModelView):
+class MsaUserLDAPModelView(_FastUserList, UserLDAPModelView):
     """Benutzer verwalten with a central directory: organisation and FTE are set here."""
 
     list_columns = MsaUserDBModelView.list_columns
@@ -70,7 +89,7 @@ class MsaUserLDAPModelView(UserLDAPModelView):
     label_columns = MsaUserDBModelView.label_columns
 
 
-class MsaUserOAuthModelView(UserOAuthModelView):
+class MsaUserOAuthModelView(_FastUserList, UserOAuthModelView):
     """Benutzer verwalten with OAuth/OpenID Connect sign-in."""
 
     list_columns = MsaUserDBModelView.list_columns
@@ -132,6 +151,33 @@ class MsaSecurityManager(SecurityManager):
         if has_request_context():
             g._msa_permissions = (key, pairs)
         return pairs
+
+    def _public_permission_set(self) -> frozenset[tuple[str, str]]:
+        """The public role's (permission, view) pairs: one query per request, cached in ``g``."""
+        cached = g.get("_msa_public_permissions") if has_request_context() else None
+        if cached is not None:
+            return cached
+        from flask_appbuilder.security.sqla.models import assoc_permissionview_role as pvr
+
+        pv = self.permissionview_model
+        rows = (
+            self.session.query(self.permission_model.name, self.viewmenu_model.name)
+            .select_from(pv)
+            .join(self.permission_model, pv.permission_id == self.permission_model.id)
+            .join(self.viewmenu_model, pv.view_menu_id == self.viewmenu_model.id)
+            .join(pvr, pvr.c.permission_view_id == pv.id)
+            .join(self.role_model, self.role_model.id == pvr.c.role_id)
+            .filter(self.role_model.name == self.auth_role_public)
+            .all()
+        )
+        pairs = frozenset((p, v) for p, v in rows)
+        if has_request_context():
+            g._msa_public_permissions = pairs
+        return pairs
+
+    def is_item_public(self, permission_name: str, view_name: str) -> bool:
+        """FAB's check (REST ``protect``) without loading the role and its permission rows."""
+        return (permission_name, view_name) in self._public_permission_set()
 
     def _has_view_access(self, user: Any, permission_name: str, view_name: str) -> bool:
         return (permission_name, view_name) in self._permission_set(user)

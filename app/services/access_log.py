@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, has_request_context
+from sqlalchemy import insert
 
 from app.extensions import db
 from app.models import AccessLog
@@ -24,21 +25,39 @@ def log_access(
     commit: bool = True,
 ) -> AccessLog:
     """Append one access-log row for the current user; never pass special-category values."""
+    entry = AccessLog(**_values(person_id, action, category, detail))
+    db.session.add(entry)
+    if commit:
+        db.session.commit()
+    return entry
+
+
+def log_accesses(
+    entries: list[tuple[int | None, str, str | None, str | None]], *, commit: bool = True
+) -> None:
+    """Append several access-log rows ``(person_id, action, category, detail)`` in ONE
+    statement (a multi-row INSERT; the ORM would insert row by row to fetch each id)."""
+    rows = [_values(*entry) for entry in entries]
+    if rows:
+        db.session.execute(insert(AccessLog), rows)
+    if commit:
+        db.session.commit()
+
+
+def _values(
+    person_id: int | None, action: str, category: str | None, detail: str | None
+) -> dict[str, Any]:
     if action not in ACTIONS:
         raise ValueError(f"unknown access-log action {action!r}")
     user: Any = g.get("user") if has_request_context() else None
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
-    entry = AccessLog(
-        user_id=user.id if user is not None else None,
-        username=user.username if user is not None else "system",
-        organisation_id=getattr(user, "organisation_id", None) if user is not None else None,
-        person_id=person_id,
-        action=action,
-        category=category,
-        detail=(detail or "")[:300] or None,
-    )
-    db.session.add(entry)
-    if commit:
-        db.session.commit()
-    return entry
+    return {
+        "user_id": user.id if user is not None else None,
+        "username": user.username if user is not None else "system",
+        "organisation_id": getattr(user, "organisation_id", None) if user is not None else None,
+        "person_id": person_id,
+        "action": action,
+        "category": category,
+        "detail": (detail or "")[:300] or None,
+    }

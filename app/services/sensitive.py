@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PersonSensitive
-from app.services.access_log import log_access
+from app.services.access_log import log_access, log_accesses
 from app.services.record_payloads import FieldSpec, clean
 
 #: category key → German label (the fields of PersonSensitive)
@@ -43,12 +43,22 @@ def _row(person_id: int) -> PersonSensitive | None:
     ).scalar_one_or_none()
 
 
+def read_sensitive(person_id: int) -> PersonSensitive | None:
+    """Return the special categories of a person WITHOUT logging: the caller must call
+    ``log_sensitive_read`` before its response leaves (after rendering, so that the commit
+    does not expire the rows the page still shows)."""
+    return _row(person_id)
+
+
+def log_sensitive_read(person_id: int, *, channel: str) -> None:
+    """Log the read of every category (one statement) and commit."""
+    log_accesses([(person_id, "read_sensitive", category, channel) for category in CATEGORIES])
+
+
 def load_sensitive(person_id: int, *, channel: str) -> PersonSensitive | None:
     """Return the special categories of a person and log the read of every category."""
     row = _row(person_id)
-    for category in CATEGORIES:
-        log_access(person_id, "read_sensitive", category=category, detail=channel, commit=False)
-    db.session.commit()
+    log_sensitive_read(person_id, channel=channel)
     if row is not None:
         db.session.refresh(row)
     return row

@@ -44,7 +44,7 @@ from app.models.contact import CONTACT_KINDS
 from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING
 from app.security import matrix
 from app.security.scoping import ScopeViolationError, current_scope
-from app.services.access_log import log_access
+from app.services.access_log import log_access, log_accesses
 from app.services.record_payloads import (
     MSG_CONFLICT,
     MSG_NOT_JSON,
@@ -143,16 +143,17 @@ class CaseRecordApi(MsaModelRestApi):
     def _log_reviewer_reads(self, rows: list[dict[str, Any]], ids: list[int]) -> None:
         if self.read_log_category is None or not _is_reviewer() or not ids:
             return
-        for pk, row in zip(ids, rows, strict=False):
-            person_id = pk if self.datamodel.obj is Person else row.get("person_id")
-            log_access(
-                person_id,
-                "read",
-                category=self.read_log_category,
-                detail=f"API {self.resource_name} {pk}",
-                commit=False,
-            )
-        db.session.commit()
+        log_accesses(
+            [
+                (
+                    pk if self.datamodel.obj is Person else row.get("person_id"),
+                    "read",
+                    self.read_log_category,
+                    f"API {self.resource_name} {pk}",
+                )
+                for pk, row in zip(ids, rows, strict=False)
+            ]
+        )
 
     def _dump(self, item: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.show_model_schema.dump(item, many=False)
@@ -368,10 +369,11 @@ class PersonApi(CaseRecordApi):
         person, error = self._sensitive_person(pk, "can_read")
         if error is not None:
             return error
-        from app.services.sensitive import load_sensitive
+        from app.services.sensitive import log_sensitive_read, read_sensitive
 
-        row = load_sensitive(person.id, channel="API")
-        return self.response(200, id=person.id, result=self._sensitive_dump(row))
+        result = self._sensitive_dump(read_sensitive(person.id))
+        log_sensitive_read(person.id, channel="API")  # after the dump: the commit expires rows
+        return self.response(200, id=person.id, result=result)
 
     @expose("/<int:pk>/sensitive", methods=["PUT"])
     @protect()
@@ -487,6 +489,11 @@ class ContactNoteApi(CaseRecordApi):
                 setattr(item, flag, False)
 
     def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        # the notes just read are in the session with their topics (``lazy="selectin"``):
+        # take the codes from there instead of a second query
+        loaded = [db.session.identity_map.get(db.session.identity_key(ContactNote, i)) for i in ids]
+        if all(n is not None and "topics" in n.__dict__ for n in loaded):
+            return {n.id: {"topics": sorted(n.topic_codes)} for n in loaded if n is not None}
         return _topic_map(ids)
 
 

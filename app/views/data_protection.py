@@ -313,11 +313,10 @@ class FileAuditView(BaseView):
     @has_access
     def audit_item(self, item_id: int) -> Any:
         item = self._item_or_404(item_id)
-        audits.log_reviewer_read(g.user, item)
         notes = db.session.scalar(
             select(func.count(ContactNote.id)).where(ContactNote.person_id == item.person_id)
         )
-        return self.render_template(
+        body = self.render_template(
             "data_protection/audit_item.html",
             item=item,
             person=item.person,
@@ -332,6 +331,10 @@ class FileAuditView(BaseView):
             provider=audits.is_provider(g.user),
             form=request.args,
         )
+        # logged (and committed) after rendering: the commit would expire item, person and
+        # user; no log row, no page
+        audits.log_reviewer_read(g.user, item)
+        return body
 
     @expose("/eintrag/<int:item_id>/befund", methods=["POST"])
     @has_access

@@ -445,10 +445,9 @@ class SocialReportView(BaseView):
     @has_access
     def show(self, pk: int) -> Any:
         """Show one version with all versions of the same report."""
-        report = _report(pk)
+        report = _report(pk, with_person=True)
         if report is None:
             abort(404)
-        log_access(report.person_id, "read", detail=f"Sozialbericht Version {report.number}")
         versions = list(
             db.session.scalars(
                 select(SocialReport)
@@ -456,7 +455,7 @@ class SocialReportView(BaseView):
                 .order_by(SocialReport.number.desc())
             )
         )
-        return self.render_template(
+        body = self.render_template(
             "housing/report_show.html",
             report=report,
             person=report.person,
@@ -464,6 +463,10 @@ class SocialReportView(BaseView):
             versions=versions,
             title="Sozialbericht",
         )
+        # logged (and committed) after rendering: the commit would expire the rows shown;
+        # no log row, no page
+        log_access(report.person_id, "read", detail=f"Sozialbericht Version {report.number}")
+        return body
 
     @expose("/<int:pk>/pdf")
     @has_access

@@ -349,11 +349,12 @@ _ENROL_ALLOWED = {"TotpView.enrol", "TotpView.settings", "static", "appbuilder.s
 
 def _require_enrolment() -> Response | None:
     """A signed-in user whose role requires TOTP but who has none must set it up first."""
+    endpoint = request.endpoint or ""
+    # the API first: its token user is not the cookie user (not loaded for an API request)
+    if request.path.startswith("/api/") or endpoint in _ENROL_ALLOWED:
+        return None
     user = g.get("user")
     if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    endpoint = request.endpoint or ""
-    if request.path.startswith("/api/") or endpoint in _ENROL_ALLOWED:
         return None
     if endpoint.endswith(".logout") or endpoint.startswith("LocaleView."):
         return None

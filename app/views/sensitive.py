@@ -23,7 +23,8 @@ from app.services.sensitive import (
     CATEGORIES,
     SPECS,
     SensitiveConflictError,
-    load_sensitive,
+    log_sensitive_read,
+    read_sensitive,
     save_sensitive,
 )
 from app.views.hub import HubSection, register_hub_section
@@ -52,16 +53,20 @@ class PersonSensitiveView(BaseView):
     @has_access
     def show(self, person_id: int) -> str:
         person = _person_or_404(person_id)
-        row = load_sensitive(person.id, channel="Web")
+        row = read_sensitive(person.id)
         values = {key: getattr(row, key) if row else None for key in CATEGORIES}
         can_edit = self.appbuilder.sm.has_access("can_write", matrix.SENSITIVE)
-        return self.render_template(
+        body = self.render_template(
             "sensitive/show.html",
             person=person,
             categories=CATEGORIES,
             values=values,
             can_edit=can_edit,
         )
+        # logged (and committed) after rendering: the commit would expire person and user;
+        # no log row, no page
+        log_sensitive_read(person.id, channel="Web")
+        return body
 
     @expose("/<int:person_id>/edit", methods=["GET", "POST"])
     @has_access
@@ -90,7 +95,7 @@ class PersonSensitiveView(BaseView):
             values = form
             version = version_raw
         else:
-            row = load_sensitive(person.id, channel="Web (Bearbeiten)")
+            row = read_sensitive(person.id)
             values = {key: (getattr(row, key) or "") if row else "" for key in CATEGORIES}
             version = str(row.version) if row else ""
         body = self.render_template(
@@ -101,6 +106,9 @@ class PersonSensitiveView(BaseView):
             version=version,
             errors=errors,
         )
+        if request.method != "POST":
+            # after rendering, like ``show``: the read of the edit form is logged
+            log_sensitive_read(person.id, channel="Web (Bearbeiten)")
         return body, status
 
 

@@ -1,0 +1,350 @@
+"""Statement budget for EVERY page (issue 9): walk every GET route of ``app.url_map``.
+
+With the demo data (plus the bench person's CV and social reports and a drawn file audit) each
+role that uses the portal — signed in with its demo account, session cookie for the HTML pages,
+JWT for the REST API as in ``bench/run.py`` — requests every GET route, path parameters filled
+with ids of real rows the role can see (the bench person of the Caritas and what hangs off it,
+else the first row of the model). Each URL is requested twice; the second request is counted.
+
+Every page answering 200 must stay within ``MAX_STATEMENTS`` SQL statements (authentication
+and permission checks included) and below ``MAX_PAGE_BYTES``. Known offenders are listed in
+``KNOWN`` with the reason; the check is strict: a known page that is within budget (or no longer
+answers 200) fails the test until its entry is removed.
+
+Run with ``-s`` to print the table of the most expensive pages of each role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import inspect, select
+
+from app.security import matrix
+from app.services.demo_data import DEMO_PASSWORD, PROVIDERS
+from tests.conftest import sign_in
+from tests.integration.test_performance import MAX_PAGE_BYTES, MAX_STATEMENTS, count_statements
+
+#: role key -> demo account (the provider roles of the Caritas, the county roles)
+ACCOUNTS = {
+    "fachkraft": ("fachkraft.caritas", matrix.ROLE_CASEWORKER),
+    "leitung": ("leitung.caritas", matrix.ROLE_LEAD),
+    "pruefer": ("pruefer", matrix.ROLE_REVIEWER),
+    "kreisadmin": ("kreisadmin", matrix.ROLE_COUNTY_ADMIN),
+    "datenschutz": ("datenschutz", matrix.ROLE_DPO),
+}
+
+#: endpoints never requested: assets, sign-out, language switch, GET routes that change data
+#: (FAB's delete and single-row actions), file downloads of FAB's upload columns (none used),
+#: redirects back and the pending second sign-in step
+SKIP_ENDPOINTS = {
+    "static",
+    "appbuilder.static",
+    "AuthDBView.logout",
+    "AuthDBView.login",
+    "LocaleView.index",
+    "UtilView.back",
+    "TotpView.verify",
+}
+SKIP_SUFFIXES = (".delete", ".action", ".download")
+
+#: query strings a page needs to show its content (else it shows an empty search form)
+QUERY = {
+    "SocialReportView.add": "?person_id={person}",
+    "DataProtectionView.subject_access": "?person={person}",
+    "ContactNoteView.add": "?person={person}",
+    "MyFollowUpView.add": "?person={person}",
+    "PersonLanguageView.add": "?person_id={person}",
+    "PersonDegreeView.add": "?person_id={person}",
+    "EmploymentView.add": "?person_id={person}",
+    "IntegrationCourseView.add": "?person_id={person}",
+    "PersonVulnerabilityView.add": "?person_id={person}",
+    "StatisticsApi.quarterly": "?year={year}&quarter={quarter}",
+}
+#: path ids other than the model's first row: a draft is edited, a final report is not
+PK = {"SocialReportView.edit": "draft_report"}
+
+#: pages over budget today: (endpoint, role key) -> reason. Strict: a fixed page fails the
+#: test until its entry is removed.
+_CASES = (
+    "app/views/case_management.py, app/services/case_workflow.py (in other hands): the case "
+    "loads goals, plan, tasks, conferences, … one query each"
+)
+_STATS = (
+    "app/views/statistics.py, app/services/statistics.py (in other hands): one query per figure"
+)
+_CHARTS = "app/services/charts.py (in other hands): one query per month and provider (~72)"
+_ART15 = (
+    "app/services/subject_access.py: the Art. 15 export reads every table of the person one "
+    "by one (~44); candidate for app.services.bundle.Bundle"
+)
+_FORMS = (
+    "edit form: FAB loads the related rows of the form (person, partner, roles) and their "
+    "bounded choice lists one statement each"
+)
+KNOWN: dict[tuple[str, str], str] = {
+    ("CaseManagementApi.get", "fachkraft"): _CASES,
+    ("CaseManagementApi.get", "leitung"): _CASES,
+    ("CaseManagementApi.get", "pruefer"): _CASES,
+    ("CaseManagementView.show", "fachkraft"): _CASES,
+    ("CaseManagementView.show", "leitung"): _CASES,
+    ("CaseManagementView.show", "pruefer"): _CASES,
+    ("StatisticsApi.quarterly", "fachkraft"): _STATS,
+    ("StatisticsApi.quarterly", "leitung"): _STATS,
+    ("StatisticsApi.quarterly", "pruefer"): _STATS,
+    ("StatisticsApi.quarterly", "kreisadmin"): _STATS,
+    ("StatisticsView.quarter", "fachkraft"): _STATS,
+    ("StatisticsView.export", "fachkraft"): _STATS,
+    ("StatisticsReviewView.charts", "pruefer"): _CHARTS,
+    ("StatisticsReviewView.charts", "kreisadmin"): _CHARTS,
+    ("DataProtectionView.subject_access_json", "datenschutz"): _ART15,
+    ("DataProtectionView.subject_access_pdf", "datenschutz"): _ART15,
+    ("ReferralView.edit", "fachkraft"): "app/views/casefile.py (in other hands): " + _FORMS,
+    ("ReferralView.edit", "leitung"): "app/views/casefile.py (in other hands): " + _FORMS,
+    ("MsaUserDBModelView.edit", "kreisadmin"): "FAB's user form: " + _FORMS,
+    ("MsaUserDBModelView.list", "kreisadmin"): (
+        "FAB's user list: 9 — roles and organisation eager-loaded (constant now, was one "
+        "query per user), search form loads roles and groups"
+    ),
+}
+
+_ARG = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+
+
+@dataclass
+class Result:
+    endpoint: str
+    url: str
+    role: str
+    status: int
+    statements: int
+    size: int
+    sql: list[str]
+
+
+# -- data ---------------------------------------------------------------------------------
+def _models() -> dict[str, Any]:
+    from app.models import (
+        CaseManagementCase,
+        FileAudit,
+        FileAuditItem,
+        MoveProcedure,
+        Person,
+        SocialReport,
+    )
+
+    return {
+        "SocialReportView": SocialReport,
+        "SocialReportApi": SocialReport,
+        "MoveProcedureView": MoveProcedure,
+        "CaseManagementView": CaseManagementCase,
+        "CaseManagementApi": CaseManagementCase,
+        "PersonCvApi": Person,
+        "audit_id": FileAudit,
+        "item_id": FileAuditItem,
+        "person_id": Person,
+    }
+
+
+def _load(app: Flask) -> dict[str, Any]:
+    """Demo data, bench documents, a file audit; return the focus organisation and person."""
+    from app.extensions import db
+    from app.models import MsaUser, Organisation, SocialReport
+    from app.services.demo_data import load_demo_data
+    from app.services.file_audit import draw_sample
+    from bench.generate import add_bench_documents
+    from bench.pages import bench_person_id
+
+    with app.app_context():
+        load_demo_data(persons=40)
+        add_bench_documents()
+        org_id = db.session.scalars(
+            select(Organisation.id).where(Organisation.name == PROVIDERS[0])
+        ).one()
+        reviewer = db.session.scalars(select(MsaUser).where(MsaUser.username == "pruefer")).one()
+        day = dt.date.today()
+        quarter = (day.month - 1) // 3 + 1
+        draw_sample(reviewer, org_id, day.year, quarter, size=5)
+        person_id = bench_person_id(db.session.connection(), org_id)
+        draft = db.session.scalars(
+            select(SocialReport.id).where(
+                SocialReport.person_id == person_id, SocialReport.status == "draft"
+            )
+        ).first()
+        return {
+            "org": org_id,
+            "person": person_id,
+            "draft_report": draft,
+            "year": day.year,
+            "quarter": quarter,
+        }
+
+
+def _id_of(app: Flask, model: Any, focus: dict[str, Any]) -> int | None:
+    """The focus person's row of ``model``, else the focus organisation's, else the first."""
+    from app.extensions import db
+
+    columns = inspect(model).columns
+    if model.__name__ == "Person":
+        return int(focus["person"])
+    tries = []
+    if "person_id" in columns:
+        tries.append(columns["person_id"] == focus["person"])
+    if "organisation_id" in columns:
+        tries.append(columns["organisation_id"] == focus["org"])
+    tries.append(None)
+    with app.app_context():
+        for where in tries:
+            stmt = select(columns["id"]).order_by(columns["id"]).limit(1)
+            if where is not None:
+                stmt = stmt.where(where)
+            row = db.session.scalar(stmt)
+            if row is not None:
+                return int(row)
+    return None
+
+
+def _clients_for(app: Flask, username: str) -> tuple[FlaskClient, FlaskClient]:
+    """The browser (session cookie, as ``sign_in``) and an API client (JWT only, from
+    ``/api/v1/security/login`` like bench/run.py). A client with both would be checked by
+    FAB as the cookie user and load the user twice."""
+    from app.extensions import db
+    from app.models import MsaUser
+
+    with app.app_context():
+        user_id = db.session.scalars(select(MsaUser.id).where(MsaUser.username == username)).one()
+    browser = sign_in(app.test_client(), user_id)
+    api = app.test_client()
+    resp = api.post(
+        "/api/v1/security/login",
+        json={"username": username, "password": DEMO_PASSWORD, "provider": "db"},
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {resp.get_json()['access_token']}"
+    for client in (browser, api):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    return browser, api
+
+
+# -- the walk -----------------------------------------------------------------------------
+def _urls(app: Flask, focus: dict[str, Any]) -> list[tuple[str, str]]:
+    """(endpoint, url) of every GET route, path parameters filled with real ids."""
+    models = _models()
+    views = {type(v).__name__: v for v in app.appbuilder.baseviews}  # type: ignore[attr-defined]
+    ids: dict[Any, int | None] = {}
+
+    def id_for(model: Any) -> int | None:
+        if model not in ids:
+            ids[model] = _id_of(app, model, focus)
+        return ids[model]
+
+    out = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        endpoint = rule.endpoint
+        if "GET" not in (rule.methods or set()) or endpoint in SKIP_ENDPOINTS:
+            continue
+        if endpoint.endswith(SKIP_SUFFIXES):
+            continue
+        view_name = endpoint.split(".")[0]
+        view = views.get(view_name)
+        view_model = models.get(view_name) or getattr(getattr(view, "datamodel", None), "obj", None)
+        missing = False
+
+        def value(
+            match: re.Match[str], view_model: Any = view_model, endpoint: str = endpoint
+        ) -> str:
+            nonlocal missing
+            converter, choices, name = match.groups()
+            if converter == "any":
+                return (choices or "").split(",")[0].strip()
+            if name == "version":
+                return "v1"
+            if name == "fmt":
+                return "csv"
+            if name == "group_by":
+                return "role"
+            model = models.get(name) or view_model
+            if endpoint in PK:
+                row = focus[PK[endpoint]]
+            else:
+                row = id_for(model) if model is not None else None
+            if row is None:
+                missing = True
+                return "0"
+            return str(row)
+
+        url = _ARG.sub(value, rule.rule)
+        if missing:
+            continue
+        url += QUERY.get(endpoint, "").format(**focus)
+        out.append((endpoint, url))
+    return out
+
+
+def walk(app: Flask, role_key: str, focus: dict[str, Any]) -> list[Result]:
+    browser, api = _clients_for(app, ACCOUNTS[role_key][0])
+    results = []
+    for endpoint, url in _urls(app, focus):
+        client = api if url.startswith("/api/") else browser
+        client.get(url)  # warm-up: FAB's first render of a view, caches of the process
+        with count_statements(app) as statements:
+            resp = client.get(url)
+        results.append(
+            Result(
+                endpoint,
+                url,
+                role_key,
+                resp.status_code,
+                len(statements),
+                len(resp.data),
+                list(statements),
+            )
+        )
+    return results
+
+
+def _table(results: list[Result], top: int = 25) -> str:
+    rows = sorted(
+        (r for r in results if r.status == 200), key=lambda r: (-r.statements, -r.size, r.url)
+    )[:top]
+    lines = [f"{'SQL':>4} {'KiB':>7}  {'role':<11} {'endpoint':<42} url"]
+    lines += [
+        f"{r.statements:>4} {r.size / 1024:>7.1f}  {r.role:<11} {r.endpoint:<42} {r.url}"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("role_key", list(ACCOUNTS))
+def test_every_page_of_the_role_within_budget(app: Flask, role_key: str) -> None:
+    focus = _load(app)
+    results = walk(app, role_key, focus)
+    ok = [r for r in results if r.status == 200]
+    print(f"\n{role_key}: {len(results)} GET-Routen, {len(ok)} mit 200\n{_table(results)}")
+    # the walk is meaningful only when the role really opened pages
+    assert len(ok) >= 10, [(r.url, r.status) for r in results]
+    assert all(r.status < 500 for r in results), [(r.url, r.status) for r in results]
+    problems = []
+    for r in results:
+        known = KNOWN.get((r.endpoint, r.role))
+        over = r.status == 200 and (r.statements > MAX_STATEMENTS or r.size >= MAX_PAGE_BYTES)
+        if over and not known:
+            problems.append(f"{r.url} ({r.role}): {r.statements} SQL, {r.size} bytes")
+        elif known and not over:
+            problems.append(
+                f"{r.endpoint} ({r.role}) steht in KNOWN ({known}), ist aber "
+                f"im Budget (Status {r.status}, {r.statements} SQL): Eintrag entfernen"
+            )
+    seen = {(r.endpoint, r.role) for r in results}
+    problems += [
+        f"KNOWN-Eintrag {key} wurde nicht aufgerufen"
+        for key in KNOWN
+        if key[1] == role_key and key not in seen
+    ]
+    assert not problems, "\n".join(problems)
