@@ -63,12 +63,6 @@ def _visible_person(person_id: int) -> Person | None:
     return db.session.execute(select(Person).where(Person.id == person_id)).scalar_one_or_none()
 
 
-def _rows(model: Any, case_id: int, order: Any) -> list[Any]:
-    return list(
-        db.session.execute(select(model).where(model.case_id == case_id).order_by(order)).scalars()
-    )
-
-
 def _can_write() -> bool:
     from flask import current_app
 
@@ -88,14 +82,8 @@ def _form_partner_ids(form: dict[str, Any] | None) -> list[int]:
     ]
 
 
-def case_context(case_: CaseManagementCase, form: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return everything the case page shows: its lists in ONE statement (``Bundle``).
-
-    Readers without write permission (Prüfer) see contents and history, no forms or buttons.
-    Network partners are chosen through the partner search; only the names of the partners
-    this case refers to are read.
-    """
-    can_write = _can_write()
+def _case_data(case_: CaseManagementCase, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """All lists of a case in ONE statement (``Bundle``); plans with their tasks attached."""
     cid = case_.id
     task_rows = select(HelpPlanTask).join(HelpPlan, HelpPlan.id == HelpPlanTask.plan_id)
     referenced = (
@@ -149,6 +137,19 @@ def case_context(case_: CaseManagementCase, form: dict[str, Any] | None = None) 
     plans = data["plans"]
     for plan in plans:
         attach(plan, "tasks", tasks.get(plan.id, []))
+    return data
+
+
+def case_context(case_: CaseManagementCase, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return everything the case page shows: its lists in ONE statement (``Bundle``).
+
+    Readers without write permission (Prüfer) see contents and history, no forms or buttons.
+    Network partners are chosen through the partner search; only the names of the partners
+    this case refers to are read.
+    """
+    can_write = _can_write()
+    data = _case_data(case_, form)
+    plans = data["plans"]
     goals = data["goals"]
     users = data["users"]
     partner_names = dict(data["partners"])
@@ -420,6 +421,8 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
     }
     if not full:
         return out
+    data = _case_data(case_)  # every list of the case in one statement
+    by_id = lambda rows: sorted(rows, key=lambda row: row.id)  # noqa: E731
     out["events"] = [
         {
             "at": e.at.isoformat(),
@@ -428,9 +431,9 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
             "to": e.to_step,
             "reason": e.reason,
         }
-        for e in wf.events_of(case_.id)
+        for e in data["events"]
     ]
-    interview = wf.first_interview_of(case_.id)
+    interview = next(iter(data["interview"]), None)
     out["first_interview"] = (
         {
             "held_on": interview.held_on.isoformat(),
@@ -444,7 +447,7 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
     )
     out["assessment"] = {
         code: {"text": e.text, "recorded_at": e.recorded_at.isoformat()}
-        for code, e in wf.assessment_current(case_.id).items()
+        for code, e in {row.aspect_code: row for row in data["assessment"]}.items()
     }
     out["goals"] = [
         {
@@ -454,7 +457,7 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
             "target_date": goal.target_date.isoformat(),
             "achieved_on": goal.achieved_on.isoformat() if goal.achieved_on else None,
         }
-        for goal in wf.goals_of(case_.id)
+        for goal in data["goals"]
     ]
     out["help_plans"] = [
         {
@@ -475,7 +478,7 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
                 for t in plan.tasks
             ],
         }
-        for plan in wf.help_plan_versions(case_.id)
+        for plan in data["plans"]
     ]
     out["services"] = [
         {
@@ -485,11 +488,11 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
             "ends_on": s.ends_on.isoformat() if s.ends_on else None,
             "standards": s.standards,
         }
-        for s in _rows(ThirdPartyService, case_.id, ThirdPartyService.id)
+        for s in by_id(data["services"])
     ]
     out["conferences"] = [
         {"held_on": c.held_on.isoformat(), "participants": c.participants, "outcome": c.outcome}
-        for c in _rows(CaseConference, case_.id, CaseConference.id)
+        for c in by_id(data["conferences"])
     ]
     out["monitoring"] = [
         {
@@ -501,9 +504,9 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
             "service_gap": m.service_gap,
             "next_review_on": m.next_review_on.isoformat() if m.next_review_on else None,
         }
-        for m in _rows(MonitoringEntry, case_.id, MonitoringEntry.id)
+        for m in by_id(data["monitoring"])
     ]
-    closure = wf.closure_of(case_.id)
+    closure = next(iter(data["closure"]), None)
     out["closure"] = (
         {
             "reason_code": closure.reason_code,
@@ -568,8 +571,9 @@ class CaseManagementApi(BaseApi):
         case_ = self._case(pk)
         if case_ is None:
             return self.response_404()
-        log_access(case_.person_id, "read", category="case_management")
-        return self.response(200, id=case_.id, result=case_json(case_))
+        body = case_json(case_)
+        log_access(case_.person_id, "read", category="case_management")  # after reading: no reload
+        return self.response(200, id=pk, result=body)
 
     @expose("/<int:pk>/transition", methods=["POST"])
     @protect()

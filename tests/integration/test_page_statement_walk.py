@@ -72,14 +72,6 @@ PK = {"SocialReportView.edit": "draft_report"}
 
 #: pages over budget today: (endpoint, role key) -> reason. Strict: a fixed page fails the
 #: test until its entry is removed.
-_CASES = (
-    "app/views/case_management.py, app/services/case_workflow.py (in other hands): the case "
-    "loads goals, plan, tasks, conferences, … one query each"
-)
-_STATS = (
-    "app/views/statistics.py, app/services/statistics.py (in other hands): one query per figure"
-)
-_CHARTS = "app/services/charts.py (in other hands): one query per month and provider (~72)"
 _ART15 = (
     "app/services/subject_access.py: the Art. 15 export reads every table of the person one "
     "by one (~44); candidate for app.services.bundle.Bundle"
@@ -89,20 +81,6 @@ _FORMS = (
     "bounded choice lists one statement each"
 )
 KNOWN: dict[tuple[str, str], str] = {
-    ("CaseManagementApi.get", "fachkraft"): _CASES,
-    ("CaseManagementApi.get", "leitung"): _CASES,
-    ("CaseManagementApi.get", "pruefer"): _CASES,
-    ("CaseManagementView.show", "fachkraft"): _CASES,
-    ("CaseManagementView.show", "leitung"): _CASES,
-    ("CaseManagementView.show", "pruefer"): _CASES,
-    ("StatisticsApi.quarterly", "fachkraft"): _STATS,
-    ("StatisticsApi.quarterly", "leitung"): _STATS,
-    ("StatisticsApi.quarterly", "pruefer"): _STATS,
-    ("StatisticsApi.quarterly", "kreisadmin"): _STATS,
-    ("StatisticsView.quarter", "fachkraft"): _STATS,
-    ("StatisticsView.export", "fachkraft"): _STATS,
-    ("StatisticsReviewView.charts", "pruefer"): _CHARTS,
-    ("StatisticsReviewView.charts", "kreisadmin"): _CHARTS,
     ("DataProtectionView.subject_access_json", "datenschutz"): _ART15,
     ("DataProtectionView.subject_access_pdf", "datenschutz"): _ART15,
     ("ReferralView.edit", "fachkraft"): "app/views/casefile.py (in other hands): " + _FORMS,
