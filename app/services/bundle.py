@@ -45,20 +45,20 @@ class Bundle:
     def __init__(self) -> None:
         self._queries: dict[str, Select[Any]] = {}
 
-    def add(self, key: str, statement: Select[Any]) -> None:
+    def add(self, key: str, statement: Any) -> None:
         """Add a select of entities and/or columns (with where, joins, order, limit)."""
         if key in self._queries:
             raise ValueError(f"Schlüssel doppelt im Bündel: {key}")
         self._queries[key] = statement
 
-    def update(self, queries: dict[str, Select[Any]]) -> None:
+    def update(self, queries: dict[str, Any]) -> None:
         for key, statement in queries.items():
             self.add(key, statement)
 
     def __len__(self) -> int:
         return len(self._queries)
 
-    def run(self) -> dict[str, list[Any]]:
+    def run(self, *, unscoped: bool = False) -> dict[str, list[Any]]:
         """Execute all queries in one statement; return key → list of results.
 
         A result is an instance when the query selects one entity, a value when it selects
@@ -69,7 +69,10 @@ class Bundle:
         plans = {key: _Plan(stmt) for key, stmt in self._queries.items()}
         dialect = db.session.get_bind().dialect.name
         columns = [plan.aggregate(dialect).label(f"b{i}") for i, plan in enumerate(plans.values())]
-        row = db.session.execute(sa_select(*columns)).one()
+        statement = sa_select(*columns)
+        if unscoped:  # callers with a reason of their own (Art. 15 export of the DPO)
+            statement = statement.execution_options(msa_unscoped=True)
+        row = db.session.execute(statement).one()
         return {
             key: plan.decode(value) for (key, plan), value in zip(plans.items(), row, strict=True)
         }

@@ -12,12 +12,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import LargeBinary, Table, func, select
 
 from app.extensions import db
 from app.models import AccessLog, GroupSession, Household, Organisation, Person, PersonShare
 from app.models.base import utcnow
 from app.models.contact import group_participant
+from app.services.bundle import Bundle
 from app.services.retention import person_owned_tables
 
 #: German headings of the known tables (others are shown with their table name)
@@ -49,80 +50,114 @@ def _value(v: Any) -> Any:
     return v
 
 
-def _rows(table: Table, where: Any) -> list[dict[str, Any]]:
-    result = db.session.execute(select(table).where(where).execution_options(msa_unscoped=True))
-    return [{k: _value(v) for k, v in row._mapping.items()} for row in result]
+def _select(table: Table, where: Any) -> Any:
+    """All columns of ``table``; binary columns (stored PDFs) as their length only."""
+    columns = [
+        func.length(c).label(c.name) if isinstance(c.type, LargeBinary) else c for c in table.c
+    ]
+    return select(*columns).where(where)
+
+
+def _dicts(table: Table, rows: list[Any]) -> list[dict[str, Any]]:
+    binary = {c.name for c in table.c if isinstance(c.type, LargeBinary)}
+    return [
+        {
+            k: (f"<{v} Bytes>" if k in binary and v is not None else _value(v))
+            for k, v in row._asdict().items()
+        }
+        for row in rows
+    ]
+
+
+def _tables() -> tuple[list[Table], list[tuple[Table, Any]]]:
+    """PersonOwned tables, and tables below them with their foreign key (e.g. note topics)."""
+    owned = sorted(person_owned_tables(), key=lambda t: t.name)
+    names = {t.name for t in owned}
+    children: list[tuple[Table, Any]] = []
+    for table in db.metadata.sorted_tables:
+        if table.name in names:
+            continue
+        for fk in table.foreign_keys:
+            parent = fk.column.table
+            if parent.name in names and fk.parent.table is table:
+                children.append((table, fk))
+                break
+    return owned, children
 
 
 def collect(person_id: int) -> dict[str, Any]:
-    """Return everything stored about one person as plain JSON-ready data."""
+    """Return everything stored about one person as plain JSON-ready data.
+
+    All tables in ONE statement (``app.services.bundle``), unscoped: the data protection
+    officer answers for every provider.
+    """
     person_table = Person.__table__
-    assert isinstance(person_table, Table)
-    persons = _rows(person_table, person_table.c.id == person_id)
-    if not persons:
-        raise SubjectAccessError(f"Person {person_id} nicht gefunden")
-    person = persons[0]
-    org = db.session.get(Organisation, person["organisation_id"])
-    records: dict[str, list[dict[str, Any]]] = {}
-    for table in sorted(person_owned_tables(), key=lambda t: t.name):
-        rows = _rows(table, table.c.person_id == person_id)
-        if rows:
-            records[table.name] = rows
-    # rows of tables below a PersonOwned table (e.g. topics of a contact note)
-    for table in db.metadata.sorted_tables:
-        for fk in table.foreign_keys:
-            parent = fk.column.table
-            if parent.name in records and table.name not in records and fk.parent.table is table:
-                ids = [r[fk.column.name] for r in records[parent.name]]
-                rows = _rows(table, fk.parent.in_(ids))
-                if rows:
-                    records[table.name] = rows
     share_table = PersonShare.__table__
-    assert isinstance(share_table, Table)
-    shares = _rows(share_table, share_table.c.person_id == person_id)
-    sessions = db.session.execute(
+    assert isinstance(person_table, Table) and isinstance(share_table, Table)
+    owned, children = _tables()
+    bundle = Bundle()
+    bundle.add("person", _select(person_table, person_table.c.id == person_id))
+    bundle.add(
+        "organisation",
+        select(Organisation.name).where(
+            Organisation.id
+            == select(Person.organisation_id).where(Person.id == person_id).scalar_subquery()
+        ),
+    )
+    bundle.add(
+        "household",
+        select(Household.id, Household.name).where(
+            Household.id
+            == select(Person.household_id).where(Person.id == person_id).scalar_subquery()
+        ),
+    )
+    for table in owned:
+        bundle.add(f"t:{table.name}", _select(table, table.c.person_id == person_id))
+    for table, fk in children:
+        parent = fk.column.table
+        owner_ids = select(fk.column).where(parent.c.person_id == person_id)
+        bundle.add(f"t:{table.name}", _select(table, fk.parent.in_(owner_ids)))
+    bundle.add("shares", _select(share_table, share_table.c.person_id == person_id))
+    bundle.add(
+        "sessions",
         select(
             GroupSession.id, GroupSession.date, GroupSession.topic, GroupSession.duration_minutes
         )
         .join(group_participant, group_participant.c.group_session_id == GroupSession.id)
         .where(group_participant.c.person_id == person_id)
-        .order_by(GroupSession.date)
-        .execution_options(msa_unscoped=True)
-    ).all()
-    household = None
-    if person.get("household_id"):
-        h = db.session.execute(
-            select(Household.id, Household.name)
-            .where(Household.id == person["household_id"])
-            .execution_options(msa_unscoped=True)
-        ).first()
-        household = {"id": h.id, "name": h.name} if h else None
-    log = db.session.execute(
-        select(AccessLog)
+        .order_by(GroupSession.date),
+    )
+    bundle.add(
+        "log",
+        select(AccessLog.at, AccessLog.username, AccessLog.action, AccessLog.category)
         .where(AccessLog.person_id == person_id)
-        .order_by(AccessLog.at)
-        .execution_options(msa_unscoped=True)
-    ).scalars()
+        .order_by(AccessLog.at),
+    )
+    data = bundle.run(unscoped=True)
+    persons = _dicts(person_table, data["person"])
+    if not persons:
+        raise SubjectAccessError(f"Person {person_id} nicht gefunden")
+    records: dict[str, list[dict[str, Any]]] = {}
+    for table in [*owned, *(t for t, _fk in children)]:
+        rows = _dicts(table, data[f"t:{table.name}"])
+        if rows:
+            records[table.name] = rows
+    household = next(iter(data["household"]), None)
     return {
         "generated_at": utcnow().isoformat(timespec="seconds"),
         "legal_basis": "Art. 15 DSGVO, § 83 SGB X",
-        "controller": org.name if org else None,
-        "person": person,
-        "household": household,
+        "controller": next(iter(data["organisation"]), None),
+        "person": persons[0],
+        "household": {"id": household.id, "name": household.name} if household else None,
         "records": records,
-        "shares": shares,
+        "shares": _dicts(share_table, data["shares"]),
         "group_sessions": [
             {"id": s.id, "date": _value(s.date), "topic": s.topic, "duration": s.duration_minutes}
-            for s in sessions
+            for s in data["sessions"]
         ],
         "access_log": [
-            {
-                "at": _value(e.at),
-                "user": e.username,
-                "action": e.action,
-                "category": e.category,
-            }
-            for e in log
+            {"at": _value(e.at), "user": e.username, "action": e.action, "category": e.category}
+            for e in data["log"]
         ],
     }
 

@@ -72,17 +72,11 @@ PK = {"SocialReportView.edit": "draft_report"}
 
 #: pages over budget today: (endpoint, role key) -> reason. Strict: a fixed page fails the
 #: test until its entry is removed.
-_ART15 = (
-    "app/services/subject_access.py: the Art. 15 export reads every table of the person one "
-    "by one (~44); candidate for app.services.bundle.Bundle"
-)
 _FORMS = (
     "edit form: FAB loads the related rows of the form (person, partner, roles) and their "
     "bounded choice lists one statement each"
 )
 KNOWN: dict[tuple[str, str], str] = {
-    ("DataProtectionView.subject_access_json", "datenschutz"): _ART15,
-    ("DataProtectionView.subject_access_pdf", "datenschutz"): _ART15,
     ("ReferralView.edit", "fachkraft"): "app/views/casefile.py (in other hands): " + _FORMS,
     ("ReferralView.edit", "leitung"): "app/views/casefile.py (in other hands): " + _FORMS,
     ("MsaUserDBModelView.edit", "kreisadmin"): "FAB's user form: " + _FORMS,
