@@ -191,3 +191,19 @@ def statistics_command(organisation: str, year: int, quarter: int, fmt: str) -> 
         stream = click.get_binary_stream("stdout")
         stream.write(st.to_xlsx(stats))
         stream.flush()
+
+
+@msa_cli.command("refresh-statistics")
+@click.option("--months", default=15, show_default=True, help="Monate bis einschließlich heute")
+def refresh_statistics_command(months: int) -> None:
+    """Voraggregation der Auswertungen neu berechnen (geplanter Job, docs/deployment.md)."""
+    from app.services import statistics_rollup
+
+    if months < 12:
+        _fail("Mindestens 12 Monate (die Diagramme zeigen 12 Monate).")
+    result = statistics_rollup.refresh(months=months)
+    click.echo(
+        f"Voraggregation {result.first_month} bis {result.last_month}: "
+        f"{result.month_rows} Monatszeilen, {result.topic_rows} Themenzeilen, "
+        f"{result.seconds:.1f} s"
+    )

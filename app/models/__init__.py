@@ -44,7 +44,12 @@ from app.models.person import (
     PersonVulnerability,
 )
 from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
-from app.models.statistics import QuarterlyReport
+from app.models.statistics import (
+    QuarterlyReport,
+    StatisticsRollupMonth,
+    StatisticsRollupState,
+    StatisticsRollupTopic,
+)
 
 __all__ = [
     "AccessLog",
@@ -86,6 +91,9 @@ __all__ = [
     "QuarterlyReport",
     "Referral",
     "SocialReport",
+    "StatisticsRollupMonth",
+    "StatisticsRollupState",
+    "StatisticsRollupTopic",
     "ThirdPartyService",
     "group_participant",
 ]

@@ -83,3 +83,44 @@ ix_group_session_statistics = Index(
     GroupSession.__table__.c.education_system,
     GroupSession.__table__.c.return_counselling,
 )
+
+
+class StatisticsRollupMonth(Model):
+    """Monthly figures per organisation and caseworker, precomputed (issue 9, national scale).
+
+    Filled by ``flask msa refresh-statistics`` (a scheduled job); the reviewer's charts read it
+    while it is fresh (``MSA_STATISTICS_ROLLUP_MAX_AGE``) and fall back to live SQL otherwise.
+    Aggregates only: no person, no text.
+    """
+
+    __tablename__ = "statistics_rollup_month"
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    individual: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    group_sessions: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    education_system: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    return_counselling: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    case_management: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class StatisticsRollupTopic(Model):
+    """Individual contact notes per organisation, month and topic, precomputed."""
+
+    __tablename__ = "statistics_rollup_topic"
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class StatisticsRollupState(Model):
+    """When the rollup was computed and which months it covers (one row)."""
+
+    __tablename__ = "statistics_rollup_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    first_month: Mapped[str] = mapped_column(String(7), nullable=False)  # "YYYY-MM"
+    last_month: Mapped[str] = mapped_column(String(7), nullable=False)

@@ -215,9 +215,16 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     names = [n for _i, n in orgs]
     shown = ("individual", "group", "education_system", "return_counselling")
 
-    # one aggregation of the 12 months serves the trend and the quarter per provider
+    # one aggregation of the 12 months serves the trend and the quarter per provider; from the
+    # precomputed rollup while it is fresh (national scale), else live
     trend_start = period.end.replace(day=1) - relativedelta(months=11)
-    rows = st.monthly_counts(trend_start, period.end, ids)
+    from app.services import statistics_rollup as rollup
+
+    state = rollup.fresh_state(trend_start, period.end)
+    if state is not None:
+        rows = rollup.monthly_counts(trend_start, period.end, ids)
+    else:
+        rows = st.monthly_counts(trend_start, period.end, ids)
     per_month = st.sum_per_month(rows, trend_start, period.end)
     months = list(per_month)
     trend = [(st.FIGURE_LABELS[f], [per_month[m][f] for m in months]) for f in shown]
@@ -225,7 +232,11 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     per_org = st.sum_per_organisation(rows, ids, period.start, period.end)
     providers = [(st.FIGURE_LABELS[f], [per_org[i][f] for i in ids]) for f in shown]
 
-    topics = st.notes_per_topic_labelled(period.start, period.end, ids)[:10]
+    topics = (
+        rollup.notes_per_topic_labelled(period.start, period.end, ids)
+        if state is not None
+        else st.notes_per_topic_labelled(period.start, period.end, ids)
+    )[:10]
     topic_names = [label for _c, label, _n in topics]
     topic_series = [("Vermerke", [n for _c, _l, n in topics])]
 
@@ -303,4 +314,6 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
             },
         ],
         "above_ratio": [n for i, n in orgs if current[i]["above_ratio"]],
+        # trend, providers and topics from the precomputed rollup: its time (UTC), else None
+        "rollup_refreshed_at": state.refreshed_at if state is not None else None,
     }

@@ -175,6 +175,21 @@ def render_pdf(
     return pdf
 
 
+def warm_up(template_dir: str | Path | None = None) -> None:
+    """Render a tiny PDF with the documents' stylesheet and fonts (Latin and Arabic).
+
+    The first PDF of a process pays for loading fonts and the CSS engine (~200 ms); a server
+    calls this once per worker at start (gunicorn.conf.py) so no user waits for it.
+    """
+    directory = _template_dir(template_dir)
+    html = (
+        '<html lang="de"><head><link rel="stylesheet" href="document.css"></head><body>'
+        '<h1>MSA</h1><p>Äöü ß</p><p class="original-script">أمل حداد</p></body></html>'
+    )
+    fetcher = LocalOnlyURLFetcher(directory)
+    HTML(string=html, base_url=directory.as_uri() + "/", url_fetcher=fetcher).write_pdf()
+
+
 def _clean_for_xml(value: Any) -> Any:
     """Return ``value`` with XML-illegal control characters removed from all strings."""
     if isinstance(value, str):

@@ -1,0 +1,193 @@
+"""Precomputed monthly figures for the reviewer's charts (issue 9: a rollup at national scale).
+
+The charts aggregate twelve months of contact notes of every provider: ~0.25 s of SQL per
+aggregate at state scale, tens of seconds at national scale. ``refresh()`` computes the same
+figures once — with the live functions of :mod:`app.services.statistics`, so they cannot
+diverge — into ``statistics_rollup_month`` / ``statistics_rollup_topic``; a scheduled job
+(``flask msa refresh-statistics``, docs/deployment.md) keeps them current.
+
+The charts read the rollup only while it is fresh (``MSA_STATISTICS_ROLLUP_MAX_AGE`` seconds,
+default 26 hours; 0 switches the rollup off) and covers the months shown; otherwise they are
+computed live, as a county without the job always does. The page shows the rollup's time.
+The official quarterly figures (Anlage 1) are never taken from the rollup: they are computed
+live per provider and frozen on submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from flask import current_app, has_app_context
+from sqlalchemy import and_, delete, func, insert, select
+
+from app.extensions import db
+from app.models import (
+    CatalogueEntry,
+    ContactNote,
+    StatisticsRollupMonth,
+    StatisticsRollupState,
+    StatisticsRollupTopic,
+)
+from app.models.base import utcnow
+from app.services import statistics as st
+
+#: months kept in the rollup: the charts' twelve months plus the rest of a running quarter
+DEFAULT_MONTHS = 15
+DEFAULT_MAX_AGE = 26 * 3600
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    first_month: str
+    last_month: str
+    month_rows: int
+    topic_rows: int
+    seconds: float
+
+
+def _key(day: dt.date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def refresh(months: int = DEFAULT_MONTHS, today: dt.date | None = None) -> RefreshResult:
+    """Recompute ``months`` months up to the end of the running quarter, in one transaction."""
+    started = dt.datetime.now()
+    today = today or dt.date.today()
+    end = st.Quarter.of(today).end  # the running quarter is shown whole (later months: 0)
+    first = end.replace(day=1) - relativedelta(months=months - 1)
+    rows = st.monthly_counts(first, end, None)
+    merged: dict[tuple[int, int, int, int], dict[str, int]] = {}
+    for org, cw, month_key, figures in rows:
+        key = (org, cw, int(month_key[:4]), int(month_key[5:]))
+        into = merged.setdefault(key, st._zero())
+        st._add(into, figures)
+    note = ContactNote.__table__.c
+    topic_rows = db.session.execute(
+        st._notes_per_topic(
+            first, end, None, note.organisation_id, st._year(note.date), st._month(note.date)
+        ).order_by(None)
+    ).all()
+    db.session.execute(delete(StatisticsRollupMonth))
+    db.session.execute(delete(StatisticsRollupTopic))
+    if merged:
+        db.session.execute(
+            insert(StatisticsRollupMonth),
+            [
+                {
+                    "organisation_id": org,
+                    "caseworker_id": cw,
+                    "year": y,
+                    "month": m,
+                    "individual": f["individual"],
+                    "group_sessions": f["group"],
+                    "education_system": f["education_system"],
+                    "return_counselling": f["return_counselling"],
+                    "case_management": f["case_management"],
+                }
+                for (org, cw, y, m), f in merged.items()
+            ],
+        )
+    if topic_rows:
+        db.session.execute(
+            insert(StatisticsRollupTopic),
+            [
+                {"organisation_id": org, "year": y, "month": m, "code": code, "notes": n}
+                for code, org, y, m, n in topic_rows
+            ],
+        )
+    state = db.session.get(StatisticsRollupState, 1) or StatisticsRollupState(id=1)
+    state.refreshed_at = utcnow()
+    state.first_month, state.last_month = _key(first), _key(end)
+    db.session.add(state)
+    db.session.commit()
+    return RefreshResult(
+        _key(first),
+        _key(end),
+        len(merged),
+        len(topic_rows),
+        (dt.datetime.now() - started).total_seconds(),
+    )
+
+
+def fresh_state(start: dt.date, end: dt.date) -> StatisticsRollupState | None:
+    """Return the rollup state when it is fresh and covers ``start``..``end``, else None."""
+    max_age = DEFAULT_MAX_AGE
+    if has_app_context():
+        max_age = int(current_app.config.get("MSA_STATISTICS_ROLLUP_MAX_AGE", DEFAULT_MAX_AGE))
+    if max_age <= 0:
+        return None
+    state = db.session.get(StatisticsRollupState, 1)
+    if state is None or state.refreshed_at < utcnow() - dt.timedelta(seconds=max_age):
+        return None
+    if _key(start) < state.first_month or _key(end) > state.last_month:
+        return None
+    return state
+
+
+def _month_number(year: Any, month: Any) -> Any:
+    return year * 100 + month
+
+
+def monthly_counts(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int]
+) -> list[tuple[int, int, str, dict[str, int]]]:
+    """:func:`app.services.statistics.monthly_counts` for whole months, from the rollup."""
+    r = StatisticsRollupMonth
+    period = _month_number(r.year, r.month)
+    stmt = select(
+        r.organisation_id,
+        r.caseworker_id,
+        r.year,
+        r.month,
+        r.individual,
+        r.group_sessions,
+        r.education_system,
+        r.return_counselling,
+        r.case_management,
+    ).where(
+        period >= start.year * 100 + start.month,
+        period <= end.year * 100 + end.month,
+        r.organisation_id.in_(organisation_ids),
+    )
+    out = []
+    for org, cw, y, m, ind, grp, edu, ret, cm in db.session.execute(stmt):
+        figures = st._zero()
+        figures.update(
+            individual=ind,
+            group=grp,
+            education_system=edu,
+            return_counselling=ret,
+            case_management=cm,
+        )
+        out.append((org, cw, f"{y}-{m:02d}", figures))
+    return out
+
+
+def notes_per_topic_labelled(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int]
+) -> list[tuple[str, str, int]]:
+    """:func:`app.services.statistics.notes_per_topic_labelled` from the rollup."""
+    t = StatisticsRollupTopic
+    entry = CatalogueEntry.__table__.c
+    label = func.coalesce(entry.label_de, t.code)
+    total = func.sum(t.notes)
+    period = _month_number(t.year, t.month)
+    stmt = (
+        select(t.code, label, total)
+        .outerjoin(
+            CatalogueEntry.__table__,
+            and_(entry.catalogue == "contact_topic", entry.code == t.code),
+        )
+        .where(
+            period >= start.year * 100 + start.month,
+            period <= end.year * 100 + end.month,
+            t.organisation_id.in_(organisation_ids),
+        )
+        .group_by(t.code, label)
+        .order_by(total.desc(), t.code)
+    )
+    return [(code, text, int(n)) for code, text, n in db.session.execute(stmt)]
