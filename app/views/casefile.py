@@ -1026,12 +1026,27 @@ class ReferralView(ScopedModelView):
     list_title = _l("Vermittlungen")
     list_columns = ["date", "person", "partner", "topic_code"]
     search_columns = ["date", "topic_code"]
+    # person and partner stay as documented: no select over the whole person table or
+    # partner directory (a referral is made from the case file's note form)
+    edit_columns = ["date", "topic_code", "note"]
     label_columns = {
         "date": _l("Datum"),
         "person": _l("Person"),
         "partner": _l("Netzwerkpartner"),
         "topic_code": _l("Thema"),
+        "note": _l("Anmerkung"),
     }
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self) -> Any:
+        """Referrals are made from the person's page (partner search, no person dropdown)."""
+        flash(
+            "Bitte öffnen Sie die Fallakte der Person und vermitteln Sie beim Dokumentieren "
+            "des Kontakts.",
+            "info",
+        )
+        return redirect(url_for("PersonView.list"))
 
 
 class AccessLogView(MsaModelView):

@@ -77,8 +77,6 @@ _FORMS = (
     "bounded choice lists one statement each"
 )
 KNOWN: dict[tuple[str, str], str] = {
-    ("ReferralView.edit", "fachkraft"): "app/views/casefile.py (in other hands): " + _FORMS,
-    ("ReferralView.edit", "leitung"): "app/views/casefile.py (in other hands): " + _FORMS,
     ("MsaUserDBModelView.edit", "kreisadmin"): "FAB's user form: " + _FORMS,
     ("MsaUserDBModelView.list", "kreisadmin"): (
         "FAB's user list: 9 — roles and organisation eager-loaded (constant now, was one "

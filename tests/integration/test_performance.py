@@ -289,3 +289,33 @@ def test_shared_persons_stay_visible_with_the_per_request_share_list(
     assert sum(s.lstrip().startswith("SELECT person_share.person_id") for s in statements) == 1
     notes = client.get("/contactnoteview/list/").get_data(as_text=True)
     assert "Geteilter Vermerk" in notes
+
+
+def test_no_generic_form_offers_a_whole_big_table(app: Flask) -> None:
+    """FAB add/edit forms that a user can reach never list persons, notes or partners.
+
+    Such relations are chosen through a search (partners), come from the page (the person of
+    a case file) or stay as documented; a select over them would load the whole table.
+    """
+    from flask_appbuilder import ModelView
+    from wtforms.fields.core import UnboundField
+
+    from app.models import ContactNote, NetworkPartner, Person
+
+    big = {Person, ContactNote, NetworkPartner}
+    offenders = []
+    for view in _list_views(app):
+        for kind in ("add", "edit"):
+            if getattr(type(view), kind) is not getattr(ModelView, kind):
+                continue  # a form of its own
+            perms = view.base_permissions
+            if perms is not None and "can_write" not in perms:
+                continue  # read-only view: the route refuses
+            form = getattr(view, f"{kind}_form", None)
+            for name in dir(form):
+                field = getattr(form, name, None)
+                if isinstance(field, UnboundField) and "query_func" in field.kwargs:
+                    related = view.datamodel.get_related_model(name)
+                    if related in big:
+                        offenders.append((type(view).__name__, kind, name))
+    assert offenders == []
