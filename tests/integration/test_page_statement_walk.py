@@ -72,17 +72,7 @@ PK = {"SocialReportView.edit": "draft_report"}
 
 #: pages over budget today: (endpoint, role key) -> reason. Strict: a fixed page fails the
 #: test until its entry is removed.
-_FORMS = (
-    "edit form: FAB loads the related rows of the form (person, partner, roles) and their "
-    "bounded choice lists one statement each"
-)
-KNOWN: dict[tuple[str, str], str] = {
-    ("MsaUserDBModelView.edit", "kreisadmin"): "FAB's user form: " + _FORMS,
-    ("MsaUserDBModelView.list", "kreisadmin"): (
-        "FAB's user list: 9 — roles and organisation eager-loaded (constant now, was one "
-        "query per user), search form loads roles and groups"
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 _ARG = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
