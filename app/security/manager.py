@@ -35,7 +35,7 @@ class _FastUserList:
         super()._init_forms()  # type: ignore[misc]
         limit_related_choices(self.search_form, self.datamodel)  # type: ignore[attr-defined]
         for form in (getattr(self, "add_form", None), getattr(self, "edit_form", None)):
-            _uncounted_choices(form, self.datamodel)  # type: ignore[attr-defined]
+            _uncounted_choices(form, self.datamodel)
 
 
 def _uncounted_choices(form_class: Any, datamodel: Any) -> None:
