@@ -161,40 +161,34 @@ class MsaSecurityManager(SecurityManager):
         role_ids = [r.id for r in roles if r is not None]
         pairs: frozenset[tuple[str, str]] = frozenset()
         if role_ids:
-            from flask_appbuilder.security.sqla.models import assoc_permissionview_role as pvr
-
-            pv = self.permissionview_model
-            rows = (
-                self.session.query(self.permission_model.name, self.viewmenu_model.name)
-                .select_from(pv)
-                .join(self.permission_model, pv.permission_id == self.permission_model.id)
-                .join(self.viewmenu_model, pv.view_menu_id == self.viewmenu_model.id)
-                .join(pvr, pvr.c.permission_view_id == pv.id)
-                .filter(pvr.c.role_id.in_(role_ids))
-                .all()
-            )
-            pairs = frozenset((p, v) for p, v in rows)
+            query, pvr = self._permission_pairs_query()
+            pairs = frozenset((p, v) for p, v in query.filter(pvr.c.role_id.in_(role_ids)))
         if has_request_context():
             g._msa_permissions = (key, pairs)
         return pairs
+
+    def _permission_pairs_query(self) -> tuple[Any, Any]:
+        """(permission name, view name) of all permission-view rows joined to their roles."""
+        from flask_appbuilder.security.sqla.models import assoc_permissionview_role as pvr
+
+        pv = self.permissionview_model
+        query = (
+            self.session.query(self.permission_model.name, self.viewmenu_model.name)
+            .select_from(pv)
+            .join(self.permission_model, pv.permission_id == self.permission_model.id)
+            .join(self.viewmenu_model, pv.view_menu_id == self.viewmenu_model.id)
+            .join(pvr, pvr.c.permission_view_id == pv.id)
+        )
+        return query, pvr
 
     def _public_permission_set(self) -> frozenset[tuple[str, str]]:
         """The public role's (permission, view) pairs: one query per request, cached in ``g``."""
         cached = g.get("_msa_public_permissions") if has_request_context() else None
         if cached is not None:
             return cached
-        from flask_appbuilder.security.sqla.models import assoc_permissionview_role as pvr
-
-        pv = self.permissionview_model
-        rows = (
-            self.session.query(self.permission_model.name, self.viewmenu_model.name)
-            .select_from(pv)
-            .join(self.permission_model, pv.permission_id == self.permission_model.id)
-            .join(self.viewmenu_model, pv.view_menu_id == self.viewmenu_model.id)
-            .join(pvr, pvr.c.permission_view_id == pv.id)
-            .join(self.role_model, self.role_model.id == pvr.c.role_id)
-            .filter(self.role_model.name == self.auth_role_public)
-            .all()
+        query, pvr = self._permission_pairs_query()
+        rows = query.join(self.role_model, self.role_model.id == pvr.c.role_id).filter(
+            self.role_model.name == self.auth_role_public
         )
         pairs = frozenset((p, v) for p, v in rows)
         if has_request_context():
