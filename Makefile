@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: run test test-sqlite test-postgres lint format bench install install-dev browser translations clean
+.PHONY: run test test-sqlite test-postgres lint format bench bench-state install install-dev browser translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ format: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## bench-state: the issue's acceptance run — PostgreSQL, 50,000 persons, table into docs/performance.md
+bench-state: install-dev
+	$(BIN)/python -m bench.run --db postgres --scale state --requests 30 $(BENCH_ARGS)
 
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ --no-location --sort-output -o app/translations/messages.pot .
