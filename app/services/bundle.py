@@ -138,6 +138,8 @@ class _Plan:
     def aggregate(self, dialect: str) -> Any:
         cols = list(self.subquery.c)
         if dialect == "postgresql":
+            if len(cols) > 100:  # PostgreSQL functions take at most 100 arguments
+                raise ValueError("Bundle: höchstens 100 Spalten je Abfrage unter PostgreSQL")
             row = func.json_build_array(*cols)
             agg: Any = func.coalesce(func.json_agg(row), func.json_build_array())
         else:
