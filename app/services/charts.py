@@ -198,6 +198,16 @@ def month_label(key: str) -> str:
     return f"{MONTH_NAMES[int(month) - 1]} {year[2:]}"
 
 
+#: bars per provider chart: with more providers, the largest (state and national scale)
+MAX_BARS = 25
+#: providers named in the "above the ratio" notice
+MAX_NAMED = 30
+
+
+def _of(shown: int, total: int, which: str = "meisten Beratungen") -> str:
+    return f" – die {shown} mit den {which} von {total} Trägern" if shown < total else ""
+
+
 def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     """Return the reviewer's charts (SVG) and their tables for a quarter (aggregates only).
 
@@ -230,7 +240,13 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     trend = [(st.FIGURE_LABELS[f], [per_month[m][f] for m in months]) for f in shown]
 
     per_org = st.sum_per_organisation(rows, ids, period.start, period.end)
-    providers = [(st.FIGURE_LABELS[f], [per_org[i][f] for i in ids]) for f in shown]
+    # a state or the whole country has hundreds of providers: the bars show the largest
+    top = ids
+    if len(ids) > MAX_BARS:  # the largest, in name order
+        largest = sorted(ids, key=lambda i: -sum(per_org[i][f] for f in shown))[:MAX_BARS]
+        top = [i for i in ids if i in set(largest)]
+    top_names = [names[ids.index(i)] for i in top]
+    providers = [(st.FIGURE_LABELS[f], [per_org[i][f] for i in top]) for f in shown]
 
     topics = (
         rollup.notes_per_topic_labelled(period.start, period.end, ids)
@@ -261,7 +277,13 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     ]
 
     current = per_quarter[-1]
-    caseload = [("Personen je VZÄ", [current[i]["caseload_per_fte"] for i in ids])]
+    heavy = ids
+    if len(ids) > MAX_BARS:  # the highest caseloads, in name order
+        highest = sorted(ids, key=lambda i: -current[i]["caseload_per_fte"])[:MAX_BARS]
+        heavy = [i for i in ids if i in set(highest)]
+    heavy_names = [names[ids.index(i)] for i in heavy]
+    caseload = [("Personen je VZÄ", [current[i]["caseload_per_fte"] for i in heavy])]
+    above = [n for i, n in orgs if current[i]["above_ratio"]]
 
     def table(categories: Sequence[str], series: Series) -> dict[str, object]:
         return {
@@ -281,9 +303,9 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
             },
             {
                 "id": "chart-providers",
-                "title": f"Beratungen je Träger ({period.label})",
-                "svg": bar_chart("chart-providers", "Beratungen je Träger", names, providers),
-                "table": table(names, providers),
+                "title": f"Beratungen je Träger ({period.label})" + _of(len(top), len(ids)),
+                "svg": bar_chart("chart-providers", "Beratungen je Träger", top_names, providers),
+                "table": table(top_names, providers),
             },
             {
                 "id": "chart-topics",
@@ -301,19 +323,21 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
             },
             {
                 "id": "chart-caseload",
-                "title": f"Betreuungsschlüssel je Träger ({period.label})",
+                "title": f"Betreuungsschlüssel je Träger ({period.label})"
+                + _of(len(heavy), len(ids), "höchsten"),
                 "svg": bar_chart(
                     "chart-caseload",
                     "Personen je VZÄ",
-                    names,
+                    heavy_names,
                     caseload,
                     reference=st.CASELOAD_RATIO,
                     reference_label="Schlüssel 1:80",
                 ),
-                "table": table(names, caseload),
+                "table": table(heavy_names, caseload),
             },
         ],
-        "above_ratio": [n for i, n in orgs if current[i]["above_ratio"]],
+        "above_ratio": above[:MAX_NAMED],
+        "above_ratio_more": max(0, len(above) - MAX_NAMED),
         # trend, providers and topics from the precomputed rollup: its time (UTC), else None
         "rollup_refreshed_at": state.refreshed_at if state is not None else None,
     }

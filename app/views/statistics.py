@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, request, url_for
@@ -157,6 +158,10 @@ class StatisticsView(BaseView):
         )
 
 
+#: providers per page of the review overview
+OVERVIEW_PAGE_SIZE = 100
+
+
 class StatisticsReviewView(BaseView):
     """Quartalsmeldungen — the county reviews or returns the providers' reports, with charts."""
 
@@ -172,11 +177,23 @@ class StatisticsReviewView(BaseView):
         period = _period(request.args)
         orgs = st.reporting_organisations()
         reports = qr.reports_for_quarter(period.year, period.quarter, [i for i, _n in orgs])
-        rows = [(org_id, name, reports.get(org_id)) for org_id, name in orgs]
+        counts = Counter(reports[i].status if i in reports else "draft" for i, _n in orgs)
+        # a state or the whole country has hundreds of providers: one page of them at a time
+        pages = max(1, -(-len(orgs) // OVERVIEW_PAGE_SIZE))
+        try:
+            page = min(max(1, int(request.args.get("page", 1))), pages)
+        except ValueError:
+            page = 1
+        shown = orgs[(page - 1) * OVERVIEW_PAGE_SIZE : page * OVERVIEW_PAGE_SIZE]
+        rows = [(org_id, name, reports.get(org_id)) for org_id, name in shown]
         return self.render_template(
             "statistics/overview.html",
             period=period,
             rows=rows,
+            counts=counts,
+            total=len(orgs),
+            page=page,
+            pages=pages,
             status_labels=REPORT_STATUS_LABELS,
             years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
         )
