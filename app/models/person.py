@@ -53,12 +53,13 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
             postgresql_using="gin",
             postgresql_ops={"last_name": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
-        # PostgreSQL: "starts with" as lower(last_name) LIKE 'hadd%' (app/views/base.py
-        # MsaFilterConverter) — an index range scan, selective at any scale
+        # PostgreSQL: "starts with" as lower(last_name) COLLATE "C" LIKE 'hadd%', hits in that
+        # order (app/views/base.py lower_key) — one page of index entries at any scale
         Index(
             "ix_person_last_name_lower",
-            func.lower(literal_column("last_name")),
-            postgresql_ops={"lower_1": "text_pattern_ops"},
+            func.lower(literal_column("last_name")).collate("C"),
+            literal_column("id"),
+            postgresql_include=["last_name"],
         ).ddl_if(dialect="postgresql"),
         Index(
             "ix_person_first_name_trgm",

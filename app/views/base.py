@@ -55,19 +55,36 @@ def _related_limit() -> int:
     return 50
 
 
+def lower_key(column: Any) -> Any:
+    """``lower(col)`` as the search key: in byte order (COLLATE "C") on PostgreSQL.
+
+    One B-tree index on ``(lower(last_name) COLLATE "C", id)`` (migration 0009) then serves
+    both the prefix condition (``LIKE 'hadd%'`` is a range in byte order, whatever the
+    database's collation) and the order of the hits, so a search stops after one page of
+    index entries — flat from a county to the whole country. Umlauts sort after "z" in this
+    order; SQLite compares lower-case text as it is.
+    """
+    from app.extensions import db
+
+    key = func.lower(column)
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = key.collate("C")
+    return key
+
+
 class FilterStartsWithIndexed(sqla_filters.FilterStartsWith):
     """ "Beginnt mit" as ``lower(col) LIKE 'hadd%'`` instead of FAB's ``col ILIKE 'hadd%'``.
 
-    PostgreSQL serves the lower-case prefix from the expression index
-    ``lower(last_name) text_pattern_ops`` (migration 0009) as a range scan; with ILIKE the
-    planner walked the whole name index of all providers (a reviewer's search, issue 9).
-    Same matches as ILIKE for German names; ``%`` and ``_`` in the input are taken literally.
+    With ILIKE and the list ordered by ``last_name``, PostgreSQL walked the whole name index
+    of all providers in order, filtering row by row (a reviewer's search, issue 9); see
+    :func:`lower_key`. Same matches as ILIKE for German names; ``%`` and ``_`` in the input
+    are taken literally.
     """
 
     def apply(self, query: Any, value: Any) -> Any:
         query, field = sqla_filters.get_field_setup_query(query, self.model, self.column_name)
         prefix = str(value).lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return query.filter(func.lower(field).like(prefix + "%", escape="\\"))
+        return query.filter(lower_key(field).like(prefix + "%", escape="\\"))
 
 
 #: columns with an active "starts with" search in the query being built (see apply_order_by)
@@ -103,13 +120,12 @@ class MsaSQLAInterface(SQLAInterface):
     def apply_order_by(
         self, query: Any, order_column: str, order_direction: str, *args: Any, **kwargs: Any
     ) -> Any:
-        """Order a "starts with" search by ``lower(col)``: find the hits first, then sort them.
+        """Order a "starts with" search by its key ``lower(col)``, then id (:func:`lower_key`).
 
         Ordered by the plain column, PostgreSQL walks the column's B-tree index in order and
         filters row by row, hoping to meet 25 hits early (LIMIT) — for "Hadd…" that is half
-        the person table of all providers. Sorting by ``lower(col), col, id`` matches no index,
-        so the planner takes the hits from the prefix index and sorts only those
-        (case-insensitive order, as users read a name list).
+        the person table of all providers. Ordered by the search key, the index on
+        ``(lower(last_name) COLLATE "C", id)`` yields the first page of hits directly.
         """
         if (
             order_column
@@ -119,7 +135,7 @@ class MsaSQLAInterface(SQLAInterface):
             column = getattr(self.obj, order_column)
             direction = asc if order_direction == "asc" else desc
             pk = getattr(self.obj, self.get_pk_name())
-            return query.order_by(direction(func.lower(column)), direction(column), direction(pk))
+            return query.order_by(direction(lower_key(column)), direction(pk))
         return super().apply_order_by(query, order_column, order_direction, *args, **kwargs)
 
     def query_count(self, query: Any, filters: Any = None, select_columns: Any = None) -> int:

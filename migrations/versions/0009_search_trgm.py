@@ -28,9 +28,11 @@ def upgrade():
         postgresql_using="gin",
         postgresql_ops={"last_name": "gin_trgm_ops"},
     )
-    # "starts with": lower(last_name) LIKE 'hadd%' as an index range scan
+    # "starts with": lower(last_name) COLLATE "C" LIKE 'hadd%' as an index range scan that
+    # also yields the hits in order (app/views/base.py lower_key)
     op.execute(
-        "CREATE INDEX ix_person_last_name_lower ON person (lower(last_name) text_pattern_ops)"
+        'CREATE INDEX ix_person_last_name_lower ON person ((lower(last_name) COLLATE "C"), id) '
+        "INCLUDE (last_name)"  # last_name in the index: index-only scans (count, page of ids)
     )
     op.create_index(
         "ix_person_first_name_trgm",
