@@ -21,20 +21,29 @@ class _Worker:
 
 
 def test_post_worker_init_warms_up_the_pdf_engine(monkeypatch: Any) -> None:
+    import gc
+
     from app.services.documents import render
 
     calls: list[int] = []
+    frozen: list[int] = []
     real = render.warm_up
     monkeypatch.setattr(render, "warm_up", lambda: calls.append(1) or real())
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
     conf = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
     worker = _Worker()
     conf["post_worker_init"](worker)
     assert calls == [1]
+    assert frozen == [1]
     assert worker.log.errors == []
 
 
 def test_a_broken_warm_up_does_not_stop_the_worker(monkeypatch: Any) -> None:
+    import gc
+
     from app.services.documents import render
+
+    monkeypatch.setattr(gc, "freeze", lambda: None)
 
     def broken() -> None:
         raise OSError("keine Schriften")

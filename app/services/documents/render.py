@@ -175,19 +175,19 @@ def render_pdf(
     return pdf
 
 
-def warm_up(template_dir: str | Path | None = None) -> None:
-    """Render a tiny PDF with the documents' stylesheet and fonts (Latin and Arabic).
+#: the PDF documents a worker renders on demand (their fonts and styles are warmed up)
+WARM_UP_TEMPLATES = ("social_report", "cv")
 
-    The first PDF of a process pays for loading fonts and the CSS engine (~200 ms); a server
-    calls this once per worker at start (gunicorn.conf.py) so no user waits for it.
+
+def warm_up(template_dir: str | Path | None = None) -> None:
+    """Render each PDF template once, empty, to load its fonts (Latin, Arabic) and styles.
+
+    The first PDF of a kind in a process pays for loading fonts, shaping tables and the CSS
+    engine (~200–500 ms); a server calls this once per worker at start (gunicorn.conf.py) so
+    no user waits for it.
     """
-    directory = _template_dir(template_dir)
-    html = (
-        '<html lang="de"><head><link rel="stylesheet" href="document.css"></head><body>'
-        '<h1>MSA</h1><p>Äöü ß</p><p class="original-script">أمل حداد</p></body></html>'
-    )
-    fetcher = LocalOnlyURLFetcher(directory)
-    HTML(string=html, base_url=directory.as_uri() + "/", url_fetcher=fetcher).write_pdf()
+    for name in WARM_UP_TEMPLATES:
+        render_pdf(name, {}, template_dir)
 
 
 def _clean_for_xml(value: Any) -> Any:
