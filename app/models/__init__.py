@@ -47,6 +47,7 @@ from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
 from app.models.statistics import (
     QuarterlyReport,
     StatisticsRollupMonth,
+    StatisticsRollupQuarter,
     StatisticsRollupState,
     StatisticsRollupTopic,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "Referral",
     "SocialReport",
     "StatisticsRollupMonth",
+    "StatisticsRollupQuarter",
     "StatisticsRollupState",
     "StatisticsRollupTopic",
     "ThirdPartyService",

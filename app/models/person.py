@@ -45,6 +45,9 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
     #: the provider's person list sorted by name (docs/performance.md)
     __table_args__ = (
         Index("ix_person_org_last_name", "organisation_id", "last_name", "id"),
+        # all providers by name with the id as tie-breaker (FAB's order): one page of entries
+        # even when thousands share a name (reviewers, national scale)
+        Index("ix_person_last_name_id", "last_name", "id"),
         # PostgreSQL: name search with ILIKE '%…%' / 'hadd%' over all providers (reviewers,
         # national scale) through trigram indexes; SQLite has the B-tree index on last_name
         Index(
@@ -71,7 +74,7 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_number: Mapped[str | None] = mapped_column(String(32), index=True)
     first_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    last_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    last_name: Mapped[str] = mapped_column(String(100), nullable=False)
     first_name_original: Mapped[str | None] = mapped_column(String(200))
     last_name_original: Mapped[str | None] = mapped_column(String(200))
     name_key: Mapped[str | None] = mapped_column(String(200), index=True)

@@ -116,6 +116,16 @@ class StatisticsRollupTopic(Model):
     notes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class StatisticsRollupQuarter(Model):
+    """Indicators per organisation and quarter (courses, housing, caseload), precomputed."""
+
+    __tablename__ = "statistics_rollup_quarter"
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
 class StatisticsRollupState(Model):
     """When the rollup was computed and which months it covers (one row)."""
 

@@ -260,7 +260,11 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     for _ in range(3):
         quarters.insert(0, quarters[0].previous())
     # the four quarters in one statement; the last one is the current quarter
-    per_quarter = st.indicators_for_periods([(q.start, q.end) for q in quarters], ids)
+    per_quarter = (
+        rollup.indicators_for_quarters(quarters, ids)
+        if state is not None
+        else st.indicators_for_periods([(q.start, q.end) for q in quarters], ids)
+    )
     ind_rows = []
     for q, per in zip(quarters, per_quarter, strict=True):
         ind_rows.append(

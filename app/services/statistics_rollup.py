@@ -29,6 +29,7 @@ from app.models import (
     CatalogueEntry,
     ContactNote,
     StatisticsRollupMonth,
+    StatisticsRollupQuarter,
     StatisticsRollupState,
     StatisticsRollupTopic,
 )
@@ -61,8 +62,8 @@ def refresh(months: int = DEFAULT_MONTHS, today: dt.date | None = None) -> Refre
     first = end.replace(day=1) - relativedelta(months=months - 1)
     rows = st.monthly_counts(first, end, None)
     merged: dict[tuple[int, int, int, int], dict[str, int]] = {}
-    for org, cw, month_key, figures in rows:
-        key = (org, cw, int(month_key[:4]), int(month_key[5:]))
+    for org, _cw, month_key, figures in rows:  # summed over caseworkers (stored as 0)
+        key = (org, 0, int(month_key[:4]), int(month_key[5:]))
         into = merged.setdefault(key, st._zero())
         st._add(into, figures)
     note = ContactNote.__table__.c
@@ -71,8 +72,25 @@ def refresh(months: int = DEFAULT_MONTHS, today: dt.date | None = None) -> Refre
             first, end, None, note.organisation_id, st._year(note.date), st._month(note.date)
         ).order_by(None)
     ).all()
+    quarters = []
+    q = st.Quarter.of(first)
+    while q.start <= end:
+        quarters.append(q)
+        q = st.Quarter.of(q.end + dt.timedelta(days=1))
+    org_ids = st.reporting_org_ids()
+    indicators = st.indicators_for_periods([(q.start, q.end) for q in quarters], org_ids)
     db.session.execute(delete(StatisticsRollupMonth))
     db.session.execute(delete(StatisticsRollupTopic))
+    db.session.execute(delete(StatisticsRollupQuarter))
+    if org_ids:
+        db.session.execute(
+            insert(StatisticsRollupQuarter),
+            [
+                {"organisation_id": org, "year": q.year, "quarter": q.quarter, "figures": figs}
+                for q, per_org in zip(quarters, indicators, strict=True)
+                for org, figs in per_org.items()
+            ],
+        )
     if merged:
         db.session.execute(
             insert(StatisticsRollupMonth),
@@ -135,35 +153,42 @@ def _month_number(year: Any, month: Any) -> Any:
 def monthly_counts(
     start: dt.date, end: dt.date, organisation_ids: Sequence[int]
 ) -> list[tuple[int, int, str, dict[str, int]]]:
-    """:func:`app.services.statistics.monthly_counts` for whole months, from the rollup."""
+    """:func:`app.services.statistics.monthly_counts` for whole months, from the rollup.
+
+    Summed over the caseworkers in SQL (caseworker ``0``): the charts need providers and
+    months, and a country has 30,000 caseworkers.
+    """
     r = StatisticsRollupMonth
     period = _month_number(r.year, r.month)
-    stmt = select(
-        r.organisation_id,
-        r.caseworker_id,
-        r.year,
-        r.month,
-        r.individual,
-        r.group_sessions,
-        r.education_system,
-        r.return_counselling,
-        r.case_management,
-    ).where(
-        period >= start.year * 100 + start.month,
-        period <= end.year * 100 + end.month,
-        r.organisation_id.in_(organisation_ids),
+    stmt = (
+        select(
+            r.organisation_id,
+            r.year,
+            r.month,
+            func.sum(r.individual),
+            func.sum(r.group_sessions),
+            func.sum(r.education_system),
+            func.sum(r.return_counselling),
+            func.sum(r.case_management),
+        )
+        .where(
+            period >= start.year * 100 + start.month,
+            period <= end.year * 100 + end.month,
+            r.organisation_id.in_(organisation_ids),
+        )
+        .group_by(r.organisation_id, r.year, r.month)
     )
     out = []
-    for org, cw, y, m, ind, grp, edu, ret, cm in db.session.execute(stmt):
+    for org, y, m, ind, grp, edu, ret, cm in db.session.execute(stmt):
         figures = st._zero()
         figures.update(
-            individual=ind,
-            group=grp,
-            education_system=edu,
-            return_counselling=ret,
-            case_management=cm,
+            individual=int(ind or 0),
+            group=int(grp or 0),
+            education_system=int(edu or 0),
+            return_counselling=int(ret or 0),
+            case_management=int(cm or 0),
         )
-        out.append((org, cw, f"{y}-{m:02d}", figures))
+        out.append((org, 0, f"{y}-{m:02d}", figures))
     return out
 
 
@@ -191,3 +216,31 @@ def notes_per_topic_labelled(
         .order_by(total.desc(), t.code)
     )
     return [(code, text, int(n)) for code, text, n in db.session.execute(stmt)]
+
+
+def indicators_for_quarters(
+    quarters: Sequence[st.Quarter], organisation_ids: Sequence[int]
+) -> list[dict[int, dict[str, Any]]]:
+    """:func:`app.services.statistics.indicators_for_periods` for quarters, from the rollup."""
+    q = StatisticsRollupQuarter
+    wanted = {(x.year, x.quarter) for x in quarters}
+    stmt = select(q.organisation_id, q.year, q.quarter, q.figures).where(
+        q.organisation_id.in_(organisation_ids),
+        q.year.in_({y for y, _ in wanted}),
+    )
+    found: dict[tuple[int, int], dict[int, dict[str, Any]]] = {}
+    for org, year, quarter, figures in db.session.execute(stmt):
+        if (year, quarter) in wanted:
+            found.setdefault((year, quarter), {})[org] = figures
+    empty = {
+        "completed_courses": 0,
+        "own_housing": 0,
+        "persons_present": 0,
+        "fte": 0.0,
+        "caseload_per_fte": None,
+        "above_ratio": False,
+    }
+    return [
+        {org: found.get((x.year, x.quarter), {}).get(org, dict(empty)) for org in organisation_ids}
+        for x in quarters
+    ]

@@ -1,12 +1,14 @@
-"""trigram indexes for the name search (PostgreSQL only)
+"""name search and name order at national scale
 
 Revision ID: 0009_search_trgm
 Revises: 0008_totp
 Create Date: 2026-11-25 16:00:00
 
-FAB's search filters use ILIKE ('hadd%', '%hadd%'); a B-tree index cannot serve them, so a
-reviewer's search over all providers read the whole person table (issue 9). pg_trgm is a
-trusted extension (PostgreSQL 13+): the database owner may create it. SQLite: nothing to do.
+Both databases: person (last_name, id) instead of (last_name), so the list of all providers
+ordered by name and id reads one page of index entries (issue 9). PostgreSQL: the prefix
+search lower(last_name) COLLATE "C" LIKE 'hadd%' with its order from one index
+(app/views/base.py lower_key), trigram indexes for "contains". pg_trgm is a trusted extension
+(PostgreSQL 13+): the database owner may create it.
 """
 
 from alembic import op
@@ -18,6 +20,9 @@ depends_on = None
 
 
 def upgrade():
+    # all providers ordered by name, id (FAB's tie-breaker) from one index, both databases
+    op.drop_index("ix_person_last_name", table_name="person")
+    op.create_index("ix_person_last_name_id", "person", ["last_name", "id"])
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -44,8 +49,9 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.drop_index("ix_person_first_name_trgm", table_name="person")
-    op.drop_index("ix_person_last_name_lower", table_name="person")
-    op.drop_index("ix_person_last_name_trgm", table_name="person")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_person_first_name_trgm", table_name="person")
+        op.drop_index("ix_person_last_name_lower", table_name="person")
+        op.drop_index("ix_person_last_name_trgm", table_name="person")
+    op.drop_index("ix_person_last_name_id", table_name="person")
+    op.create_index("ix_person_last_name", "person", ["last_name"])

@@ -39,6 +39,14 @@ def upgrade():
         sa.PrimaryKeyConstraint("organisation_id", "year", "month", "code"),
     )
     op.create_table(
+        "statistics_rollup_quarter",
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("quarter", sa.Integer(), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("organisation_id", "year", "quarter"),
+    )
+    op.create_table(
         "statistics_rollup_state",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(), nullable=False),
@@ -50,5 +58,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table("statistics_rollup_state")
+    op.drop_table("statistics_rollup_quarter")
     op.drop_table("statistics_rollup_topic")
     op.drop_table("statistics_rollup_month")
