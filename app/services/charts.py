@@ -232,14 +232,14 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
 
     state = rollup.fresh_state(trend_start, period.end)
     if state is not None:
-        rows = rollup.monthly_counts(trend_start, period.end, ids)
+        rows, org_rows = rollup.dashboard_rows(trend_start, period.start, period.end, ids)
     else:
-        rows = st.monthly_counts(trend_start, period.end, ids)
+        rows = org_rows = st.monthly_counts(trend_start, period.end, ids)
     per_month = st.sum_per_month(rows, trend_start, period.end)
     months = list(per_month)
     trend = [(st.FIGURE_LABELS[f], [per_month[m][f] for m in months]) for f in shown]
 
-    per_org = st.sum_per_organisation(rows, ids, period.start, period.end)
+    per_org = st.sum_per_organisation(org_rows, ids, period.start, period.end)
     # a state or the whole country has hundreds of providers: the bars show the largest
     top = ids
     if len(ids) > MAX_BARS:  # the largest, in name order
