@@ -232,7 +232,10 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
 
     state = rollup.fresh_state(trend_start, period.end)
     if state is not None:
-        rows, org_rows = rollup.dashboard_rows(trend_start, period.start, period.end, ids)
+        # all reporting organisations (None): filtered by a subquery, not 1,500 parameters
+        rows, org_rows = rollup.dashboard_rows(trend_start, period.start, period.end, None)
+        known = set(ids)
+        org_rows = [row for row in org_rows if row[0] in known]
     else:
         rows = org_rows = st.monthly_counts(trend_start, period.end, ids)
     per_month = st.sum_per_month(rows, trend_start, period.end)
@@ -249,7 +252,7 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     providers = [(st.FIGURE_LABELS[f], [per_org[i][f] for i in top]) for f in shown]
 
     topics = (
-        rollup.notes_per_topic_labelled(period.start, period.end, ids)
+        rollup.notes_per_topic_labelled(period.start, period.end, None)
         if state is not None
         else st.notes_per_topic_labelled(period.start, period.end, ids)
     )[:10]

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import (
     CatalogueEntry,
     ContactNote,
+    Organisation,
     StatisticsRollupMonth,
     StatisticsRollupQuarter,
     StatisticsRollupState,
@@ -151,7 +152,7 @@ def _month_number(year: Any, month: Any) -> Any:
 
 
 def notes_per_topic_labelled(
-    start: dt.date, end: dt.date, organisation_ids: Sequence[int]
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None
 ) -> list[tuple[str, str, int]]:
     """:func:`app.services.statistics.notes_per_topic_labelled` from the rollup."""
     t = StatisticsRollupTopic
@@ -168,7 +169,7 @@ def notes_per_topic_labelled(
         .where(
             period >= start.year * 100 + start.month,
             period <= end.year * 100 + end.month,
-            t.organisation_id.in_(organisation_ids),
+            _of_orgs(t.organisation_id, organisation_ids),
         )
         .group_by(t.code, label)
         .order_by(total.desc(), t.code)
@@ -204,8 +205,20 @@ def indicators_for_quarters(
     ]
 
 
+def _of_orgs(column: Any, organisation_ids: Sequence[int] | None) -> Any:
+    """``column`` among the given organisations, or among all reporting ones (``None``).
+
+    ``None`` filters through a subquery: a list of 1,500 ids (national) as bind parameters
+    is compared row by row, a subquery is joined.
+    """
+    if organisation_ids is None:
+        reporting = select(Organisation.id).where(Organisation.kind.in_(st.REPORTING_KINDS))
+        return column.in_(reporting)
+    return column.in_(organisation_ids)
+
+
 def dashboard_rows(
-    trend_start: dt.date, start: dt.date, end: dt.date, organisation_ids: Sequence[int]
+    trend_start: dt.date, start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None
 ) -> tuple[list[tuple[int, int, str, dict[str, int]]], list[tuple[int, int, str, dict[str, int]]]]:
     """The charts' two aggregates from the rollup in ONE statement, in the rows' format.
 
@@ -222,7 +235,7 @@ def dashboard_rows(
         func.sum(r.return_counselling),
         func.sum(r.case_management),
     ]
-    in_orgs = r.organisation_id.in_(organisation_ids)
+    in_orgs = _of_orgs(r.organisation_id, organisation_ids)
     per_month = (
         select(literal(1).label("kind"), literal(0).label("org"), r.year, r.month, *sums)
         .where(in_orgs, period >= _n(trend_start), period <= _n(end))
