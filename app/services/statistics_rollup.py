@@ -67,6 +67,12 @@ def refresh(months: int = DEFAULT_MONTHS, today: dt.date | None = None) -> Refre
         key = (org, 0, int(month_key[:4]), int(month_key[5:]))
         into = merged.setdefault(key, st._zero())
         st._add(into, figures)
+    # totals over all providers under organisation 0 (no organisation has that id): the
+    # charts of all providers read 15 rows instead of summing 1,500 × 15
+    reporting = set(st.reporting_org_ids())
+    for (org, _cw, y, m), figures in list(merged.items()):
+        if org in reporting:
+            st._add(merged.setdefault((0, 0, y, m), st._zero()), figures)
     note = ContactNote.__table__.c
     topic_rows = db.session.execute(
         st._notes_per_topic(
@@ -78,7 +84,7 @@ def refresh(months: int = DEFAULT_MONTHS, today: dt.date | None = None) -> Refre
     while q.start <= end:
         quarters.append(q)
         q = st.Quarter.of(q.end + dt.timedelta(days=1))
-    org_ids = st.reporting_org_ids()
+    org_ids = sorted(reporting)
     indicators = st.indicators_for_periods([(q.start, q.end) for q in quarters], org_ids)
     db.session.execute(delete(StatisticsRollupMonth))
     db.session.execute(delete(StatisticsRollupTopic))
@@ -111,11 +117,19 @@ def refresh(months: int = DEFAULT_MONTHS, today: dt.date | None = None) -> Refre
             ],
         )
     if topic_rows:
+        totals: dict[tuple[int, int, str], int] = {}
+        for code, org, y, m, n in topic_rows:
+            if org in reporting:
+                totals[(y, m, code)] = totals.get((y, m, code), 0) + int(n)
         db.session.execute(
             insert(StatisticsRollupTopic),
             [
                 {"organisation_id": org, "year": y, "month": m, "code": code, "notes": n}
                 for code, org, y, m, n in topic_rows
+            ]
+            + [
+                {"organisation_id": 0, "year": y, "month": m, "code": code, "notes": n}
+                for (y, m, code), n in totals.items()
             ],
         )
     state = db.session.get(StatisticsRollupState, 1) or StatisticsRollupState(id=1)
@@ -169,7 +183,9 @@ def notes_per_topic_labelled(
         .where(
             period >= start.year * 100 + start.month,
             period <= end.year * 100 + end.month,
-            _of_orgs(t.organisation_id, organisation_ids),
+            t.organisation_id == 0
+            if organisation_ids is None
+            else t.organisation_id.in_(organisation_ids),
         )
         .group_by(t.code, label)
         .order_by(total.desc(), t.code)
@@ -236,9 +252,11 @@ def dashboard_rows(
         func.sum(r.case_management),
     ]
     in_orgs = _of_orgs(r.organisation_id, organisation_ids)
+    # all reporting providers: their totals stored under organisation 0
+    month_orgs = r.organisation_id == 0 if organisation_ids is None else in_orgs
     per_month = (
         select(literal(1).label("kind"), literal(0).label("org"), r.year, r.month, *sums)
-        .where(in_orgs, period >= _n(trend_start), period <= _n(end))
+        .where(month_orgs, period >= _n(trend_start), period <= _n(end))
         .group_by(r.year, r.month)
     )
     per_org = (
