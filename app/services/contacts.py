@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
@@ -257,3 +257,27 @@ def my_open_follow_ups(
         today=[f for f in rows if f.due_on == today],
         upcoming=[f for f in rows if f.due_on > today],
     )
+
+
+def partner_from_label(text: str) -> int | None:
+    """Return the id of the network partner a typed text names, if exactly one.
+
+    The partner search suggests "Name (Ort)"; a user without JavaScript, or one who typed a
+    name without picking the suggestion, still means that partner: the exact name or
+    suggestion text (case-insensitive) finds it. None when no or several partners match.
+    """
+    wanted = text.strip().casefold()
+    if not wanted:
+        return None
+    name = wanted.split(" (", 1)[0]
+    rows = db.session.execute(
+        select(NetworkPartner.id, NetworkPartner.name, NetworkPartner.city)
+        .where(func.lower(NetworkPartner.name) == name)
+        .limit(20)
+    ).all()
+    hits = [
+        pid
+        for pid, pname, city in rows
+        if wanted in {pname.casefold(), f"{pname} ({city})".casefold() if city else ""}
+    ]
+    return hits[0] if len(hits) == 1 else None

@@ -38,6 +38,7 @@ from app.services import case_workflow as wf
 from app.services.access_log import log_access
 from app.services.bundle import Bundle, attach
 from app.services.catalogues import choices, labels
+from app.services.contacts import partner_from_label
 from app.views.hub import (
     HUB_SECTIONS,
     HubSection,
@@ -71,6 +72,23 @@ def _can_write() -> bool:
             "can_write", matrix.CASE_MANAGEMENT
         )
     )
+
+
+def _resolve_typed_partners(data: dict[str, Any]) -> None:
+    """A partner typed into a search field but not picked (or without JavaScript) is not lost:
+    an unambiguous name fills the id, anything else is refused at the field."""
+    for key in [k for k in data if k.endswith("partner_id")]:
+        typed = (data.get(f"{key}_suche") or "").strip()
+        if data.get(key) or not typed:
+            continue
+        found = partner_from_label(typed)
+        if found is None:
+            raise wf.CaseWorkflowError(
+                f"Netzwerkpartner „{typed}“ nicht eindeutig gefunden – bitte aus den "
+                "Vorschlägen wählen oder das Feld leeren.",
+                field=key,
+            )
+        data[key] = str(found)
 
 
 def _form_partner_ids(form: dict[str, Any] | None) -> list[int]:
@@ -356,6 +374,7 @@ class CaseManagementView(BaseView):
             abort(404)
         data = request.form.to_dict()
         try:
+            _resolve_typed_partners(data)
             wf.record_content(case_, kind, data, actor=g.user)
         except wf.CaseWorkflowError as exc:
             case_ = self._case_or_404(pk)

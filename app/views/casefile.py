@@ -49,6 +49,7 @@ from app.services.contacts import (
     create_group_session,
     document_contact,
     my_open_follow_ups,
+    partner_from_label,
 )
 from app.services.duplicates import find_duplicates
 from app.views import hub
@@ -836,10 +837,21 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
         form.validate()
         topics = request.form.getlist("topics")
         partner_raw = form.partner_id.data or ""
+        partner_text = (request.form.get("partner_search") or "").strip()
         errors: dict[str, list[str]] = {}
+        if not partner_raw and partner_text:
+            # typed, but not picked from the suggestions (or no JavaScript): the name decides
+            found = partner_from_label(partner_text)
+            if found is None:
+                errors["partner_id"] = [
+                    f"Netzwerkpartner „{partner_text}“ nicht eindeutig gefunden – bitte aus den "
+                    "Vorschlägen wählen oder das Feld leeren."
+                ]
+            else:
+                partner_raw = str(found)
         try:
-            if any(f.errors for f in form):
-                raise ContactValidationError({})
+            if errors or any(f.errors for f in form):
+                raise ContactValidationError(errors)
             document_contact(
                 person,
                 actor=_current_user(),
@@ -869,7 +881,7 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
                     PersonView.show_template,
                     title=f"Fallakte {person.full_name}",
                     note_form=form,
-                    partner_label=_partner_label(partner_raw),
+                    partner_label=_partner_label(partner_raw) or partner_text,
                     selected_topics=topics,
                     topic_errors=errors.get("topics", []),
                     **casefile_context(person),

@@ -98,3 +98,52 @@ def test_failed_service_form_keeps_the_chosen_partner(app: Flask, login_as: Any)
     html = resp.get_data(as_text=True)
     assert 'value="Kreiswohnungsbau GmbH"' in html
     assert f'name="partner_id" value="{partner_id}"' in html
+
+
+def test_a_typed_partner_in_the_service_form_is_not_lost(app: Flask, login_as: Any) -> None:
+    import datetime as dt
+    import random
+
+    from flask import g
+
+    from app.extensions import db
+    from app.models import CaseManagementCase, MsaUser, ThirdPartyService
+    from app.services import case_workflow as wf
+
+    with app.app_context():
+        org = factories.make_org()
+        person = factories.make_person(org)
+        factories.make_partner(name="Kreiswohnungsbau GmbH", city="Musterstadt")
+        factories.make_partner(name="Tafel", city="Nord")
+        factories.make_partner(name="Tafel", city="Süd")
+        pid, org_id = factories.id_of(person), factories.id_of(org)
+    client = login_as(matrix.ROLE_CASEWORKER, org_id)
+    cid = int(
+        client.post(f"/casemanagement/person/{pid}/open").headers["Location"].rsplit("/", 1)[1]
+    )
+    with app.test_request_context():
+        g.user = db.session.get(MsaUser, client.user_id)
+        wf._demo_walk(
+            db.session.get(CaseManagementCase, cid), wf.SERVICE_STEERING, g.user, random.Random(1)
+        )
+        db.session.commit()
+    service = {
+        "service": "Wohnungsvermittlung",
+        "starts_on": dt.date.today().isoformat(),
+        "standards": "Rückmeldung binnen 14 Tagen",
+        "partner_id": "",
+    }
+    resp = client.post(
+        f"/casemanagement/case/{cid}/service", data={**service, "partner_id_suche": "Tafel"}
+    )
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "nicht eindeutig gefunden" in html and 'value="Tafel"' in html
+    resp = client.post(
+        f"/casemanagement/case/{cid}/service",
+        data={**service, "partner_id_suche": "Kreiswohnungsbau GmbH (Musterstadt)"},
+    )
+    assert resp.status_code == 302
+    with app.app_context():
+        saved = db.session.query(ThirdPartyService).filter_by(service="Wohnungsvermittlung").all()
+        assert [s.partner.name for s in saved] == ["Kreiswohnungsbau GmbH"]

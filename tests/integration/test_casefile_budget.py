@@ -218,3 +218,46 @@ def test_partner_search_needs_sign_in(app: Flask) -> None:
     resp = app.test_client().get("/networkpartnerview/autocomplete?q=Tafel")
     assert resp.status_code in (302, 401, 403)
     assert b"Nordstadt" not in resp.data
+
+
+def test_a_typed_partner_name_is_not_lost(app: Flask, login_as: Any) -> None:
+    """Typed but not picked (or no JavaScript): the name decides; unclear names are refused."""
+    from app.extensions import db
+    from app.models import Referral
+
+    with app.app_context():
+        org = factories.make_org()
+        person = factories.make_person(org)
+        factories.make_partner(name="Tafel Nordstadt", city="Musterstadt")
+        factories.make_partner(name="Jobcenter", city="Nordstadt")
+        factories.make_partner(name="Jobcenter", city="Südstadt")
+        pid, org_id = factories.id_of(person), factories.id_of(org)
+    client = login_as(matrix.ROLE_CASEWORKER, org_id)
+    note = {
+        "date": dt.date.today().isoformat(),
+        "kind": "individual",
+        "summary": "Beratung",
+        "topics": "housing",
+    }
+    for text in ("tafel nordstadt", "Tafel Nordstadt (Musterstadt)", "Jobcenter (Südstadt)"):
+        resp = client.post(
+            f"/contactnoteview/document/{pid}", data={**note, "partner_search": text}
+        )
+        assert resp.status_code == 302, resp.get_data(as_text=True)[-500:]
+    for text in ("Jobcenter", "Tafel Süd"):
+        resp = client.post(
+            f"/contactnoteview/document/{pid}", data={**note, "partner_search": text}
+        )
+        assert resp.status_code == 422
+        html = resp.get_data(as_text=True)
+        assert "nicht eindeutig gefunden" in html
+        assert f'value="{text}"' in html  # the typed text stays
+    with app.app_context():
+        partners = sorted(
+            (r.partner.name, r.partner.city) for r in db.session.query(Referral).all()
+        )
+    assert partners == [
+        ("Jobcenter", "Südstadt"),
+        ("Tafel Nordstadt", "Musterstadt"),
+        ("Tafel Nordstadt", "Musterstadt"),
+    ]
