@@ -14,6 +14,7 @@ from app.models.case_management import (
     MonitoringEntry,
     ThirdPartyService,
 )
+from app.models.calendar import Appointment
 from app.models.catalogue import CatalogueEntry
 from app.models.contact import (
     ContactNote,
@@ -23,6 +24,7 @@ from app.models.contact import (
     Referral,
     group_participant,
 )
+from app.models.cooperation import Meeting, Project, Volunteer, WorkingGroup
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.organisation import (
     Accommodation,
@@ -44,6 +46,7 @@ from app.models.person import (
     PersonVulnerability,
 )
 from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
+from app.models.staff import StaffQualification, StaffSupervision, StaffTraining
 from app.models.statistics import (
     QuarterlyReport,
     StatisticsRollupMonth,
@@ -54,6 +57,7 @@ from app.models.statistics import (
 
 __all__ = [
     "AccessLog",
+    "Appointment",
     "Accommodation",
     "AccommodationKind",
     "AssessmentEntry",
@@ -76,6 +80,7 @@ __all__ = [
     "Household",
     "IntegrationCourse",
     "MonitoringEntry",
+    "Meeting",
     "MoveProcedure",
     "MoveStep",
     "MsaUser",
@@ -90,12 +95,18 @@ __all__ = [
     "PersonVulnerability",
     "PurgeRecord",
     "QuarterlyReport",
+    "Project",
     "Referral",
     "SocialReport",
+    "StaffQualification",
+    "StaffSupervision",
+    "StaffTraining",
     "StatisticsRollupMonth",
     "StatisticsRollupQuarter",
     "StatisticsRollupState",
     "StatisticsRollupTopic",
     "ThirdPartyService",
+    "Volunteer",
+    "WorkingGroup",
     "group_participant",
 ]
