@@ -1,6 +1,7 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
 from app.models.audit import AccessLog
+from app.models.calendar import Appointment
 from app.models.case_management import (
     AssessmentEntry,
     CaseClosure,
@@ -14,7 +15,6 @@ from app.models.case_management import (
     MonitoringEntry,
     ThirdPartyService,
 )
-from app.models.calendar import Appointment
 from app.models.catalogue import CatalogueEntry
 from app.models.contact import (
     ContactNote,
@@ -57,9 +57,9 @@ from app.models.statistics import (
 
 __all__ = [
     "AccessLog",
-    "Appointment",
     "Accommodation",
     "AccommodationKind",
+    "Appointment",
     "AssessmentEntry",
     "CaseClosure",
     "CaseConference",
@@ -79,8 +79,8 @@ __all__ = [
     "HelpPlanTask",
     "Household",
     "IntegrationCourse",
-    "MonitoringEntry",
     "Meeting",
+    "MonitoringEntry",
     "MoveProcedure",
     "MoveStep",
     "MsaUser",
@@ -93,9 +93,9 @@ __all__ = [
     "PersonSensitive",
     "PersonShare",
     "PersonVulnerability",
+    "Project",
     "PurgeRecord",
     "QuarterlyReport",
-    "Project",
     "Referral",
     "SocialReport",
     "StaffQualification",

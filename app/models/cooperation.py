@@ -111,7 +111,7 @@ class Volunteer(OrgScoped, Timestamped, Model):
 
 
 class Project(OrgScoped, Timestamped, Model):
-    """Projekt oder Begegnungsangebot — period, partners, number of participants (no client data)."""
+    """Projekt oder Begegnungsangebot — period, partners, participant count (no client data)."""
 
     __tablename__ = "coop_project"
     __table_args__ = (Index("ix_coop_project_org_start", "organisation_id", "starts_on"),)

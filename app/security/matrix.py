@@ -96,6 +96,14 @@ READ_WRITE_METHODS: dict[str, str] = {
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",
+    # cooperation, staff, calendar, partner lists (issue 18: app/views/cooperation.py,
+    # staff.py, calendar.py, partners.py)
+    "mine": "read",
+    "permits": "read",
+    "feed_settings": "write",
+    "directory": "read",
+    "directory_pdf": "read",
+    "staff_overview": "read",
 }
 
 R = frozenset({"can_read"})
@@ -124,6 +132,33 @@ FILE_AUDIT = "FileAudit"
 STATISTICS = "Statistics"
 #: County review of quarterly reports and charts: read = all providers, write = review/return
 STATISTICS_REVIEW = "StatisticsReview"
+
+# -- issue 18: cooperation work, staff, appointments ---------------------------------------
+#: working groups, meetings, projects, volunteers of a provider (the county reads aggregates)
+COOPERATION = "Cooperation"
+#: qualification, further training and supervision of a provider's staff (the lead)
+STAFF = "Staff"
+#: appointments with clients or partners; the personal calendar and its feed settings
+APPOINTMENT = "Appointment"
+MENU_COOPERATION = "Kooperation"
+MENU_STAFF = "Personal"
+_COOPERATION_WORK = {COOPERATION: RW, APPOINTMENT: RW}
+_COOPERATION_MENUS = frozenset(
+    {
+        MENU_COOPERATION,
+        "Arbeitskreise",
+        "Sitzungen",
+        "Projekte und Begegnung",
+        "Ehrenamtliche",
+        "Mein Kalender",
+        "Termine",
+        "Adresslisten",
+    }
+)
+_STAFF_MENUS = frozenset(
+    {MENU_STAFF, "Fallzahlen und Fortbildung", "Qualifikationen", "Fortbildungen", "Supervision"}
+)
+# ------------------------------------------------------------------------------------------
 
 _CASE_WORK = {
     PERSON: RW,
@@ -167,9 +202,9 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
     },
-    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW},
-    ROLE_CASEWORKER: {**_PROVIDER_CASE_WORK, STATISTICS: R},
-    ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R},
+    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW, **_COOPERATION_WORK, STAFF: RW},
+    ROLE_CASEWORKER: {**_PROVIDER_CASE_WORK, STATISTICS: R, **_COOPERATION_WORK},
+    ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R, **_COOPERATION_WORK},
     ROLE_DPO: {
         DATA_PROTECTION: RW,
         ACCESS_LOG: R,
@@ -200,6 +235,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Unterkünfte",
             "Netzwerkpartner",
             "Kataloge",
+            "Adresslisten",
             "List Users",
             "Angebotslücken",
             *_REVIEW_MENUS,
@@ -212,6 +248,7 @@ MENUS: dict[str, frozenset[str]] = {
             MENU_ADMINISTRATION,
             "Personen",
             "Netzwerkpartner",
+            "Adresslisten",
             "Unterkünfte",
             "Zugriffsprotokoll",
             "Sozialberichte",
@@ -247,9 +284,11 @@ _CASE_MENUS = frozenset(
         "Unterkünfte",
     }
 )
-MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
-MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
-MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS
+MENUS[ROLE_LEAD] = (
+    _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS | _COOPERATION_MENUS | _STAFF_MENUS
+)
+MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS | _COOPERATION_MENUS
+MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS | _COOPERATION_MENUS
 
 #: Self-service permissions every signed-in role has (own profile and password).
 SELF_SERVICE: frozenset[tuple[str, str]] = frozenset(

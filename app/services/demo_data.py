@@ -86,7 +86,13 @@ PARTNERS = (
         "Mo, Di, Do 8–12 Uhr",
         "Deutsch",
     ),
-    ("Gesundheitsamt Musterkreis", "public_authority", "Kreishausplatz 3", "nach Vereinbarung", "Deutsch"),
+    (
+        "Gesundheitsamt Musterkreis",
+        "public_authority",
+        "Kreishausplatz 3",
+        "nach Vereinbarung",
+        "Deutsch",
+    ),
     (
         "Praxis Dr. Yilmaz (Allgemeinmedizin)",
         "health",

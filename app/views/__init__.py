@@ -61,6 +61,14 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import housing
 
     housing.register(appbuilder)
+    # issue 18: cooperation work, staff, appointments and calendar, partner lists
+    from app.views import calendar, cooperation, partners, staff
+
+    cooperation.register(appbuilder)
+    staff.register(appbuilder)
+    calendar.register(appbuilder)
+    partners.register(appbuilder)
+
     from app.views import api, guards, sensitive
 
     api.register(appbuilder)

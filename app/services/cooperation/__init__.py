@@ -1,4 +1,4 @@
-"""Cooperation work (Kooperation, R-6.3): figures for the quarterly report and the annual evaluation."""
+"""Cooperation work (Kooperation, R-6.3): figures for the quarterly report and annual evaluation."""
 
 from app.services.cooperation.figures import (
     COOPERATION_FIGURE_LABELS,

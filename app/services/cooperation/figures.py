@@ -21,7 +21,9 @@ COOPERATION_FIGURE_LABELS: dict[str, str] = {
 }
 
 
-def cooperation_figures_period(organisation_id: int, start: dt.date, end: dt.date) -> dict[str, int]:
+def cooperation_figures_period(
+    organisation_id: int, start: dt.date, end: dt.date
+) -> dict[str, int]:
     """Return the cooperation counts of ``organisation_id`` from ``start`` to ``end`` (inclusive).
 
     ``meetings``: working-group meetings held in the period; ``working_groups``: groups that met;
@@ -48,9 +50,7 @@ def cooperation_figures_period(organisation_id: int, start: dt.date, end: dt.dat
     )
 
     def project_count(kind: str) -> Any:
-        return (
-            select(func.count(Project.id)).where(running, Project.kind == kind).scalar_subquery()
-        )
+        return select(func.count(Project.id)).where(running, Project.kind == kind).scalar_subquery()
 
     participants = (
         select(func.coalesce(func.sum(Project.participant_count), 0)).where(running)

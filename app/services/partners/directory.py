@@ -19,7 +19,7 @@ DIRECTORY_LIMIT = 200
 
 @dataclass(frozen=True)
 class DirectoryFilter:
-    """Which partners: a ``partner_category`` code, an area (postcode prefix or place), a language."""
+    """Which partners: a ``partner_category`` code, an area (postcode or place), a language."""
 
     category: str = ""
     area: str = ""

@@ -1,4 +1,4 @@
-"""Daily reminder e-mails (Erinnerungen): due follow-ups, appointments, expiring residence permits."""
+"""Daily reminder e-mails (Erinnerungen): follow-ups, appointments, expiring residence permits."""
 
 from app.services.reminders.digest import (
     PERMIT_WEEKS,

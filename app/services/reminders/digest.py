@@ -55,6 +55,9 @@ def _count_if(condition: Any) -> Any:
 def collect_digests(today: dt.date, base_url: str) -> list[Digest]:
     """Return the digest of every active user with an e-mail address and the digest switched on.
 
+    Accounts created without ``--email`` carry a placeholder under ``.invalid`` and get none;
+    a user with nothing due gets none either.
+
     Three grouped statements (follow-ups per assignee, appointments per owner, residence
     permits per responsible caseworker) plus one for the users, whatever their number.
     """
@@ -66,7 +69,7 @@ def collect_digests(today: dt.date, base_url: str) -> list[Digest]:
     digests = {
         uid: Digest(uid, username, email)
         for uid, username, email in users
-        if email and "@" in email
+        if email and "@" in email and not email.lower().endswith(".invalid")
     }
     if not digests:
         return []
@@ -139,8 +142,7 @@ def render_digest(digest: Digest, today: dt.date) -> tuple[str, str]:
         lines.append(f"  {digest.links['follow_ups']}")
     if digest.appointments_today or digest.appointments_tomorrow:
         lines.append(
-            f"- Termine: {digest.appointments_today} heute, "
-            f"{digest.appointments_tomorrow} morgen"
+            f"- Termine: {digest.appointments_today} heute, {digest.appointments_tomorrow} morgen"
         )
         lines.append(f"  {digest.links['calendar']}")
     if digest.permits_expiring:
