@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Accommodation, CatalogueEntry, NetworkPartner, Organisation
 from app.security import matrix
 from app.views.base import MsaModelRestApi, MsaModelView
-from app.views.casefile_forms import catalogue_select
+from app.views.casefile.forms import catalogue_select
 
 #: partners offered by the search of a form
 AUTOCOMPLETE_LIMIT = 20

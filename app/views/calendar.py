@@ -22,7 +22,7 @@ from app.security import matrix
 from app.services import calendar as calendar_service
 from app.services.reminders import PERMIT_WEEKS
 from app.views.base import ScopedModelView
-from app.views.casefile_forms import GermanDateField
+from app.views.casefile.forms import GermanDateField
 from app.views.cooperation import fmt_date, yes_no
 from app.views.hub import HubSection, register_hub_section
 

@@ -20,7 +20,7 @@ from app.models.cooperation import PROJECT_KIND_LABELS, Meeting, Project, Volunt
 from app.security import matrix
 from app.services.cooperation import COOPERATION_FIGURE_LABELS, cooperation_figures_period
 from app.views.base import ScopedModelView
-from app.views.casefile_forms import GermanDateField, GermanIntegerField
+from app.views.casefile.forms import GermanDateField, GermanIntegerField
 
 
 def fmt_date(value: Any) -> str:
@@ -220,4 +220,4 @@ def register(appbuilder: AppBuilder) -> None:
             category=matrix.MENU_COOPERATION,
             category_label=_l("Kooperation"),
         )
-    appbuilder.get_app.jinja_env.globals["cooperation_quarter_figures"] = quarter_figures
+    appbuilder.app.jinja_env.globals["cooperation_quarter_figures"] = quarter_figures

@@ -27,7 +27,7 @@ from app.models.staff import (
 from app.security import matrix
 from app.services.staff import CASELOAD_RATIO, caseload_per_caseworker, training_summary
 from app.views.base import ScopedModelView
-from app.views.casefile_forms import GermanDateField
+from app.views.casefile.forms import GermanDateField
 from app.views.cooperation import fmt_date
 
 
