@@ -479,6 +479,9 @@ def load_demo_data(
     from app.demo.housing import load_housing_demo
 
     load_housing_demo(owner_ids)
+    from app.demo.cooperation import load_cooperation_demo
+
+    load_cooperation_demo(owner_ids)
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(batch.persons),

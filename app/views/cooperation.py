@@ -13,14 +13,36 @@ from typing import Any
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from app.datamodel import MsaSQLAInterface
+from app.extensions import db
 from app.models.cooperation import PROJECT_KIND_LABELS, Meeting, Project, Volunteer, WorkingGroup
 from app.security import matrix
 from app.services.cooperation import COOPERATION_FIGURE_LABELS, cooperation_figures_period
 from app.views.base import ScopedModelView
 from app.views.casefile.forms import GermanDateField, GermanIntegerField
+
+
+class JoinedSQLAInterface(MsaSQLAInterface):
+    """Loads the given collections with the row in the same statement (edit and show forms).
+
+    A meeting's partners, a project's partners and volunteers: one statement with the row
+    instead of one per collection (statement budget); FAB's legacy query de-duplicates rows.
+    """
+
+    def __init__(self, obj: Any, *collections: str) -> None:
+        super().__init__(obj)
+        self.joined = collections
+
+    def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        query = super().apply_all(query, *args, **kwargs)
+        if kwargs.get("select_columns"):
+            return query
+        return query.options(*(joinedload(getattr(self.obj, c)) for c in self.joined))
 
 
 def fmt_date(value: Any) -> str:
@@ -31,6 +53,16 @@ def fmt_date(value: Any) -> str:
 def yes_no(value: Any) -> str:
     """ja / nein instead of True / False."""
     return "ja" if value else "nein"
+
+
+def _working_group_choices() -> list[tuple[int, str]]:
+    """The own organisation's working groups (row-scoped), active ones first."""
+    rows = db.session.execute(
+        select(WorkingGroup.id, WorkingGroup.name, WorkingGroup.active)
+        .order_by(WorkingGroup.active.desc(), WorkingGroup.name, WorkingGroup.id)
+        .limit(200)
+    ).all()
+    return [(wid, name if active else f"{name} (nicht mehr aktiv)") for wid, name, active in rows]
 
 
 def _names(items: Any) -> str:
@@ -62,14 +94,14 @@ class WorkingGroupView(ScopedModelView):
 class MeetingView(ScopedModelView):
     """Sitzungen — date, participating partners, topics, agreements."""
 
-    datamodel = SQLAInterface(Meeting)
+    datamodel = JoinedSQLAInterface(Meeting, "partners")
     class_permission_name = matrix.COOPERATION
     list_title = _l("Sitzungen")
     show_title = _l("Sitzung")
     add_title = _l("Sitzung dokumentieren")
     edit_title = _l("Sitzung bearbeiten")
     list_columns = ["date", "working_group", "topics"]
-    add_columns = edit_columns = show_columns = [
+    show_columns = [
         "working_group",
         "date",
         "partners",
@@ -77,11 +109,14 @@ class MeetingView(ScopedModelView):
         "topics",
         "agreements",
     ]
+    # the group is chosen by its id from one plain query (FAB's relation select costs two)
+    add_columns = edit_columns = ["working_group_id", *show_columns[1:]]
     search_columns = ["date", "topics"]
     order_columns = ["date"]
     base_order = ("date", "desc")
     label_columns = {
         "working_group": _l("Arbeitskreis"),
+        "working_group_id": _l("Arbeitskreis"),
         "date": _l("Datum"),
         "partners": _l("Teilnehmende Partner"),
         "other_participants": _l("Weitere Teilnehmende"),
@@ -90,6 +125,12 @@ class MeetingView(ScopedModelView):
     }
     formatters_columns = {"date": fmt_date, "partners": _names}
     add_form_extra_fields = edit_form_extra_fields = {
+        "working_group_id": SelectField(
+            "Arbeitskreis",
+            choices=_working_group_choices,
+            coerce=int,
+            validators=[DataRequired("Bitte einen Arbeitskreis wählen.")],
+        ),
         "date": GermanDateField("Datum", validators=[DataRequired("Bitte ein Datum angeben.")]),
         "topics": TextAreaField("Themen", validators=[DataRequired("Bitte Themen angeben.")]),
     }
@@ -140,7 +181,7 @@ class VolunteerView(ScopedModelView):
 class ProjectView(ScopedModelView):
     """Projekte und Begegnungsangebote — period, partners, participant count, volunteers."""
 
-    datamodel = SQLAInterface(Project)
+    datamodel = JoinedSQLAInterface(Project, "partners", "volunteers")
     class_permission_name = matrix.COOPERATION
     list_title = _l("Projekte und Begegnungsangebote")
     show_title = _l("Projekt / Begegnungsangebot")
