@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time
@@ -21,6 +22,8 @@ class Appointment(OrgScoped, Timestamped, Model):
     """
 
     __tablename__ = "appointment"
+    #: destroyed with the client's case file (retention, R-8.1), not merely unlinked
+    purge_with_person: ClassVar[bool] = True
     __table_args__ = (
         Index("ix_appointment_owner_date", "owner_id", "date"),
         Index("ix_appointment_person_date", "person_id", "date"),

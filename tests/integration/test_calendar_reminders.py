@@ -250,3 +250,24 @@ def test_create_user_with_email(app: Flask, factory: Any, monkeypatch: Any) -> N
     assert result.exit_code == 0, result.output
     user = db.session.scalars(select(MsaUser).where(MsaUser.username == "fk.awo")).one()
     assert user.email == "fk@awo.example" and user.reminder_digest is True
+
+
+def test_purge_destroys_the_appointments_of_a_person(app: Flask, factory: Any) -> None:
+    """Retention (R-8.1): a destroyed case file takes its appointments with it."""
+    import time_machine
+
+    from app.extensions import db
+    from app.models import Appointment
+    from app.services.data_protection import retention
+
+    org = factory.make_org()
+    worker = factory.make_user(matrix.ROLE_CASEWORKER, org)
+    person = factory.make_person(
+        org, moved_away_on=dt.date(2023, 1, 10), assigned_on=dt.date(2021, 1, 1)
+    )
+    _appointment(org, worker, person, title="Termin Zwetschgenbaum", date=dt.date(2022, 5, 1))
+    _appointment(org, worker, None, title="Termin mit Partner", date=dt.date(2022, 5, 2))
+    with time_machine.travel(dt.datetime(2025, 1, 12, 12, 0), tick=False):
+        retention.purge_expired(actor="test")
+    titles = db.session.scalars(select(Appointment.title)).all()
+    assert titles == ["Termin mit Partner"]
