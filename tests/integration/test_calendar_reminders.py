@@ -253,7 +253,8 @@ def test_create_user_with_email(app: Flask, factory: Any, monkeypatch: Any) -> N
 
 
 def test_purge_destroys_the_appointments_of_a_person(app: Flask, factory: Any) -> None:
-    """Retention (R-8.1): a destroyed case file takes its appointments with it."""
+    """Retention (R-8.1): a destroyed case file takes its appointments with it; the Art. 15
+    export lists them."""
     import time_machine
 
     from app.extensions import db
@@ -267,6 +268,11 @@ def test_purge_destroys_the_appointments_of_a_person(app: Flask, factory: Any) -
     )
     _appointment(org, worker, person, title="Termin Zwetschgenbaum", date=dt.date(2022, 5, 1))
     _appointment(org, worker, None, title="Termin mit Partner", date=dt.date(2022, 5, 2))
+    from app.services.data_protection import subject_access
+
+    # Art. 15: the appointment is part of what is stored about the person (times as text)
+    exported = subject_access.export_json(person.id).decode("utf-8")
+    assert "Termin Zwetschgenbaum" in exported and "Termin mit Partner" not in exported
     with time_machine.travel(dt.datetime(2025, 1, 12, 12, 0), tick=False):
         retention.purge_expired(actor="test")
     titles = db.session.scalars(select(Appointment.title)).all()
