@@ -104,6 +104,7 @@ READ_WRITE_METHODS: dict[str, str] = {
     "directory": "read",
     "directory_pdf": "read",
     "staff_overview": "read",
+    "cooperation_quarter": "read",
 }
 
 R = frozenset({"can_read"})

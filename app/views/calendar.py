@@ -25,6 +25,7 @@ from app.views.base import ScopedModelView
 from app.views.casefile.forms import GermanDateField
 from app.views.cooperation import fmt_date, yes_no
 from app.views.hub import HubSection, register_hub_section
+from app.views.partners import PartnerSearchField
 
 #: the personal calendar shows this many days back and ahead
 CALENDAR_DAYS_BACK = 7
@@ -119,6 +120,7 @@ class AppointmentView(ScopedModelView):
         "end_time": TimeField("Ende", format="%H:%M", validators=[Optional()]),
         "title": StringField("Betreff", validators=[DataRequired("Bitte einen Betreff angeben.")]),
         "interpreter_needed": BooleanField("Dolmetschung nötig"),
+        "partner": PartnerSearchField("Netzwerkpartner", single=True),
     }
 
     @expose("/add", methods=["GET", "POST"])

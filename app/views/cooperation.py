@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_appbuilder import AppBuilder
+from flask import abort, g, request
+from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -21,10 +22,12 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from app.datamodel import MsaSQLAInterface
 from app.extensions import db
 from app.models.cooperation import PROJECT_KIND_LABELS, Meeting, Project, Volunteer, WorkingGroup
+from app.models.organisation import Organisation
 from app.security import matrix
 from app.services.cooperation import COOPERATION_FIGURE_LABELS, cooperation_figures_period
 from app.views.base import ScopedModelView
 from app.views.casefile.forms import GermanDateField, GermanIntegerField
+from app.views.partners import PartnerSearchField
 
 
 class JoinedSQLAInterface(MsaSQLAInterface):
@@ -132,6 +135,7 @@ class MeetingView(ScopedModelView):
             validators=[DataRequired("Bitte einen Arbeitskreis wählen.")],
         ),
         "date": GermanDateField("Datum", validators=[DataRequired("Bitte ein Datum angeben.")]),
+        "partners": PartnerSearchField("Teilnehmende Partner"),
         "topics": TextAreaField("Themen", validators=[DataRequired("Bitte Themen angeben.")]),
     }
 
@@ -227,6 +231,7 @@ class ProjectView(ScopedModelView):
             validators=[Optional(), NumberRange(min=0, message="Nicht negativ.")],
         ),
         "name": StringField("Titel", validators=[DataRequired("Bitte einen Titel angeben.")]),
+        "partners": PartnerSearchField("Partner"),
     }
 
 
@@ -242,6 +247,52 @@ def quarter_figures(org_id: Any, period: Any) -> list[tuple[str, int]] | None:
     end: dt.date = period.end
     figures = cooperation_figures_period(int(org_id), start, end)
     return [(COOPERATION_FIGURE_LABELS[k], v) for k, v in figures.items()]
+
+
+class CooperationFiguresView(BaseView):
+    """Kooperation und Netzwerkarbeit eines Trägers im Quartal — the counts, for the county.
+
+    The quarterly report page shows them inline for the provider; the county's quarter page
+    (one statement more: the list of providers) links here to stay within the budget.
+    """
+
+    route_base = "/cooperation-figures"
+    class_permission_name = matrix.STATISTICS
+    method_permission_name = matrix.READ_WRITE_METHODS
+    base_permissions = ["can_read"]
+    default_view = "cooperation_quarter"
+
+    @expose("/")
+    @has_access
+    def cooperation_quarter(self) -> Any:
+        from app.services.statistics import counting as st
+        from app.services.statistics import quarterly_report as qr
+
+        today = dt.date.today()
+        default = st.Quarter.of(today).previous()
+        try:
+            year = int(request.args.get("year") or default.year)
+            quarter = int(request.args.get("quarter") or default.quarter)
+            raw = request.args.get("organisation_id")
+            requested = int(raw) if raw else None
+            period = st.Quarter(year, quarter)
+            org_id, _caseworker = qr.allowed_view(qr.Viewer.of(g.user), requested)
+        except qr.ReportForbiddenError:
+            abort(403)
+        except qr.ReportError:
+            abort(404)
+        except (ValueError, st.StatisticsError):
+            abort(400)
+        name = db.session.scalar(select(Organisation.name).where(Organisation.id == org_id))
+        if name is None:
+            abort(404)
+        return self.render_template(
+            "cooperation/quarter.html",
+            coop=quarter_figures(org_id, period),
+            period=period,
+            org_id=org_id,
+            organisation=name,
+        )
 
 
 def register(appbuilder: AppBuilder) -> None:
@@ -261,4 +312,5 @@ def register(appbuilder: AppBuilder) -> None:
             category=matrix.MENU_COOPERATION,
             category_label=_l("Kooperation"),
         )
+    appbuilder.add_view_no_menu(CooperationFiguresView)
     appbuilder.app.jinja_env.globals["cooperation_quarter_figures"] = quarter_figures

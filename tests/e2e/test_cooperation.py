@@ -38,7 +38,7 @@ def test_lead_documents_meeting_project_volunteers_and_training(
     page.goto(f"{live_server}/meetingview/add")
     _choose(page, "#working_group_id", "Fachkreis Migration Nord")
     page.fill("#date", today.isoformat())
-    _choose(page, "#partners", "Jobcenter Musterkreis")
+    page.fill("#partners", "Jobcenter Musterkreis (Musterstadt)")  # as the suggestion reads
     page.fill("#topics", "Wohnungsmarkt und Kita-Plätze")
     page.fill("#agreements", "Gemeinsame Sprechstunde ab März")
     _save(page)

@@ -150,7 +150,7 @@ def test_provider_documents_a_meeting_others_cannot_see_it(
         data={
             "working_group_id": str(group_id),
             "date": "03.02.2026",
-            "partners": [str(partner_id)],
+            "partners": "Jobcenter Musterkreis",  # typed (the partner search), not an id
             "topics": "Wohnungsmarkt",
             "agreements": "Sprechstunde im Rathaus",
         },
@@ -158,7 +158,17 @@ def test_provider_documents_a_meeting_others_cannot_see_it(
     assert resp.status_code == 302, resp.get_data(as_text=True)
     meeting = db.session.scalars(select(Meeting)).one()
     assert meeting.organisation_id == org.id and meeting.date == dt.date(2026, 2, 3)
-    assert [p.name for p in meeting.partners] == ["Jobcenter Musterkreis"]
+    assert [p.id for p in meeting.partners] == [partner_id]
+    form = client.get(f"/meetingview/edit/{meeting.id}").get_data(as_text=True)
+    assert (
+        'value="Jobcenter Musterkreis"' in form and "<option" not in form.split("partners")[1][:300]
+    )
+    bad = client.post(
+        f"/meetingview/edit/{meeting.id}",
+        data={"working_group_id": str(group_id), "date": "03.02.2026", "topics": "Wohnungsmarkt",
+              "partners": "Jobcenter Musterkreis; Unbekannter Partner"},
+    )  # fmt: skip
+    assert "Unbekannter Partner" in bad.get_data(as_text=True)
     page = client.get("/meetingview/list/").get_data(as_text=True)
     assert "03.02.2026" in page and "Wohnungsmarkt" in page
 
@@ -187,7 +197,16 @@ def test_quarter_page_shows_the_cooperation_counts(app: Flask, factory: Any, log
     page = reviewer.get(f"/statistics/?organisation_id={org.id}&year=2026&quarter=2").get_data(
         as_text=True
     )
+    assert 'id="cooperation-link"' in page  # the county page links (statement budget)
+    page = reviewer.get(
+        f"/cooperation-figures/?organisation_id={org.id}&year=2026&quarter=2"
+    ).get_data(as_text=True)
     assert 'id="cooperation-table"' in page and "Aktive Ehrenamtliche" in page
+    assert '<td data-cooperation="0">2</td>' in page  # two meetings in the second quarter
+    other = factory.make_org()
+    stranger = login_as(matrix.ROLE_LEAD, other)
+    url = f"/cooperation-figures/?organisation_id={org.id}&year=2026&quarter=2"
+    assert stranger.get(url).status_code == 403
 
 
 def test_lead_records_training_only_for_own_staff(app: Flask, factory: Any, login_as: Any) -> None:
