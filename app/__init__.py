@@ -29,7 +29,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     from app import models  # noqa: F401  (register every table)
     from app.extensions import csrf, db, migrate
-    from app.security import scoping  # noqa: F401  (install the row-scoping hooks)
+    from app.security import admin_log, scoping  # noqa: F401  (row scoping, admin log hooks)
     from app.web import init_web
 
     db.init_app(app)

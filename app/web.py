@@ -79,6 +79,17 @@ def init_web(app: Flask) -> None:
     if app.config.get("MSA_SERVER_TIMING"):
         init_server_timing(app)
 
+    from app.security.granting import GrantRefused
+
+    def _refused(exc: GrantRefused) -> tuple[str | dict[str, object], int]:
+        from app.extensions import db
+
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return {"message": str(exc)}, 403
+        return render_template("error.html", code=403, text=str(exc)), 403
+
+    app.register_error_handler(GrantRefused, _refused)
     for code in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(code, _error)
     app.register_error_handler(Exception, _unexpected(app, _error))

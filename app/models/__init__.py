@@ -1,5 +1,6 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
+from app.models.admin_log import AdminLogEntry, IdempotencyRecord
 from app.models.audit import AccessLog
 from app.models.case_management import (
     AssessmentEntry,
@@ -54,6 +55,7 @@ from app.models.statistics import (
 
 __all__ = [
     "AccessLog",
+    "AdminLogEntry",
     "Accommodation",
     "AccommodationKind",
     "AssessmentEntry",
@@ -73,6 +75,7 @@ __all__ = [
     "GroupSession",
     "HelpPlan",
     "HelpPlanTask",
+    "IdempotencyRecord",
     "Household",
     "IntegrationCourse",
     "MonitoringEntry",

@@ -6,12 +6,17 @@ from typing import Any
 
 from flask import current_app, g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security import views as fab_views
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.views import (
     UserDBModelView,
     UserLDAPModelView,
     UserOAuthModelView,
 )
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, ValidationError
 
 from app.models.organisation import MsaUser
 from app.security import matrix
@@ -60,7 +65,30 @@ def _all_rows(interface: Any) -> Any:
     return lambda: interface.session.query(interface.obj).order_by(pk).all()
 
 
-class MsaUserDBModelView(_FastUserList, UserDBModelView):
+class _GrantingChecks:
+    """Role-granting rules (app.security.granting) before FAB adds, edits or deletes an account.
+
+    The flush hook in app.security.admin_log enforces the same rules on every path; checking
+    here first gives the user the German reason instead of FAB's general error.
+    """
+
+    def pre_add(self, item: Any) -> None:
+        from app.security.admin_log import check_user
+
+        check_user(item, "create")
+
+    def pre_update(self, item: Any) -> None:
+        from app.security.admin_log import check_user
+
+        check_user(item, "update")
+
+    def pre_delete(self, item: Any) -> None:
+        from app.security.admin_log import check_user
+
+        check_user(item, "delete")
+
+
+class MsaUserDBModelView(_GrantingChecks, _FastUserList, UserDBModelView):
     """Benutzer verwalten — with organisation and FTE (VZÄ)."""
 
     list_columns = ["first_name", "last_name", "username", "organisation", "roles", "active"]
@@ -106,7 +134,7 @@ class MsaUserDBModelView(_FastUserList, UserDBModelView):
     }
 
 
-class MsaUserLDAPModelView(_FastUserList, UserLDAPModelView):
+class MsaUserLDAPModelView(_GrantingChecks, _FastUserList, UserLDAPModelView):
     """Benutzer verwalten with a central directory: organisation and FTE are set here."""
 
     list_columns = MsaUserDBModelView.list_columns
@@ -115,13 +143,39 @@ class MsaUserLDAPModelView(_FastUserList, UserLDAPModelView):
     label_columns = MsaUserDBModelView.label_columns
 
 
-class MsaUserOAuthModelView(_FastUserList, UserOAuthModelView):
+class MsaUserOAuthModelView(_GrantingChecks, _FastUserList, UserOAuthModelView):
     """Benutzer verwalten with OAuth/OpenID Connect sign-in."""
 
     list_columns = MsaUserDBModelView.list_columns
     show_fieldsets = MsaUserDBModelView.show_fieldsets
     add_columns = edit_columns = MsaUserDBModelView.edit_columns
     label_columns = MsaUserDBModelView.label_columns
+
+
+def _current_password_matches(_form: Any, field: Any) -> None:
+    from werkzeug.security import check_password_hash
+
+    user = g.get("user")
+    stored = getattr(user, "password", None) or ""
+    if not field.data or not stored or not check_password_hash(stored, field.data):
+        raise ValidationError(str(_l("Das aktuelle Passwort ist falsch.")))
+
+
+class ChangeMyPasswordForm(ResetPasswordForm):
+    """Own password change: the current password first (a left-open session is not enough)."""
+
+    current_password = PasswordField(
+        _l("Aktuelles Passwort"),
+        validators=[DataRequired(), _current_password_matches],
+        widget=BS3PasswordFieldWidget(),
+    )
+
+
+class ResetMyPasswordView(fab_views.ResetMyPasswordView):
+    """Eigenes Passwort ändern — asks for the current password (FAB's class name: same
+    endpoints and permissions)."""
+
+    form = ChangeMyPasswordForm
 
 
 def _auth_views() -> tuple[Any, Any, Any]:
@@ -144,6 +198,7 @@ class MsaSecurityManager(SecurityManager):
     authdbview = _AUTH_DB_VIEW
     authldapview = _AUTH_LDAP_VIEW
     security_api = _SECURITY_API
+    resetmypasswordview = ResetMyPasswordView
 
     # Permission checks: one query per request instead of one per menu entry and button.
     def get_user_roles(self, user: Any) -> list[Any]:
@@ -243,6 +298,18 @@ class MsaSecurityManager(SecurityManager):
         """A password change ends every existing session and token of the user."""
         from app.security.sessions import bump_session_epoch
 
+        from app.security.granting import Account, check_change
+
+        target = self.get_user_by_id(userid)
+        if target is None:
+            return
+        actor = g.get("user") if has_request_context() else None
+        if actor is not None and getattr(actor, "is_authenticated", False):
+            if int(actor.id) != int(target.id):
+                # someone else's password: only who may manage that account (never an Admin's
+                # password by a Kreis-Admin — that would be taking over the account)
+                state = Account.of(target)
+                check_change(Account.of(actor), state, state)
         super().reset_password(userid, password)
         user = self.get_user_by_id(userid)
         if user is not None:

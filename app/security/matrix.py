@@ -96,6 +96,11 @@ READ_WRITE_METHODS: dict[str, str] = {
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",
+    # --- issue 17: administration log, team page (app/views/user_admin.py) ---
+    "admin_log": "read",
+    "team": "read",
+    "team_add": "write",
+    "team_active": "write",
 }
 
 R = frozenset({"can_read"})
@@ -124,6 +129,14 @@ FILE_AUDIT = "FileAudit"
 STATISTICS = "Statistics"
 #: County review of quarterly reports and charts: read = all providers, write = review/return
 STATISTICS_REVIEW = "StatisticsReview"
+
+# --- issue 17: who changed which account/role/organisation/permission; the lead's own team ---
+#: Verwaltungsprotokoll (append-only): read = search it (Datenschutzbeauftragte; Admin has all)
+ADMIN_LOG = "AdminLog"
+#: Team page of the Trägerleitung: read = list, write = create/deactivate/reactivate Fachkraft
+TEAM = "Team"
+MENU_ADMIN_LOG = "Verwaltungsprotokoll"
+MENU_TEAM = "Mein Team"
 
 _CASE_WORK = {
     PERSON: RW,
@@ -167,12 +180,13 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
     },
-    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW},
+    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW, TEAM: RW},
     ROLE_CASEWORKER: {**_PROVIDER_CASE_WORK, STATISTICS: R},
     ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R},
     ROLE_DPO: {
         DATA_PROTECTION: RW,
         ACCESS_LOG: R,
+        ADMIN_LOG: R,
     },
 }
 
@@ -229,6 +243,7 @@ MENUS: dict[str, frozenset[str]] = {
             MENU_LOG_SEARCH,
             MENU_SUBJECT_ACCESS,
             "Zugriffsprotokoll",
+            MENU_ADMIN_LOG,
         }
     ),
 }
@@ -247,7 +262,7 @@ _CASE_MENUS = frozenset(
         "Unterkünfte",
     }
 )
-MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
+MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS, MENU_TEAM} | _STATISTICS_MENUS
 MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
 MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS
 
