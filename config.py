@@ -144,7 +144,10 @@ class Config:
     # Login rate limiting (form: FAB; API: app.security.manager)
     RATELIMIT_ENABLED = True
     AUTH_RATE_LIMITED = True
-    AUTH_RATE_LIMIT = os.environ.get("MSA_AUTH_RATE_LIMIT", "10 per minute")
+    #: per IP address (generous: one office behind NAT shares one address)
+    AUTH_RATE_LIMIT = os.environ.get("MSA_AUTH_RATE_LIMIT", "60 per minute")
+    #: failed sign-ins per account name, from any address (app.security.throttling)
+    AUTH_ACCOUNT_RATE_LIMIT = os.environ.get("MSA_AUTH_ACCOUNT_RATE_LIMIT", "5 per minute")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 

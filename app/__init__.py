@@ -32,6 +32,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from app.security import admin_log, scoping  # noqa: F401  (row scoping, admin log hooks)
     from app.web import init_web
 
+    from app.extensions import ensure_private_sqlite
+
+    ensure_private_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)

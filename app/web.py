@@ -10,11 +10,27 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
+#: scripts only from the portal itself or with the request's nonce — no inline script, no
+#: inline event handler (``onclick=``) runs; FAB's templates carry ``nonce="{{ csp_nonce() }}"``
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "script-src 'self' 'nonce-{nonce}'; script-src-attr 'none'; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+_NONCE = "_msa_csp_nonce"
+
+
+def csp_nonce() -> str:
+    """The request's CSP nonce (one per response; FAB's baselib.get_nonce() calls this)."""
+    import secrets
+
+    if not has_app_context():
+        return ""
+    nonce = g.get(_NONCE)
+    if nonce is None:
+        nonce = secrets.token_urlsafe(18)
+        setattr(g, _NONCE, nonce)
+    return str(nonce)
 
 ERROR_TEXTS = {
     400: "Die Anfrage war fehlerhaft.",
@@ -44,10 +60,12 @@ def init_web(app: Flask) -> None:
             "_msa_scope_resolving",
             "_msa_shared_person_ids",
             _DB_DOWN,
+            _NONCE,
         ):
             g.pop(key, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.before_request
     def _default_locale() -> None:
@@ -56,7 +74,7 @@ def init_web(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -75,6 +93,10 @@ def init_web(app: Flask) -> None:
         if code >= 500:
             app.logger.exception("Fehler %s bei %s", code, request.path)
         text = ERROR_TEXTS.get(code, ERROR_TEXTS[500] if code >= 500 else ERROR_TEXTS[400])
+        if code == 429:
+            from app.security import throttling
+
+            text = throttling.message(throttling.ip_wait_seconds())
         if request.path.startswith("/api/"):
             return {"message": text}, code
         try:

@@ -36,7 +36,7 @@ class IdempotencyRecord(Model):
     """Idempotenzschlüssel — a REST create done once per (user, key); stored with the row.
 
     Written in the same transaction as the created row, so that a retry after a lost reply finds
-    what was committed (used when ``REDIS_URL`` is not set, see app.services.idempotency).
+    what was committed (app.services.reliability.idempotency).
     """
 
     __tablename__ = "idempotency_key"

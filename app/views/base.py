@@ -94,7 +94,7 @@ class MsaModelRestApi(ModelRestApi):
         malformed or reused key, or None to go on and create."""
         from flask import g, request
 
-        from app.services import idempotency
+        from app.services.reliability import idempotency
 
         try:
             key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
@@ -129,7 +129,7 @@ class MsaModelRestApi(ModelRestApi):
         """Store the key in the create's own transaction (call after the flush, before commit)."""
         from flask import g
 
-        from app.services import idempotency
+        from app.services.reliability import idempotency
 
         if key is not None:
             idempotency.remember(int(g.user.id), key, fp, self.resource_name, item.id)
@@ -137,7 +137,7 @@ class MsaModelRestApi(ModelRestApi):
     def idempotency_end(self, key: str | None) -> None:
         from flask import g
 
-        from app.services import idempotency
+        from app.services.reliability import idempotency
 
         if key is not None:
             idempotency.release(int(g.user.id), key)
@@ -146,7 +146,7 @@ class MsaModelRestApi(ModelRestApi):
         """After an IntegrityError: the same key was committed by a concurrent request."""
         from flask import g
 
-        from app.services import idempotency
+        from app.services.reliability import idempotency
 
         if key is None:
             return None
