@@ -315,6 +315,38 @@ class MsaSecurityManager(SecurityManager):
         if user is not None:
             bump_session_epoch(user)
 
+    # -- directory sign-in (LDAP / Active Directory): groups -> roles and organisation ---------
+    def _ldap_calculate_user_roles(self, user_attributes: dict[str, Any]) -> list[Any]:
+        """FAB's group -> role mapping; also remember the groups for the organisation."""
+        if has_request_context():
+            g._msa_directory_groups = list(
+                self.ldap_extract_list(user_attributes, self.auth_ldap_group_field)
+            )
+        return list(super()._ldap_calculate_user_roles(user_attributes))
+
+    def auth_user_ldap(self, username: str, password: str) -> Any:
+        """Sign in against the directory; then take the organisation from the groups
+        (``AUTH_ORGANISATION_MAPPING``: group DN -> organisation name), at every sign-in, like
+        the roles (``AUTH_ROLES_SYNC_AT_LOGIN``): who leaves the group loses both."""
+        if has_request_context():
+            g.pop("_msa_directory_groups", None)
+        user = super().auth_user_ldap(username, password)
+        mapping: dict[str, str] = current_app.config.get("AUTH_ORGANISATION_MAPPING") or {}
+        groups = g.get("_msa_directory_groups") if has_request_context() else None
+        if user is None or not mapping or groups is None:
+            return user
+        from app.models.organisation import Organisation
+
+        wanted = next((mapping[grp] for grp in groups if grp in mapping), None)
+        org_id = None
+        if wanted is not None:
+            org = self.session.query(Organisation).filter_by(name=wanted).one_or_none()
+            org_id = org.id if org is not None else None
+        if user.organisation_id != org_id:
+            user.organisation_id = org_id
+            self.session.commit()
+        return user
+
     def limit_api_login(self) -> None:
         """Rate-limit the API login like the form (FAB limits only the form)."""
         if not self.is_auth_limited:
