@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -31,6 +32,7 @@ def csp_nonce() -> str:
         nonce = secrets.token_urlsafe(18)
         setattr(g, _NONCE, nonce)
     return str(nonce)
+
 
 ERROR_TEXTS = {
     400: "Die Anfrage war fehlerhaft.",
@@ -118,10 +120,8 @@ def init_web(app: Flask) -> None:
         try:
             db.session.remove()
         except Exception:
-            try:
+            with contextlib.suppress(Exception):  # the connection is gone anyway
                 db.session.invalidate()
-            except Exception:  # noqa: S110  # nosec B110 (the connection is gone anyway)
-                pass
             db.session.registry.clear()
 
     if not event.contains(Engine, "handle_error", _note_database_error):
@@ -143,9 +143,9 @@ def init_web(app: Flask) -> None:
     if app.config.get("MSA_SERVER_TIMING"):
         init_server_timing(app)
 
-    from app.security.granting import GrantRefused
+    from app.security.granting import GrantRefusedError
 
-    def _refused(exc: GrantRefused) -> tuple[str | dict[str, object], int]:
+    def _refused(exc: GrantRefusedError) -> tuple[str | dict[str, object], int]:
         from app.extensions import db
 
         db.session.rollback()
@@ -153,7 +153,7 @@ def init_web(app: Flask) -> None:
             return {"message": str(exc)}, 403
         return render_template("error.html", code=403, text=str(exc)), 403
 
-    app.register_error_handler(GrantRefused, _refused)
+    app.register_error_handler(GrantRefusedError, _refused)
     for code in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(code, _error)
     app.register_error_handler(Exception, _unexpected(app, _error))

@@ -36,7 +36,6 @@ GROUP_TOPICS = (
 )
 
 
-
 def uniform_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give every row of a bulk insert the same keys (missing ones as NULL).
 
@@ -48,6 +47,7 @@ def uniform_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         keys.update(dict.fromkeys(row))
     return [{key: row.get(key) for key in keys} for row in rows]
+
 
 def load_casefile_demo(seed: int = 1, since_person_id: int = 0) -> dict[str, int]:
     """Add languages, degrees, employment, courses, vulnerabilities, group sessions, referrals."""

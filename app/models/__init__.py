@@ -55,9 +55,9 @@ from app.models.statistics import (
 
 __all__ = [
     "AccessLog",
-    "AdminLogEntry",
     "Accommodation",
     "AccommodationKind",
+    "AdminLogEntry",
     "AssessmentEntry",
     "CaseClosure",
     "CaseConference",
@@ -75,8 +75,8 @@ __all__ = [
     "GroupSession",
     "HelpPlan",
     "HelpPlanTask",
-    "IdempotencyRecord",
     "Household",
+    "IdempotencyRecord",
     "IntegrationCourse",
     "MonitoringEntry",
     "MoveProcedure",

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.models.admin_log import AdminLogEntry
 from app.models.organisation import MsaUser, Organisation
-from app.security.granting import Account, GrantRefused, check_change
+from app.security.granting import Account, GrantRefusedError, check_change
 
 #: account fields that change on every sign-in or are bookkeeping: never logged, never checked
 IGNORED_USER_FIELDS = frozenset(
@@ -71,13 +71,13 @@ OBJECT_LABELS = {
 ACTION_LABELS = {"create": "angelegt", "update": "geändert", "delete": "gelöscht"}
 
 
-class AdminLogAppendOnly(Exception):
+class AdminLogAppendOnlyError(Exception):
     """A row of the administration log was to be changed or deleted."""
 
 
 @contextlib.contextmanager
 def acting_as(user: Any = None, name: str | None = None) -> Iterator[None]:
-    """Make ``user`` (rules apply) or just ``name`` (trusted operator) the actor outside a request."""
+    """Make ``user`` (rules apply) or just ``name`` (trusted operator) the actor (CLI)."""
     previous = g.get(_ACTOR_KEY)
     setattr(g, _ACTOR_KEY, (user, name or getattr(user, "username", None) or "system"))
     try:
@@ -240,7 +240,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         if isinstance(obj, AdminLogEntry) and (
             obj in session.deleted or session.is_modified(obj, include_collections=False)
         ):
-            raise AdminLogAppendOnly("Das Verwaltungsprotokoll kann nicht geändert werden.")
+            raise AdminLogAppendOnlyError("Das Verwaltungsprotokoll kann nicht geändert werden.")
     watched = (MsaUser, Role, Organisation, PermissionView)
     candidates = [
         *(("create", o) for o in session.new if isinstance(o, watched)),
@@ -312,8 +312,8 @@ install()
 __all__ = [
     "ACTION_LABELS",
     "OBJECT_LABELS",
-    "AdminLogAppendOnly",
-    "GrantRefused",
+    "AdminLogAppendOnlyError",
+    "GrantRefusedError",
     "Permission",
     "ViewMenu",
     "acting_as",
@@ -322,7 +322,7 @@ __all__ = [
 
 
 def check_user(user: Any, action: str) -> None:
-    """Raise :class:`GrantRefused` unless the acting user may make this change of ``user``."""
+    """Raise :class:`GrantRefusedError` unless the acting user may make this change of ``user``."""
     from app.extensions import db
 
     actor, _name, _id = _actor()

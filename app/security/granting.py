@@ -41,7 +41,7 @@ COUNTY_ADMIN_KINDS = frozenset({"provider", "specialist_service"})
 LEAD_GRANTS = frozenset({matrix.ROLE_CASEWORKER})
 
 
-class GrantRefused(Exception):
+class GrantRefusedError(Exception):
     """The actor may not make this change; the message is German and shown to the user."""
 
 
@@ -117,7 +117,7 @@ def _may_hold(actor: Account, account: Account) -> str | None:
 
 
 def check_change(actor: Account, before: Account | None, after: Account | None) -> None:
-    """Raise :class:`GrantRefused` unless ``actor`` may turn ``before`` into ``after``.
+    """Raise :class:`GrantRefusedError` unless ``actor`` may turn ``before`` into ``after``.
 
     ``before`` is None for a new account, ``after`` None for a deletion. Both states must be
     manageable by the actor (a Kreis-Admin can neither promote a caseworker to Prüfer nor touch
@@ -127,24 +127,24 @@ def check_change(actor: Account, before: Account | None, after: Account | None) 
         if state is not None:
             problem = _may_hold(actor, state)
             if problem:
-                raise GrantRefused(problem)
+                raise GrantRefusedError(problem)
     if after is not None and after.roles:
         problem = fit_problem(after.roles, after.organisation_kind)
         if problem:
-            raise GrantRefused(problem)
+            raise GrantRefusedError(problem)
     if (
         after is None
         and before is not None
         and matrix.ROLE_ADMIN not in actor.roles
         and matrix.ROLE_COUNTY_ADMIN not in actor.roles
     ):
-        raise GrantRefused("Konten Ihres Teams können Sie deaktivieren, aber nicht löschen.")
+        raise GrantRefusedError("Konten Ihres Teams können Sie deaktivieren, aber nicht löschen.")
 
 
 def may_change(actor: Account, before: Account | None, after: Account | None) -> bool:
     """True when :func:`check_change` accepts the change."""
     try:
         check_change(actor, before, after)
-    except GrantRefused:
+    except GrantRefusedError:
         return False
     return True

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.forms import ResetPasswordForm
+from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import (
     UserDBModelView,
     UserLDAPModelView,
     UserOAuthModelView,
 )
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, ValidationError
@@ -296,20 +296,19 @@ class MsaSecurityManager(SecurityManager):
 
     def reset_password(self, userid: Any, password: str) -> None:
         """A password change ends every existing session and token of the user."""
-        from app.security.sessions import bump_session_epoch
-
         from app.security.granting import Account, check_change
+        from app.security.sessions import bump_session_epoch
 
         target = self.get_user_by_id(userid)
         if target is None:
             return
         actor = g.get("user") if has_request_context() else None
-        if actor is not None and getattr(actor, "is_authenticated", False):
-            if int(actor.id) != int(target.id):
-                # someone else's password: only who may manage that account (never an Admin's
-                # password by a Kreis-Admin — that would be taking over the account)
-                state = Account.of(target)
-                check_change(Account.of(actor), state, state)
+        signed_in = actor is not None and getattr(actor, "is_authenticated", False)
+        if signed_in and actor is not None and int(actor.id) != int(target.id):
+            # someone else's password: only who may manage that account (never an Admin's
+            # password by a Kreis-Admin — that would be taking over the account)
+            state = Account.of(target)
+            check_change(Account.of(actor), state, state)
         super().reset_password(userid, password)
         user = self.get_user_by_id(userid)
         if user is not None:

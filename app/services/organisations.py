@@ -80,7 +80,7 @@ def create_user(
     from werkzeug.security import generate_password_hash
 
     from app.security.admin_log import acting_as
-    from app.security.granting import Account, GrantRefused, check_change, fit_problem
+    from app.security.granting import Account, GrantRefusedError, check_change, fit_problem
 
     kind = org.kind.value if org else None
     problem = fit_problem([role], kind)
@@ -88,8 +88,10 @@ def create_user(
         raise DomainError(problem)
     if actor is not None:
         try:
-            check_change(Account.of(actor), None, Account(None, frozenset({role}), org and org.id, kind))
-        except GrantRefused as exc:
+            check_change(
+                Account.of(actor), None, Account(None, frozenset({role}), org and org.id, kind)
+            )
+        except GrantRefusedError as exc:
             raise DomainError(str(exc)) from exc
     user = MsaUser(
         username=username,
@@ -106,7 +108,7 @@ def create_user(
     with acting_as(actor, None if actor is not None else "cli"):
         try:
             db.session.commit()
-        except GrantRefused as exc:
+        except GrantRefusedError as exc:
             db.session.rollback()
             raise DomainError(str(exc)) from exc
     return user
@@ -118,7 +120,7 @@ def set_user_active(user_id: int, active: bool, *, actor: MsaUser | None) -> Msa
     A deactivated account cannot sign in, and its sessions and tokens end at once
     (app.security.manager.load_user).
     """
-    from app.security.granting import Account, GrantRefused, check_change
+    from app.security.granting import Account, GrantRefusedError, check_change
 
     user = db.session.get(MsaUser, user_id)
     if user is None:
@@ -127,14 +129,14 @@ def set_user_active(user_id: int, active: bool, *, actor: MsaUser | None) -> Msa
         state = Account.of(user)
         try:
             check_change(Account.of(actor), state, state)
-        except GrantRefused as exc:
+        except GrantRefusedError as exc:
             raise DomainError(str(exc)) from exc
     if bool(user.active) == active:
         return user
     user.active = active
     try:
         db.session.commit()
-    except GrantRefused as exc:
+    except GrantRefusedError as exc:
         db.session.rollback()
         raise DomainError(str(exc)) from exc
     return user

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from werkzeug.wrappers import Response
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.widgets import ListWidget
+from werkzeug.wrappers import Response
 
 from app.datamodel import (
     fast_datamodel,
@@ -98,7 +98,7 @@ class MsaModelRestApi(ModelRestApi):
 
         try:
             key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
-        except idempotency.BadIdempotencyKey as exc:
+        except idempotency.BadIdempotencyKeyError as exc:
             return None, "", self.response_400(message=str(exc))
         fp = idempotency.fingerprint(request.method, request.path, request.get_data())
         if key is None:

@@ -34,8 +34,8 @@ FIELD_LABELS = {
     "roles": "Rollen",
     "organisation_id": "Organisation",
     "fte": "VZÄ",
-    "password": "Passwort",
-    "totp_secret": "Zwei-Faktor-Schlüssel",
+    "password": "Passwort",  # nosec B105 (a field label)
+    "totp_secret": "Zwei-Faktor-Schlüssel",  # nosec B105 (a field label)
     "totp_enabled": "Zwei-Faktor-Anmeldung",
     "permissions": "Rechte (entzogen / erteilt)",
     "name": "Name",

@@ -86,7 +86,7 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     url = f"ldap://127.0.0.1:{port}"
     log = (tmp / "slapd.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv
+    proc = subprocess.Popen(  # nosec B603 - fixed argv
         [SLAPD, "-f", str(_config(tmp)), "-h", f"{url}/", "-d", "0"],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -163,7 +163,7 @@ def _ldap_app(database_url: str, directory: str) -> Flask:
         AUTH_LDAP_SEARCH=f"ou=people,{SUFFIX}",
         AUTH_LDAP_UID_FIELD="uid",
         AUTH_LDAP_BIND_USER=f"cn=msa-portal,ou=service,{SUFFIX}",
-        AUTH_LDAP_BIND_PASSWORD="Dienstkonto-Passwort-2026",  # noqa: S106
+        AUTH_LDAP_BIND_PASSWORD="Dienstkonto-Passwort-2026",
         AUTH_LDAP_GROUP_FIELD="memberOf",
         AUTH_LDAP_FIRSTNAME_FIELD="givenName",
         AUTH_LDAP_LASTNAME_FIELD="sn",

@@ -53,7 +53,7 @@ def test_every_route_answers_503_in_german_when_the_database_is_gone(api_token: 
             continue
         url = _fill(rule)
         is_api = url.startswith("/api/")
-        resp = (app.test_client().get(url, headers=api) if is_api else html.get(url))
+        resp = app.test_client().get(url, headers=api) if is_api else html.get(url)
         checked += 1
         body = resp.get_data(as_text=True)
         if resp.status_code != 503 or UNAVAILABLE not in (
@@ -92,7 +92,7 @@ class _Killer(threading.Thread):
         self.kills = 0
 
     def run(self) -> None:
-        rnd = random.Random(17)  # noqa: S311  # nosec B311 (test timing, not security)
+        rnd = random.Random(17)  # nosec B311 (test timing, not security)
         deadline = time.monotonic() + 120
         with self.engine.connect() as conn:
             while not self.stop.is_set() and time.monotonic() < deadline:

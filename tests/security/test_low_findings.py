@@ -13,7 +13,7 @@ from flask import Flask
 
 from app.security import matrix
 from tests import factories
-from tests.conftest import make_test_app, sign_in
+from tests.conftest import make_test_app
 from tests.security.helpers import model_views
 
 # --- 400 for malformed paging and sorting parameters on every list ----------------------------

@@ -63,7 +63,11 @@ def expected(actor_role: str, role: str, org: str, *, own_account: bool) -> bool
     if own_account:
         return False
     if actor_role == matrix.ROLE_COUNTY_ADMIN:
-        return role in {matrix.ROLE_LEAD, matrix.ROLE_CASEWORKER, matrix.ROLE_SPECIALIST} and org in {
+        return role in {
+            matrix.ROLE_LEAD,
+            matrix.ROLE_CASEWORKER,
+            matrix.ROLE_SPECIALIST,
+        } and org in {
             "own provider",
             "other provider",
             "specialist service",
@@ -98,7 +102,9 @@ def test_table_own_account(actor_role: str, role: str, org: str) -> None:
     assert may_change(actor, actor, after) is expected(actor_role, role, org, own_account=True)
 
 
-@pytest.mark.parametrize(("actor_role", "role"), list(itertools.product(matrix.ALL_ROLES, repeat=2)))
+@pytest.mark.parametrize(
+    ("actor_role", "role"), list(itertools.product(matrix.ALL_ROLES, repeat=2))
+)
 def test_table_promoting_a_caseworker(actor_role: str, role: str) -> None:
     """Changing an existing caseworker of the own provider to ``role``: both states must be
     manageable (a Kreis-Admin cannot make a caseworker Prüfer, a lead cannot make one lead)."""
@@ -272,7 +278,10 @@ def test_county_admin_cannot_reset_an_admins_password(app: Flask, orgs: dict[str
     client = sign_in(app.test_client(), me_id)
     resp = client.post(
         f"/resetpassword/form?pk={admin_id}",
-        data={"password": "Ganz-neues-Passwort-2026!", "conf_password": "Ganz-neues-Passwort-2026!"},
+        data={
+            "password": "Ganz-neues-Passwort-2026!",
+            "conf_password": "Ganz-neues-Passwort-2026!",
+        },
     )
     assert resp.status_code == 403
     from app.extensions import db
@@ -282,11 +291,13 @@ def test_county_admin_cannot_reset_an_admins_password(app: Flask, orgs: dict[str
         assert db.session.get(MsaUser, admin_id).password == old_hash
 
 
-def test_backstop_refuses_a_direct_orm_change_in_a_request(app: Flask, orgs: dict[str, Any]) -> None:
+def test_backstop_refuses_a_direct_orm_change_in_a_request(
+    app: Flask, orgs: dict[str, Any]
+) -> None:
     """Any other path (a future API, a custom view) meets the same rule at the flush."""
     from app.extensions import db
     from app.models import MsaUser
-    from app.security.granting import GrantRefused
+    from app.security.granting import GrantRefusedError
 
     with app.app_context():
         me = factories.make_user(matrix.ROLE_COUNTY_ADMIN, orgs["county"])
@@ -294,7 +305,7 @@ def test_backstop_refuses_a_direct_orm_change_in_a_request(app: Flask, orgs: dic
     with app.test_request_context("/"):
         g.user = db.session.get(MsaUser, me_id)
         g.user.roles = [app.appbuilder.sm.find_role(matrix.ROLE_ADMIN)]  # type: ignore[attr-defined]
-        with pytest.raises(GrantRefused):
+        with pytest.raises(GrantRefusedError):
             db.session.commit()
         db.session.rollback()
 
@@ -302,18 +313,18 @@ def test_backstop_refuses_a_direct_orm_change_in_a_request(app: Flask, orgs: dic
 def test_admin_log_is_append_only(app: Flask, orgs: dict[str, Any]) -> None:
     from app.extensions import db
     from app.models import AdminLogEntry
-    from app.security.admin_log import AdminLogAppendOnly
+    from app.security.admin_log import AdminLogAppendOnlyError
 
     with app.app_context():
         factories.make_user(matrix.ROLE_CASEWORKER, orgs["own provider"])
         entry = db.session.scalars(select(AdminLogEntry)).first()
         assert entry is not None and entry.actor_name == "system"
         entry.changes = "{}"
-        with pytest.raises(AdminLogAppendOnly):
+        with pytest.raises(AdminLogAppendOnlyError):
             db.session.commit()
         db.session.rollback()
         db.session.delete(db.session.scalars(select(AdminLogEntry)).first())
-        with pytest.raises(AdminLogAppendOnly):
+        with pytest.raises(AdminLogAppendOnlyError):
             db.session.commit()
         db.session.rollback()
 

@@ -13,6 +13,7 @@ constraint (user, key): the second create is rolled back and answered with the f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -34,7 +35,7 @@ KEEP = dt.timedelta(hours=24)
 LOCK_SECONDS = 30
 
 
-class BadIdempotencyKey(ValueError):
+class BadIdempotencyKeyError(ValueError):
     """A malformed ``Idempotency-Key`` header (German message)."""
 
 
@@ -52,7 +53,7 @@ def parse_key(raw: str | None) -> str | None:
     if raw is None:
         return None
     if not KEY_PATTERN.match(raw):
-        raise BadIdempotencyKey(
+        raise BadIdempotencyKeyError(
             "Der Idempotency-Key muss 1 bis 128 druckbare Zeichen ohne Leerzeichen haben."
         )
     return raw
@@ -127,7 +128,5 @@ def release(user_id: int, key: str) -> None:
     client = _redis()
     if client is None:
         return
-    try:
+    with contextlib.suppress(Exception):  # the lock expires by itself
         client.delete(f"msa:idem:{user_id}:{key}")
-    except Exception:  # noqa: S110  # nosec B110 (the lock expires by itself)
-        pass
