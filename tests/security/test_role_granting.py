@@ -389,3 +389,79 @@ def test_dpo_searches_the_admin_log(app: Flask, orgs: dict[str, Any]) -> None:
     assert "1 Eintrag" in page
     assert client.get("/verwaltungsprotokoll/?seite=abc").status_code == 400
     assert sign_in(app.test_client(), cw_id).get("/verwaltungsprotokoll/").status_code in (302, 403)
+
+
+def test_cli_create_user_follows_the_actors_rules(app: Flask, orgs: dict[str, Any]) -> None:
+    """``msa create-user --actor KONTO``: the same table as the UI (German error, exit 1)."""
+    import os
+
+    with app.app_context():
+        factories.make_user(matrix.ROLE_COUNTY_ADMIN, orgs["county"], username="kreis.cli")
+    runner = app.test_cli_runner()
+    env = {**os.environ, "MSA_PASSWORD": "Ein-langes-Passwort-2026!"}
+    refused = runner.invoke(
+        args=[
+            "msa",
+            "create-user",
+            "neu.pruefer",
+            "--role",
+            matrix.ROLE_REVIEWER,
+            "--organisation",
+            "Landkreis Test",
+            "--actor",
+            "kreis.cli",
+        ],
+        env=env,
+    )
+    assert refused.exit_code == 1 and "nicht vergeben" in refused.output
+    ok = runner.invoke(
+        args=[
+            "msa",
+            "create-user",
+            "neu.fachkraft",
+            "--role",
+            matrix.ROLE_CASEWORKER,
+            "--organisation",
+            "Eigener Träger",
+            "--actor",
+            "kreis.cli",
+        ],
+        env=env,
+    )
+    assert ok.exit_code == 0, ok.output
+    from app.extensions import db
+    from app.models import AdminLogEntry
+
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AdminLogEntry).where(AdminLogEntry.object_label == "neu.fachkraft")
+        ).one()
+        assert entry.actor_name == "kreis.cli"
+
+
+def test_organisation_and_role_permission_changes_are_logged(
+    app: Flask, orgs: dict[str, Any]
+) -> None:
+    from app.extensions import db
+    from app.models import AdminLogEntry, Organisation
+
+    with app.app_context():
+        admin = factories.make_user(matrix.ROLE_ADMIN)
+        admin_id = admin.id
+    with app.test_request_context("/"):
+        g.user = db.session.get(type(admin), admin_id)
+        org = db.session.get(Organisation, orgs["own provider"])
+        org.city = "Neustadt"
+        role = app.appbuilder.sm.find_role(matrix.ROLE_CASEWORKER)  # type: ignore[attr-defined]
+        removed = role.permissions[0]
+        role.permissions = role.permissions[1:]
+        db.session.commit()
+        label = f"{removed.permission.name} {removed.view_menu.name}"
+        rows = db.session.scalars(
+            select(AdminLogEntry).where(AdminLogEntry.actor_id == admin_id)
+        ).all()
+        kinds = {r.object_type: json.loads(r.changes) for r in rows}
+        assert kinds["organisation"]["city"] == [None, "Neustadt"]
+        assert kinds["role"]["permissions"] == [[label], []]
+        role.permissions = [*role.permissions, removed]
+        db.session.commit()
