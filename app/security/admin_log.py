@@ -138,8 +138,16 @@ def _column_changes(obj: Any, ignored: frozenset[str]) -> dict[str, list[Any]]:
     return changes
 
 
+def _passive_history(obj: Any, key: str) -> Any:
+    """History of a relationship without loading it (an unloaded one cannot have changed):
+    signing in (FAB counts ``last_login``) must not cost a SELECT of the roles."""
+    from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
+
+    return get_history(obj, key, passive=PASSIVE_NO_INITIALIZE)
+
+
 def _collection_change(obj: Any, key: str, label: Any) -> tuple[list[Any], list[Any]] | None:
-    hist = inspect(obj).attrs[key].history
+    hist = _passive_history(obj, key)
     if not hist.added and not hist.deleted:
         return None
     before = [*hist.unchanged, *hist.deleted]
@@ -199,6 +207,12 @@ def _user_entry(session: Session, user: Any, action: str, actor: Any) -> dict[st
         roles = _collection_change(user, "roles", lambda r: r.name)
         if roles is not None:
             changes["roles"] = [roles[0], roles[1]]
+        org_hist = _passive_history(user, "organisation")
+        org_changed = bool(org_hist.added or org_hist.deleted) or (
+            inspect(user).attrs["organisation_id"].history.has_changes()
+        )
+        if action == "update" and not changes and not org_changed:
+            return None
         before, after = _user_states(session, user)
         if before is None or after is None or before.organisation_id != after.organisation_id:
             old_id = None if before is None else before.organisation_id
