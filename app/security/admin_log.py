@@ -141,9 +141,10 @@ def _column_changes(obj: Any, ignored: frozenset[str]) -> dict[str, list[Any]]:
 def _passive_history(obj: Any, key: str) -> Any:
     """History of a relationship without loading it (an unloaded one cannot have changed):
     signing in (FAB counts ``last_login``) must not cost a SELECT of the roles."""
-    from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
+    from sqlalchemy.orm.attributes import get_history
+    from sqlalchemy.orm.base import PassiveFlag
 
-    return get_history(obj, key, passive=PASSIVE_NO_INITIALIZE)
+    return get_history(obj, key, passive=PassiveFlag.PASSIVE_NO_INITIALIZE)
 
 
 def _collection_change(obj: Any, key: str, label: Any) -> tuple[list[Any], list[Any]] | None:
