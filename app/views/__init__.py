@@ -61,6 +61,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import housing
 
     housing.register(appbuilder)
+    from app.views import intake
+
+    intake.register(appbuilder)
     from app.views import api, guards, sensitive
 
     api.register(appbuilder)
