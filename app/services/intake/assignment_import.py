@@ -27,8 +27,8 @@ from sqlalchemy import insert, or_, select, update
 from app.extensions import db
 from app.models import Accommodation, CatalogueEntry, Household, Organisation, Person
 from app.models.base import utcnow
-from app.services.access_log import log_accesses
-from app.services.duplicates import name_key, similar_keys
+from app.services.casefile.duplicates import name_key, similar_keys
+from app.services.data_protection.access_log import log_accesses
 
 #: field -> German column header (the canonical name in the file, docs/intake.md)
 FIELDS: dict[str, str] = {

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Organisation, Person
-from app.services.access_log import log_accesses
-from app.services.duplicates import name_key, similar_keys
+from app.services.casefile.duplicates import name_key, similar_keys
+from app.services.data_protection.access_log import log_accesses
 
 
 @dataclass(frozen=True)

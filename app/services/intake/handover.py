@@ -36,7 +36,7 @@ from app.models.intake import (
     Handover,
 )
 from app.security.scoping import forget_shares
-from app.services.access_log import log_accesses
+from app.services.data_protection.access_log import log_accesses
 from app.services.intake.common import (
     CASE_HOLDING_KINDS,
     Actor,

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Organisation, Person, PersonShare
 from app.models.base import utcnow
 from app.security.scoping import forget_shares
-from app.services.access_log import log_accesses
+from app.services.data_protection.access_log import log_accesses
 from app.services.intake.common import CASE_HOLDING_KINDS, Actor, IntakeError, organisation
 
 MSG_PERSON_NOT_FOUND = "Die Person wurde nicht gefunden."
