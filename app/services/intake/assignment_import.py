@@ -651,12 +651,12 @@ def apply(analysis: Analysis, *, channel: str = "") -> dict[str, Any]:
             )
         for r in rows:
             # a known member of an imported family without a household joins it
-            family = r.data.get("household")
-            if r.status != "new" and family in household_of and r.household_id is None:
+            number = r.data.get("household")
+            if r.status != "new" and number in household_of and r.household_id is None:
                 db.session.execute(
                     update(Person)
                     .where(Person.id == r.person_id, or_(Person.household_id.is_(None)))
-                    .values(household_id=household_of[family], version=Person.version + 1)
+                    .values(household_id=household_of[number], version=Person.version + 1)
                     .execution_options(synchronize_session=False)
                 )
         detail = f"Zuweisungsimport {analysis.filename}"[:300]
