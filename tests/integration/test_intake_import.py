@@ -255,3 +255,14 @@ def test_mapping_step_fixes_unknown_headers(app: Flask, login_as: Any) -> None:
 )
 def test_dates(raw: Any, expected: dt.date) -> None:
     assert imp.parse_date(raw) == expected
+
+
+def test_xlsx_sample_reads_like_the_csv_sample(app: Flask) -> None:
+    """docs/samples: the workbook (Excel dates) and the CSV give the same summary."""
+    _setup(app)
+    with app.app_context():
+        from_csv = imp.analyse(SAMPLE.read_bytes(), SAMPLE.name).summary()
+        xlsx = SAMPLE.with_suffix(".xlsx")
+        from_xlsx = imp.analyse(xlsx.read_bytes(), xlsx.name).summary()
+        # the invalid date 31.02.1992 cannot be an Excel date: it stays text in both files
+        assert from_xlsx == from_csv
