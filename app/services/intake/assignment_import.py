@@ -531,29 +531,39 @@ def _match(rows: list[RowResult]) -> None:
     by_birth: dict[dt.date, list[_Known]] = {}
     for k in known:
         by_birth.setdefault(k.birth_date, []).append(k)
-    seen: dict[Any, int] = {}
+    seen_numbers: dict[str, int] = {}
+    seen_births: dict[dt.date, list[tuple[str, str | None, int]]] = {}
     for r in rows:
         if r.status == "error":
             continue
         key = name_key(r.data["first_name"], r.data["last_name"])
         r.data["name_key"] = key
-        ident = ("az", r.data["file_number"]) if r.data["file_number"] else None
-        twin = seen.get(ident) if ident else None
+        number = r.data["file_number"]
+        twin = seen_numbers.get(number) if number else None
         if twin is None:
-            for (kind, *rest), first_row in seen.items():
-                if kind == "nb" and rest[1] == r.data["birth_date"] and similar_keys(rest[0], key):
-                    twin = first_row
-                    break
+            twin = next(
+                (
+                    row
+                    for other, other_number, row in seen_births.get(r.data["birth_date"], [])
+                    # two different AZR numbers are two persons, whatever their names
+                    if not (number and other_number) and similar_keys(other, key)
+                ),
+                None,
+            )
         if twin is not None:
             r.error("last_name", f"Die Person steht schon in Zeile {twin} der Datei.")
             continue
-        if ident:
-            seen[ident] = r.row
-        seen[("nb", key, r.data["birth_date"])] = r.row
+        if number:
+            seen_numbers[number] = r.row
+        seen_births.setdefault(r.data["birth_date"], []).append((key, number, r.row))
         match = by_number.get(r.data["file_number"]) if r.data["file_number"] else None
         if match is None:
             match = next(
-                (k for k in by_birth.get(r.data["birth_date"], []) if similar_keys(k.key, key)),
+                (
+                    k
+                    for k in by_birth.get(r.data["birth_date"], [])
+                    if not (r.data["file_number"] and k.file_number) and similar_keys(k.key, key)
+                ),
                 None,
             )
         if match is None:
