@@ -331,3 +331,56 @@ def test_browser_duplicate_hint_inbox_and_case_file_section(
     assert "Haddad, Amal" in page and "Annehmen" in page
     browser_c = login_as(matrix.ROLE_LEAD, w["c"])
     assert "Haddad" not in browser_c.get("/uebergaben/").get_data(as_text=True)
+
+
+def test_open_case_management_of_the_sender_ends_with_the_handover(
+    app: Flask, api_token: Any, login_as: Any
+) -> None:
+    """Persons in case management: the sender's past months stay; its open case is closed on
+    the day of acceptance (with an event), so it does not count for later months."""
+    from app.models import CaseEvent, CaseManagementCase, MsaUser
+
+    w = _world(app, api_token)
+    with app.app_context():
+        cw = db.session.scalars(select(MsaUser).where(MsaUser.organisation_id == w["a"])).first()
+        case_ = CaseManagementCase(
+            organisation_id=w["a"],
+            person_id=w["p"],
+            caseworker_id=cw.id,
+            step="assessment",
+            opened_on=dt.date(2026, 4, 1),
+        )
+        db.session.add(case_)
+        db.session.flush()
+        for step in ("first_interview", "assessment"):
+            db.session.add(
+                CaseEvent(
+                    organisation_id=w["a"],
+                    person_id=w["p"],
+                    case_id=case_.id,
+                    at=dt.datetime(2026, 4, 2, 10),
+                    actor_name="Test",
+                    to_step=step,
+                )
+            )
+        db.session.commit()
+        case_id = case_.id
+    before = _figures(app, w["a"])
+    assert before[1]["case_management"] >= 1
+    client = app.test_client()
+    hid = _offer(client, w).get_json()["id"]
+    assert client.post(f"/api/v1/handover/{hid}/accept", headers=w["hb"]).status_code == 200
+    assert _figures(app, w["a"]) == before
+    with app.app_context():
+        closed = db.session.get(CaseManagementCase, case_id)
+        assert closed.step == "closed" and closed.closed_on == dt.date.today()
+        reasons = db.session.scalars(
+            select(CaseEvent.reason).where(
+                CaseEvent.case_id == case_id, CaseEvent.to_step == "closed"
+            )
+        ).all()
+        assert reasons == ["Übergabe an Träger B"]
+    # the receiver (scope full) opens the closed case page without an error
+    browser_b = login_as(matrix.ROLE_CASEWORKER, w["b"])
+    assert browser_b.get(f"/casemanagement/case/{case_id}").status_code == 200
+    assert browser_b.get(f"/personview/show/{w['p']}").status_code == 200
