@@ -393,6 +393,11 @@ def _json_error(api: BaseApi, exc: IntakeError) -> Response:
     return api.response(exc.status, message=exc.message)
 
 
+def _id(value: Any) -> bool:
+    """Whether a JSON value is a usable id (an integer in the database's range, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
 def _body() -> dict[str, Any] | None:
     payload = request.get_json(silent=True)
     return payload if isinstance(payload, dict) else None
@@ -426,9 +431,11 @@ class HandoverApi(BaseApi):
         if status is not None and status not in HANDOVER_STATUS_LABELS:
             return self.response_400(message="Unbekannter Status.")
         try:
-            page = max(0, int(request.args.get("page", 0)))
+            page = int(request.args.get("page", 0))
         except ValueError:
             return self.response_400(message="page muss eine Zahl sein.")
+        if not 0 <= page <= 100000:
+            return self.response_400(message="page muss zwischen 0 und 100000 liegen.")
         rows = ho.handovers_of(
             g.user.organisation_id,
             status=status,
@@ -482,7 +489,7 @@ class HandoverApi(BaseApi):
         if unknown:
             return self.response_400(message=f"Unbekannte Felder: {', '.join(unknown)}")
         person_id, to_org = body.get("person_id"), body.get("to_organisation_id")
-        if not isinstance(person_id, int) or not isinstance(to_org, int):
+        if not _id(person_id) or not _id(to_org):
             return self.response_400(
                 message="person_id und to_organisation_id sind Pflicht (Zahlen)."
             )
@@ -650,7 +657,7 @@ class PersonShareApi(BaseApi):
             return self.response_400(message=f"Unbekannte Felder: {', '.join(unknown)}")
         org_id = body.get("organisation_id")
         note = body.get("note")
-        if not isinstance(org_id, int) or (note is not None and not isinstance(note, str)):
+        if not _id(org_id) or (note is not None and not isinstance(note, str)):
             return self.response_400(message="organisation_id ist Pflicht (Zahl).")
         if not self._visible(pk):
             return self.response(404, message="Die Person wurde nicht gefunden.")

@@ -384,3 +384,44 @@ def test_open_case_management_of_the_sender_ends_with_the_handover(
     browser_b = login_as(matrix.ROLE_CASEWORKER, w["b"])
     assert browser_b.get(f"/casemanagement/case/{case_id}").status_code == 200
     assert browser_b.get(f"/personview/show/{w['p']}").status_code == 200
+
+
+def test_inbox_and_case_file_within_statement_budget(
+    app: Flask, api_token: Any, login_as: Any
+) -> None:
+    from tests.integration.test_performance import MAX_STATEMENTS, count_statements
+
+    w = _world(app, api_token)
+    client = app.test_client()
+    hid = _offer(client, w).get_json()["id"]
+    assert (
+        client.post(
+            f"/api/v1/person/{w['child']}/shares",
+            json={
+                "organisation_id": w["fbd"],
+                "until": (dt.date.today() + dt.timedelta(days=5)).isoformat(),
+                "consent_on": dt.date.today().isoformat(),
+            },
+            headers=w["ha"],
+        ).status_code
+        == 201
+    )
+    browser_b = login_as(matrix.ROLE_LEAD, w["b"])
+    browser_a = login_as(matrix.ROLE_CASEWORKER, w["a"])
+    for browser, url in (
+        (browser_b, "/uebergaben/"),
+        (browser_a, "/uebergaben/"),
+        (browser_a, f"/personview/show/{w['child']}"),
+        (browser_a, f"/personview/show/{w['p']}"),
+    ):
+        browser.get(url)
+        with count_statements(app) as statements:
+            resp = browser.get(url)
+        assert resp.status_code == 200, url
+        assert len(statements) <= MAX_STATEMENTS, (url, len(statements))
+    for headers in (w["ha"], w["hb"]):
+        client.get("/api/v1/handover/", headers=headers)
+        with count_statements(app) as statements:
+            assert client.get("/api/v1/handover/", headers=headers).status_code == 200
+        assert len(statements) <= MAX_STATEMENTS
+    assert hid

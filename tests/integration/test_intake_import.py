@@ -266,3 +266,23 @@ def test_xlsx_sample_reads_like_the_csv_sample(app: Flask) -> None:
         from_xlsx = imp.analyse(xlsx.read_bytes(), xlsx.name).summary()
         # the invalid date 31.02.1992 cannot be an Excel date: it stays text in both files
         assert from_xlsx == from_csv
+
+
+def test_import_pages_within_statement_budget(app: Flask, login_as: Any) -> None:
+    """Upload list, mapping and preview: at most 8 SQL statements each (docs/performance.md)."""
+    from tests.integration.test_performance import MAX_STATEMENTS, count_statements
+
+    _setup(app)
+    admin = login_as(matrix.ROLE_COUNTY_ADMIN)
+    resp = admin.post(
+        "/zuweisungen/upload",
+        data={"file": (io.BytesIO(SAMPLE.read_bytes()), "zuweisungsliste.csv")},
+        content_type="multipart/form-data",
+    )
+    pk = int(resp.headers["Location"].split("/")[2])
+    for url in ("/zuweisungen/", f"/zuweisungen/{pk}/vorschau", f"/zuweisungen/{pk}/zuordnung"):
+        admin.get(url)
+        with count_statements(app) as statements:
+            resp = admin.get(url)
+        assert resp.status_code in (200, 302), url
+        assert len(statements) <= MAX_STATEMENTS, (url, statements)

@@ -18,7 +18,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +107,7 @@ _SEX_WORDS = {
     "ohneangabe": "unknown",
 }
 _DATE_FORMATS = ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
-_CHUNK = 500
+_CHUNK = 5000
 
 
 class ImportFileError(Exception):
@@ -460,11 +460,6 @@ def _parse_row(
     return result
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
-
-
 @dataclass
 class _Known:
     id: int
@@ -497,13 +492,18 @@ def _candidates(rows: list[RowResult]) -> list[_Known]:
         Person.household_id,
     )
     found: dict[int, _Known] = {}
-    conditions = [Person.file_number.in_(chunk) for chunk in _chunks(numbers)]
-    conditions += [Person.birth_date.in_(chunk) for chunk in _chunks(births)]
-    for condition in conditions:
+    # one statement for a usual list (up to _CHUNK numbers and _CHUNK birth dates); longer
+    # lists in several, each below the bind-parameter limits of SQLite and PostgreSQL
+    batches = max(len(numbers), len(births)) // _CHUNK + 1
+    for i in range(batches):
+        part_numbers = numbers[i * _CHUNK : (i + 1) * _CHUNK]
+        part_births = births[i * _CHUNK : (i + 1) * _CHUNK]
+        if not part_numbers and not part_births:
+            continue
         stmt = (
             select(*cols)
             .join(Organisation, Organisation.id == Person.organisation_id)
-            .where(condition)
+            .where(or_(Person.file_number.in_(part_numbers), Person.birth_date.in_(part_births)))
             .execution_options(msa_unscoped=True)
         )
         for row in db.session.execute(stmt):
