@@ -35,22 +35,24 @@ def test_import_preview_confirm_then_offer_and_accept(live_server: str, page: An
     _logout(page, live_server)
 
     # 2. the provider running the accommodation offers the family to another provider
-    LoginPage(page, live_server).login("leitung.diakonie")
-    hits = page.request.get(f"{live_server}/personview/autocomplete?q=Haddad").json()
+    diakonie = page.context.browser.new_context(locale="de-DE")
+    sender = diakonie.new_page()
+    sender.set_default_timeout(60000)
+    LoginPage(sender, live_server).login("leitung.diakonie")
+    hits = sender.request.get(f"{live_server}/personview/autocomplete?q=Haddad").json()
     mohammed = next(h for h in hits if "Mohammed" in h["label"] and "14.03.1985" in h["label"])
     person_url = f"{live_server}/personview/show/{mohammed['id']}"
-    page.goto(person_url)
-    assert "Übergabe anbieten" in page.content()
-    page.select_option("#ho-org", label="Caritasverband Musterkreis e.V.")
-    page.select_option("#ho-scope", "full")
-    page.check("#ho-consent")
-    page.fill("#ho-consent-on", "2026-11-30")
-    page.select_option("#ho-consent-form", "written")
-    page.fill("#ho-reason", "Umzug in eine Wohnung der Caritas")
-    page.click("#handover-form button[type=submit]")
-    page.wait_for_load_state("load")
-    assert "Angeboten an" in page.inner_text("#open-offer")
-    _logout(page, live_server)
+    sender.goto(person_url)
+    assert "Übergabe anbieten" in sender.content()
+    sender.select_option("#ho-org", label="Caritasverband Musterkreis e.V.")
+    sender.select_option("#ho-scope", "full")
+    sender.check("#ho-consent")
+    sender.fill("#ho-consent-on", "2026-11-30")
+    sender.select_option("#ho-consent-form", "written")
+    sender.fill("#ho-reason", "Umzug in eine Wohnung der Caritas")
+    sender.click("#handover-form button[type=submit]")
+    sender.wait_for_load_state("load")
+    assert "Angeboten an" in sender.inner_text("#open-offer")
 
     # 3. the receiving provider's lead accepts from the inbox and opens the file
     LoginPage(page, live_server).login("leitung.caritas")
@@ -61,9 +63,8 @@ def test_import_preview_confirm_then_offer_and_accept(live_server: str, page: An
     page.wait_for_load_state("load")
     assert page.url.rstrip("/") == person_url.rstrip("/")
     assert "Haddad" in page.inner_text("h1")
-    _logout(page, live_server)
 
     # 4. the sender no longer sees the file
-    LoginPage(page, live_server).login("leitung.diakonie")
-    response = page.goto(person_url)
+    response = sender.goto(person_url)
     assert response is not None and response.status == 404
+    diakonie.close()
