@@ -1,7 +1,7 @@
 """administration log and idempotency keys of REST creates
 
 Revision ID: 0013_admin_log
-Revises: 0010_statistics_rollup
+Revises: 0011_intake
 Create Date: 2026-12-03 04:15:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_admin_log"
-down_revision = "0010_statistics_rollup"
+down_revision = "0011_intake"
 branch_labels = None
 depends_on = None
 
