@@ -60,6 +60,11 @@ def create_organisation_command(name: str, kind: str) -> None:
 @click.option("--first-name", default=None)
 @click.option("--last-name", default=None)
 @click.option("--email", default=None)
+@click.option(
+    "--actor",
+    default=None,
+    help="im Auftrag dieses Kontos anlegen: dessen Vergaberegeln gelten (app/security/granting.py)",
+)
 def create_user_command(
     username: str,
     role: str,
@@ -68,9 +73,18 @@ def create_user_command(
     first_name: str | None,
     last_name: str | None,
     email: str | None,
+    actor: str | None,
 ) -> None:
     """Create a user; the password comes from MSA_PASSWORD or a prompt."""
+    from app.extensions import db
+    from app.models import MsaUser
     from app.services.organisations import DomainError, create_user
+
+    acting = None
+    if actor:
+        acting = db.session.query(MsaUser).filter_by(username=actor).one_or_none()
+        if acting is None or not acting.active:
+            _fail(f"Konto '{actor}' gibt es nicht oder es ist deaktiviert")
 
     password = os.environ.get("MSA_PASSWORD") or click.prompt(
         "Passwort", hide_input=True, confirmation_prompt=True
@@ -85,6 +99,7 @@ def create_user_command(
             first_name=first_name,
             last_name=last_name,
             email=email,
+            actor=acting,
         )
     except DomainError as exc:
         _fail(str(exc))
@@ -236,3 +251,48 @@ def refresh_statistics_command(months: int) -> None:
         f"{result.month_rows} Monatszeilen, {result.topic_rows} Themenzeilen, "
         f"{result.seconds:.1f} s"
     )
+
+
+@msa_cli.command("create-accommodation")
+@click.argument("name")
+@click.option("--organisation", required=True, help="Name des Trägers, der sie betreibt")
+@click.option("--capacity", type=int, default=None)
+@click.option(
+    "--kind",
+    type=click.Choice(["transitional-home", "shared-accommodation", "flat"]),
+    default="transitional-home",
+    show_default=True,
+)
+def create_accommodation_command(
+    name: str, organisation: str, capacity: int | None, kind: str
+) -> None:
+    """Create an accommodation run by a provider (assignment lists name accommodations)."""
+    from app.services.organisations import DomainError, create_accommodation
+
+    try:
+        acc = create_accommodation(name, organisation, capacity=capacity, kind=kind)
+    except DomainError as exc:
+        _fail(str(exc))
+    click.echo(f"Unterkunft {acc.id}: {acc.name} ({organisation})")
+
+
+@msa_cli.command("import-assignments")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Nur prüfen, nichts schreiben")
+def import_assignments_command(file: str, dry_run: bool) -> None:
+    """Import an assignment list (Zuweisungsliste, .xlsx or .csv); print a JSON summary."""
+    import json
+    from pathlib import Path
+
+    from app.services.intake.assignment_import import ImportFileError, import_file
+
+    path = Path(file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        _fail(f"Die Datei {file} kann nicht gelesen werden ({exc.strerror}).")
+    try:
+        summary = import_file(content, path.name, dry_run=dry_run)
+    except ImportFileError as exc:
+        _fail(str(exc))
+    click.echo(json.dumps(summary, ensure_ascii=False))

@@ -1,5 +1,6 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
+from app.models.admin_log import AdminLogEntry, IdempotencyRecord
 from app.models.audit import AccessLog
 from app.models.calendar import Appointment
 from app.models.case_management import (
@@ -26,6 +27,7 @@ from app.models.contact import (
 )
 from app.models.cooperation import Meeting, Project, Volunteer, WorkingGroup
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
+from app.models.intake import AssignmentImport, Handover
 from app.models.organisation import (
     Accommodation,
     AccommodationKind,
@@ -59,8 +61,10 @@ __all__ = [
     "AccessLog",
     "Accommodation",
     "AccommodationKind",
+    "AdminLogEntry",
     "Appointment",
     "AssessmentEntry",
+    "AssignmentImport",
     "CaseClosure",
     "CaseConference",
     "CaseEvent",
@@ -75,9 +79,11 @@ __all__ = [
     "FirstInterview",
     "FollowUp",
     "GroupSession",
+    "Handover",
     "HelpPlan",
     "HelpPlanTask",
     "Household",
+    "IdempotencyRecord",
     "IntegrationCourse",
     "Meeting",
     "MonitoringEntry",

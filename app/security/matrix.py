@@ -96,6 +96,30 @@ READ_WRITE_METHODS: dict[str, str] = {
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",
+    # intake and movement across providers (issue 14, app/views/intake.py)
+    "imports": "read",
+    "upload": "write",
+    "mapping": "write",
+    "preview": "read",
+    "confirm": "write",
+    "discard": "write",
+    "inbox": "read",
+    "offer": "write",
+    "accept": "write",
+    "decline": "write",
+    "withdraw": "write",
+    "share": "write",
+    "end_share": "write",
+    "handover_list": "read",
+    "handover_post": "write",
+    "shares_get": "read",
+    "shares_post": "write",
+    "shares_delete": "write",
+    # --- issue 17: administration log, team page (app/views/user_admin.py) ---
+    "admin_log": "read",
+    "team": "read",
+    "team_add": "write",
+    "team_active": "write",
     # cooperation, staff, calendar, partner lists (issue 18: app/views/cooperation.py,
     # staff.py, calendar.py, partners.py)
     "mine": "read",
@@ -133,6 +157,21 @@ FILE_AUDIT = "FileAudit"
 STATISTICS = "Statistics"
 #: County review of quarterly reports and charts: read = all providers, write = review/return
 STATISTICS_REVIEW = "StatisticsReview"
+# -- intake and movement across providers (issue 14) --
+#: assignment-list import (Zuweisungsliste): county admin
+ASSIGNMENT_IMPORT = "AssignmentImport"
+#: handovers (Übergabe) and shares (Freigabe) of case files between providers
+HANDOVER = "Handover"
+MENU_ASSIGNMENT_IMPORT = "Zuweisungsimport"
+MENU_HANDOVERS = "Übergaben"
+
+# --- issue 17: who changed which account/role/organisation/permission; the lead's own team ---
+#: Verwaltungsprotokoll (append-only): read = search it (Datenschutzbeauftragte; Admin has all)
+ADMIN_LOG = "AdminLog"
+#: Team page of the Trägerleitung: read = list, write = create/deactivate/reactivate Fachkraft
+TEAM = "Team"
+MENU_ADMIN_LOG = "Verwaltungsprotokoll"
+MENU_TEAM = "Mein Team"
 
 # -- issue 18: cooperation work, staff, appointments ---------------------------------------
 #: working groups, meetings, projects, volunteers of a provider (the county reads aggregates)
@@ -173,6 +212,7 @@ _CASE_WORK = {
     NETWORK_PARTNER: R,
     ACCOMMODATION: R,
     CASE_MANAGEMENT: RW,
+    HANDOVER: RW,  # issue 14
 }
 _PROVIDER_CASE_WORK = {**_CASE_WORK, FILE_AUDIT: RW}
 
@@ -186,6 +226,7 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         SERVICE_GAPS: R,
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
+        ASSIGNMENT_IMPORT: RW,  # issue 14
     },
     ROLE_REVIEWER: {
         PERSON: R,
@@ -203,12 +244,13 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
     },
-    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW, **_COOPERATION_WORK, STAFF: RW},
+    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW, TEAM: RW, **_COOPERATION_WORK, STAFF: RW},
     ROLE_CASEWORKER: {**_PROVIDER_CASE_WORK, STATISTICS: R, **_COOPERATION_WORK},
     ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R, **_COOPERATION_WORK},
     ROLE_DPO: {
         DATA_PROTECTION: RW,
         ACCESS_LOG: R,
+        ADMIN_LOG: R,
     },
 }
 
@@ -240,6 +282,7 @@ MENUS: dict[str, frozenset[str]] = {
             "List Users",
             "Angebotslücken",
             *_REVIEW_MENUS,
+            MENU_ASSIGNMENT_IMPORT,  # issue 14
         }
     ),
     ROLE_REVIEWER: frozenset(
@@ -267,6 +310,7 @@ MENUS: dict[str, frozenset[str]] = {
             MENU_LOG_SEARCH,
             MENU_SUBJECT_ACCESS,
             "Zugriffsprotokoll",
+            MENU_ADMIN_LOG,
         }
     ),
 }
@@ -283,10 +327,15 @@ _CASE_MENUS = frozenset(
         "Meine Fälle",
         "Netzwerkpartner",
         "Unterkünfte",
+        MENU_HANDOVERS,  # issue 14
     }
 )
 MENUS[ROLE_LEAD] = (
-    _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS | _COOPERATION_MENUS | _STAFF_MENUS
+    _CASE_MENUS
+    | {MENU_FILE_AUDITS, MENU_TEAM}
+    | _STATISTICS_MENUS
+    | _COOPERATION_MENUS
+    | _STAFF_MENUS
 )
 MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS | _COOPERATION_MENUS
 MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS | _COOPERATION_MENUS

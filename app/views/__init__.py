@@ -58,9 +58,16 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import case_management
 
     case_management.register(appbuilder)
+    from app.views import user_admin
+
+    user_admin.register(appbuilder)
     from app.views import housing
 
     housing.register(appbuilder)
+    from app.views import intake
+
+    intake.register(appbuilder)
+
     # issue 18: cooperation work, staff, appointments and calendar, partner lists
     from app.views import calendar, cooperation, partners, staff
 

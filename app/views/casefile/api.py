@@ -183,25 +183,56 @@ class CaseRecordApi(MsaModelRestApi):
     def after_write(self, item: Any, action: str) -> None:
         """Hook after a successful create/update (access log of persons)."""
 
+    def created_body(self, item: Any) -> dict[str, Any]:
+        return self._dump(item)
+
+    def _flush(self) -> Response | None:
+        """Flush the write: refusals of the scope, the version and the integrity come here."""
+        try:
+            db.session.flush()
+        except ScopeViolationError:
+            db.session.rollback()
+            return self._error(400, MSG_SCOPE)
+        except StaleDataError:
+            db.session.rollback()
+            return self._error(409, MSG_CONFLICT)
+        except IntegrityError:
+            db.session.rollback()
+            return self._error(400, MSG_INTEGRITY)
+        return None
+
     def post_headless(self) -> Response:
+        """Create; the reply is built before the commit, so that nothing after the commit can
+        turn a committed create into an error; ``Idempotency-Key`` makes retries safe."""
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return self._error(400, MSG_NOT_JSON)
+        key, fp, early = self.idempotency_begin()
+        if early is not None:
+            return early
         try:
-            data = clean(payload, self.add_specs(), partial=False)
-        except PayloadError as exc:
-            return self._error(400, exc.errors)
-        item = self.datamodel.obj()
-        self.apply(item, data, created=True)
-        problems = self.check(item, data)
-        if problems:
-            return self._error(400, problems)
-        db.session.add(item)
-        failed = self._commit()
-        if failed is not None:
-            return failed
-        self.after_write(item, "create")
-        return self.response(201, id=item.id, result=self._dump(item))
+            try:
+                data = clean(payload, self.add_specs(), partial=False)
+            except PayloadError as exc:
+                return self._error(400, exc.errors)
+            item = self.datamodel.obj()
+            self.apply(item, data, created=True)
+            problems = self.check(item, data)
+            if problems:
+                return self._error(400, problems)
+            db.session.add(item)
+            failed = self._flush()
+            if failed is not None:
+                return failed
+            body = self._dump(item)
+            self.after_write(item, "create")  # access log in the same transaction
+            self.idempotency_remember(key, fp, item)
+            failed = self._commit()
+            if failed is not None:
+                return self.idempotency_race(key, fp) or failed
+            return self.response(201, id=body["id"], result=body)
+        finally:
+            self.idempotency_end(key)
 
     def put_headless(self, pk: Any) -> Response:
         item = self.datamodel.get(pk, self._base_filters)
@@ -226,11 +257,15 @@ class CaseRecordApi(MsaModelRestApi):
         if problems:
             db.session.rollback()
             return self._error(400, problems)
+        failed = self._flush()
+        if failed is not None:
+            return failed
+        body = self._dump(item)
+        self.after_write(item, "update")  # access log in the same transaction
         failed = self._commit()
         if failed is not None:
             return failed
-        self.after_write(item, "update")
-        return self.response(200, id=item.id, result=self._dump(item))
+        return self.response(200, id=body["id"], result=body)
 
     def delete_headless(self, pk: Any) -> Response:
         item = self.datamodel.get(pk, self._base_filters)
@@ -305,6 +340,63 @@ class PersonApi(CaseRecordApi):
     def add_specs(self) -> dict[str, FieldSpec]:
         return _person_specs()
 
+    def post_headless(self) -> Response:
+        """Create a person — 409 with the candidates when it may exist already (issue 14)."""
+        payload = request.get_json(silent=True)
+        if isinstance(payload, dict) and "confirm_new" in payload:
+            confirm = payload.pop("confirm_new")  # the cached JSON: the create below reads it
+            if not isinstance(confirm, bool):
+                return self._error(400, {"confirm_new": "Erwartet wird true oder false."})
+            if not confirm:
+                conflict = self._duplicates(payload)
+                if conflict is not None:
+                    return conflict
+        elif isinstance(payload, dict):
+            conflict = self._duplicates(payload)
+            if conflict is not None:
+                return conflict
+        return super().post_headless()
+
+    def _duplicates(self, payload: dict[str, Any]) -> Response | None:
+        from app.services.casefile.duplicates import find_duplicates
+        from app.services.intake.duplicates import known_elsewhere, log_hints, provider_names
+
+        first, last, born = (payload.get(k) for k in ("first_name", "last_name", "birth_date"))
+        if not (isinstance(first, str) and isinstance(last, str) and isinstance(born, str)):
+            return None  # the field checks answer
+        try:
+            birth_date = dt.date.fromisoformat(born)
+        except ValueError:
+            return None
+        own = find_duplicates(first, last, birth_date)
+        scope = current_scope()
+        others = known_elsewhere(
+            first, last, birth_date, organisation_id=scope.organisation_id if scope else None
+        )
+        if not own and not others:
+            return None
+        candidates: list[dict[str, Any]] = [
+            {
+                "id": d.id,
+                "first_name": d.first_name,
+                "last_name": d.last_name,
+                "birth_date": d.birth_date.isoformat(),
+                "file_number": d.file_number,
+            }
+            for d in own
+        ]
+        candidates += [{"organisation": name} for name in provider_names(others)]
+        if others:
+            log_hints(others, "API")
+        names = ", ".join(provider_names(others))
+        message = (
+            f"Die Person ist bereits bei {names} bekannt; fragen Sie dort eine Übergabe an. "
+            if others
+            else "Möglicherweise gibt es diese Person schon "
+            "(gleiches Geburtsdatum, ähnlicher Name). "
+        ) + 'Wenn es eine andere Person ist, senden Sie "confirm_new": true.'
+        return self.response(409, message=message, candidates=candidates)
+
     def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
         problems: dict[str, str] = {}
         cw = data.get("caseworker_id")
@@ -315,7 +407,7 @@ class PersonApi(CaseRecordApi):
         return problems
 
     def after_write(self, item: Any, action: str) -> None:
-        log_access(item.id, action, detail="API")
+        log_access(item.id, action, detail="API", commit=False)
 
     def finish_row(self, row: dict[str, Any]) -> None:
         """``counselling_ends_on``: 3 months after moving into own housing (R-2.3)."""
