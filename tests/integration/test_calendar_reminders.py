@@ -123,6 +123,11 @@ def test_ical_feed_secret_revocable_and_without_names_unless_opted_in(
     db.session.expire_all()
     token = db.session.get(MsaUser, client.user_id).calendar_token
     assert token and token in client.get("/calendar/").get_data(as_text=True)
+    from app.models import AdminLogEntry
+
+    # the account change is self-service; the administration log never holds the secret
+    logged = [repr(tuple(r)) for r in db.session.execute(select(AdminLogEntry.__table__)).all()]
+    assert not any(token in row for row in logged)
 
     anonymous = app.test_client()
     resp = anonymous.get(f"/calendar/feed/{token}.ics")
