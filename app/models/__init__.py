@@ -23,6 +23,7 @@ from app.models.contact import (
     Referral,
     group_participant,
 )
+from app.models.figures import AnnualTalk, RetainedMonthCount, RetainedReferralCount
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.organisation import (
     Accommodation,
@@ -56,6 +57,7 @@ __all__ = [
     "AccessLog",
     "Accommodation",
     "AccommodationKind",
+    "AnnualTalk",
     "AssessmentEntry",
     "CaseClosure",
     "CaseConference",
@@ -91,6 +93,8 @@ __all__ = [
     "PurgeRecord",
     "QuarterlyReport",
     "Referral",
+    "RetainedMonthCount",
+    "RetainedReferralCount",
     "SocialReport",
     "StatisticsRollupMonth",
     "StatisticsRollupQuarter",

@@ -51,6 +51,8 @@ class CaseEvent(PersonOwned, Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = _case_fk()
     at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    #: the day the step happened (domain date, may be before ``at``); statistics count by it
+    occurred_on: Mapped[dt.date] = mapped_column(Date, nullable=False, default=dt.date.today)
     actor_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
     actor_name: Mapped[str] = mapped_column(String(200), nullable=False)
     from_step: Mapped[str | None] = mapped_column(String(32))

@@ -142,10 +142,50 @@ FOLLOW_UP_SOURCE = "case_management"
 class CaseWorkflowError(Exception):
     """A move or an entry the workflow does not allow; ``message`` is German."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, status: int = 422) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        #: HTTP status of the API answer (409: the date lies in a submitted quarter)
+        self.status = status
+
+
+def parse_on(value: Any) -> dt.date | None:
+    """Return the day a step happened from ``"YYYY-MM-DD"`` / ``TT.MM.JJJJ`` (None: today)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CaseWorkflowError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).", field="on")
+
+
+def _check_on(on: dt.date, previous: dt.date | None, today: dt.date) -> None:
+    if on > today:
+        raise CaseWorkflowError("Das Datum eines Schritts darf nicht in der Zukunft liegen.", "on")
+    if on < today - dt.timedelta(days=3 * 366):
+        raise CaseWorkflowError("Das Datum liegt mehr als drei Jahre zurück.", field="on")
+    if previous is not None and on < previous:
+        raise CaseWorkflowError(
+            "Das Datum darf nicht vor dem vorigen Schritt liegen "
+            f"({previous.strftime('%d.%m.%Y')}).",
+            field="on",
+        )
+
+
+def _last_step_on(case_id: int) -> dt.date | None:
+    return db.session.execute(
+        select(func.max(CaseEvent.occurred_on)).where(CaseEvent.case_id == case_id)
+    ).scalar()
+
+
+def _closed_period(exc: Exception) -> CaseWorkflowError:
+    return CaseWorkflowError(getattr(exc, "message", str(exc)), field="on", status=409)
 
 
 def step_label(step: str | None) -> str:
@@ -330,33 +370,58 @@ def check_guards(case_: CaseManagementCase, to: str) -> None:
 # --- verbs ---------------------------------------------------------------------------------
 
 
-def open_case(person: Person, *, actor: MsaUser, reason: str | None = None) -> CaseManagementCase:
-    """Open a case for ``person`` in the first interview and record the event."""
+def open_case(
+    person: Person,
+    *,
+    actor: MsaUser,
+    reason: str | None = None,
+    on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> CaseManagementCase:
+    """Open a case for ``person`` in the first interview and record the event.
+
+    ``on`` is the day the case was opened (default today; not in the future; not in a
+    submitted quarter).
+    """
+    from app.services.statistics_periods import ClosedPeriodError
+
     existing = open_case_of(person.id)
     if existing is not None and existing.step != OCCASION_BASED:
         raise CaseWorkflowError("Für diese Person gibt es bereits einen offenen Fall.")
-    today = dt.date.today()
-    case_ = CaseManagementCase(
-        person_id=person.id,
-        organisation_id=person.organisation_id,
-        caseworker_id=actor.id,
-        step=FIRST_INTERVIEW,
-        opened_on=today,
-    )
-    db.session.add(case_)
-    db.session.flush()
-    _event(case_, None, FIRST_INTERVIEW, actor, reason or "Fall eröffnet")
-    db.session.commit()
+    today = today or dt.date.today()
+    on = on or today
+    _check_on(on, None, today)
+    try:
+        case_ = CaseManagementCase(
+            person_id=person.id,
+            organisation_id=person.organisation_id,
+            caseworker_id=actor.id,
+            step=FIRST_INTERVIEW,
+            opened_on=on,
+        )
+        db.session.add(case_)
+        db.session.flush()
+        _event(case_, None, FIRST_INTERVIEW, actor, reason or "Fall eröffnet", on)
+        db.session.commit()
+    except ClosedPeriodError as exc:
+        db.session.rollback()
+        raise _closed_period(exc) from exc
     return case_
 
 
 def _event(
-    case_: CaseManagementCase, from_step: str | None, to: str, actor: Any, reason: str | None
+    case_: CaseManagementCase,
+    from_step: str | None,
+    to: str,
+    actor: Any,
+    reason: str | None,
+    on: dt.date | None = None,
 ) -> CaseEvent:
     event = CaseEvent(
         case_id=case_.id,
         person_id=case_.person_id,
         organisation_id=case_.organisation_id,
+        occurred_on=on or dt.date.today(),
         at=utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_name=actor_name(actor),
@@ -369,9 +434,21 @@ def _event(
 
 
 def transition(
-    case_: CaseManagementCase, to: str, *, actor: Any, reason: str | None = None
+    case_: CaseManagementCase,
+    to: str,
+    *,
+    actor: Any,
+    reason: str | None = None,
+    on: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> CaseEvent:
-    """Move ``case_`` to step ``to`` if the table and the guards allow it; record the event."""
+    """Move ``case_`` to step ``to`` if the table and the guards allow it; record the event.
+
+    ``on`` is the day the step happened (default today): not in the future, not before the
+    previous step, not in a submitted or reviewed quarter. Statistics count by it.
+    """
+    from app.services.statistics_periods import ClosedPeriodError
+
     if to not in STEPS:
         raise CaseWorkflowError(f"Unbekannter Schritt „{to}“.", field="to")
     try:
@@ -390,16 +467,21 @@ def transition(
                 "Für einen Schritt zurück ist eine Begründung nötig.", field="reason"
             )
         check_guards(locked, to)
+        today = today or dt.date.today()
+        on = on or today
+        _check_on(on, _last_step_on(locked.id), today)
         locked.step = to
-        today = dt.date.today()
         if to == CLOSED:
-            locked.closed_on = today
+            locked.closed_on = on
             _close_follow_ups(locked, today)
         if to == MONITORING and locked.next_monitoring_on is None:
-            locked.next_monitoring_on = today + dt.timedelta(days=28)
+            locked.next_monitoring_on = max(on + dt.timedelta(days=28), today)
             _follow_up(locked, locked.next_monitoring_on, "Monitoring: Fortschritt überprüfen")
-        event = _event(locked, current, to, actor, reason)
+        event = _event(locked, current, to, actor, reason, on)
         db.session.commit()
+    except ClosedPeriodError as exc:
+        db.session.rollback()
+        raise _closed_period(exc) from exc
     except CaseWorkflowError:
         db.session.rollback()
         raise
@@ -1051,9 +1133,16 @@ _DEMO_GAPS = (
 )
 
 
-def _demo_walk(case_: CaseManagementCase, target: str, actor: Any, rng: Any) -> None:
-    """Fill each step's content and move the case on until it stands in ``target``."""
+def _demo_walk(
+    case_: CaseManagementCase, target: str, actor: Any, rng: Any, started: dt.date | None = None
+) -> None:
+    """Fill each step's content and move the case on until it stands in ``target``.
+
+    The steps are dated from ``started`` on, a few weeks apart (never after today), so the
+    demo has case-management history over past months.
+    """
     today = dt.date.today()
+    day = started or today
     decision = "occasion_based" if target == OCCASION_BASED else "case_management"
     record_first_interview(
         case_,
@@ -1161,7 +1250,8 @@ def _demo_walk(case_: CaseManagementCase, target: str, actor: Any, rng: Any) -> 
                     },
                     actor=actor,
                 )
-        transition(case_, step, actor=actor, reason="Demo-Verlauf")
+        day = min(today, day + dt.timedelta(days=rng.randint(5, 40)))
+        transition(case_, step, actor=actor, reason="Demo-Verlauf", on=day)
         if step == target:
             return
 
@@ -1189,13 +1279,33 @@ def load_demo_cases(rng: Any, first_person_id: int, per_step: int = 2) -> int:
         ).all()
         by_org[org_id] = [(person, user) for person, user in rows]
     created = 0
-    for pairs in by_org.values():
+    from app.models.statistics import QuarterlyReport
+
+    # a quarter already submitted is closed: the demo history starts after the last one
+    closed = dict(
+        db.session.execute(
+            select(
+                QuarterlyReport.organisation_id,
+                func.max(QuarterlyReport.year * 10 + QuarterlyReport.quarter),
+            )
+            .where(QuarterlyReport.status.in_(("submitted", "reviewed")))
+            .group_by(QuarterlyReport.organisation_id)
+        ).all()
+    )
+    for org_id, pairs in by_org.items():
+        earliest = dt.date.today() - dt.timedelta(days=330)
+        if closed.get(org_id):
+            year, quarter = divmod(int(closed[org_id]), 10)
+            first_open = dt.date(year, 3 * quarter, 1) + dt.timedelta(days=31)
+            earliest = max(earliest, first_open.replace(day=1))
+        span = max(0, (dt.date.today() - earliest).days)
         # leave every third adult without a case (room for the first-interview journey)
         candidates = [pair for i, pair in enumerate(pairs) if i % 3 != 2]
         for i, (person, user) in enumerate(candidates[: per_step * len(STEPS)]):
             target = STEPS[i % len(STEPS)]
-            case_ = open_case(person, actor=user, reason="Demo-Fall")
-            _demo_walk(case_, target, user, rng)
+            started = dt.date.today() - dt.timedelta(days=rng.randint(min(20, span), span))
+            case_ = open_case(person, actor=user, reason="Demo-Fall", on=started)
+            _demo_walk(case_, target, user, rng, started)
             created += 1
     return created
 
@@ -1204,7 +1314,8 @@ def persons_in_case_management(organisation_id: int, year: int, month: int) -> d
     """Anlage 1: persons in case management in a month, per caseworker (one aggregate query).
 
     A person counts when their case entered the assessment (the decision for case management)
-    by the month's end and was not closed before the month's start.
+    by the month's end and was not closed before the month's start — both by the domain dates
+    (``CaseEvent.occurred_on``, ``closed_on``), not by when somebody clicked.
     """
     import calendar
 
@@ -1216,9 +1327,7 @@ def persons_in_case_management(organisation_id: int, year: int, month: int) -> d
     last = dt.date(year, month, calendar.monthrange(year, month)[1])
     entered = (
         sa_select(CaseEvent.case_id)
-        .where(
-            CaseEvent.to_step == ASSESSMENT, CaseEvent.at < dt.datetime.combine(last, dt.time.max)
-        )
+        .where(CaseEvent.to_step == ASSESSMENT, CaseEvent.occurred_on <= last)
         .scalar_subquery()
     )
     stmt = (
@@ -1245,9 +1354,9 @@ def persons_in_case_management_query(
 
     Rows ``(organisation_id, caseworker_id, year, month, persons)``, only counts above 0, for
     every organisation and month, whatever their number: per case the first move into the
-    assessment (``min(at)``), joined with a small table of the months (``UNION ALL`` of their
-    boundaries) under the single-month conditions — entered before the month's end
-    (``at < last day 23:59:59.999999``) and not closed before the month's start — then
+    assessment (``min(occurred_on)``, the domain date), joined with a small table of the months
+    (``UNION ALL`` of their boundaries) under the single-month conditions — entered by the
+    month's last day and not closed before the month's start — then
     ``count(DISTINCT person_id)`` per organisation, caseworker and month.
 
     Organisations are limited explicitly to those whose rows the signed-in user may see
@@ -1257,7 +1366,7 @@ def persons_in_case_management_query(
     """
     import calendar
 
-    from sqlalchemy import Date, DateTime, Integer, and_, literal, or_, union_all
+    from sqlalchemy import Date, Integer, and_, literal, or_, union_all
 
     from app.security.scoping import visible_organisation_ids
 
@@ -1269,21 +1378,23 @@ def persons_in_case_management_query(
     for year, month in wanted:
         first = dt.date(year, month, 1)
         last = dt.date(year, month, calendar.monthrange(year, month)[1])
-        bounds.append((year, month, first, dt.datetime.combine(last, dt.time.max)))
+        bounds.append((year, month, first, last))
     month_table = union_all(
         *(
             select(
                 literal(year, Integer).label("y"),
                 literal(month, Integer).label("m"),
                 literal(first, Date).label("first_day"),
-                literal(end, DateTime).label("end_at"),
+                literal(last, Date).label("last_day"),
             )
-            for year, month, first, end in bounds
+            for year, month, first, last in bounds
         )
     ).subquery("months")
     entered = (
-        select(CaseEvent.case_id.label("case_id"), func.min(CaseEvent.at).label("entered_at"))
-        .where(CaseEvent.to_step == ASSESSMENT, CaseEvent.at < bounds[-1][3])
+        select(
+            CaseEvent.case_id.label("case_id"), func.min(CaseEvent.occurred_on).label("entered_on")
+        )
+        .where(CaseEvent.to_step == ASSESSMENT, CaseEvent.occurred_on <= bounds[-1][3])
         .group_by(CaseEvent.case_id)
         .subquery("entered")
     )
@@ -1301,7 +1412,7 @@ def persons_in_case_management_query(
         .join(
             month_table,
             and_(
-                entered.c.entered_at < month_table.c.end_at,
+                entered.c.entered_on <= month_table.c.last_day,
                 or_(c.closed_on.is_(None), c.closed_on >= month_table.c.first_day),
             ),
         )

@@ -482,15 +482,16 @@ def load_demo_data(
     from app.services.retention import load_demo_data_protection
 
     load_demo_data_protection()
-    from app.services.quarterly_report import load_demo_reports
-
-    reports = load_demo_reports()
     from app.services.case_workflow import load_demo_cases
 
     cases = load_demo_cases(rng, start_id)
     from app.services.housing_demo import load_housing_demo
 
     load_housing_demo(owner_ids)
+    # last: the submitted quarter is closed for writes dated in it
+    from app.services.quarterly_report import load_demo_reports
+
+    reports = load_demo_reports()
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(batch.persons),

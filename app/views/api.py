@@ -53,6 +53,7 @@ from app.services.record_payloads import (
     PayloadError,
     clean,
 )
+from app.services.statistics_periods import ClosedPeriodError
 from app.views.base import MsaModelRestApi
 
 MSG_NOT_FOUND = "Der Datensatz wurde nicht gefunden."
@@ -172,6 +173,9 @@ class CaseRecordApi(MsaModelRestApi):
         except ScopeViolationError:
             db.session.rollback()
             return self._error(400, MSG_SCOPE)
+        except ClosedPeriodError as exc:
+            db.session.rollback()
+            return self._error(409, exc.message)
         except StaleDataError:
             db.session.rollback()
             return self._error(409, MSG_CONFLICT)

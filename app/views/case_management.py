@@ -344,7 +344,7 @@ class CaseManagementView(BaseView):
         if person is None:
             abort(404)
         try:
-            case_ = wf.open_case(person, actor=g.user)
+            case_ = wf.open_case(person, actor=g.user, on=wf.parse_on(request.form.get("on")))
         except wf.CaseWorkflowError as exc:
             flash(exc.message, "danger")
             return redirect(url_for("CaseManagementView.overview", person_id=person_id))
@@ -358,7 +358,13 @@ class CaseManagementView(BaseView):
         case_ = self._case_or_404(pk)
         to = request.form.get("to", "")
         try:
-            wf.transition(case_, to, actor=g.user, reason=request.form.get("reason"))
+            wf.transition(
+                case_,
+                to,
+                actor=g.user,
+                reason=request.form.get("reason"),
+                on=wf.parse_on(request.form.get("on")),
+            )
         except wf.CaseWorkflowError as exc:
             flash(exc.message, "danger")
         else:
@@ -445,6 +451,7 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
     out["events"] = [
         {
             "at": e.at.isoformat(),
+            "on": e.occurred_on.isoformat(),
             "who": e.actor_name,
             "from": e.from_step,
             "to": e.to_step,
@@ -577,9 +584,9 @@ class CaseManagementApi(BaseApi):
         if person is None:
             return self.response_404()
         try:
-            case_ = wf.open_case(person, actor=g.user)
+            case_ = wf.open_case(person, actor=g.user, on=wf.parse_on(body.get("on")))
         except wf.CaseWorkflowError as exc:
-            return self.response(409, message=exc.message)
+            return self.response(409 if exc.field != "on" else exc.status, message=exc.message)
         log_access(person.id, "create", category="case_management")
         return self.response(201, id=case_.id, result=case_json(case_))
 
@@ -603,9 +610,15 @@ class CaseManagementApi(BaseApi):
             return self.response_404()
         body = request.get_json(silent=True) or {}
         try:
-            wf.transition(case_, str(body.get("to") or ""), actor=g.user, reason=body.get("reason"))
+            wf.transition(
+                case_,
+                str(body.get("to") or ""),
+                actor=g.user,
+                reason=body.get("reason"),
+                on=wf.parse_on(body.get("on")),
+            )
         except wf.CaseWorkflowError as exc:
-            return self.response(422, message=exc.message, field=exc.field)
+            return self.response(exc.status, message=exc.message, field=exc.field)
         log_access(case_.person_id, "update", category="case_management")
         case_ = self._case(pk)
         assert case_ is not None

@@ -23,6 +23,7 @@ from app.security.matrix import READ_WRITE_METHODS
 from app.services import charts
 from app.services import quarterly_report as qr
 from app.services import statistics as st
+from app.services import statistics_periods as periods
 
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -69,12 +70,15 @@ def _figures_for(
     try:
         org_id, caseworker = qr.allowed_view(viewer, requested)
         report = qr.get_report(org_id, period.year, period.quarter)
-        if report is not None and report.status in ("submitted", "reviewed") and caseworker is None:
-            stats = dict(report.snapshot or {})
-        else:
-            stats = st.quarterly_statistics(
-                org_id, period.year, period.quarter, caseworker_id=caseworker
-            )
+        stats = periods.reported_statistics(
+            org_id,
+            period.year,
+            period.quarter,
+            caseworker_id=caseworker,
+            caseworker_username=g.user.username,
+            report=report,
+            report_loaded=True,
+        )
     except qr.ReportForbiddenError:
         abort(403)
     except st.StatisticsError:
@@ -153,7 +157,7 @@ class StatisticsView(BaseView):
         name = f"anlage1-{period.year}-q{period.quarter}.{fmt}"
         return Response(
             body,
-            mimetype=EXPORT_TYPES[fmt],
+            content_type=EXPORT_TYPES[fmt],  # the charset of CSV is in it once
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
@@ -280,16 +284,70 @@ class StatisticsApi(BaseApi):
             org_arg = int(raw_org) if raw_org not in (None, "") else None
         except (KeyError, ValueError):
             return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
+        live = request.args.get("live", "").lower() in ("1", "true", "yes")
         try:
             org_id, caseworker = qr.allowed_view(qr.Viewer.of(g.user), org_arg)
-            stats = st.quarterly_statistics(org_id, year, quarter, caseworker_id=caseworker)
+            stats = periods.reported_statistics(
+                org_id,
+                year,
+                quarter,
+                caseworker_id=caseworker,
+                caseworker_username=g.user.username,
+                live=live,
+            )
         except qr.ReportForbiddenError as exc:
             return self.response(403, message=str(exc))
         except st.StatisticsError as exc:
             return self.response_400(message=str(exc))
-        return Response(
-            json.dumps(stats, ensure_ascii=False), mimetype="application/json; charset=utf-8"
-        )
+        return _json(stats)
+
+    @expose("/quarterly/submit", methods=["POST"])
+    @protect()
+    @safe
+    def submit(self) -> Response:
+        """Submit a quarter's figures to the county (Trägerleitung; same rules as the page).
+        ---
+        post:
+          summary: Quartalsmeldung einreichen
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    organisation_id: {type: integer}
+                    year: {type: integer}
+                    quarter: {type: integer}
+          responses:
+            200: {description: "Die eingereichten Zahlen (Snapshot) mit Status"}
+            400: {description: Ungültige Parameter}
+            403: {description: Keine Trägerleitung dieses Trägers}
+            409: {description: Bereits eingereicht oder Quartal noch nicht beendet}
+        """
+        body = request.get_json(silent=True) or {}
+        viewer = qr.Viewer.of(g.user)
+        try:
+            year = int(body["year"])
+            quarter = int(body["quarter"])
+            raw_org = body.get("organisation_id")
+            org_id = int(raw_org) if raw_org not in (None, "") else viewer.organisation_id
+            st.Quarter(year, quarter)
+        except (KeyError, TypeError, ValueError, st.StatisticsError):
+            return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
+        try:
+            qr.submit_report(org_id or -1, year, quarter, acting=viewer)
+        except qr.ReportForbiddenError as exc:
+            return self.response(403, message=str(exc))
+        except st.StatisticsError as exc:
+            return self.response(409, message=str(exc))
+        stats = periods.reported_statistics(org_id or -1, year, quarter)
+        return _json(stats)
+
+
+def _json(data: Any) -> Response:
+    return Response(
+        json.dumps(data, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
 
 
 def register(appbuilder: AppBuilder) -> None:
