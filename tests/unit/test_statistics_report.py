@@ -48,7 +48,7 @@ def test_submitted_report_is_a_frozen_snapshot(setup: dict[str, Any], factory: A
     report = qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
     assert report.status == "submitted" and report.submitted_by_id == setup["lead"].user_id
     assert report.snapshot["totals"]["individual"] == 2
-    with pytest.raises(ClosedPeriodError, match="2. Quartal 2025"):
+    with pytest.raises(ClosedPeriodError, match=r"2\. Quartal 2025"):
         factory.make_note(setup["person"], setup["cw"], date=dt.date(2025, 6, 20))
     db.session.rollback()
     factory.make_note(setup["person"], setup["cw"], date=dt.date(2025, 7, 1))  # Q3 is open
