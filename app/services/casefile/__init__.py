@@ -1,0 +1,1 @@
+"""Fallakte: persons, contact notes and their records, duplicates, special categories."""

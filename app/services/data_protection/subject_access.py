@@ -1,0 +1,189 @@
+"""Information for the data subject (Art. 15 DSGVO, R-8.3): everything stored about a person.
+
+Generic over the schema: the person row, every model mixing in ``PersonOwned`` (including the
+special categories in ``PersonSensitive`` and tables added later), shares, group sessions the
+person took part in and the access log of the person. The export itself is logged (``export``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import LargeBinary, Table, func, select
+
+from app.extensions import db
+from app.models import AccessLog, GroupSession, Household, Organisation, Person, PersonShare
+from app.models.base import utcnow
+from app.models.contact import group_participant
+from app.services.bundle import Bundle
+from app.services.data_protection.retention import person_owned_tables
+
+#: German headings of the known tables (others are shown with their table name)
+TABLE_TITLES = {
+    "person_sensitive": "Besondere Kategorien personenbezogener Daten",
+    "person_language": "Sprachkenntnisse",
+    "person_degree": "Abschlüsse",
+    "employment": "Beruflicher Werdegang",
+    "integration_course": "Integrationskurse",
+    "person_vulnerability": "Vulnerabilitäten",
+    "contact_note": "Beratungsvermerke",
+    "follow_up": "Wiedervorlagen",
+    "referral": "Vermittlungen",
+    "file_audit_item": "Aktenprüfungen",
+}
+
+
+class SubjectAccessError(LookupError):
+    """The person does not exist."""
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, dt.datetime | dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, bytes):
+        return f"<{len(v)} Bytes>"
+    return v
+
+
+def _select(table: Table, where: Any) -> Any:
+    """All columns of ``table``; binary columns (stored PDFs) as their length only."""
+    columns = [
+        func.length(c).label(c.name) if isinstance(c.type, LargeBinary) else c for c in table.c
+    ]
+    return select(*columns).where(where)
+
+
+def _dicts(table: Table, rows: list[Any]) -> list[dict[str, Any]]:
+    binary = {c.name for c in table.c if isinstance(c.type, LargeBinary)}
+    return [
+        {
+            k: (f"<{v} Bytes>" if k in binary and v is not None else _value(v))
+            for k, v in row._asdict().items()
+        }
+        for row in rows
+    ]
+
+
+def _tables() -> tuple[list[Table], list[tuple[Table, Any]]]:
+    """PersonOwned tables, and tables below them with their foreign key (e.g. note topics)."""
+    owned = sorted(person_owned_tables(), key=lambda t: t.name)
+    names = {t.name for t in owned}
+    children: list[tuple[Table, Any]] = []
+    for table in db.metadata.sorted_tables:
+        if table.name in names:
+            continue
+        for fk in table.foreign_keys:
+            parent = fk.column.table
+            if parent.name in names and fk.parent.table is table:
+                children.append((table, fk))
+                break
+    return owned, children
+
+
+def collect(person_id: int) -> dict[str, Any]:
+    """Return everything stored about one person as plain JSON-ready data.
+
+    All tables in ONE statement (``app.services.bundle``), unscoped: the data protection
+    officer answers for every provider.
+    """
+    person_table = Person.__table__
+    share_table = PersonShare.__table__
+    assert isinstance(person_table, Table) and isinstance(share_table, Table)
+    owned, children = _tables()
+    bundle = Bundle()
+    bundle.add("person", _select(person_table, person_table.c.id == person_id))
+    bundle.add(
+        "organisation",
+        select(Organisation.name).where(
+            Organisation.id
+            == select(Person.organisation_id).where(Person.id == person_id).scalar_subquery()
+        ),
+    )
+    bundle.add(
+        "household",
+        select(Household.id, Household.name).where(
+            Household.id
+            == select(Person.household_id).where(Person.id == person_id).scalar_subquery()
+        ),
+    )
+    for table in owned:
+        bundle.add(f"t:{table.name}", _select(table, table.c.person_id == person_id))
+    for table, fk in children:
+        parent = fk.column.table
+        owner_ids = select(fk.column).where(parent.c.person_id == person_id)
+        bundle.add(f"t:{table.name}", _select(table, fk.parent.in_(owner_ids)))
+    bundle.add("shares", _select(share_table, share_table.c.person_id == person_id))
+    bundle.add(
+        "sessions",
+        select(
+            GroupSession.id, GroupSession.date, GroupSession.topic, GroupSession.duration_minutes
+        )
+        .join(group_participant, group_participant.c.group_session_id == GroupSession.id)
+        .where(group_participant.c.person_id == person_id)
+        .order_by(GroupSession.date),
+    )
+    bundle.add(
+        "log",
+        select(AccessLog.at, AccessLog.username, AccessLog.action, AccessLog.category)
+        .where(AccessLog.person_id == person_id)
+        .order_by(AccessLog.at),
+    )
+    data = bundle.run(unscoped=True)
+    persons = _dicts(person_table, data["person"])
+    if not persons:
+        raise SubjectAccessError(f"Person {person_id} nicht gefunden")
+    records: dict[str, list[dict[str, Any]]] = {}
+    for table in [*owned, *(t for t, _fk in children)]:
+        rows = _dicts(table, data[f"t:{table.name}"])
+        if rows:
+            records[table.name] = rows
+    household = next(iter(data["household"]), None)
+    return {
+        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "legal_basis": "Art. 15 DSGVO, § 83 SGB X",
+        "controller": next(iter(data["organisation"]), None),
+        "person": persons[0],
+        "household": {"id": household.id, "name": household.name} if household else None,
+        "records": records,
+        "shares": _dicts(share_table, data["shares"]),
+        "group_sessions": [
+            {"id": s.id, "date": _value(s.date), "topic": s.topic, "duration": s.duration_minutes}
+            for s in data["sessions"]
+        ],
+        "access_log": [
+            {"at": _value(e.at), "user": e.username, "action": e.action, "category": e.category}
+            for e in data["log"]
+        ],
+    }
+
+
+def export_json(person_id: int) -> bytes:
+    """Return the Art. 15 export as UTF-8 JSON and log the export."""
+    data = collect(person_id)
+    _log(person_id, "json")
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
+
+
+def export_pdf(person_id: int) -> bytes:
+    """Return the Art. 15 export as a readable PDF and log the export."""
+    from app.services.documents import render_pdf
+
+    data = collect(person_id)
+    sections = [
+        {"title": TABLE_TITLES.get(name, name), "rows": rows}
+        for name, rows in data["records"].items()
+    ]
+    pdf = render_pdf("subject_access", {**data, "sections": sections})
+    _log(person_id, "pdf")
+    return pdf
+
+
+def _log(person_id: int, fmt: str) -> None:
+    from app.services.data_protection.access_log import log_access
+
+    log_access(person_id, "export", category="auskunft_art15", detail=f"Format {fmt}")

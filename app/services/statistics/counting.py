@@ -1,0 +1,595 @@
+"""Anlage-1 figures and indicators (R-7.1, R-7.3), aggregated in the database.
+
+Every figure is computed by ``GROUP BY`` in SQL; Python only arranges the few aggregated rows
+(organisation × caseworker × month). The UI, the CLI ``msa statistics`` and the API
+``/api/v1/statistics/quarterly`` all call :func:`quarterly_statistics`. Counting rules:
+docs/statistics.md.
+
+The queries run with ``msa_unscoped``: callers decide beforehand which organisation a user may
+see (``app.services.statistics.quarterly_report.allowed_view``), because county roles read
+every provider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from flask_appbuilder.security.sqla.models import Role
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql import Select
+
+from app.extensions import db
+from app.models import (
+    CatalogueEntry,
+    ContactNote,
+    ContactNoteTopic,
+    GroupSession,
+    IntegrationCourse,
+    MsaUser,
+    Organisation,
+    OrganisationKind,
+    Person,
+)
+from app.models.figures import RetainedMonthCount
+from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING
+from app.security.matrix import ROLE_CASEWORKER
+
+FIGURES = ("individual", "group", "education_system", "return_counselling", "case_management")
+FIGURE_LABELS = {
+    "individual": "Einzelberatungen/Begleitungen",
+    "group": "Gruppenberatungen",
+    "education_system": "Beratungen zum deutschen Bildungssystem",
+    "return_counselling": "Rückkehrberatungen",
+    "case_management": "Personen im Case Management",
+}
+INDIVIDUAL_KINDS = ("individual", "accompaniment")
+#: Betreuungsschlüssel nach LAufnG: one full-time caseworker per 80 regularly present persons.
+CASELOAD_RATIO = 80
+#: Organisations that report Anlage-1 figures.
+REPORTING_KINDS = (OrganisationKind.provider, OrganisationKind.specialist_service)
+
+#: ``counter(organisation_id, year, month) -> {caseworker_id: persons in case management}``
+CaseManagementCounter = Callable[[int, int, int], Mapping[int, int]]
+#: ``query(organisation_ids, [(year, month), …], caseworker_id) -> SELECT (organisation_id,
+#: caseworker_id, year, month, persons)`` — the counter's figure for many organisations and
+#: months as one aggregate statement (None: nothing to count); it must run unscoped
+CaseManagementBatchQuery = Callable[
+    [Sequence[int], Sequence[tuple[int, int]], int | None], Select[Any] | None
+]
+#: Set by the case-management module; while None, ``case_management`` is 0 everywhere.
+CASE_MANAGEMENT_COUNTER: CaseManagementCounter | None = None
+#: The batched form of a counter, registered with :func:`use_case_management_counter`:
+#: :func:`monthly_counts` puts it into its own statement while ``CASE_MANAGEMENT_COUNTER`` is
+#: the counter it was registered with. A counter set on its own (another module, a test) is
+#: called once per organisation and month.
+CASE_MANAGEMENT_BATCH_QUERY: CaseManagementBatchQuery | None = None
+_BATCH_QUERY_OF: CaseManagementCounter | None = None
+
+
+def use_case_management_counter(
+    counter: CaseManagementCounter | None, batch_query: CaseManagementBatchQuery | None = None
+) -> None:
+    """Register the counter of persons in case management and, optionally, its batched form."""
+    global CASE_MANAGEMENT_COUNTER, CASE_MANAGEMENT_BATCH_QUERY, _BATCH_QUERY_OF
+    CASE_MANAGEMENT_COUNTER = counter
+    CASE_MANAGEMENT_BATCH_QUERY = batch_query
+    _BATCH_QUERY_OF = counter if batch_query is not None else None
+
+
+def _batch_query() -> CaseManagementBatchQuery | None:
+    counter = CASE_MANAGEMENT_COUNTER
+    if counter is None or counter is not _BATCH_QUERY_OF:
+        return None
+    return CASE_MANAGEMENT_BATCH_QUERY
+
+
+class StatisticsError(Exception):
+    """Invalid statistics request; the message is German."""
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """Ein Kalenderquartal."""
+
+    year: int
+    quarter: int
+
+    def __post_init__(self) -> None:
+        if self.quarter not in (1, 2, 3, 4):
+            raise StatisticsError("Das Quartal muss 1, 2, 3 oder 4 sein")
+        if not 2000 <= self.year <= 2100:
+            raise StatisticsError("Das Jahr muss zwischen 2000 und 2100 liegen")
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 3 * self.quarter - 2, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + relativedelta(months=3) - dt.timedelta(days=1)
+
+    @property
+    def months(self) -> list[str]:
+        return [f"{self.year}-{m:02d}" for m in range(3 * self.quarter - 2, 3 * self.quarter + 1)]
+
+    @property
+    def label(self) -> str:
+        return f"{self.quarter}. Quartal {self.year}"
+
+    def previous(self) -> Quarter:
+        return (
+            Quarter(self.year - 1, 4) if self.quarter == 1 else Quarter(self.year, self.quarter - 1)
+        )
+
+    @classmethod
+    def of(cls, day: dt.date) -> Quarter:
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+
+def month_keys(start: dt.date, end: dt.date) -> list[str]:
+    """Return ``YYYY-MM`` of every month from ``start`` to ``end``."""
+    out: list[str] = []
+    day = start.replace(day=1)
+    while day <= end:
+        out.append(f"{day.year}-{day.month:02d}")
+        day += relativedelta(months=1)
+    return out
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(FIGURES, 0)
+
+
+def _unscoped(stmt: Select[Any]) -> Select[Any]:
+    return stmt.execution_options(msa_unscoped=True)
+
+
+def _year(col: Any) -> Any:
+    return cast(extract("year", col), Integer)
+
+
+def _month(col: Any) -> Any:
+    return cast(extract("month", col), Integer)
+
+
+def _flag(col: Any) -> Any:
+    return func.sum(case((col.is_(True), 1), else_=0))
+
+
+def monthly_counts(
+    start: dt.date,
+    end: dt.date,
+    organisation_ids: Sequence[int] | None = None,
+    caseworker_id: int | None = None,
+) -> list[tuple[int, int, str, dict[str, int]]]:
+    """Return ``(organisation_id, caseworker_id, "YYYY-MM", figures)`` aggregated in SQL.
+
+    A note counts for the organisation stored on the note (the person's provider at the time),
+    whatever the caseworker's organisation is today. Notes of kind ``group`` are not counted:
+    the group session itself is counted once. Persons in case management come from the
+    registered counter: with its batched form in the same statement (one statement for all
+    organisations and months), else one call per organisation and month.
+    """
+    note = ContactNote.__table__.c
+    notes = (
+        select(
+            note.organisation_id.label("org"),
+            note.caseworker_id.label("cw"),
+            _year(note.date).label("y"),
+            _month(note.date).label("m"),
+            func.count().label("individual"),
+            literal(0).label("grp"),
+            _flag(note.education_system).label("edu"),
+            _flag(note.return_counselling).label("ret"),
+            literal(0).label("cm"),
+        )
+        .where(note.date >= start, note.date <= end, note.kind.in_(INDIVIDUAL_KINDS))
+        .group_by(note.organisation_id, note.caseworker_id, _year(note.date), _month(note.date))
+    )
+    gs = GroupSession.__table__.c
+    sessions = (
+        select(
+            gs.organisation_id.label("org"),
+            gs.caseworker_id.label("cw"),
+            _year(gs.date).label("y"),
+            _month(gs.date).label("m"),
+            literal(0).label("individual"),
+            func.count().label("grp"),
+            _flag(gs.education_system).label("edu"),
+            _flag(gs.return_counselling).label("ret"),
+            literal(0).label("cm"),
+        )
+        .where(gs.date >= start, gs.date <= end)
+        .group_by(gs.organisation_id, gs.caseworker_id, _year(gs.date), _month(gs.date))
+    )
+    # the share of destroyed case files, kept as anonymous counts (statistics_retained)
+    rt = RetainedMonthCount.__table__.c
+    month_no = rt.year * 100 + rt.month
+    retained = select(
+        rt.organisation_id,
+        rt.caseworker_id,
+        rt.year,
+        rt.month,
+        rt.individual,
+        rt.group_sessions,
+        rt.education_system,
+        rt.return_counselling,
+        rt.case_management,
+    ).where(month_no >= start.year * 100 + start.month, month_no <= end.year * 100 + end.month)
+    if organisation_ids is not None:
+        notes = notes.where(note.organisation_id.in_(organisation_ids))
+        sessions = sessions.where(gs.organisation_id.in_(organisation_ids))
+        retained = retained.where(rt.organisation_id.in_(organisation_ids))
+    if caseworker_id is not None:
+        notes = notes.where(note.caseworker_id == caseworker_id)
+        sessions = sessions.where(gs.caseworker_id == caseworker_id)
+        retained = retained.where(rt.caseworker_id == caseworker_id)
+    parts: list[Select[Any]] = [notes, sessions, retained]
+    batch_query = _batch_query()
+    if batch_query is not None:
+        org_ids = list(organisation_ids) if organisation_ids is not None else reporting_org_ids()
+        cm = batch_query(org_ids, _months(start, end), caseworker_id)
+        if cm is not None:
+            c = cm.subquery("case_management")
+            zeros = [literal(0) for _ in range(4)]
+            parts.append(select(c.c.org, c.c.cw, c.c.y, c.c.m, *zeros, c.c.persons))
+    u = union_all(*parts).subquery()
+    stmt = select(
+        u.c.org,
+        u.c.cw,
+        u.c.y,
+        u.c.m,
+        func.sum(u.c.individual),
+        func.sum(u.c.grp),
+        func.sum(u.c.edu),
+        func.sum(u.c.ret),
+        func.sum(u.c.cm),
+    ).group_by(u.c.org, u.c.cw, u.c.y, u.c.m)
+    out: list[tuple[int, int, str, dict[str, int]]] = []
+    for org, cw, y, m, ind, grp, edu, ret, persons in db.session.execute(_unscoped(stmt)):
+        figures = _zero()
+        figures.update(
+            individual=int(ind or 0),
+            group=int(grp or 0),
+            education_system=int(edu or 0),
+            return_counselling=int(ret or 0),
+            case_management=int(persons or 0),
+        )
+        out.append((int(org), int(cw), f"{int(y)}-{int(m):02d}", figures))
+    if CASE_MANAGEMENT_COUNTER is not None and batch_query is None:
+        out.extend(_case_management(start, end, organisation_ids, caseworker_id))
+    return out
+
+
+def _months(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
+    return [(int(k[:4]), int(k[5:])) for k in month_keys(start, end)]
+
+
+def _case_management(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None, caseworker_id: int | None
+) -> Iterable[tuple[int, int, str, dict[str, int]]]:
+    """Persons in case management from the per-month counter: one call per organisation/month."""
+    counter = CASE_MANAGEMENT_COUNTER
+    if counter is None:
+        return []
+    org_ids = list(organisation_ids) if organisation_ids is not None else reporting_org_ids()
+    out = []
+    for org_id in org_ids:
+        for year, month in _months(start, end):
+            for cw, persons in counter(org_id, year, month).items():
+                if caseworker_id is not None and cw != caseworker_id:
+                    continue
+                figures = _zero()
+                figures["case_management"] = int(persons)
+                out.append((org_id, int(cw), f"{year}-{month:02d}", figures))
+    return out
+
+
+def reporting_org_ids() -> list[int]:
+    """Return the ids of the providers and the specialist service (they report Anlage 1)."""
+    stmt = select(Organisation.id).where(Organisation.kind.in_(REPORTING_KINDS))
+    return [i for (i,) in db.session.execute(stmt.order_by(Organisation.name))]
+
+
+def reporting_organisations() -> list[tuple[int, str]]:
+    """Return ``(id, name)`` of the reporting organisations, by name."""
+    stmt = (
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.kind.in_(REPORTING_KINDS))
+        .order_by(Organisation.name)
+    )
+    return [(i, n) for i, n in db.session.execute(stmt)]
+
+
+def _add(into: dict[str, int], figures: Mapping[str, int]) -> None:
+    for key in FIGURES:
+        into[key] += figures[key]
+
+
+def quarterly_statistics(
+    organisation_id: int, year: int, quarter: int, *, caseworker_id: int | None = None
+) -> dict[str, Any]:
+    """Return the Anlage-1 figures of one organisation and quarter (INTERFACES.md shape).
+
+    ``caseworker_id`` restricts the figures to one caseworker (a Fachkraft sees her own).
+    Extensions of the documented shape: ``organisation_id``, ``period``, per caseworker
+    ``name``, ``totals_by_month`` and ``indicators``.
+    """
+    period = Quarter(year, quarter)
+    org = db.session.get(Organisation, organisation_id)
+    if org is None:
+        raise StatisticsError("Diese Organisation gibt es nicht")
+    rows = monthly_counts(period.start, period.end, [organisation_id], caseworker_id)
+    per_cw: dict[int, dict[str, dict[str, int]]] = {}
+    for _org, cw, key, figures in rows:
+        months = per_cw.setdefault(cw, {k: _zero() for k in period.months})
+        _add(months[key], figures)
+    # active caseworkers of the organisation (shown with zeros) and everyone with figures, with
+    # their names: one statement
+    staff = and_(
+        MsaUser.organisation_id == organisation_id,
+        MsaUser.active.is_(True),
+        MsaUser.roles.any(Role.name == ROLE_CASEWORKER),
+    )
+    if caseworker_id is not None:
+        staff = and_(staff, MsaUser.id == caseworker_id)
+    users: dict[int, tuple[str, str]] = {}
+    for uid, username, first, last in db.session.execute(
+        select(MsaUser.id, MsaUser.username, MsaUser.first_name, MsaUser.last_name).where(
+            or_(staff, MsaUser.id.in_(list(per_cw)))
+        )
+    ):
+        per_cw.setdefault(uid, {k: _zero() for k in period.months})
+        users[uid] = (username, f"{first or ''} {last or ''}".strip())
+    caseworkers: list[dict[str, Any]] = [
+        {"username": users[uid][0], "name": users[uid][1], "months": months}
+        for uid, months in sorted(per_cw.items(), key=lambda item: users[item[0]][0])
+    ]
+    by_month = {k: _zero() for k in period.months}
+    for entry in caseworkers:
+        for key, figures in entry["months"].items():
+            _add(by_month[key], figures)
+    totals = _zero()
+    for figures in by_month.values():
+        _add(totals, figures)
+    # persons in case management are a stand, not a flow: the quarter shows the highest month
+    totals["case_management"] = max(f["case_management"] for f in by_month.values())
+    return {
+        "organisation": org.name,
+        "organisation_id": org.id,
+        "year": period.year,
+        "quarter": period.quarter,
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "caseworkers": caseworkers,
+        "totals": totals,
+        "totals_by_month": by_month,
+        "indicators": indicators(period.start, period.end, [organisation_id])[organisation_id],
+    }
+
+
+def indicators(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """Return R-7.3 indicators per organisation for the period ``start``–``end``.
+
+    ``completed_courses``: integration courses completed with ``end_on`` in the period;
+    ``own_housing``: persons who moved into own housing in the period; ``persons_present``:
+    persons assigned by ``end``, not moved away by ``end`` and still in counselling (less than
+    3 months after moving into own housing); ``fte``: sum of the FTE of the organisation's
+    active staff; ``caseload_per_fte`` and ``above_ratio`` (more than 80 per FTE).
+    """
+    return indicators_for_periods([(start, end)], organisation_ids)[0]
+
+
+def indicators_for_periods(
+    periods: Sequence[tuple[dt.date, dt.date]], organisation_ids: Sequence[int]
+) -> list[dict[int, dict[str, Any]]]:
+    """Return :func:`indicators` for each ``(start, end)`` of ``periods``, in one statement.
+
+    One ``UNION ALL`` of three aggregates grouped by organisation — integration courses,
+    persons (moves into own housing and persons present) and FTE — with one conditional
+    ``sum`` column per period, whatever the number of periods and organisations.
+    """
+    ids = list(organisation_ids)
+    spans = list(periods)
+    if not spans:
+        return []
+    if not ids:
+        return [{} for _ in spans]
+    n = len(spans)
+
+    def count_if(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    def nulls(k: int) -> list[Any]:
+        # typed: PostgreSQL resolves UNION ALL pairwise and would make two bare NULLs text
+        return [cast(null(), Integer) for _ in range(k)]
+
+    u = MsaUser.__table__.c
+    fte = select(
+        literal_column("0").label("kind"),
+        u.organisation_id.label("org"),
+        func.sum(u.fte).label("fte"),  # first branch: the FTE column keeps its numeric type
+        *nulls(3 * n),
+    ).where(u.organisation_id.in_(ids), u.active.is_(True))
+    ic = IntegrationCourse.__table__.c
+    courses = select(
+        literal_column("1"),
+        ic.organisation_id,
+        cast(null(), Numeric),
+        *(count_if(and_(ic.end_on >= start, ic.end_on <= end)) for start, end in spans),
+        *nulls(2 * n),
+    ).where(
+        ic.organisation_id.in_(ids),
+        ic.completed.is_(True),
+        ic.end_on >= min(s for s, _e in spans),
+        ic.end_on <= max(e for _s, e in spans),
+    )
+    p = Person.__table__.c
+    present = []
+    for _start, end in spans:
+        cutoff = end - relativedelta(months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING)
+        present.append(
+            count_if(
+                and_(
+                    or_(p.assigned_on.is_(None), p.assigned_on <= end),
+                    or_(p.moved_away_on.is_(None), p.moved_away_on > end),
+                    or_(
+                        p.moved_in_own_housing_on.is_(None),
+                        p.moved_in_own_housing_on > cutoff,
+                    ),
+                )
+            )
+        )
+    persons = select(
+        literal_column("2"),
+        p.organisation_id,
+        cast(null(), Numeric),
+        *nulls(n),
+        *(
+            count_if(and_(p.moved_in_own_housing_on >= start, p.moved_in_own_housing_on <= end))
+            for start, end in spans
+        ),
+        *present,
+    ).where(p.organisation_id.in_(ids))
+    stmt = union_all(
+        fte.group_by(u.organisation_id),
+        courses.group_by(ic.organisation_id),
+        persons.group_by(p.organisation_id),
+    )
+    staff: dict[int, Any] = {}
+    course_counts: dict[int, list[Any]] = {}
+    housing: dict[int, list[Any]] = {}
+    present_counts: dict[int, list[Any]] = {}
+    for kind, org, staff_fte, *values in db.session.execute(
+        stmt.execution_options(msa_unscoped=True)
+    ):
+        if int(kind) == 0:
+            staff[org] = staff_fte
+        elif int(kind) == 1:
+            course_counts[org] = values[:n]
+        else:
+            housing[org] = values[n : 2 * n]
+            present_counts[org] = values[2 * n :]
+    out: list[dict[int, dict[str, Any]]] = []
+    for i in range(n):
+        per_org: dict[int, dict[str, Any]] = {}
+        for org_id in ids:
+            fte_sum = Decimal(staff.get(org_id) or 0)
+            persons_present = int((present_counts.get(org_id) or [0] * n)[i] or 0)
+            ratio = round(float(persons_present / fte_sum), 1) if fte_sum > 0 else None
+            per_org[org_id] = {
+                "completed_courses": int((course_counts.get(org_id) or [0] * n)[i] or 0),
+                "own_housing": int((housing.get(org_id) or [0] * n)[i] or 0),
+                "persons_present": persons_present,
+                "fte": float(fte_sum),
+                "caseload_per_fte": ratio,
+                "above_ratio": ratio is not None and ratio > CASELOAD_RATIO,
+            }
+        out.append(per_org)
+    return out
+
+
+MonthlyRows = Sequence[tuple[int, int, str, Mapping[str, int]]]
+
+
+def sum_per_month(rows: MonthlyRows, start: dt.date, end: dt.date) -> dict[str, dict[str, int]]:
+    """Sum rows of :func:`monthly_counts` per month from ``start`` to ``end`` (others ignored)."""
+    out = {k: _zero() for k in month_keys(start, end)}
+    for _org, _cw, key, figures in rows:
+        if key in out:
+            _add(out[key], figures)
+    return out
+
+
+def sum_per_organisation(
+    rows: MonthlyRows, organisation_ids: Sequence[int], start: dt.date, end: dt.date
+) -> dict[int, dict[str, int]]:
+    """Sum rows of :func:`monthly_counts` of the months ``start``–``end`` per organisation."""
+    months = set(month_keys(start, end))
+    out = {org_id: _zero() for org_id in organisation_ids}
+    for org, _cw, key, figures in rows:
+        if key in months:
+            _add(out[org], figures)
+    return out
+
+
+def totals_per_month(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None = None
+) -> dict[str, dict[str, int]]:
+    """Return the five figures summed over the organisations for every month."""
+    return sum_per_month(monthly_counts(start, end, organisation_ids), start, end)
+
+
+def totals_per_organisation(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Return the five figures of the period summed per organisation."""
+    rows = monthly_counts(start, end, organisation_ids)
+    return sum_per_organisation(rows, organisation_ids, start, end)
+
+
+def _notes_per_topic(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None, *columns: Any
+) -> Select[Any]:
+    note = ContactNote.__table__.c
+    topic = ContactNoteTopic.__table__.c
+    stmt = (
+        select(topic.code, *columns, func.count())
+        .select_from(
+            ContactNoteTopic.__table__.join(ContactNote.__table__, topic.contact_note_id == note.id)
+        )
+        .where(note.date >= start, note.date <= end, note.kind.in_(INDIVIDUAL_KINDS))
+        .group_by(topic.code, *columns)
+        .order_by(func.count().desc(), topic.code)
+    )
+    if organisation_ids is not None:
+        stmt = stmt.where(note.organisation_id.in_(organisation_ids))
+    return stmt
+
+
+def notes_per_topic(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None = None
+) -> list[tuple[str, int]]:
+    """Return ``(topic code, number of notes)`` of individual notes in the period, most first."""
+    stmt = _notes_per_topic(start, end, organisation_ids)
+    return [(code, int(n)) for code, n in db.session.execute(stmt)]
+
+
+def notes_per_topic_labelled(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None = None
+) -> list[tuple[str, str, int]]:
+    """Return :func:`notes_per_topic` with the German label of each topic (one statement).
+
+    The label comes from the ``contact_topic`` catalogue (inactive entries included, as in
+    :func:`app.services.catalogues.labels`); a code missing there is its own label.
+    """
+    entry = CatalogueEntry.__table__.c
+    label = func.coalesce(entry.label_de, ContactNoteTopic.__table__.c.code)
+    stmt = _notes_per_topic(start, end, organisation_ids, label).outerjoin(
+        CatalogueEntry.__table__,
+        and_(
+            entry.catalogue == "contact_topic",
+            entry.code == ContactNoteTopic.__table__.c.code,
+        ),
+    )
+    return [(code, text, int(n)) for code, text, n in db.session.execute(stmt)]

@@ -1,0 +1,673 @@
+"""REST resources of the case records (INTERFACES.md): person, contact note, group session,
+referral, follow-up — and the special categories of a person.
+
+Reads use FAB's ModelRestApi (row scoping applies automatically, see app.security.scoping).
+Writes do not use FAB's schema loading: every POST/PUT payload is checked field by field in
+app.services.record_payloads (no mass assignment, catalogue codes, related ids of the caller's
+scope only), the organisation is taken from the user or the person, and PUT of a versioned
+record needs the ``version`` it read (409 otherwise).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from dateutil.relativedelta import relativedelta
+from flask import current_app, g, request
+from flask_appbuilder import AppBuilder
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import protect
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.models import (
+    Accommodation,
+    ContactNote,
+    ContactNoteTopic,
+    FollowUp,
+    GroupSession,
+    Household,
+    MsaUser,
+    NetworkPartner,
+    Person,
+    PersonSensitive,
+    Referral,
+    group_participant,
+)
+from app.models.base import utcnow
+from app.models.contact import CONTACT_KINDS
+from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING
+from app.security import matrix
+from app.security.scoping import ScopeViolationError, current_scope
+from app.services.data_protection.access_log import log_access, log_accesses
+from app.services.record_payloads import (
+    MSG_CONFLICT,
+    MSG_NOT_JSON,
+    MSG_REF,
+    FieldSpec,
+    PayloadError,
+    clean,
+)
+from app.services.statistics.periods import ClosedPeriodError
+from app.views.base import MsaModelRestApi
+
+MSG_NOT_FOUND = "Der Datensatz wurde nicht gefunden."
+MSG_FORBIDDEN = "Keine Berechtigung für diese Aktion."
+MSG_SCOPE = "Ein verknüpfter Datensatz ist nicht zugänglich – es wurde nichts gespeichert."
+MSG_INTEGRITY = "Der Datensatz widerspricht vorhandenen Daten – es wurde nichts gespeichert."
+MSG_NOTE_PERSON = "Der Beratungsvermerk gehört nicht zu dieser Person."
+
+SENSITIVE_FIELDS = (
+    "health",
+    "addiction_in_family",
+    "religion",
+    "biographical_events",
+    "criminal_proceedings",
+)
+
+
+def _is_reviewer() -> bool:
+    user = g.get("user")
+    return bool(user) and any(r.name == matrix.ROLE_REVIEWER for r in getattr(user, "roles", []))
+
+
+def _own_org_user_ids(ids: list[int]) -> set[int]:
+    """Return the ids among ``ids`` of active users of the caller's organisation."""
+    scope = current_scope()
+    if scope is None or scope.organisation_id is None or not ids:
+        return set()
+    rows = db.session.execute(
+        select(MsaUser.id).where(
+            MsaUser.id.in_(ids), MsaUser.organisation_id == scope.organisation_id
+        )
+    ).scalars()
+    return set(rows)
+
+
+class CaseRecordApi(MsaModelRestApi):
+    """Common write path of the case-record resources."""
+
+    #: record carries ``version`` (PUT must send it)
+    versioned: ClassVar[bool] = False
+    #: log reads by reviewers (Prüfer) in the access log under this category
+    read_log_category: ClassVar[str | None] = None
+    page_size = 25
+    max_page_size = 100
+
+    # -- specification of writable fields ---------------------------------------------------
+    def add_specs(self) -> dict[str, FieldSpec]:
+        raise NotImplementedError
+
+    def edit_specs(self) -> dict[str, FieldSpec]:
+        specs = dict(self.add_specs())
+        specs.pop("person_id", None)  # a record never moves to another person
+        return specs
+
+    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
+        """Copy checked values onto the model (subclasses handle lists and defaults)."""
+        for key, value in data.items():
+            setattr(item, key, value)
+
+    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
+        """Cross-field checks after ``apply`` (field → German message)."""
+        return {}
+
+    # -- serialisation extras ----------------------------------------------------------------
+    def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Additional response fields per id (one query for all ids, never one per row)."""
+        return {}
+
+    def finish_row(self, row: dict[str, Any]) -> None:
+        """Derived fields computed from a dumped row (no query)."""
+
+    def pre_get(self, data: dict[str, Any]) -> None:
+        result = data.get("result")
+        if isinstance(result, dict):
+            result.update(self.extras([int(data["id"])]).get(int(data["id"]), {}))
+            self.finish_row(result)
+            self._log_reviewer_reads([result], [int(data["id"])])
+
+    def pre_get_list(self, data: dict[str, Any]) -> None:
+        ids = [int(i) for i in data.get("ids", [])]
+        extras = self.extras(ids)
+        for pk, row in zip(ids, data.get("result", []), strict=False):
+            row.setdefault("id", pk)
+            row.update(extras.get(pk, {}))
+            self.finish_row(row)
+        self._log_reviewer_reads(data.get("result", []), ids)
+
+    def _log_reviewer_reads(self, rows: list[dict[str, Any]], ids: list[int]) -> None:
+        if self.read_log_category is None or not _is_reviewer() or not ids:
+            return
+        log_accesses(
+            [
+                (
+                    pk if self.datamodel.obj is Person else row.get("person_id"),
+                    "read",
+                    self.read_log_category,
+                    f"API {self.resource_name} {pk}",
+                )
+                for pk, row in zip(ids, rows, strict=False)
+            ]
+        )
+
+    def _dump(self, item: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.show_model_schema.dump(item, many=False)
+        result["id"] = item.id
+        result.update(self.extras([item.id]).get(item.id, {}))
+        self.finish_row(result)
+        return result
+
+    def _error(self, code: int, message: Any) -> Response:
+        return self.response(code, message=message)
+
+    # -- writes ------------------------------------------------------------------------------
+    def _commit(self) -> Response | None:
+        try:
+            db.session.commit()
+        except ScopeViolationError:
+            db.session.rollback()
+            return self._error(400, MSG_SCOPE)
+        except ClosedPeriodError as exc:
+            db.session.rollback()
+            return self._error(409, exc.message)
+        except StaleDataError:
+            db.session.rollback()
+            return self._error(409, MSG_CONFLICT)
+        except IntegrityError:
+            db.session.rollback()
+            return self._error(400, MSG_INTEGRITY)
+        return None
+
+    def after_write(self, item: Any, action: str) -> None:
+        """Hook after a successful create/update (access log of persons)."""
+
+    def post_headless(self) -> Response:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self._error(400, MSG_NOT_JSON)
+        try:
+            data = clean(payload, self.add_specs(), partial=False)
+        except PayloadError as exc:
+            return self._error(400, exc.errors)
+        item = self.datamodel.obj()
+        self.apply(item, data, created=True)
+        problems = self.check(item, data)
+        if problems:
+            return self._error(400, problems)
+        db.session.add(item)
+        failed = self._commit()
+        if failed is not None:
+            return failed
+        self.after_write(item, "create")
+        return self.response(201, id=item.id, result=self._dump(item))
+
+    def put_headless(self, pk: Any) -> Response:
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self._error(404, MSG_NOT_FOUND)
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self._error(400, MSG_NOT_JSON)
+        try:
+            data = clean(payload, self.edit_specs(), partial=True, versioned=self.versioned)
+        except PayloadError as exc:
+            return self._error(400, exc.errors)
+        if self.versioned and data.pop("version") != item.version:
+            db.session.rollback()
+            return self._error(409, MSG_CONFLICT)
+        touched = bool(data)
+        self.apply(item, data, created=False)
+        if touched and hasattr(item, "updated_at"):
+            # child rows (topics, participants) count as a change of the record: new version
+            item.updated_at = utcnow()
+        problems = self.check(item, data)
+        if problems:
+            db.session.rollback()
+            return self._error(400, problems)
+        failed = self._commit()
+        if failed is not None:
+            return failed
+        self.after_write(item, "update")
+        return self.response(200, id=item.id, result=self._dump(item))
+
+    def delete_headless(self, pk: Any) -> Response:
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self._error(404, MSG_NOT_FOUND)
+        person_id = item.id if isinstance(item, Person) else None
+        db.session.delete(item)
+        failed = self._commit()
+        if failed is not None:
+            return failed
+        if person_id is not None:
+            log_access(person_id, "delete", detail="API")
+        return self.response(200, message="Gelöscht.")
+
+
+def _person_specs() -> dict[str, FieldSpec]:
+    return {
+        "file_number": FieldSpec("str", max_len=32),
+        "first_name": FieldSpec("str", required=True, max_len=100),
+        "last_name": FieldSpec("str", required=True, max_len=100),
+        "first_name_original": FieldSpec("str", max_len=200),
+        "last_name_original": FieldSpec("str", max_len=200),
+        "birth_date": FieldSpec("date", required=True, past_only=True),
+        "sex": FieldSpec("code", catalogue="sex"),
+        "nationality": FieldSpec("code", catalogue="nationality"),
+        "languages_spoken": FieldSpec("str", max_len=300),
+        "phone": FieldSpec("str", max_len=50),
+        "email": FieldSpec("str", max_len=200, email=True),
+        "residence_status": FieldSpec("code", catalogue="residence_status"),
+        "residence_legal_basis": FieldSpec("str", max_len=100),
+        "residence_valid_until": FieldSpec("date"),
+        "benefit_basis": FieldSpec("code", catalogue="benefit_basis"),
+        "family_status": FieldSpec("code", catalogue="marital_status"),
+        "household_id": FieldSpec("ref", model=Household),
+        "household_role": FieldSpec("str", max_len=64),
+        "accommodation_id": FieldSpec("ref", model=Accommodation),
+        "private_interests": FieldSpec("text", max_len=5000),
+        "employable": FieldSpec("bool"),
+        "assigned_on": FieldSpec("date"),
+        "moved_in_own_housing_on": FieldSpec("date"),
+        "moved_away_on": FieldSpec("date"),
+        "caseworker_id": FieldSpec("int"),
+    }
+
+
+PERSON_FIELDS = list(_person_specs())
+
+
+class PersonApi(CaseRecordApi):
+    """REST: /api/v1/person/ — case files of the caller's provider (R-2.1)."""
+
+    resource_name = "person"
+    datamodel = SQLAInterface(Person)
+    class_permission_name = matrix.PERSON
+    versioned = True
+    read_log_category = "case_file"
+    list_columns = ["id", *PERSON_FIELDS, "version"]
+    show_columns = ["id", *PERSON_FIELDS, "version", "created_at", "updated_at"]
+    add_columns = edit_columns = PERSON_FIELDS
+    search_columns = [
+        "first_name",
+        "last_name",
+        "birth_date",
+        "file_number",
+        "moved_away_on",
+        "nationality",
+        "household_id",
+    ]
+    order_columns = ["last_name", "first_name", "birth_date", "id"]
+    base_order = ("last_name", "asc")
+
+    def add_specs(self) -> dict[str, FieldSpec]:
+        return _person_specs()
+
+    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        cw = data.get("caseworker_id")
+        if cw is not None and not _own_org_user_ids([cw]):
+            problems["caseworker_id"] = MSG_REF.format(value=cw)
+        if item.moved_away_on and item.assigned_on and item.moved_away_on < item.assigned_on:
+            problems["moved_away_on"] = "Der Wegzug kann nicht vor der Zuweisung liegen."
+        return problems
+
+    def after_write(self, item: Any, action: str) -> None:
+        log_access(item.id, action, detail="API")
+
+    def finish_row(self, row: dict[str, Any]) -> None:
+        """``counselling_ends_on``: 3 months after moving into own housing (R-2.3)."""
+        moved_in = row.get("moved_in_own_housing_on")
+        if "moved_in_own_housing_on" not in row:
+            return
+        ends = None
+        if isinstance(moved_in, str):
+            ends = (
+                dt.date.fromisoformat(moved_in)
+                + relativedelta(months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING)
+            ).isoformat()
+        row["counselling_ends_on"] = ends
+
+    # -- special categories (R-2.2) ----------------------------------------------------------
+    def _sensitive_person(self, pk: int, permission: str) -> tuple[Any, Response | None]:
+        if not current_app.appbuilder.sm.has_access(permission, matrix.SENSITIVE):
+            return None, self._error(403, MSG_FORBIDDEN)
+        person = self.datamodel.get(pk, self._base_filters)
+        if person is None:
+            return None, self._error(404, MSG_NOT_FOUND)
+        return person, None
+
+    @staticmethod
+    def _sensitive_dump(row: PersonSensitive | None) -> dict[str, Any]:
+        out: dict[str, Any] = {f: getattr(row, f) if row else None for f in SENSITIVE_FIELDS}
+        out["version"] = row.version if row else None
+        return out
+
+    @expose("/<int:pk>/sensitive", methods=["GET"])
+    @protect()
+    @safe
+    def sensitive_get(self, pk: int) -> Response:
+        """Special categories of one person; every read is logged.
+        ---
+        get:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: health, addiction_in_family, religion, biographical_events,
+                criminal_proceedings, version
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        person, error = self._sensitive_person(pk, "can_read")
+        if error is not None:
+            return error
+        from app.services.casefile.sensitive import log_sensitive_read, read_sensitive
+
+        result = self._sensitive_dump(read_sensitive(person.id))
+        log_sensitive_read(person.id, channel="API")  # after the dump: the commit expires rows
+        return self.response(200, id=person.id, result=result)
+
+    @expose("/<int:pk>/sensitive", methods=["PUT"])
+    @protect()
+    @safe
+    def sensitive_put(self, pk: int) -> Response:
+        """Change the special categories of one person (``version`` required once they exist).
+        ---
+        put:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: changed
+            400:
+              $ref: '#/components/responses/400'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: changed by someone else since it was read
+        """
+        person, error = self._sensitive_person(pk, "can_write")
+        if error is not None:
+            return error
+        from app.services.casefile.sensitive import SensitiveConflictError, save_sensitive
+
+        payload = request.get_json(silent=True)
+        try:
+            row = save_sensitive(person.id, payload, channel="API")
+        except PayloadError as exc:
+            db.session.rollback()
+            return self._error(400, exc.errors)
+        except (SensitiveConflictError, StaleDataError):
+            db.session.rollback()
+            return self._error(409, MSG_CONFLICT)
+        return self.response(200, id=person.id, result=self._sensitive_dump(row))
+
+
+NOTE_FIELDS = [
+    "person_id",
+    "date",
+    "kind",
+    "topics",
+    "summary",
+    "result",
+    "education_system",
+    "return_counselling",
+    "duration_minutes",
+    "interpreter_used",
+    "partner_id",
+]
+
+
+def _topic_map(note_ids: list[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {i: {"topics": []} for i in note_ids}
+    if not note_ids:
+        return out
+    rows = db.session.execute(
+        select(ContactNoteTopic.contact_note_id, ContactNoteTopic.code)
+        .where(ContactNoteTopic.contact_note_id.in_(note_ids))
+        .order_by(ContactNoteTopic.code)
+    )
+    for note_id, code in rows:
+        out[note_id]["topics"].append(code)
+    return out
+
+
+class ContactNoteApi(CaseRecordApi):
+    """REST: /api/v1/contactnote/ — counselling contacts (R-3.1)."""
+
+    resource_name = "contactnote"
+    datamodel = SQLAInterface(ContactNote)
+    class_permission_name = matrix.CONTACT_NOTE
+    versioned = True
+    read_log_category = "contact_note"
+    _columns = [c for c in NOTE_FIELDS if c != "topics"]
+    list_columns = ["id", *_columns, "caseworker_id", "version"]
+    show_columns = ["id", *_columns, "caseworker_id", "version", "created_at", "updated_at"]
+    add_columns = edit_columns = _columns
+    search_columns = ["person", "date", "kind", "education_system", "return_counselling"]
+    order_columns = ["date", "id"]
+    base_order = ("date", "desc")
+
+    def add_specs(self) -> dict[str, FieldSpec]:
+        return {
+            "person_id": FieldSpec("ref", required=True, model=Person),
+            "date": FieldSpec("date", required=True, past_only=True),
+            "kind": FieldSpec("kind", required=True, choices=CONTACT_KINDS),
+            "topics": FieldSpec("codes", catalogue="contact_topic"),
+            "summary": FieldSpec("text", required=True, max_len=5000),
+            "result": FieldSpec("text", max_len=5000),
+            "education_system": FieldSpec("bool"),
+            "return_counselling": FieldSpec("bool"),
+            "duration_minutes": FieldSpec("int", lo=1, hi=1440),
+            "interpreter_used": FieldSpec("bool"),
+            "partner_id": FieldSpec("ref", model=NetworkPartner),
+        }
+
+    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
+        topics = data.pop("topics", None)
+        super().apply(item, data, created=created)
+        if created:
+            item.caseworker_id = g.user.id
+        if topics is not None:
+            keep = {t.code: t for t in item.topics}
+            item.topics = [keep.get(c) or ContactNoteTopic(code=c) for c in topics]
+        for flag in ("education_system", "return_counselling", "interpreter_used"):
+            if getattr(item, flag) is None:
+                setattr(item, flag, False)
+
+    def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        # the notes just read are in the session with their topics (``lazy="selectin"``):
+        # take the codes from there instead of a second query
+        loaded = [db.session.identity_map.get(db.session.identity_key(ContactNote, i)) for i in ids]
+        if all(n is not None and "topics" in n.__dict__ for n in loaded):
+            return {n.id: {"topics": sorted(n.topic_codes)} for n in loaded if n is not None}
+        return _topic_map(ids)
+
+
+GROUP_FIELDS = [
+    "date",
+    "topic",
+    "topic_code",
+    "participant_ids",
+    "education_system",
+    "return_counselling",
+    "duration_minutes",
+    "interpreter_used",
+    "summary",
+]
+
+
+class GroupSessionApi(CaseRecordApi):
+    """REST: /api/v1/groupsession/ — one session, many participants (R-3.2)."""
+
+    resource_name = "groupsession"
+    datamodel = SQLAInterface(GroupSession)
+    class_permission_name = matrix.GROUP_SESSION
+    read_log_category = "group_session"
+    _columns = [c for c in GROUP_FIELDS if c != "participant_ids"]
+    list_columns = ["id", *_columns, "caseworker_id"]
+    show_columns = ["id", *_columns, "caseworker_id", "created_at", "updated_at"]
+    add_columns = edit_columns = _columns
+    search_columns = ["date", "topic", "topic_code"]
+    order_columns = ["date", "id"]
+    base_order = ("date", "desc")
+
+    def add_specs(self) -> dict[str, FieldSpec]:
+        return {
+            "date": FieldSpec("date", required=True, past_only=True),
+            "topic": FieldSpec("str", required=True, max_len=300),
+            "topic_code": FieldSpec("code", catalogue="contact_topic"),
+            "participant_ids": FieldSpec("refs", required=True, model=Person),
+            "education_system": FieldSpec("bool"),
+            "return_counselling": FieldSpec("bool"),
+            "duration_minutes": FieldSpec("int", lo=1, hi=1440),
+            "interpreter_used": FieldSpec("bool"),
+            "summary": FieldSpec("text", max_len=5000),
+        }
+
+    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
+        participant_ids = data.pop("participant_ids", None)
+        super().apply(item, data, created=created)
+        if created:
+            item.caseworker_id = g.user.id
+        if participant_ids is not None:
+            item.participants = list(
+                db.session.execute(select(Person).where(Person.id.in_(participant_ids)))
+                .scalars()
+                .all()
+            )
+        for flag in ("education_system", "return_counselling", "interpreter_used"):
+            if getattr(item, flag) is None:
+                setattr(item, flag, False)
+
+    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
+        scope = current_scope()
+        org_id = scope.organisation_id if scope else None
+        foreign = [p.id for p in item.participants if p.organisation_id != org_id]
+        if foreign and scope is not None and scope.mode != "all":
+            return {"participant_ids": MSG_REF.format(value=", ".join(map(str, foreign)))}
+        return {}
+
+    def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        out: dict[int, dict[str, Any]] = {i: {"participant_ids": []} for i in ids}
+        if not ids:
+            return out
+        rows = db.session.execute(
+            select(group_participant.c.group_session_id, group_participant.c.person_id)
+            .join(Person, Person.id == group_participant.c.person_id)
+            .where(group_participant.c.group_session_id.in_(ids))
+            .order_by(group_participant.c.person_id)
+        )
+        for session_id, person_id in rows:
+            out[session_id]["participant_ids"].append(person_id)
+        return out
+
+
+def _check_note_of_person(item: Any) -> dict[str, str]:
+    note_id = getattr(item, "contact_note_id", None)
+    if note_id is None:
+        return {}
+    note = db.session.execute(
+        select(ContactNote.person_id).where(ContactNote.id == note_id)
+    ).scalar_one_or_none()
+    if note is None:
+        return {"contact_note_id": MSG_REF.format(value=note_id)}
+    if note != item.person_id:
+        return {"contact_note_id": MSG_NOTE_PERSON}
+    return {}
+
+
+REFERRAL_FIELDS = ["person_id", "partner_id", "date", "topic_code", "contact_note_id", "note"]
+
+
+class ReferralApi(CaseRecordApi):
+    """REST: /api/v1/referral/ — referrals to network partners (R-6.2)."""
+
+    resource_name = "referral"
+    datamodel = SQLAInterface(Referral)
+    class_permission_name = matrix.REFERRAL
+    read_log_category = "referral"
+    list_columns = show_columns = ["id", *REFERRAL_FIELDS, "created_at"]
+    add_columns = edit_columns = REFERRAL_FIELDS
+    search_columns = ["person", "partner", "date", "topic_code"]
+    order_columns = ["date", "id"]
+    base_order = ("date", "desc")
+
+    def add_specs(self) -> dict[str, FieldSpec]:
+        return {
+            "person_id": FieldSpec("ref", required=True, model=Person),
+            "partner_id": FieldSpec("ref", required=True, model=NetworkPartner),
+            "date": FieldSpec("date", required=True, past_only=True),
+            "topic_code": FieldSpec("code", catalogue="contact_topic"),
+            "contact_note_id": FieldSpec("ref", model=ContactNote),
+            "note": FieldSpec("text", max_len=5000),
+        }
+
+    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
+        return _check_note_of_person(item)
+
+
+FOLLOW_UP_FIELDS = ["person_id", "assignee_id", "due_on", "title", "done_on", "contact_note_id"]
+
+
+class FollowUpApi(CaseRecordApi):
+    """REST: /api/v1/followup/ — follow-ups (Wiedervorlagen) (R-3.4)."""
+
+    resource_name = "followup"
+    datamodel = SQLAInterface(FollowUp)
+    class_permission_name = matrix.FOLLOW_UP
+    read_log_category = "follow_up"
+    list_columns = show_columns = ["id", *FOLLOW_UP_FIELDS, "source", "created_at"]
+    add_columns = edit_columns = FOLLOW_UP_FIELDS
+    search_columns = ["person", "due_on", "done_on", "title"]
+    order_columns = ["due_on", "id"]
+    base_order = ("due_on", "asc")
+
+    def add_specs(self) -> dict[str, FieldSpec]:
+        return {
+            "person_id": FieldSpec("ref", required=True, model=Person),
+            "assignee_id": FieldSpec("int"),
+            "due_on": FieldSpec("date", required=True),
+            "title": FieldSpec("str", required=True, max_len=300),
+            "done_on": FieldSpec("date", past_only=True),
+            "contact_note_id": FieldSpec("ref", model=ContactNote),
+        }
+
+    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
+        super().apply(item, data, created=created)
+        if created:
+            if item.assignee_id is None:
+                item.assignee_id = g.user.id
+            item.source = "manual"
+
+    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
+        problems = _check_note_of_person(item)
+        if "assignee_id" in data and not _own_org_user_ids([item.assignee_id]):
+            problems["assignee_id"] = MSG_REF.format(value=item.assignee_id)
+        return problems
+
+
+APIS = (PersonApi, ContactNoteApi, GroupSessionApi, ReferralApi, FollowUpApi)
+
+
+def register(appbuilder: AppBuilder) -> None:
+    """Register the case-record REST resources."""
+    for api in APIS:
+        appbuilder.add_api(api)
