@@ -61,3 +61,17 @@ def berlin_datetime(value: Any) -> str:
     aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
     local = aware.astimezone(ZoneInfo("Europe/Berlin"))
     return local.strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+def date_de(value: Any) -> str:
+    """Return ``TT.MM.JJJJ`` for a date or an ISO date string; empty for None."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).strftime("%d.%m.%Y")
+    except ValueError:
+        return str(value)
