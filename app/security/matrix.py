@@ -88,6 +88,11 @@ READ_WRITE_METHODS: dict[str, str] = {
     "submit": "write",
     "review": "write",
     "return_report": "write",
+    # issue 15: referral statistics, annual evaluation (app/views/statistics.py)
+    "referrals": "read",
+    "annual": "read",
+    "year": "read",
+    "talk": "write",
     # case file pages (app/views/casefile/)
     "autocomplete": "read",
     "household": "write",
