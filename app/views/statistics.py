@@ -169,18 +169,19 @@ class StatisticsView(BaseView):
         )
 
 
-def _referral_figures(source: Any) -> tuple[int | None, st.Quarter, dict[str, Any]]:
+def _referral_figures(
+    source: Any, organisations: list[tuple[int, str]] | None = None
+) -> tuple[int | None, st.Quarter, dict[str, Any]]:
     """Return (organisation shown or None for the county total, period, referral figures)."""
     viewer = qr.Viewer.of(g.user)
     period = _period(source)
     requested = _int_arg(source, "organisation_id", None)
     try:
         if requested is None and viewer.is_county:
-            return (
-                None,
-                period,
-                rs.referral_statistics(period.year, period.quarter, None, county=True),
+            stats = rs.referral_statistics(
+                period.year, period.quarter, None, county=True, organisations=organisations
             )
+            return None, period, stats
         org_id, _cw = qr.allowed_view(viewer, requested)
         stats = rs.referral_statistics(period.year, period.quarter, org_id)
     except qr.ReportForbiddenError:
@@ -203,13 +204,14 @@ class ReferralStatisticsView(BaseView):
     @has_access
     def referrals(self) -> Any:
         viewer = qr.Viewer.of(g.user)
-        org_id, period, stats = _referral_figures(request.args)
+        organisations = st.reporting_organisations() if viewer.is_county else []
+        org_id, period, stats = _referral_figures(request.args, organisations)
         return self.render_template(
             "statistics/referrals.html",
             stats=stats,
             period=period,
             org_id=org_id,
-            organisations=st.reporting_organisations() if viewer.is_county else [],
+            organisations=organisations,
             is_county=viewer.is_county,
             years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
         )
@@ -240,12 +242,15 @@ def _year(source: Any) -> int:
     return year
 
 
-def _annual_for(source: Any) -> tuple[int, int, dict[str, Any]]:
+def _annual_for(
+    source: Any, organisations: list[tuple[int, str]] | None = None
+) -> tuple[int, int, dict[str, Any]]:
     viewer = qr.Viewer.of(g.user)
     year = _year(source)
     requested = _int_arg(source, "organisation_id", None)
     if requested is None and viewer.is_county:
-        requested = next(iter(st.reporting_org_ids()), None)
+        first = organisations[0][0] if organisations else next(iter(st.reporting_org_ids()), None)
+        requested = first
     try:
         org_id = allowed_annual(viewer, requested)
         return org_id, year, annual_evaluation(org_id, year)
@@ -266,13 +271,14 @@ class AnnualEvaluationView(BaseView):
 
     def _page(self, source: Any, errors: dict[str, str] | None = None, form: Any = None) -> Any:
         viewer = qr.Viewer.of(g.user)
-        org_id, year, ev = _annual_for(source)
+        organisations = st.reporting_organisations() if viewer.is_county else []
+        org_id, year, ev = _annual_for(source, organisations)
         return self.render_template(
             "statistics/annual.html",
             ev=ev,
             org_id=org_id,
             year=year,
-            organisations=st.reporting_organisations() if viewer.is_county else [],
+            organisations=organisations,
             figures=st.FIGURES,
             figure_labels=st.FIGURE_LABELS,
             years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),

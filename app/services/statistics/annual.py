@@ -36,7 +36,11 @@ from app.services.statistics.counting import (
 )
 from app.services.statistics.periods import CLOSED_STATUSES, STATUS_NAMES
 from app.services.statistics.quarterly_report import ReportForbiddenError, Viewer
-from app.services.statistics.referrals import referral_statistics_for
+from app.services.statistics.referrals import (
+    decode_rows,
+    referral_rows_query,
+    referral_statistics_for,
+)
 
 TALK_TEXT_MAX = 10000
 
@@ -125,6 +129,7 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         .group_by(MonitoringEntry.service_gap_topic)
         .order_by(func.count(MonitoringEntry.id).desc()),
     )
+    bundle.add("referrals", referral_rows_query(start, end, [organisation_id]))
     data = bundle.run(unscoped=True)
     if not data["org"]:
         raise StatisticsError("Diese Organisation gibt es nicht")
@@ -221,7 +226,9 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         "quarters": quarter_rows,
         "totals": year_totals,
         "indicators": year_indicators,
-        "referrals": referral_statistics_for(start, end, [organisation_id]),
+        "referrals": referral_statistics_for(
+            start, end, [organisation_id], rows=decode_rows(data["referrals"])
+        ),
         "file_audits": audits,
         "service_gaps": gaps,
         "talk": talk_json(talk),

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Integer, String, cast, func, literal, select, union_all
+from sqlalchemy.sql import Select
 
 from app.extensions import db
 from app.models import NetworkPartner, Organisation, Referral
@@ -30,10 +31,11 @@ NO_TOPIC = "Ohne Themenbereich"
 NO_OUTCOME = "Nicht erfasst"
 
 
-def _referral_rows(
+def referral_rows_query(
     start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None
-) -> list[tuple[int, int, str, str, str, str, int]]:
-    """Return ``(org, partner_id, partner name, category, topic, outcome, n)`` rows."""
+) -> Select[Any]:
+    """The aggregate SELECT of ``(org, partner_id, partner name, category, topic, outcome, n)``
+    (unscoped: callers decide which organisations a user may see)."""
     r = Referral.__table__.c
     live = select(
         r.organisation_id.label("org"),
@@ -69,12 +71,22 @@ def _referral_rows(
         .select_from(u.outerjoin(NetworkPartner.__table__, p.id == u.c.partner))
         .group_by(u.c.org, u.c.partner, p.name, p.category, u.c.topic, u.c.outcome)
     )
+    return stmt.execution_options(msa_unscoped=True)
+
+
+def decode_rows(rows: Any) -> list[tuple[int, int, str, str, str, str, int]]:
+    """Rows of :func:`referral_rows_query` as plain tuples."""
     return [
-        (int(o), int(pid), name, cat, topic, outcome, int(n or 0))
-        for o, pid, name, cat, topic, outcome, n in db.session.execute(
-            stmt.execution_options(msa_unscoped=True)
-        )
+        (int(o), int(pid), name or "", cat or "", topic or "", outcome or "", int(n or 0))
+        for o, pid, name, cat, topic, outcome, n in rows
     ]
+
+
+def _referral_rows(
+    start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None
+) -> list[tuple[int, int, str, str, str, str, int]]:
+    """Return ``(org, partner_id, partner name, category, topic, outcome, n)`` rows."""
+    return decode_rows(db.session.execute(referral_rows_query(start, end, organisation_ids)))
 
 
 def _sorted(counter: Counter[Any], label: Any) -> list[dict[str, Any]]:
@@ -150,17 +162,22 @@ def referral_statistics_for(
 
 
 def referral_statistics(
-    year: int, quarter: int, organisation_id: int | None, *, county: bool = False
+    year: int,
+    quarter: int,
+    organisation_id: int | None,
+    *,
+    county: bool = False,
+    organisations: Sequence[tuple[int, str]] | None = None,
 ) -> dict[str, Any]:
     """Referrals of one provider in a quarter, or (``organisation_id`` None, county) of all
-    reporting providers with the number per provider."""
+    reporting providers with the number per provider (``organisations``: if read already)."""
     from app.services.statistics.counting import reporting_organisations
 
     period = Quarter(year, quarter)
     if organisation_id is None:
         if not county:
             raise ValueError("organisation_id fehlt")
-        orgs = dict(reporting_organisations())
+        orgs = dict(organisations if organisations else reporting_organisations())
         stats = referral_statistics_for(period.start, period.end, list(orgs), names=orgs)
         stats.update(organisation=None, organisation_id=None, scope="county")
     else:
