@@ -594,7 +594,7 @@ def _check_note_of_person(item: Any) -> dict[str, str]:
     return {}
 
 
-REFERRAL_FIELDS = ["person_id", "partner_id", "date", "topic_code", "contact_note_id", "note"]
+REFERRAL_FIELDS = ["person_id", "partner_id", "date", "topic_code", "contact_note_id", "note", "outcome"]
 
 
 class ReferralApi(CaseRecordApi):
@@ -618,6 +618,7 @@ class ReferralApi(CaseRecordApi):
             "topic_code": FieldSpec("code", catalogue="contact_topic"),
             "contact_note_id": FieldSpec("ref", model=ContactNote),
             "note": FieldSpec("text", max_len=5000),
+            "outcome": FieldSpec("code", catalogue="referral_outcome"),
         }
 
     def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
