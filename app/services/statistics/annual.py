@@ -145,7 +145,7 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         [(q.start, q.end) for q in quarters], [organisation_id]
     )
 
-    quarter_rows = []
+    quarter_rows: list[dict[str, Any]] = []
     for i, q in enumerate(quarters):
         report = reports.get(q.quarter)
         status = report.status if report is not None else "draft"
@@ -180,8 +180,8 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
                 year_totals[f] = max(year_totals[f], row["totals"][f])
             else:
                 year_totals[f] += row["totals"][f]
-    caseloads = [
-        r["indicators"].get("caseload_per_fte")
+    caseloads: list[float] = [
+        float(r["indicators"]["caseload_per_fte"])
         for r in quarter_rows
         if r["indicators"].get("caseload_per_fte") is not None
     ]

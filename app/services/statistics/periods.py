@@ -112,10 +112,10 @@ def dates_touched(session: Session) -> list[tuple[int, dt.date]]:
             continue
         if isinstance(obj, CaseManagementCase):
             # only a change of its dates matters (the step changes with every transition)
-            state = inspect(obj)
+            state: Any = inspect(obj)
             if not any(state.attrs[a].history.has_changes() for a in GUARDED[CaseManagementCase]):
                 continue
-            changed = []
+            changed: list[dt.date] = []
             for attr in GUARDED[CaseManagementCase]:
                 hist = state.attrs[attr].history
                 changed.extend(v for v in (*hist.added, *hist.deleted) if isinstance(v, dt.date))

@@ -594,7 +594,15 @@ def _check_note_of_person(item: Any) -> dict[str, str]:
     return {}
 
 
-REFERRAL_FIELDS = ["person_id", "partner_id", "date", "topic_code", "contact_note_id", "note", "outcome"]
+REFERRAL_FIELDS = [
+    "person_id",
+    "partner_id",
+    "date",
+    "topic_code",
+    "contact_note_id",
+    "note",
+    "outcome",
+]
 
 
 class ReferralApi(CaseRecordApi):
