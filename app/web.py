@@ -31,7 +31,7 @@ ERROR_TEXTS = {
 
 def init_web(app: Flask) -> None:
     """Register headers, German default locale and generic error pages."""
-    from app.services.formatting import berlin_datetime, date_de, decimal_de, month_de
+    from app.services.documents.formatting import berlin_datetime, date_de, decimal_de, month_de
 
     app.jinja_env.filters["berlin_datetime"] = berlin_datetime
     app.jinja_env.filters["de_date"] = date_de

@@ -76,7 +76,7 @@ def _figures_for(
         requested = first if first is not None else viewer.organisation_id
     try:
         org_id, caseworker = qr.allowed_view(viewer, requested)
-        report = qr.get_report(org_id, period.year, period.quarter)
+        report = periods.report_with_organisation(org_id, period.year, period.quarter)
         stats = periods.reported_statistics(
             org_id,
             period.year,

@@ -40,6 +40,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{db_path}",
         "MSA_ENV": "development",
         "MSA_TOTP_REQUIRED_ROLES": "",  # demo accounts sign in without a second factor
+        # the journeys sign in more than 10 times a minute (the limit is tested elsewhere)
+        "MSA_AUTH_RATE_LIMIT": "100 per minute",
         "FLASK_APP": "run.py",
         "PYTHONPATH": str(ROOT),
     }

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from app.security import matrix
-from app.services.formatting import month_de
+from app.services.documents.formatting import month_de
 from tests.conftest import sign_in
 
 YEAR, Q = 2025, 2

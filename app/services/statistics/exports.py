@@ -7,7 +7,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from app.services.formatting import decimal_de, month_de
+from app.services.documents.formatting import decimal_de, month_de
 from app.services.statistics.counting import FIGURE_LABELS, FIGURES, Quarter
 
 # Flat rows for exports -------------------------------------------------------------------

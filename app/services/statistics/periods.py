@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from app.extensions import db
 from app.models.case_management import CaseEvent, CaseManagementCase
 from app.models.contact import ContactNote, GroupSession
 from app.models.statistics import QuarterlyReport
@@ -52,8 +53,17 @@ def closed_message(day: dt.date) -> str:
 def closed_quarters(
     session: Session, pairs: Iterable[tuple[int, dt.date]]
 ) -> set[tuple[int, int, int]]:
-    """Return ``(organisation_id, year, quarter)`` of the pairs' quarters that are closed."""
-    keys = {(org, Quarter.of(day).year, Quarter.of(day).quarter) for org, day in pairs}
+    """Return ``(organisation_id, year, quarter)`` of the pairs' quarters that are closed.
+
+    A quarter can be submitted only after its end, so the running quarter (where nearly every
+    note is dated) needs no query.
+    """
+    today = dt.date.today()
+    keys = {
+        (org, Quarter.of(day).year, Quarter.of(day).quarter)
+        for org, day in pairs
+        if Quarter.of(day).end < today
+    }
     if not keys:
         return set()
     r = QuarterlyReport.__table__.c
@@ -187,6 +197,35 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
+def report_with_organisation(
+    organisation_id: int, year: int, quarter: int
+) -> QuarterlyReport | None:
+    """Return the quarter's report (or None) and load the organisation in the same statement.
+
+    The organisation lands in the session's identity map, so
+    :func:`~app.services.statistics.counting.quarterly_statistics` reads it without a query.
+    """
+    from sqlalchemy import and_
+
+    from app.models.organisation import Organisation
+
+    row = (
+        select(Organisation, QuarterlyReport)
+        .outerjoin(
+            QuarterlyReport,
+            and_(
+                QuarterlyReport.organisation_id == Organisation.id,
+                QuarterlyReport.year == year,
+                QuarterlyReport.quarter == quarter,
+            ),
+        )
+        .where(Organisation.id == organisation_id)
+        .execution_options(msa_unscoped=True)  # neither table is row-scoped: no share lookup
+    )
+    found = db.session.execute(row).first()
+    return found[1] if found is not None else None
+
+
 def reported_statistics(
     organisation_id: int,
     year: int,
@@ -204,10 +243,8 @@ def reported_statistics(
     ``live`` the current figures are added as ``live`` beside a snapshot. ``caseworker_id`` /
     ``caseworker_username`` restrict to one caseworker (a Fachkraft sees her own row).
     """
-    from app.services.statistics.quarterly_report import get_report
-
     if not report_loaded:
-        report = get_report(organisation_id, year, quarter)
+        report = report_with_organisation(organisation_id, year, quarter)
     status = report.status if report is not None else "draft"
     frozen = report is not None and status in CLOSED_STATUSES and report.snapshot is not None
     if frozen:
