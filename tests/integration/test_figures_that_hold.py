@@ -244,6 +244,10 @@ def test_one_answer_before_after_submission_refused_edits_and_purge(
     channels = all_channels(app, world, headers)
     assert channels["_status"] == {"api": "submitted", "snapshot": True}
     assert_one_answer(channels, expected)
+    # a caseworker sees her own row of the snapshot, the same as her live figures were
+    own = sign_in(app.test_client(), world["cw1"]).get(f"/statistics/?year={YEAR}&quarter={Q}")
+    own_figures = _from_page(own.get_data(as_text=True))
+    assert own_figures == {k: v for k, v in expected.items() if k[0] == "fk1"}
 
     # 3. writes dated in the closed quarter are refused (API 409, UI with a German message)
     note_id = world["notes_q2"][0]
