@@ -279,6 +279,12 @@ def test_one_answer_before_after_submission_refused_edits_and_purge(
     )
     assert moved_out.status_code == 409  # its old date lies in the closed quarter
     assert client.delete(f"/api/v1/contactnote/{note_id}", headers=headers).status_code == 409
+    # deleting the person would delete her notes of the closed quarter with her
+    gone_person = client.delete(f"/api/v1/person/{world['stays']}", headers=headers)
+    assert gone_person.status_code == 409, gone_person.get_data(as_text=True)
+    lead_ui = sign_in(app.test_client(), world["lead"])
+    refused_page = lead_ui.post(f"/personview/delete/{world['stays']}", follow_redirects=True)
+    assert "bereits an den Landkreis gemeldet" in refused_page.get_data(as_text=True)
     group = client.post(
         "/api/v1/groupsession/",
         json={

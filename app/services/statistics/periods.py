@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models.case_management import CaseEvent, CaseManagementCase
 from app.models.contact import ContactNote, GroupSession
+from app.models.person import Person
 from app.models.statistics import QuarterlyReport
 from app.services.statistics.counting import FIGURES, Quarter, quarterly_statistics
 
@@ -132,10 +133,31 @@ def dates_touched(session: Session) -> list[tuple[int, dt.date]]:
             pairs.extend((obj.organisation_id, d) for d in changed)
             continue
         pairs.extend((obj.organisation_id, d) for d in _dates(obj, old=True))
+    deleted_persons = []
     for obj in list(session.deleted):
         if type(obj) in GUARDED and obj.organisation_id is not None:
             pairs.extend((obj.organisation_id, d) for d in _dates(obj, old=True))
+        elif isinstance(obj, Person) and obj.id is not None:
+            deleted_persons.append(obj.id)
+    if deleted_persons:
+        # deleting a person deletes the notes and case steps with it (database cascade)
+        pairs.extend(_dates_of_persons(session, deleted_persons))
     return pairs
+
+
+def _dates_of_persons(session: Session, person_ids: list[int]) -> list[tuple[int, dt.date]]:
+    """``(organisation_id, date)`` of the persons' notes and case steps (one statement)."""
+    from sqlalchemy import union
+
+    note = ContactNote.__table__.c
+    event = CaseEvent.__table__.c
+    stmt = union(
+        select(note.organisation_id, note.date).where(note.person_id.in_(person_ids)),
+        select(event.organisation_id, event.occurred_on).where(event.person_id.in_(person_ids)),
+    )
+    with session.no_autoflush:
+        rows = session.execute(stmt.execution_options(msa_unscoped=True)).all()
+    return [(int(org), day) for org, day in rows if isinstance(day, dt.date)]
 
 
 @event.listens_for(Session, "before_flush")
@@ -156,6 +178,17 @@ def check_item(session: Session, item: Any) -> None:
     if type(item) not in GUARDED:
         return
     pairs = [(item.organisation_id, d) for d in _dates(item, old=True)]
+    closed = closed_quarters(session, pairs)
+    for org, day in pairs:
+        q = Quarter.of(day)
+        if (org, q.year, q.quarter) in closed:
+            raise ClosedPeriodError(closed_message(day))
+
+
+def check_person_deletable(session: Session, person: Any) -> None:
+    """Raise :class:`ClosedPeriodError` when deleting ``person`` would delete notes or case
+    steps dated in a closed quarter (the page shows the message)."""
+    pairs = _dates_of_persons(session, [person.id])
     closed = closed_quarters(session, pairs)
     for org, day in pairs:
         q = Quarter.of(day)
