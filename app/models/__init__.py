@@ -25,6 +25,7 @@ from app.models.contact import (
 )
 from app.models.figures import AnnualTalk, RetainedMonthCount, RetainedReferralCount
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
+from app.models.intake import AssignmentImport, Handover
 from app.models.organisation import (
     Accommodation,
     AccommodationKind,
@@ -59,6 +60,7 @@ __all__ = [
     "AccommodationKind",
     "AnnualTalk",
     "AssessmentEntry",
+    "AssignmentImport",
     "CaseClosure",
     "CaseConference",
     "CaseEvent",
@@ -73,6 +75,7 @@ __all__ = [
     "FirstInterview",
     "FollowUp",
     "GroupSession",
+    "Handover",
     "HelpPlan",
     "HelpPlanTask",
     "Household",
