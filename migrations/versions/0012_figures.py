@@ -1,7 +1,7 @@
 """figures that hold: retained counts, annual talk, domain dates of case events, referral outcome
 
 Revision ID: 0012_figures
-Revises: 0010_statistics_rollup
+Revises: 0011_intake
 Create Date: 2026-12-03 04:15:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_figures"
-down_revision = "0010_statistics_rollup"
+down_revision = "0011_intake"
 branch_labels = None
 depends_on = None
 
