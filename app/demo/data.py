@@ -463,15 +463,16 @@ def load_demo_data(
     from app.demo.data_protection import load_demo_data_protection
 
     load_demo_data_protection()
-    from app.demo.statistics import load_demo_reports
-
-    reports = load_demo_reports()
     from app.demo.case_management import load_demo_cases
 
     cases = load_demo_cases(rng, start_id)
     from app.demo.housing import load_housing_demo
 
     load_housing_demo(owner_ids)
+    # last: the submitted quarter is closed for writes dated in it
+    from app.demo.statistics import load_demo_reports
+
+    reports = load_demo_reports()
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(batch.persons),

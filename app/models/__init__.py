@@ -24,6 +24,7 @@ from app.models.contact import (
     Referral,
     group_participant,
 )
+from app.models.figures import AnnualTalk, RetainedMonthCount, RetainedReferralCount
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.intake import AssignmentImport, Handover
 from app.models.organisation import (
@@ -59,6 +60,7 @@ __all__ = [
     "Accommodation",
     "AccommodationKind",
     "AdminLogEntry",
+    "AnnualTalk",
     "AssessmentEntry",
     "AssignmentImport",
     "CaseClosure",
@@ -97,6 +99,8 @@ __all__ = [
     "PurgeRecord",
     "QuarterlyReport",
     "Referral",
+    "RetainedMonthCount",
+    "RetainedReferralCount",
     "SocialReport",
     "StatisticsRollupMonth",
     "StatisticsRollupQuarter",

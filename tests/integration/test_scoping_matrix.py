@@ -245,7 +245,8 @@ class Walker:
 
     def check(self, label: str, resp: Any) -> None:
         self.requests += 1
-        body = resp.get_data(as_text=True)
+        # binary answers (a PDF of the caller's own provider) are searched as text, too
+        body = resp.get_data().decode("utf-8", "replace")
         if resp.status_code >= 500:
             self.findings.append(f"{label}: {resp.status_code}")
         for mark in self.forbidden:
