@@ -211,20 +211,25 @@ def restore_command(source: str, yes: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True
 )
-def statistics_command(organisation: str, year: int, quarter: int, fmt: str) -> None:
-    """Print the quarterly statistics (Anlage 1) of an organisation to stdout."""
+@click.option("--live", is_flag=True, help="aktuelle Zahlen neben dem eingereichten Stand")
+def statistics_command(organisation: str, year: int, quarter: int, fmt: str, live: bool) -> None:
+    """Print the quarterly statistics (Anlage 1) of an organisation to stdout.
+
+    A submitted or reviewed quarter is answered by its snapshot, as on the page and in the API.
+    """
     import json
 
     from app.extensions import db
     from app.models import Organisation
     from app.services.statistics import counting as st
     from app.services.statistics import exports
+    from app.services.statistics.periods import reported_statistics
 
     org = db.session.query(Organisation).filter_by(name=organisation).one_or_none()
     if org is None:
         _fail(f"Organisation '{organisation}' gibt es nicht")
     try:
-        stats = st.quarterly_statistics(org.id, year, quarter)
+        stats = reported_statistics(org.id, year, quarter, live=live)
     except st.StatisticsError as exc:
         _fail(str(exc))
     if fmt == "json":

@@ -49,6 +49,12 @@ ERROR_TEXTS = {
 
 def init_web(app: Flask) -> None:
     """Register headers, German default locale and generic error pages."""
+    from app.services.documents.formatting import berlin_datetime, date_de, decimal_de, month_de
+
+    app.jinja_env.filters["berlin_datetime"] = berlin_datetime
+    app.jinja_env.filters["de_date"] = date_de
+    app.jinja_env.filters["month_de"] = month_de
+    app.jinja_env.filters["decimal_de"] = decimal_de
 
     def _fresh_request_state() -> None:
         # Per-request caches live in g. A request normally gets a fresh app context, but one

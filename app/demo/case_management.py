@@ -47,9 +47,16 @@ _DEMO_GAPS = (
 )
 
 
-def _demo_walk(case_: CaseManagementCase, target: str, actor: Any, rng: Any) -> None:
-    """Fill each step's content and move the case on until it stands in ``target``."""
+def _demo_walk(
+    case_: CaseManagementCase, target: str, actor: Any, rng: Any, started: dt.date | None = None
+) -> None:
+    """Fill each step's content and move the case on until it stands in ``target``.
+
+    The steps are dated from ``started`` on, a few weeks apart (never after today), so the
+    demo has case-management history over past months.
+    """
     today = dt.date.today()
+    day = started or today
     decision = "occasion_based" if target == OCCASION_BASED else "case_management"
     record_first_interview(
         case_,
@@ -157,7 +164,8 @@ def _demo_walk(case_: CaseManagementCase, target: str, actor: Any, rng: Any) -> 
                     },
                     actor=actor,
                 )
-        transition(case_, step, actor=actor, reason="Demo-Verlauf")
+        day = min(today, day + dt.timedelta(days=rng.randint(5, 40)))
+        transition(case_, step, actor=actor, reason="Demo-Verlauf", on=day)
         if step == target:
             return
 
@@ -186,12 +194,34 @@ def load_demo_cases(rng: Any, first_person_id: int, per_step: int = 2) -> int:
         ).all()
         by_org[org_id] = [(person, user) for person, user in rows]
     created = 0
-    for pairs in by_org.values():
+    from sqlalchemy import func
+
+    from app.models.statistics import QuarterlyReport
+
+    # a quarter already submitted is closed: the demo history starts after the last one
+    closed = dict(
+        db.session.execute(
+            select(
+                QuarterlyReport.organisation_id,
+                func.max(QuarterlyReport.year * 10 + QuarterlyReport.quarter),
+            )
+            .where(QuarterlyReport.status.in_(("submitted", "reviewed")))
+            .group_by(QuarterlyReport.organisation_id)
+        ).all()
+    )
+    for org_id, pairs in by_org.items():
+        earliest = dt.date.today() - dt.timedelta(days=330)
+        if closed.get(org_id):
+            year, quarter = divmod(int(closed[org_id]), 10)
+            first_open = dt.date(year, 3 * quarter, 1) + dt.timedelta(days=31)
+            earliest = max(earliest, first_open.replace(day=1))
+        span = max(0, (dt.date.today() - earliest).days)
         # leave every third adult without a case (room for the first-interview journey)
         candidates = [pair for i, pair in enumerate(pairs) if i % 3 != 2]
         for i, (person, user) in enumerate(candidates[: per_step * len(STEPS)]):
             target = STEPS[i % len(STEPS)]
-            case_ = open_case(person, actor=user, reason="Demo-Fall")
-            _demo_walk(case_, target, user, rng)
+            started = dt.date.today() - dt.timedelta(days=rng.randint(min(20, span), span))
+            case_ = open_case(person, actor=user, reason="Demo-Fall", on=started)
+            _demo_walk(case_, target, user, rng, started)
             created += 1
     return created

@@ -470,9 +470,6 @@ def load_demo_data(
     from app.demo.data_protection import load_demo_data_protection
 
     load_demo_data_protection()
-    from app.demo.statistics import load_demo_reports
-
-    reports = load_demo_reports()
     from app.demo.case_management import load_demo_cases
 
     cases = load_demo_cases(rng, start_id)
@@ -482,6 +479,11 @@ def load_demo_data(
     from app.demo.cooperation import load_cooperation_demo
 
     load_cooperation_demo(owner_ids)
+
+    # last: the submitted quarter is closed for writes dated in it
+    from app.demo.statistics import load_demo_reports
+
+    reports = load_demo_reports()
     return {
         "Organisationen": db.session.query(Organisation).count(),
         "Personen": len(batch.persons),

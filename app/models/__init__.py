@@ -26,6 +26,7 @@ from app.models.contact import (
     group_participant,
 )
 from app.models.cooperation import Meeting, Project, Volunteer, WorkingGroup
+from app.models.figures import AnnualTalk, RetainedMonthCount, RetainedReferralCount
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.intake import AssignmentImport, Handover
 from app.models.organisation import (
@@ -62,6 +63,7 @@ __all__ = [
     "Accommodation",
     "AccommodationKind",
     "AdminLogEntry",
+    "AnnualTalk",
     "Appointment",
     "AssessmentEntry",
     "AssignmentImport",
@@ -103,6 +105,8 @@ __all__ = [
     "PurgeRecord",
     "QuarterlyReport",
     "Referral",
+    "RetainedMonthCount",
+    "RetainedReferralCount",
     "SocialReport",
     "StaffQualification",
     "StaffSupervision",

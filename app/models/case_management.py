@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
@@ -21,6 +22,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import PersonOwned, Timestamped, utcnow
 from app.models.partner import NetworkPartner
 from app.models.person import Person
+
+
+def _occurred_default(context: Any) -> dt.date:
+    """Without a domain date, the step happened when it was recorded (``at``)."""
+    at = context.get_current_parameters().get("at")
+    return at.date() if isinstance(at, dt.datetime) else dt.date.today()
 
 
 def _case_fk() -> Mapped[int]:
@@ -51,6 +58,8 @@ class CaseEvent(PersonOwned, Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = _case_fk()
     at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    #: the day the step happened (domain date, may be before ``at``); statistics count by it
+    occurred_on: Mapped[dt.date] = mapped_column(Date, nullable=False, default=_occurred_default)
     actor_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
     actor_name: Mapped[str] = mapped_column(String(200), nullable=False)
     from_step: Mapped[str | None] = mapped_column(String(32))

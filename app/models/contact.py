@@ -133,5 +133,7 @@ class Referral(PersonOwned, Timestamped, Model):
         Integer, ForeignKey("contact_note.id", ondelete="SET NULL")
     )
     note: Mapped[str | None] = mapped_column(Text)
+    #: Ergebnis der Vermittlung (catalogue ``referral_outcome``), where recorded
+    outcome: Mapped[str | None] = mapped_column(String(32))
     person: Mapped[Person] = relationship(Person)
     partner: Mapped[NetworkPartner] = relationship(NetworkPartner)

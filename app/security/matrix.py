@@ -88,6 +88,11 @@ READ_WRITE_METHODS: dict[str, str] = {
     "submit": "write",
     "review": "write",
     "return_report": "write",
+    # issue 15: referral statistics, annual evaluation (app/views/statistics.py)
+    "referrals": "read",
+    "annual": "read",
+    "year": "read",
+    "talk": "write",
     # case file pages (app/views/casefile/)
     "autocomplete": "read",
     "household": "write",
@@ -254,6 +259,14 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 
+# --- issue 15 (figures that hold): the annual evaluation of a provider with the county (§7) ---
+#: read = the year view of a provider (its lead, the county), write = record the annual talk
+ANNUAL_EVALUATION = "AnnualEvaluation"
+for _role in (ROLE_COUNTY_ADMIN, ROLE_REVIEWER, ROLE_LEAD):
+    RESOURCES[_role][ANNUAL_EVALUATION] = RW
+MENU_REFERRALS = "Vermittlungen"
+MENU_ANNUAL = "Jahresauswertung"
+
 # Menus ------------------------------------------------------------------------------------
 MENU_CASE_WORK = "Fallarbeit"
 MENU_DIRECTORY = "Verzeichnisse"
@@ -339,6 +352,11 @@ MENUS[ROLE_LEAD] = (
 )
 MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS | _COOPERATION_MENUS
 MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS | _COOPERATION_MENUS
+# issue 15: referral statistics for every role with figures, the annual evaluation for lead/county
+for _role in (ROLE_COUNTY_ADMIN, ROLE_REVIEWER, ROLE_LEAD, ROLE_CASEWORKER, ROLE_SPECIALIST):
+    MENUS[_role] = MENUS[_role] | {MENU_REFERRALS}
+for _role in (ROLE_COUNTY_ADMIN, ROLE_REVIEWER, ROLE_LEAD):
+    MENUS[_role] = MENUS[_role] | {MENU_ANNUAL}
 
 #: Self-service permissions every signed-in role has (own profile and password).
 SELF_SERVICE: frozenset[tuple[str, str]] = frozenset(

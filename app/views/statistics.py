@@ -20,9 +20,17 @@ from app.extensions import db
 from app.models.statistics import REPORT_STATUS_LABELS
 from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
-from app.services.statistics import charts, exports
+from app.services.statistics import charts, exports, periods
 from app.services.statistics import counting as st
 from app.services.statistics import quarterly_report as qr
+from app.services.statistics import referrals as rs
+from app.services.statistics.annual import (
+    AnnualTalkError,
+    allowed_annual,
+    annual_evaluation,
+    record_talk,
+)
+from app.services.statistics.annual import to_pdf as annual_pdf
 
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -68,13 +76,16 @@ def _figures_for(
         requested = first if first is not None else viewer.organisation_id
     try:
         org_id, caseworker = qr.allowed_view(viewer, requested)
-        report = qr.get_report(org_id, period.year, period.quarter)
-        if report is not None and report.status in ("submitted", "reviewed") and caseworker is None:
-            stats = dict(report.snapshot or {})
-        else:
-            stats = st.quarterly_statistics(
-                org_id, period.year, period.quarter, caseworker_id=caseworker
-            )
+        report = periods.report_with_organisation(org_id, period.year, period.quarter)
+        stats = periods.reported_statistics(
+            org_id,
+            period.year,
+            period.quarter,
+            caseworker_id=caseworker,
+            caseworker_username=g.user.username,
+            report=report,
+            report_loaded=True,
+        )
     except qr.ReportForbiddenError:
         abort(403)
     except st.StatisticsError:
@@ -153,9 +164,159 @@ class StatisticsView(BaseView):
         name = f"anlage1-{period.year}-q{period.quarter}.{fmt}"
         return Response(
             body,
-            mimetype=EXPORT_TYPES[fmt],
+            content_type=EXPORT_TYPES[fmt],  # the charset of CSV is in it once
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+
+def _referral_figures(
+    source: Any, organisations: list[tuple[int, str]] | None = None
+) -> tuple[int | None, st.Quarter, dict[str, Any]]:
+    """Return (organisation shown or None for the county total, period, referral figures)."""
+    viewer = qr.Viewer.of(g.user)
+    period = _period(source)
+    requested = _int_arg(source, "organisation_id", None)
+    try:
+        if requested is None and viewer.is_county:
+            stats = rs.referral_statistics(
+                period.year, period.quarter, None, county=True, organisations=organisations
+            )
+            return None, period, stats
+        org_id, _cw = qr.allowed_view(viewer, requested)
+        stats = rs.referral_statistics(period.year, period.quarter, org_id)
+    except qr.ReportForbiddenError:
+        abort(403)
+    except st.StatisticsError:
+        abort(404)
+    return org_id, period, stats
+
+
+class ReferralStatisticsView(BaseView):
+    """Vermittlungen — referrals per network partner, category, topic and outcome (R-6.2)."""
+
+    route_base = "/statistics/referrals"
+    default_view = "referrals"
+    class_permission_name = matrix.STATISTICS
+    method_permission_name = READ_WRITE_METHODS
+    base_permissions = ["can_read", "can_write"]
+
+    @expose("/")
+    @has_access
+    def referrals(self) -> Any:
+        viewer = qr.Viewer.of(g.user)
+        organisations = st.reporting_organisations() if viewer.is_county else []
+        org_id, period, stats = _referral_figures(request.args, organisations)
+        return self.render_template(
+            "statistics/referrals.html",
+            stats=stats,
+            period=period,
+            org_id=org_id,
+            organisations=organisations,
+            is_county=viewer.is_county,
+            years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
+        )
+
+    @expose("/export/<fmt>")
+    @has_access
+    def export(self, fmt: str) -> Any:
+        if fmt not in ("csv", "xlsx"):
+            abort(404)
+        _org, period, stats = _referral_figures(request.args)
+        if fmt == "csv":
+            body: bytes = rs.to_csv(stats).encode("utf-8-sig")
+        else:
+            body = rs.to_xlsx(stats)
+        name = f"vermittlungen-{period.year}-q{period.quarter}.{fmt}"
+        return Response(
+            body,
+            content_type=EXPORT_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+def _year(source: Any) -> int:
+    default = dt.date.today().year - 1 if dt.date.today().month <= 3 else dt.date.today().year
+    year = _int_arg(source, "year", default) or default
+    if not 2000 <= year <= 2100:
+        abort(400)
+    return year
+
+
+def _annual_for(
+    source: Any, organisations: list[tuple[int, str]] | None = None
+) -> tuple[int, int, dict[str, Any]]:
+    viewer = qr.Viewer.of(g.user)
+    year = _year(source)
+    requested = _int_arg(source, "organisation_id", None)
+    if requested is None and viewer.is_county:
+        first = organisations[0][0] if organisations else next(iter(st.reporting_org_ids()), None)
+        requested = first
+    try:
+        org_id = allowed_annual(viewer, requested)
+        return org_id, year, annual_evaluation(org_id, year)
+    except qr.ReportForbiddenError:
+        abort(403)
+    except st.StatisticsError:
+        abort(404)
+
+
+class AnnualEvaluationView(BaseView):
+    """Jahresauswertung — the year view of a provider and the record of the annual talk (§7)."""
+
+    route_base = "/annual-evaluation"
+    default_view = "year"
+    class_permission_name = matrix.ANNUAL_EVALUATION
+    method_permission_name = READ_WRITE_METHODS
+    base_permissions = ["can_read", "can_write"]
+
+    def _page(self, source: Any, errors: dict[str, str] | None = None, form: Any = None) -> Any:
+        viewer = qr.Viewer.of(g.user)
+        organisations = st.reporting_organisations() if viewer.is_county else []
+        org_id, year, ev = _annual_for(source, organisations)
+        return self.render_template(
+            "statistics/annual.html",
+            ev=ev,
+            org_id=org_id,
+            year=year,
+            organisations=organisations,
+            figures=st.FIGURES,
+            figure_labels=st.FIGURE_LABELS,
+            years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
+            errors=errors or {},
+            form=form or {},
+        )
+
+    @expose("/")
+    @has_access
+    def year(self) -> Any:
+        return self._page(request.args)
+
+    @expose("/pdf")
+    @has_access
+    def pdf(self) -> Any:
+        _org_id, year, ev = _annual_for(request.args)
+        return Response(
+            annual_pdf(ev),
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="jahresauswertung-{year}.pdf"'},
+        )
+
+    @expose("/talk", methods=["POST"])
+    @has_access
+    def talk(self) -> Any:
+        year = _year(request.form)
+        org_id = _int_arg(request.form, "organisation_id", None)
+        try:
+            record_talk(org_id or -1, year, request.form, acting=qr.Viewer.of(g.user))
+        except qr.ReportForbiddenError:
+            abort(403)
+        except AnnualTalkError as exc:
+            flash("Das Jahresgespräch wurde nicht gespeichert.", "danger")
+            return self._page(request.form, exc.errors, request.form), 422
+        except st.StatisticsError:
+            abort(404)
+        flash(f"Das Jahresgespräch {year} wurde gespeichert.", "success")
+        return redirect(url_for("AnnualEvaluationView.year", organisation_id=org_id, year=year))
 
 
 #: providers per page of the review overview
@@ -280,16 +441,144 @@ class StatisticsApi(BaseApi):
             org_arg = int(raw_org) if raw_org not in (None, "") else None
         except (KeyError, ValueError):
             return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
+        live = request.args.get("live", "").lower() in ("1", "true", "yes")
         try:
             org_id, caseworker = qr.allowed_view(qr.Viewer.of(g.user), org_arg)
-            stats = st.quarterly_statistics(org_id, year, quarter, caseworker_id=caseworker)
+            stats = periods.reported_statistics(
+                org_id,
+                year,
+                quarter,
+                caseworker_id=caseworker,
+                caseworker_username=g.user.username,
+                live=live,
+            )
         except qr.ReportForbiddenError as exc:
             return self.response(403, message=str(exc))
         except st.StatisticsError as exc:
             return self.response_400(message=str(exc))
-        return Response(
-            json.dumps(stats, ensure_ascii=False), mimetype="application/json; charset=utf-8"
-        )
+        return _json(stats)
+
+    @expose("/quarterly/submit", methods=["POST"])
+    @protect()
+    @safe
+    def submit(self) -> Response:
+        """Submit a quarter's figures to the county (Trägerleitung; same rules as the page).
+        ---
+        post:
+          summary: Quartalsmeldung einreichen
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    organisation_id: {type: integer}
+                    year: {type: integer}
+                    quarter: {type: integer}
+          responses:
+            200: {description: "Die eingereichten Zahlen (Snapshot) mit Status"}
+            400: {description: Ungültige Parameter}
+            403: {description: Keine Trägerleitung dieses Trägers}
+            409: {description: Bereits eingereicht oder Quartal noch nicht beendet}
+        """
+        body = request.get_json(silent=True) or {}
+        viewer = qr.Viewer.of(g.user)
+        try:
+            year = int(body["year"])
+            quarter = int(body["quarter"])
+            raw_org = body.get("organisation_id")
+            org_id = int(raw_org) if raw_org not in (None, "") else viewer.organisation_id
+            st.Quarter(year, quarter)
+        except (KeyError, TypeError, ValueError, st.StatisticsError):
+            return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
+        try:
+            qr.submit_report(org_id or -1, year, quarter, acting=viewer)
+        except qr.ReportForbiddenError as exc:
+            return self.response(403, message=str(exc))
+        except st.StatisticsError as exc:
+            return self.response(409, message=str(exc))
+        stats = periods.reported_statistics(org_id or -1, year, quarter)
+        return _json(stats)
+
+    @expose("/referrals", methods=["GET"])
+    @protect()
+    @safe
+    def referrals(self) -> Response:
+        """Referrals per network partner, category, topic and outcome of a quarter.
+        ---
+        get:
+          summary: Vermittlungsstatistik eines Quartals
+          parameters:
+          - {in: query, name: year, required: true, schema: {type: integer}}
+          - {in: query, name: quarter, required: true, schema: {type: integer}}
+          - {in: query, name: organisation_id, schema: {type: integer}}
+          responses:
+            200: {description: "Vermittlungen je Partner, Kategorie, Thema, Ergebnis"}
+            400: {description: Ungültige Parameter}
+            403: {description: Fremde Organisation}
+        """
+        try:
+            year, quarter, org_arg = _api_period()
+            st.Quarter(year, quarter)
+        except (KeyError, ValueError, st.StatisticsError):
+            return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
+        viewer = qr.Viewer.of(g.user)
+        try:
+            if org_arg is None and viewer.is_county:
+                stats = rs.referral_statistics(year, quarter, None, county=True)
+            else:
+                org_id, _cw = qr.allowed_view(viewer, org_arg)
+                stats = rs.referral_statistics(year, quarter, org_id)
+        except qr.ReportForbiddenError as exc:
+            return self.response(403, message=str(exc))
+        except st.StatisticsError as exc:
+            return self.response_400(message=str(exc))
+        return _json(stats)
+
+    @expose("/annual", methods=["GET"])
+    @protect()
+    @safe
+    def annual(self) -> Response:
+        """The annual evaluation of a provider (lead of the provider, county).
+        ---
+        get:
+          summary: Jahresauswertung eines Trägers
+          parameters:
+          - {in: query, name: year, required: true, schema: {type: integer}}
+          - {in: query, name: organisation_id, schema: {type: integer}}
+          responses:
+            200: {description: "Quartale, Indikatoren, Vermittlungen, Prüfung, Lücken, Gespräch"}
+            400: {description: Ungültige Parameter}
+            403: {description: Keine Berechtigung}
+        """
+        try:
+            year = int(request.args["year"])
+            raw_org = request.args.get("organisation_id")
+            org_arg = int(raw_org) if raw_org not in (None, "") else None
+            st.Quarter(year, 1)
+        except (KeyError, ValueError, st.StatisticsError):
+            return self.response_400(message="year ist Pflichtangabe (Zahl)")
+        try:
+            org_id = allowed_annual(qr.Viewer.of(g.user), org_arg)
+            ev = annual_evaluation(org_id, year)
+        except qr.ReportForbiddenError as exc:
+            return self.response(403, message=str(exc))
+        except st.StatisticsError as exc:
+            return self.response_400(message=str(exc))
+        return _json(ev)
+
+
+def _api_period() -> tuple[int, int, int | None]:
+    year = int(request.args["year"])
+    quarter = int(request.args["quarter"])
+    raw_org = request.args.get("organisation_id")
+    return year, quarter, int(raw_org) if raw_org not in (None, "") else None
+
+
+def _json(data: Any) -> Response:
+    return Response(
+        json.dumps(data, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
 
 
 def register(appbuilder: AppBuilder) -> None:
@@ -314,6 +603,20 @@ def register(appbuilder: AppBuilder) -> None:
         href="/statistics-review/charts",
         label=_l("Auswertungen"),
         icon="fa-chart-line",
+        category=matrix.MENU_STATISTICS,
+    )
+    appbuilder.add_view(
+        ReferralStatisticsView,
+        matrix.MENU_REFERRALS,
+        label=_l("Vermittlungen"),
+        icon="fa-share-square",
+        category=matrix.MENU_STATISTICS,
+    )
+    appbuilder.add_view(
+        AnnualEvaluationView,
+        matrix.MENU_ANNUAL,
+        label=_l("Jahresauswertung"),
+        icon="fa-calendar-check",
         category=matrix.MENU_STATISTICS,
     )
     appbuilder.add_api(StatisticsApi)

@@ -6,7 +6,7 @@ category becomes a code of the ``partner_category`` catalogue (free text migrate
 ``_category_code``) and the partner gets ``barrier_free``.
 
 Revision ID: 0014_cooperation
-Revises: 0013_admin_log
+Revises: 0012_figures
 Create Date: 2026-12-03 04:01:20
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_cooperation"
-down_revision = "0013_admin_log"  # re-chained after main merged 0011, 0013
+down_revision = "0012_figures"  # re-chained after main merged 0011, 0013, 0012
 branch_labels = None
 depends_on = None
 

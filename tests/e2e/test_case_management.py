@@ -154,4 +154,7 @@ def test_first_interview_to_closure(live_server: str, page: Any) -> None:
     ]
     for entry in entries:
         assert "Fatma Kaya" in entry
-        assert re.search(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", entry)
+        # the day the step happened and when it was recorded (Europe/Berlin), never UTC
+        assert re.search(r"am \d{2}\.\d{2}\.\d{4}", entry)
+        assert re.search(r"erfasst \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} Uhr", entry)
+        assert "UTC" not in entry

@@ -310,7 +310,7 @@ class Walker:
 
     def check(self, label: str, resp: Any) -> None:
         self.requests += 1
-        # binary answers (the partner list PDF, issue 18) are searched as far as they decode
+        # binary answers (a PDF of the caller's own provider) are searched as text, too
         body = resp.get_data().decode("utf-8", "replace")
         if resp.status_code >= 500:
             self.findings.append(f"{label}: {resp.status_code}")

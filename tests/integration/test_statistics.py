@@ -163,7 +163,7 @@ def test_cli_formats_and_errors(two_providers, app: Flask) -> None:
     runner = app.test_cli_runner()
     base = ["msa", "statistics", "--organisation", "Träger A", "--year", "2025", "--quarter", "2"]
     csv_out = runner.invoke(args=[*base, "--format", "csv"])
-    assert csv_out.exit_code == 0 and "fk_a;2025-05;1;0;1;0;0" in csv_out.stdout
+    assert csv_out.exit_code == 0 and "fk_a;Mai 2025;1;0;1;0;0" in csv_out.stdout
     xlsx = runner.invoke(args=[*base, "--format", "xlsx"])
     from openpyxl import load_workbook
 
@@ -259,7 +259,7 @@ def test_exports_over_http(two_providers, login_as) -> None:
     q = "?year=2025&quarter=2"
     csv_resp = lead.get("/statistics/export/csv" + q)
     assert csv_resp.status_code == 200 and "text/csv" in csv_resp.content_type
-    assert "fk_a;2025-04;1;0;0;0;0" in csv_resp.get_data(as_text=True)
+    assert "fk_a;Apr 2025;1;0;0;0;0" in csv_resp.get_data(as_text=True)
     xlsx = lead.get("/statistics/export/xlsx" + q)
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     pdf = lead.get("/statistics/export/pdf" + q)

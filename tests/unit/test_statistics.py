@@ -203,7 +203,7 @@ def test_csv_is_safe_against_formula_injection(factory: Any) -> None:
     org = factory.make_org()
     factory.make_user(matrix.ROLE_CASEWORKER, org, username="=1+2")
     text = exports.to_csv(st.quarterly_statistics(org.id, 2025, 1))
-    assert "\r\n'=1+2;2025-01;" in text
+    assert "\r\n'=1+2;Jan 2025;" in text
     assert "\r\n=" not in text
     for bad in ("+1", "-1", "@SUM(A1)", "=1"):
         assert exports.safe_cell(bad) == "'" + bad
@@ -232,3 +232,40 @@ def test_pdf_export(scenario: dict[str, Any]) -> None:
     pdf = exports.to_pdf(st.quarterly_statistics(scenario["a"], 2025, 2), "Eingereicht")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Anlage 1" in text and "Träger A" in text and "Eingereicht" in text
+
+
+def _rightmost_text(pdf: bytes) -> tuple[float, float]:
+    """Return (largest x where text starts, page width) over all pages of a PDF."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    xs: list[float] = []
+    for page in reader.pages:
+
+        def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+            if text.strip():
+                xs.append(float(tm[4]) * float(cm[0]) + float(cm[4]))
+
+        page.extract_text(visitor_text=visit)
+    return max(xs), float(reader.pages[0].mediabox.width)
+
+
+def test_pdf_shows_every_column_within_the_page(scenario: dict[str, Any]) -> None:
+    """The last column (persons in case management) is on the page, not cut off (issue 15);
+    months read "Apr 2025", decimals have a comma."""
+    import io
+
+    from pypdf import PdfReader
+
+    stats = st.quarterly_statistics(scenario["a"], 2025, 2)
+    stats["indicators"]["caseload_per_fte"] = 12.5
+    pdf = exports.to_pdf(stats, "Eingereicht")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Case Manage" in text and "Apr 2025" in text and "2025-04" not in text
+    assert "12,5" in text and "12.5" not in text
+    rightmost, width = _rightmost_text(pdf)
+    # the right page margin is 20 mm (56.7 pt): every cell starts well inside it (before the
+    # fix the last column started at 532 pt and its figures ran past the margin)
+    assert rightmost < width - 56.7 - 10, (rightmost, width)

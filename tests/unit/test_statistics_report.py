@@ -42,15 +42,20 @@ def setup(factory: Any) -> dict[str, Any]:
 
 
 def test_submitted_report_is_a_frozen_snapshot(setup: dict[str, Any], factory: Any) -> None:
-    """Later notes change the live figures, never the submitted snapshot."""
+    """A later note dated in the submitted quarter is refused (issue 15); the snapshot holds."""
+    from app.services.statistics.periods import ClosedPeriodError
+
     report = qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
     assert report.status == "submitted" and report.submitted_by_id == setup["lead"].user_id
     assert report.snapshot["totals"]["individual"] == 2
-    factory.make_note(setup["person"], setup["cw"], date=dt.date(2025, 6, 20))
+    with pytest.raises(ClosedPeriodError, match=r"2\. Quartal 2025"):
+        factory.make_note(setup["person"], setup["cw"], date=dt.date(2025, 6, 20))
+    db.session.rollback()
+    factory.make_note(setup["person"], setup["cw"], date=dt.date(2025, 7, 1))  # Q3 is open
     db.session.expire_all()
     frozen = db.session.get(QuarterlyReport, report.id)
     assert frozen.snapshot["totals"]["individual"] == 2
-    assert st.quarterly_statistics(setup["org"], 2025, 2)["totals"]["individual"] == 3
+    assert st.quarterly_statistics(setup["org"], 2025, 2)["totals"]["individual"] == 2
 
 
 def test_one_submission_per_provider_and_quarter(setup: dict[str, Any]) -> None:

@@ -130,10 +130,50 @@ FOLLOW_UP_SOURCE = "case_management"
 class CaseWorkflowError(Exception):
     """A move or an entry the workflow does not allow; ``message`` is German."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, status: int = 422) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        #: HTTP status of the API answer (409: the date lies in a submitted quarter)
+        self.status = status
+
+
+def parse_on(value: Any) -> dt.date | None:
+    """Return the day a step happened from ``"YYYY-MM-DD"`` / ``TT.MM.JJJJ`` (None: today)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CaseWorkflowError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).", field="on")
+
+
+def _check_on(on: dt.date, previous: dt.date | None, today: dt.date) -> None:
+    if on > today:
+        raise CaseWorkflowError("Das Datum eines Schritts darf nicht in der Zukunft liegen.", "on")
+    if on < today - dt.timedelta(days=3 * 366):
+        raise CaseWorkflowError("Das Datum liegt mehr als drei Jahre zurück.", field="on")
+    if previous is not None and on < previous:
+        raise CaseWorkflowError(
+            "Das Datum darf nicht vor dem vorigen Schritt liegen "
+            f"({previous.strftime('%d.%m.%Y')}).",
+            field="on",
+        )
+
+
+def _last_step_on(case_id: int) -> dt.date | None:
+    return db.session.execute(
+        select(func.max(CaseEvent.occurred_on)).where(CaseEvent.case_id == case_id)
+    ).scalar()
+
+
+def _closed_period(exc: Exception) -> CaseWorkflowError:
+    return CaseWorkflowError(getattr(exc, "message", str(exc)), field="on", status=409)
 
 
 def step_label(step: str | None) -> str:
@@ -318,33 +358,58 @@ def check_guards(case_: CaseManagementCase, to: str) -> None:
 # --- verbs ---------------------------------------------------------------------------------
 
 
-def open_case(person: Person, *, actor: MsaUser, reason: str | None = None) -> CaseManagementCase:
-    """Open a case for ``person`` in the first interview and record the event."""
+def open_case(
+    person: Person,
+    *,
+    actor: MsaUser,
+    reason: str | None = None,
+    on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> CaseManagementCase:
+    """Open a case for ``person`` in the first interview and record the event.
+
+    ``on`` is the day the case was opened (default today; not in the future; not in a
+    submitted quarter).
+    """
+    from app.services.statistics.periods import ClosedPeriodError
+
     existing = open_case_of(person.id)
     if existing is not None and existing.step != OCCASION_BASED:
         raise CaseWorkflowError("Für diese Person gibt es bereits einen offenen Fall.")
-    today = dt.date.today()
-    case_ = CaseManagementCase(
-        person_id=person.id,
-        organisation_id=person.organisation_id,
-        caseworker_id=actor.id,
-        step=FIRST_INTERVIEW,
-        opened_on=today,
-    )
-    db.session.add(case_)
-    db.session.flush()
-    _event(case_, None, FIRST_INTERVIEW, actor, reason or "Fall eröffnet")
-    db.session.commit()
+    today = today or dt.date.today()
+    on = on or today
+    _check_on(on, None, today)
+    try:
+        case_ = CaseManagementCase(
+            person_id=person.id,
+            organisation_id=person.organisation_id,
+            caseworker_id=actor.id,
+            step=FIRST_INTERVIEW,
+            opened_on=on,
+        )
+        db.session.add(case_)
+        db.session.flush()
+        _event(case_, None, FIRST_INTERVIEW, actor, reason or "Fall eröffnet", on)
+        db.session.commit()
+    except ClosedPeriodError as exc:
+        db.session.rollback()
+        raise _closed_period(exc) from exc
     return case_
 
 
 def _event(
-    case_: CaseManagementCase, from_step: str | None, to: str, actor: Any, reason: str | None
+    case_: CaseManagementCase,
+    from_step: str | None,
+    to: str,
+    actor: Any,
+    reason: str | None,
+    on: dt.date | None = None,
 ) -> CaseEvent:
     event = CaseEvent(
         case_id=case_.id,
         person_id=case_.person_id,
         organisation_id=case_.organisation_id,
+        occurred_on=on or dt.date.today(),
         at=utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_name=actor_name(actor),
@@ -357,9 +422,21 @@ def _event(
 
 
 def transition(
-    case_: CaseManagementCase, to: str, *, actor: Any, reason: str | None = None
+    case_: CaseManagementCase,
+    to: str,
+    *,
+    actor: Any,
+    reason: str | None = None,
+    on: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> CaseEvent:
-    """Move ``case_`` to step ``to`` if the table and the guards allow it; record the event."""
+    """Move ``case_`` to step ``to`` if the table and the guards allow it; record the event.
+
+    ``on`` is the day the step happened (default today): not in the future, not before the
+    previous step, not in a submitted or reviewed quarter. Statistics count by it.
+    """
+    from app.services.statistics.periods import ClosedPeriodError
+
     if to not in STEPS:
         raise CaseWorkflowError(f"Unbekannter Schritt „{to}“.", field="to")
     try:
@@ -378,18 +455,23 @@ def transition(
                 "Für einen Schritt zurück ist eine Begründung nötig.", field="reason"
             )
         check_guards(locked, to)
+        today = today or dt.date.today()
+        on = on or today
+        _check_on(on, _last_step_on(locked.id), today)
         locked.step = to
-        today = dt.date.today()
         if to == CLOSED:
-            locked.closed_on = today
+            locked.closed_on = on
             _close_follow_ups(locked, today)
         if to == MONITORING and locked.next_monitoring_on is None:
-            locked.next_monitoring_on = today + dt.timedelta(days=28)
+            locked.next_monitoring_on = max(on + dt.timedelta(days=28), today)
             schedule_follow_up(
                 locked, locked.next_monitoring_on, "Monitoring: Fortschritt überprüfen"
             )
-        event = _event(locked, current, to, actor, reason)
+        event = _event(locked, current, to, actor, reason, on)
         db.session.commit()
+    except ClosedPeriodError as exc:
+        db.session.rollback()
+        raise _closed_period(exc) from exc
     except CaseWorkflowError:
         db.session.rollback()
         raise

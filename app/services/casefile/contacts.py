@@ -21,6 +21,7 @@ from app.models import (
 )
 from app.models.contact import CONTACT_KINDS
 from app.services.catalogues import valid_codes
+from app.services.statistics.periods import ClosedPeriodError
 
 SUMMARY_MAX = 10000
 FOLLOW_UP_TITLE_MAX = 300
@@ -159,6 +160,9 @@ def document_contact(
                 )
             )
         db.session.commit()
+    except ClosedPeriodError as exc:
+        db.session.rollback()
+        raise ContactValidationError({"date": [exc.message]}) from exc
     except Exception:
         db.session.rollback()
         raise
@@ -212,6 +216,9 @@ def create_group_session(
         session.participants = persons
         db.session.add(session)
         db.session.commit()
+    except ClosedPeriodError as exc:
+        db.session.rollback()
+        raise ContactValidationError({"date": [exc.message]}) from exc
     except Exception:
         db.session.rollback()
         raise

@@ -196,6 +196,10 @@ def destroy_persons(conn: Connection, person_ids: Sequence[int]) -> tuple[dict[s
             .distinct()
         )
     ]
+    # the persons' share of the statistics stays, as anonymous counts (issue 15)
+    from app.services.statistics.retained import retain_counts
+
+    retain_counts(conn, person_ids)
     # PersonOwned tables first (explicitly, so that no model is missed), then the rest by FK
     for table in person_owned_tables():
         _delete_rows(conn, table, table.c.person_id.in_(person_ids), counts)

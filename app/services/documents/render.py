@@ -145,6 +145,12 @@ def _environment(loader_dir: Path | None) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["date_de"] = format_date_de
+    from app.services.documents.formatting import berlin_datetime, date_de, decimal_de, month_de
+
+    env.filters["de_date"] = date_de
+    env.filters["berlin_datetime"] = berlin_datetime
+    env.filters["month_de"] = month_de
+    env.filters["decimal_de"] = decimal_de
     return env
 
 

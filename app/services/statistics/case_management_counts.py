@@ -21,7 +21,8 @@ def persons_in_case_management(organisation_id: int, year: int, month: int) -> d
     """Anlage 1: persons in case management in a month, per caseworker (one aggregate query).
 
     A person counts when their case entered the assessment (the decision for case management)
-    by the month's end and was not closed before the month's start.
+    by the month's end and was not closed before the month's start — both by the domain dates
+    (``CaseEvent.occurred_on``, ``closed_on``), not by when somebody clicked.
     """
     import calendar
 
@@ -33,9 +34,7 @@ def persons_in_case_management(organisation_id: int, year: int, month: int) -> d
     last = dt.date(year, month, calendar.monthrange(year, month)[1])
     entered = (
         sa_select(CaseEvent.case_id)
-        .where(
-            CaseEvent.to_step == ASSESSMENT, CaseEvent.at < dt.datetime.combine(last, dt.time.max)
-        )
+        .where(CaseEvent.to_step == ASSESSMENT, CaseEvent.occurred_on <= last)
         .scalar_subquery()
     )
     stmt = (
@@ -62,9 +61,9 @@ def persons_in_case_management_query(
 
     Rows ``(organisation_id, caseworker_id, year, month, persons)``, only counts above 0, for
     every organisation and month, whatever their number: per case the first move into the
-    assessment (``min(at)``), joined with a small table of the months (``UNION ALL`` of their
-    boundaries) under the single-month conditions — entered before the month's end
-    (``at < last day 23:59:59.999999``) and not closed before the month's start — then
+    assessment (``min(occurred_on)``, the domain date), joined with a small table of the months
+    (``UNION ALL`` of their boundaries) under the single-month conditions — entered by the
+    month's last day and not closed before the month's start — then
     ``count(DISTINCT person_id)`` per organisation, caseworker and month.
 
     Organisations are limited explicitly to those whose rows the signed-in user may see
@@ -74,7 +73,7 @@ def persons_in_case_management_query(
     """
     import calendar
 
-    from sqlalchemy import Date, DateTime, Integer, and_, literal, or_, union_all
+    from sqlalchemy import Date, Integer, and_, literal, or_, union_all
 
     from app.security.scoping import visible_organisation_ids
 
@@ -86,21 +85,23 @@ def persons_in_case_management_query(
     for year, month in wanted:
         first = dt.date(year, month, 1)
         last = dt.date(year, month, calendar.monthrange(year, month)[1])
-        bounds.append((year, month, first, dt.datetime.combine(last, dt.time.max)))
+        bounds.append((year, month, first, last))
     month_table = union_all(
         *(
             select(
                 literal(year, Integer).label("y"),
                 literal(month, Integer).label("m"),
                 literal(first, Date).label("first_day"),
-                literal(end, DateTime).label("end_at"),
+                literal(last, Date).label("last_day"),
             )
-            for year, month, first, end in bounds
+            for year, month, first, last in bounds
         )
     ).subquery("months")
     entered = (
-        select(CaseEvent.case_id.label("case_id"), func.min(CaseEvent.at).label("entered_at"))
-        .where(CaseEvent.to_step == ASSESSMENT, CaseEvent.at < bounds[-1][3])
+        select(
+            CaseEvent.case_id.label("case_id"), func.min(CaseEvent.occurred_on).label("entered_on")
+        )
+        .where(CaseEvent.to_step == ASSESSMENT, CaseEvent.occurred_on <= bounds[-1][3])
         .group_by(CaseEvent.case_id)
         .subquery("entered")
     )
@@ -118,7 +119,7 @@ def persons_in_case_management_query(
         .join(
             month_table,
             and_(
-                entered.c.entered_at < month_table.c.end_at,
+                entered.c.entered_on <= month_table.c.last_day,
                 or_(c.closed_on.is_(None), c.closed_on >= month_table.c.first_day),
             ),
         )

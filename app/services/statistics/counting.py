@@ -49,6 +49,7 @@ from app.models import (
     OrganisationKind,
     Person,
 )
+from app.models.figures import RetainedMonthCount
 from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING
 from app.security.matrix import ROLE_CASEWORKER
 
@@ -220,13 +221,29 @@ def monthly_counts(
         .where(gs.date >= start, gs.date <= end)
         .group_by(gs.organisation_id, gs.caseworker_id, _year(gs.date), _month(gs.date))
     )
+    # the share of destroyed case files, kept as anonymous counts (statistics_retained)
+    rt = RetainedMonthCount.__table__.c
+    month_no = rt.year * 100 + rt.month
+    retained = select(
+        rt.organisation_id,
+        rt.caseworker_id,
+        rt.year,
+        rt.month,
+        rt.individual,
+        rt.group_sessions,
+        rt.education_system,
+        rt.return_counselling,
+        rt.case_management,
+    ).where(month_no >= start.year * 100 + start.month, month_no <= end.year * 100 + end.month)
     if organisation_ids is not None:
         notes = notes.where(note.organisation_id.in_(organisation_ids))
         sessions = sessions.where(gs.organisation_id.in_(organisation_ids))
+        retained = retained.where(rt.organisation_id.in_(organisation_ids))
     if caseworker_id is not None:
         notes = notes.where(note.caseworker_id == caseworker_id)
         sessions = sessions.where(gs.caseworker_id == caseworker_id)
-    parts: list[Select[Any]] = [notes, sessions]
+        retained = retained.where(rt.caseworker_id == caseworker_id)
+    parts: list[Select[Any]] = [notes, sessions, retained]
     batch_query = _batch_query()
     if batch_query is not None:
         org_ids = list(organisation_ids) if organisation_ids is not None else reporting_org_ids()

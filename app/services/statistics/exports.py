@@ -7,6 +7,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+from app.services.documents.formatting import decimal_de, month_de
 from app.services.statistics.counting import FIGURE_LABELS, FIGURES, Quarter
 
 # Flat rows for exports -------------------------------------------------------------------
@@ -18,9 +19,9 @@ def export_rows(stats: Mapping[str, Any]) -> list[list[Any]]:
     rows: list[list[Any]] = [header]
     for cw in stats["caseworkers"]:
         for key, figures in cw["months"].items():
-            rows.append([cw["username"], key, *(figures[f] for f in FIGURES)])
+            rows.append([cw["username"], month_de(key), *(figures[f] for f in FIGURES)])
     for key, figures in stats["totals_by_month"].items():
-        rows.append(["Summe", key, *(figures[f] for f in FIGURES)])
+        rows.append(["Summe", month_de(key), *(figures[f] for f in FIGURES)])
     rows.append(["Summe", "Quartal", *(stats["totals"][f] for f in FIGURES)])
     return rows
 
@@ -59,8 +60,9 @@ def to_csv(stats: Mapping[str, Any]) -> str:
     )
     for row in export_rows(stats):
         writer.writerow([safe_cell(c) for c in row])
-    for row in indicator_rows(stats):
-        writer.writerow([safe_cell(c) for c in row])
+    for label, value in indicator_rows(stats):
+        shown = decimal_de(value) if isinstance(value, float) or value is None else value
+        writer.writerow([safe_cell(label), safe_cell(shown)])
     return buf.getvalue()
 
 
@@ -86,6 +88,8 @@ def to_xlsx(stats: Mapping[str, Any]) -> bytes:
     ind = wb.create_sheet("Indikatoren")
     for row in indicator_rows(stats):
         ind.append([safe_cell(c) for c in row])
+        if isinstance(row[1], float):
+            ind.cell(row=ind.max_row, column=2).number_format = "0.0"  # shown as 12,5 in German
     for sheet in (ws, ind):
         sheet.column_dimensions["A"].width = 40
     buf = io.BytesIO()

@@ -51,6 +51,7 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
     out["events"] = [
         {
             "at": e.at.isoformat(),
+            "on": e.occurred_on.isoformat(),
             "who": e.actor_name,
             "from": e.from_step,
             "to": e.to_step,
@@ -183,9 +184,9 @@ class CaseManagementApi(BaseApi):
         if person is None:
             return self.response_404()
         try:
-            case_ = wf.open_case(person, actor=g.user)
+            case_ = wf.open_case(person, actor=g.user, on=wf.parse_on(body.get("on")))
         except wf.CaseWorkflowError as exc:
-            return self.response(409, message=exc.message)
+            return self.response(409 if exc.field != "on" else exc.status, message=exc.message)
         log_access(person.id, "create", category="case_management")
         return self.response(201, id=case_.id, result=case_json(case_))
 
@@ -209,9 +210,15 @@ class CaseManagementApi(BaseApi):
             return self.response_404()
         body = request.get_json(silent=True) or {}
         try:
-            wf.transition(case_, str(body.get("to") or ""), actor=g.user, reason=body.get("reason"))
+            wf.transition(
+                case_,
+                str(body.get("to") or ""),
+                actor=g.user,
+                reason=body.get("reason"),
+                on=wf.parse_on(body.get("on")),
+            )
         except wf.CaseWorkflowError as exc:
-            return self.response(422, message=exc.message, field=exc.field)
+            return self.response(exc.status, message=exc.message, field=exc.field)
         log_access(case_.person_id, "update", category="case_management")
         case_ = self._case(pk)
         assert case_ is not None

@@ -83,7 +83,7 @@ class CaseManagementView(BaseView):
         if person is None:
             abort(404)
         try:
-            case_ = wf.open_case(person, actor=g.user)
+            case_ = wf.open_case(person, actor=g.user, on=wf.parse_on(request.form.get("on")))
         except wf.CaseWorkflowError as exc:
             flash(exc.message, "danger")
             return redirect(url_for("CaseManagementView.overview", person_id=person_id))
@@ -97,7 +97,13 @@ class CaseManagementView(BaseView):
         case_ = self._case_or_404(pk)
         to = request.form.get("to", "")
         try:
-            wf.transition(case_, to, actor=g.user, reason=request.form.get("reason"))
+            wf.transition(
+                case_,
+                to,
+                actor=g.user,
+                reason=request.form.get("reason"),
+                on=wf.parse_on(request.form.get("on")),
+            )
         except wf.CaseWorkflowError as exc:
             flash(exc.message, "danger")
         else:

@@ -53,6 +53,7 @@ from app.services.record_payloads import (
     PayloadError,
     clean,
 )
+from app.services.statistics.periods import ClosedPeriodError
 from app.views.base import MsaModelRestApi
 
 MSG_NOT_FOUND = "Der Datensatz wurde nicht gefunden."
@@ -172,6 +173,9 @@ class CaseRecordApi(MsaModelRestApi):
         except ScopeViolationError:
             db.session.rollback()
             return self._error(400, MSG_SCOPE)
+        except ClosedPeriodError as exc:
+            db.session.rollback()
+            return self._error(409, exc.message)
         except StaleDataError:
             db.session.rollback()
             return self._error(409, MSG_CONFLICT)
@@ -682,7 +686,15 @@ def _check_note_of_person(item: Any) -> dict[str, str]:
     return {}
 
 
-REFERRAL_FIELDS = ["person_id", "partner_id", "date", "topic_code", "contact_note_id", "note"]
+REFERRAL_FIELDS = [
+    "person_id",
+    "partner_id",
+    "date",
+    "topic_code",
+    "contact_note_id",
+    "note",
+    "outcome",
+]
 
 
 class ReferralApi(CaseRecordApi):
@@ -706,6 +718,7 @@ class ReferralApi(CaseRecordApi):
             "topic_code": FieldSpec("code", catalogue="contact_topic"),
             "contact_note_id": FieldSpec("ref", model=ContactNote),
             "note": FieldSpec("text", max_len=5000),
+            "outcome": FieldSpec("code", catalogue="referral_outcome"),
         }
 
     def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:

@@ -46,6 +46,17 @@ from app.views.casefile.persons import PersonView, casefile_context
 
 
 # ---------------------------------------------------------------- contact notes
+def _check_closed_period(item: Any) -> None:
+    """Refuse a change or deletion dated in a submitted quarter (FAB shows the message)."""
+    from app.services.statistics.periods import ClosedPeriodError, check_item
+
+    try:
+        check_item(db.session, item)
+    except ClosedPeriodError:
+        db.session.rollback()
+        raise
+
+
 class VersionedEditMixin:
     """FAB edit form with a hidden ``version``: an outdated save is refused, input kept.
 
@@ -130,6 +141,13 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
         "version",
     ]
     conflict_subject = "Der Beratungsvermerk"
+
+    def pre_update(self, item: Any) -> None:
+        _check_closed_period(item)
+
+    def pre_delete(self, item: Any) -> None:
+        _check_closed_period(item)
+
     base_permissions = ["can_read", "can_write"]
     search_columns = ["date", "kind", "summary"]
     order_columns = ["date"]
@@ -255,6 +273,12 @@ class GroupSessionView(ScopedModelView):
         "participants": _l("Teilnehmende"),
     }
     base_order = ("date", "desc")
+
+    def pre_update(self, item: Any) -> None:
+        _check_closed_period(item)
+
+    def pre_delete(self, item: Any) -> None:
+        _check_closed_period(item)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access

@@ -99,6 +99,13 @@ class PersonView(ScopedModelView):
     show_title = _l("Fallakte")
     add_title = _l("Person anlegen")
     edit_title = _l("Fallakte bearbeiten")
+
+    def pre_delete(self, item: Any) -> None:
+        """Refuse deleting a person whose notes or case steps lie in a submitted quarter."""
+        from app.services.statistics.periods import check_person_deletable
+
+        check_person_deletable(db.session, item)
+
     list_columns = ["file_number", "last_name", "first_name", "birth_date", "nationality"]
     search_columns = ["last_name", "first_name", "birth_date", "file_number"]
     order_columns = ["file_number", "last_name", "first_name", "birth_date"]
