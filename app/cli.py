@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import NoReturn
@@ -103,6 +104,33 @@ def create_user_command(
     except DomainError as exc:
         _fail(str(exc))
     click.echo(f"Benutzer {user.id}: {user.username} ({role})")
+
+
+@msa_cli.command("send-reminders")
+@click.option("--dry-run", is_flag=True, help="nur zusammenstellen und anzeigen, nichts senden")
+def send_reminders_command(dry_run: bool) -> None:
+    """Send each user the daily digest (MSA_SMTP_URL, MSA_MAIL_FROM; links to MSA_BASE_URL).
+
+    Prints a JSON summary (counts and usernames, never client data).
+    """
+    from app.services.reminders import send_reminders
+    from app.services.reminders.mail import MailConfigError
+
+    base_url = os.environ.get("MSA_BASE_URL") or current_app.config.get(
+        "MSA_BASE_URL", "http://127.0.0.1:5000"
+    )
+    try:
+        summary = send_reminders(
+            smtp_url=os.environ.get("MSA_SMTP_URL"),
+            sender=os.environ.get("MSA_MAIL_FROM"),
+            base_url=str(base_url),
+            dry_run=dry_run,
+        )
+    except MailConfigError as exc:
+        _fail(str(exc))
+    except OSError as exc:  # connection refused, TLS, authentication
+        _fail(f"E-Mail-Versand fehlgeschlagen: {exc.__class__.__name__}: {exc}")
+    click.echo(json.dumps(summary, ensure_ascii=False))
 
 
 @msa_cli.command("demo-data")

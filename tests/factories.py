@@ -120,7 +120,7 @@ def make_follow_up(person: Person, assignee: MsaUser | int, **kw: Any) -> Follow
 def make_partner(**kw: Any) -> NetworkPartner:
     partner = NetworkPartner(
         name=kw.pop("name", f"Jobcenter {next(_seq)}"),
-        category=kw.pop("category", "authority"),
+        category=kw.pop("category", "public_authority"),
         **kw,
     )
     db.session.add(partner)

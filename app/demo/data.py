@@ -55,46 +55,52 @@ ACCOMMODATIONS = (
 PARTNERS = (
     (
         "Jobcenter Musterkreis",
-        "jobcenter",
+        "public_authority",
         "Agentur-Allee 1",
         "Mo–Fr 8–12 Uhr",
         "Deutsch, Englisch, Arabisch",
     ),
     (
         "Ausländerbehörde Musterkreis",
-        "authority",
+        "public_authority",
         "Kreishausplatz 1",
         "Mo, Di, Do 8–12 Uhr",
         "Deutsch",
     ),
-    ("Gesundheitsamt Musterkreis", "authority", "Kreishausplatz 3", "nach Vereinbarung", "Deutsch"),
+    (
+        "Gesundheitsamt Musterkreis",
+        "public_authority",
+        "Kreishausplatz 3",
+        "nach Vereinbarung",
+        "Deutsch",
+    ),
     (
         "Praxis Dr. Yilmaz (Allgemeinmedizin)",
-        "doctor",
+        "health",
         "Marktstraße 5",
         "Mo–Fr 8–18 Uhr",
         "Deutsch, Türkisch, Kurdisch",
     ),
-    ("Grundschule am Park", "school", "Parkstraße 2", "Sekretariat 7:30–12 Uhr", "Deutsch"),
-    ("Kita Sonnenschein", "kita", "Sonnenweg 8", "7–16 Uhr", "Deutsch, Englisch"),
+    ("Grundschule am Park", "education_work", "Parkstraße 2", "Sekretariat 7:30–12 Uhr", "Deutsch"),
+    ("Kita Sonnenschein", "education_work", "Sonnenweg 8", "7–16 Uhr", "Deutsch, Englisch"),
     (
         "Volkshochschule Musterkreis",
-        "education_provider",
+        "education_work",
         "Bildungsweg 4",
         "Mo–Do 9–18 Uhr",
         "Deutsch",
     ),
     (
         "Willkommensinitiative Musterstadt",
-        "volunteer_initiative",
+        "civil_society",
         "Kirchplatz 1",
         "Di 16–19 Uhr",
         "Deutsch, Arabisch, Persisch",
     ),
-    ("Kreiswohnungsbau GmbH", "housing_company", "Am Markt 10", "Mo–Fr 9–15 Uhr", "Deutsch"),
+    ("Kreiswohnungsbau GmbH", "housing", "Am Markt 10", "Mo–Fr 9–15 Uhr", "Deutsch"),
     (
         "Migrationsberatung für Erwachsene (MBE)",
-        "counselling_service",
+        "counselling",
         "Lindenweg 10",
         "Mo–Fr 9–16 Uhr",
         "Deutsch, Russisch, Ukrainisch",
@@ -229,6 +235,7 @@ def ensure_base() -> dict[str, Organisation]:
                     opening_hours=hours,
                     languages=languages,
                     services=f"Angebote von {name}",
+                    barrier_free=category in ("public_authority", "health"),
                 )
             )
     db.session.commit()
@@ -469,6 +476,10 @@ def load_demo_data(
     from app.demo.housing import load_housing_demo
 
     load_housing_demo(owner_ids)
+    from app.demo.cooperation import load_cooperation_demo
+
+    load_cooperation_demo(owner_ids)
+
     # last: the submitted quarter is closed for writes dated in it
     from app.demo.statistics import load_demo_reports
 

@@ -2,6 +2,7 @@
 
 from app.models.admin_log import AdminLogEntry, IdempotencyRecord
 from app.models.audit import AccessLog
+from app.models.calendar import Appointment
 from app.models.case_management import (
     AssessmentEntry,
     CaseClosure,
@@ -24,6 +25,7 @@ from app.models.contact import (
     Referral,
     group_participant,
 )
+from app.models.cooperation import Meeting, Project, Volunteer, WorkingGroup
 from app.models.figures import AnnualTalk, RetainedMonthCount, RetainedReferralCount
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.intake import AssignmentImport, Handover
@@ -47,6 +49,7 @@ from app.models.person import (
     PersonVulnerability,
 )
 from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
+from app.models.staff import StaffQualification, StaffSupervision, StaffTraining
 from app.models.statistics import (
     QuarterlyReport,
     StatisticsRollupMonth,
@@ -61,6 +64,7 @@ __all__ = [
     "AccommodationKind",
     "AdminLogEntry",
     "AnnualTalk",
+    "Appointment",
     "AssessmentEntry",
     "AssignmentImport",
     "CaseClosure",
@@ -83,6 +87,7 @@ __all__ = [
     "Household",
     "IdempotencyRecord",
     "IntegrationCourse",
+    "Meeting",
     "MonitoringEntry",
     "MoveProcedure",
     "MoveStep",
@@ -96,16 +101,22 @@ __all__ = [
     "PersonSensitive",
     "PersonShare",
     "PersonVulnerability",
+    "Project",
     "PurgeRecord",
     "QuarterlyReport",
     "Referral",
     "RetainedMonthCount",
     "RetainedReferralCount",
     "SocialReport",
+    "StaffQualification",
+    "StaffSupervision",
+    "StaffTraining",
     "StatisticsRollupMonth",
     "StatisticsRollupQuarter",
     "StatisticsRollupState",
     "StatisticsRollupTopic",
     "ThirdPartyService",
+    "Volunteer",
+    "WorkingGroup",
     "group_participant",
 ]

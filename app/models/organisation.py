@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_appbuilder.models.sqla import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, Numeric, String, Text, false
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, Numeric, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -68,6 +68,17 @@ class MsaUser(User):
         Boolean, nullable=False, default=False, server_default=false()
     )
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: reminders and calendar (issue 18): daily e-mail digest on/off; secret token of the
+    #: iCalendar feed (None: no feed); client names in the feed's titles only when opted in
+    reminder_digest: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    calendar_token: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
+    calendar_names: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     organisation: Mapped[Organisation | None] = relationship(
         Organisation, lazy="joined", foreign_keys=[organisation_id]
     )

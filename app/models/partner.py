@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.models.sqla import Model
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Boolean, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -13,7 +13,8 @@ class NetworkPartner(Model):
     __tablename__ = "network_partner"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
-    category: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: code of the ``partner_category`` catalogue (None: not yet classified after migration 0014)
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
     street: Mapped[str | None] = mapped_column(String(200))
     postcode: Mapped[str | None] = mapped_column(String(10))
     city: Mapped[str | None] = mapped_column(String(100))
@@ -25,6 +26,9 @@ class NetworkPartner(Model):
     languages: Mapped[str | None] = mapped_column(String(300))
     directions: Mapped[str | None] = mapped_column(Text)
     services: Mapped[str | None] = mapped_column(Text)
+    barrier_free: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     def __repr__(self) -> str:
         return self.name

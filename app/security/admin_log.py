@@ -53,10 +53,21 @@ IGNORED_USER_FIELDS = frozenset(
     }
 )
 #: fields logged as "geändert" without value
-SECRET_FIELDS = frozenset({"password", "totp_secret"})
+SECRET_FIELDS = frozenset({"password", "totp_secret", "calendar_token"})
 #: fields a user may change on the own account (profile, password, second factor)
 SELF_SERVICE_FIELDS = frozenset(
-    {"first_name", "last_name", "email", "password", "totp_secret", "totp_enabled"}
+    {
+        "first_name",
+        "last_name",
+        "email",
+        "password",
+        "totp_secret",
+        "totp_enabled",
+        # issue 18: "Mein Kalender" — feed token, names in the feed, the e-mail digest
+        "calendar_token",
+        "calendar_names",
+        "reminder_digest",
+    }
 )
 CHANGED = "geändert"
 _PENDING = "_msa_admin_log_pending"

@@ -125,6 +125,15 @@ READ_WRITE_METHODS: dict[str, str] = {
     "team": "read",
     "team_add": "write",
     "team_active": "write",
+    # cooperation, staff, calendar, partner lists (issue 18: app/views/cooperation.py,
+    # staff.py, calendar.py, partners.py)
+    "mine": "read",
+    "permits": "read",
+    "feed_settings": "write",
+    "directory": "read",
+    "directory_pdf": "read",
+    "staff_overview": "read",
+    "cooperation_quarter": "read",
 }
 
 R = frozenset({"can_read"})
@@ -168,6 +177,33 @@ ADMIN_LOG = "AdminLog"
 TEAM = "Team"
 MENU_ADMIN_LOG = "Verwaltungsprotokoll"
 MENU_TEAM = "Mein Team"
+
+# -- issue 18: cooperation work, staff, appointments ---------------------------------------
+#: working groups, meetings, projects, volunteers of a provider (the county reads aggregates)
+COOPERATION = "Cooperation"
+#: qualification, further training and supervision of a provider's staff (the lead)
+STAFF = "Staff"
+#: appointments with clients or partners; the personal calendar and its feed settings
+APPOINTMENT = "Appointment"
+MENU_COOPERATION = "Kooperation"
+MENU_STAFF = "Personal"
+_COOPERATION_WORK = {COOPERATION: RW, APPOINTMENT: RW}
+_COOPERATION_MENUS = frozenset(
+    {
+        MENU_COOPERATION,
+        "Arbeitskreise",
+        "Sitzungen",
+        "Projekte und Begegnung",
+        "Ehrenamtliche",
+        "Mein Kalender",
+        "Termine",
+        "Adresslisten",
+    }
+)
+_STAFF_MENUS = frozenset(
+    {MENU_STAFF, "Fallzahlen und Fortbildung", "Qualifikationen", "Fortbildungen", "Supervision"}
+)
+# ------------------------------------------------------------------------------------------
 
 _CASE_WORK = {
     PERSON: RW,
@@ -213,9 +249,9 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
     },
-    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW, TEAM: RW},
-    ROLE_CASEWORKER: {**_PROVIDER_CASE_WORK, STATISTICS: R},
-    ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R},
+    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW, TEAM: RW, **_COOPERATION_WORK, STAFF: RW},
+    ROLE_CASEWORKER: {**_PROVIDER_CASE_WORK, STATISTICS: R, **_COOPERATION_WORK},
+    ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R, **_COOPERATION_WORK},
     ROLE_DPO: {
         DATA_PROTECTION: RW,
         ACCESS_LOG: R,
@@ -255,6 +291,7 @@ MENUS: dict[str, frozenset[str]] = {
             "Unterkünfte",
             "Netzwerkpartner",
             "Kataloge",
+            "Adresslisten",
             "List Users",
             "Angebotslücken",
             *_REVIEW_MENUS,
@@ -268,6 +305,7 @@ MENUS: dict[str, frozenset[str]] = {
             MENU_ADMINISTRATION,
             "Personen",
             "Netzwerkpartner",
+            "Adresslisten",
             "Unterkünfte",
             "Zugriffsprotokoll",
             "Sozialberichte",
@@ -305,9 +343,15 @@ _CASE_MENUS = frozenset(
         MENU_HANDOVERS,  # issue 14
     }
 )
-MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS, MENU_TEAM} | _STATISTICS_MENUS
-MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
-MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS
+MENUS[ROLE_LEAD] = (
+    _CASE_MENUS
+    | {MENU_FILE_AUDITS, MENU_TEAM}
+    | _STATISTICS_MENUS
+    | _COOPERATION_MENUS
+    | _STAFF_MENUS
+)
+MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS | _COOPERATION_MENUS
+MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS | _COOPERATION_MENUS
 # issue 15: referral statistics for every role with figures, the annual evaluation for lead/county
 for _role in (ROLE_COUNTY_ADMIN, ROLE_REVIEWER, ROLE_LEAD, ROLE_CASEWORKER, ROLE_SPECIALIST):
     MENUS[_role] = MENUS[_role] | {MENU_REFERRALS}

@@ -29,7 +29,18 @@ from collections import namedtuple
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Integer, LargeBinary, Numeric, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Integer,
+    LargeBinary,
+    Numeric,
+    Time,
+    func,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapper, attributes
 from sqlalchemy.orm import class_mapper as _class_mapper
@@ -187,6 +198,8 @@ def _decode(value: Any, type_: TypeEngine[Any]) -> Any:
         result = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     elif isinstance(base, Date):
         result = dt.date.fromisoformat(str(value)[:10])
+    elif isinstance(base, Time):
+        result = value if isinstance(value, dt.time) else dt.time.fromisoformat(str(value)[:8])
     elif isinstance(base, Boolean):
         result = bool(value)
     elif isinstance(base, Enum) and base.enum_class is not None:

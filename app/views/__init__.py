@@ -67,6 +67,15 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import intake
 
     intake.register(appbuilder)
+
+    # issue 18: cooperation work, staff, appointments and calendar, partner lists
+    from app.views import calendar, cooperation, partners, staff
+
+    cooperation.register(appbuilder)
+    staff.register(appbuilder)
+    calendar.register(appbuilder)
+    partners.register(appbuilder)
+
     from app.views import guards, sensitive
     from app.views.casefile import api as casefile_api
 

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Accommodation, CatalogueEntry, NetworkPartner, Organisation
 from app.security import matrix
 from app.views.base import MsaModelRestApi, MsaModelView
+from app.views.casefile.forms import catalogue_select
 
 #: partners offered by the search of a form
 AUTOCOMPLETE_LIMIT = 20
@@ -129,6 +130,7 @@ PARTNER_COLUMNS = [
     "languages",
     "directions",
     "services",
+    "barrier_free",
 ]
 PARTNER_LABELS = {
     **ADDRESS_LABELS,
@@ -139,7 +141,15 @@ PARTNER_LABELS = {
     "languages": _l("Sprachen"),
     "directions": _l("Anfahrt"),
     "services": _l("Angebote"),
+    "barrier_free": _l("Barrierefrei"),
 }
+
+
+def _partner_category_label(code: object) -> str:
+    """German label of a ``partner_category`` code (issue 18: the category is a catalogue code)."""
+    from app.services.catalogues import labels
+
+    return labels("partner_category").get(str(code or ""), "ohne Kategorie")
 
 
 class NetworkPartnerView(MsaModelView):
@@ -151,10 +161,17 @@ class NetworkPartnerView(MsaModelView):
     show_title = _l("Netzwerkpartner")
     add_title = _l("Netzwerkpartner anlegen")
     edit_title = _l("Netzwerkpartner bearbeiten")
-    list_columns = ["name", "category", "city", "phone", "languages"]
+    list_columns = ["name", "category", "city", "phone", "languages", "barrier_free"]
     add_columns = edit_columns = show_columns = PARTNER_COLUMNS
     search_columns = ["name", "category", "city", "languages", "services"]
     label_columns = PARTNER_LABELS
+    formatters_columns = {
+        "category": _partner_category_label,
+        "barrier_free": lambda v: "ja" if v else "nein",
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "category": catalogue_select("Kategorie", "partner_category", required=True),
+    }
     order_columns = ["name", "category", "city"]
     base_order = ("name", "asc")
 
@@ -186,6 +203,16 @@ class NetworkPartnerView(MsaModelView):
         )
 
 
+def _valid_partner_category(value: object) -> None:
+    """REST: the category is a code of the ``partner_category`` catalogue."""
+    from marshmallow import ValidationError
+
+    from app.services.catalogues import valid_codes
+
+    if value not in valid_codes("partner_category"):
+        raise ValidationError("Unbekannte Kategorie (Katalog partner_category).")
+
+
 class NetworkPartnerApi(MsaModelRestApi):
     """REST: /api/v1/networkpartner/."""
 
@@ -195,6 +222,7 @@ class NetworkPartnerApi(MsaModelRestApi):
     list_columns = ["id", *PARTNER_COLUMNS]
     show_columns = list_columns
     add_columns = edit_columns = PARTNER_COLUMNS
+    validators_columns = {"category": _valid_partner_category}
 
 
 class AccommodationApi(MsaModelRestApi):

@@ -36,6 +36,16 @@ ROLE_START = {
         ),
         (_l("Beratungsvermerke"), _l("Alle Vermerke Ihres Trägers."), "ContactNoteView.list"),
         (_l("Aktenprüfungen"), _l("Befunde der Aktenprüfung beantworten."), "FileAuditView.audits"),
+        (
+            _l("Fallzahlen und Fortbildung"),
+            _l("Fallzahl je Fachkraft, Fortbildung und Supervision Ihres Teams."),
+            "StaffOverviewView.staff_overview",
+        ),
+        (
+            _l("Kooperation"),
+            _l("Arbeitskreise, Projekte und Ehrenamtliche dokumentieren."),
+            "MeetingView.list",
+        ),
     ],
     matrix.ROLE_SPECIALIST: [
         (
@@ -133,6 +143,16 @@ class MsaIndexView(IndexView):
                 href = url_for(endpoint)
                 if (str(title), href) not in [(str(c[0]), c[2]) for c in cards]:
                     cards.append((title, text, href))
+        caseload = None
+        if matrix.ROLE_LEAD in role_names and user.organisation_id:
+            # issue 18: the lead sees the caseload per caseworker against 1:80 at once
+            from app.services.staff import CASELOAD_RATIO, caseload_per_caseworker
+
+            caseload = (caseload_per_caseworker(user.organisation_id), CASELOAD_RATIO)
         return self.render_template(
-            self.index_template, appbuilder=self.appbuilder, cards=cards, roles=role_names
+            self.index_template,
+            appbuilder=self.appbuilder,
+            cards=cards,
+            roles=role_names,
+            caseload=caseload,
         )

@@ -132,6 +132,7 @@ def world(app: Flask) -> dict[str, Any]:
             )
             session.participants = [person]
             db.session.add(session)
+            _mark_cooperation(oid, pid, worker_b.id, partner.id, mark)
             db.session.commit()
             return person
 
@@ -153,6 +154,70 @@ def world(app: Flask) -> dict[str, Any]:
             "worker_b": worker_b.id,
             "partner": partner.id,
         }
+
+
+def _mark_cooperation(oid: int, pid: int, worker_id: int, partner_id: int, mark: str) -> None:
+    """Issue 18: B's cooperation work, staff records and an appointment, all marked."""
+    from decimal import Decimal
+
+    from app.extensions import db
+    from app.models import (
+        Appointment,
+        Meeting,
+        Project,
+        StaffQualification,
+        StaffSupervision,
+        StaffTraining,
+        Volunteer,
+        WorkingGroup,
+    )
+
+    group = WorkingGroup(organisation_id=oid, name=f"Arbeitskreis {mark}", active=True)
+    volunteer = Volunteer(organisation_id=oid, first_name="Eh", last_name=f"Ehrenamt {mark}")
+    project = Project(
+        organisation_id=oid,
+        name=f"Projekt {mark}",
+        kind="encounter",
+        starts_on=dt.date.today(),
+        participant_count=3,
+    )
+    project.volunteers = [volunteer]
+    db.session.add_all([group, volunteer, project])
+    db.session.flush()
+    db.session.add_all(
+        [
+            Meeting(
+                organisation_id=oid,
+                working_group_id=group.id,
+                date=dt.date.today(),
+                topics=f"Sitzung {mark}",
+            ),
+            Appointment(
+                organisation_id=oid,
+                owner_id=worker_id,
+                person_id=pid,
+                partner_id=partner_id,
+                date=dt.date.today(),
+                start_time=dt.time(9, 0),
+                title=f"Termin {mark}",
+                place=mark,
+            ),
+            StaffQualification(organisation_id=oid, user_id=worker_id, title=f"Quali {mark}"),
+            StaffTraining(
+                organisation_id=oid,
+                user_id=worker_id,
+                date=dt.date.today(),
+                title=f"Fortbildung {mark}",
+                hours=Decimal("1"),
+            ),
+            StaffSupervision(
+                organisation_id=oid,
+                user_id=worker_id,
+                date=dt.date.today(),
+                supervisor=f"Supervision {mark}",
+            ),
+        ]
+    )
 
 
 def b_ids(app: Flask, org_b: int, person_b: int) -> dict[Any, int]:

@@ -166,11 +166,17 @@ def _delete_rows(
 
 
 def person_owned_tables() -> list[Table]:
-    """Return the tables of every model mixing in PersonOwned (for documentation and tests)."""
+    """Return the tables of every model mixing in PersonOwned (for documentation and tests).
+
+    Also models with an optional ``person_id`` that declare ``purge_with_person = True``
+    (an appointment with a client): their rows go with the person instead of losing the link.
+    """
     tables: list[Table] = []
     for mapper in db.Model.registry.mappers:
         cls = mapper.class_
-        if isinstance(cls, type) and issubclass(cls, PersonOwned):
+        if isinstance(cls, type) and (
+            issubclass(cls, PersonOwned) or getattr(cls, "purge_with_person", False)
+        ):
             tables.append(mapper.local_table)
     return tables
 

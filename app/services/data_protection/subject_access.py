@@ -41,7 +41,7 @@ class SubjectAccessError(LookupError):
 
 
 def _value(v: Any) -> Any:
-    if isinstance(v, dt.datetime | dt.date):
+    if isinstance(v, dt.datetime | dt.date | dt.time):
         return v.isoformat()
     if isinstance(v, Decimal):
         return str(v)

@@ -1,0 +1,66 @@
+"""Staff records kept by the provider lead (§4.2): qualification, further training, supervision."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_appbuilder.models.sqla import Model
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import OrgScoped, Timestamped
+from app.models.organisation import MsaUser
+
+
+class StaffQualification(OrgScoped, Timestamped, Model):
+    """Qualifikation einer Fachkraft — degree or state recognition, with the year."""
+
+    __tablename__ = "staff_qualification"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("ab_user.id"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    obtained_on: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    user: Mapped[MsaUser] = relationship(MsaUser)
+
+
+class StaffTraining(OrgScoped, Timestamped, Model):
+    """Fortbildung — date, title and hours of one further training of a caseworker."""
+
+    __tablename__ = "staff_training"
+    __table_args__ = (Index("ix_staff_training_org_date", "organisation_id", "date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("ab_user.id"), nullable=False, index=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), nullable=False)
+    provider: Mapped[str | None] = mapped_column(String(200))
+    user: Mapped[MsaUser] = relationship(MsaUser)
+
+
+class StaffSupervision(OrgScoped, Timestamped, Model):
+    """Supervision — one session (individual or team) of a caseworker."""
+
+    __tablename__ = "staff_supervision"
+    __table_args__ = (Index("ix_staff_supervision_org_date", "organisation_id", "date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("ab_user.id"), nullable=False, index=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="team")
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    supervisor: Mapped[str | None] = mapped_column(String(200))
+    user: Mapped[MsaUser] = relationship(MsaUser)
+
+    @property
+    def kind_label(self) -> str:
+        return SUPERVISION_KIND_LABELS.get(self.kind, self.kind)
+
+
+SUPERVISION_KIND_LABELS = {"individual": "Einzelsupervision", "team": "Teamsupervision"}
