@@ -197,6 +197,9 @@ class CaseRecordApi(MsaModelRestApi):
         except ScopeViolationError:
             db.session.rollback()
             return self._error(400, MSG_SCOPE)
+        except ClosedPeriodError as exc:
+            db.session.rollback()
+            return self._error(409, exc.message)
         except StaleDataError:
             db.session.rollback()
             return self._error(409, MSG_CONFLICT)
