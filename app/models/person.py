@@ -70,6 +70,14 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
             postgresql_using="gin",
             postgresql_ops={"first_name": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
+        # PostgreSQL: the caseworkers' search field (issue 16) — "any part of the name" as
+        # search_key LIKE '%ahmad%' through a trigram index (app/services/casefile/search.py)
+        Index(
+            "ix_person_search_key_trgm",
+            "search_key",
+            postgresql_using="gin",
+            postgresql_ops={"search_key": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_number: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -78,6 +86,9 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
     first_name_original: Mapped[str | None] = mapped_column(String(200))
     last_name_original: Mapped[str | None] = mapped_column(String(200))
     name_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: normalised search key " tok1 tok2 … " (folded and variant-group forms of every name
+    #: token, transliteration- and diacritics-tolerant), kept by app/services/persons.py
+    search_key: Mapped[str | None] = mapped_column(String(600))
     birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
     sex: Mapped[str | None] = mapped_column(String(32))
     nationality: Mapped[str | None] = mapped_column(String(64))

@@ -90,6 +90,7 @@ READ_WRITE_METHODS: dict[str, str] = {
     "return_report": "write",
     # case file pages (app/views/casefile.py)
     "autocomplete": "read",
+    "search": "read",
     "household": "write",
     "document": "write",
     "done": "write",

@@ -89,7 +89,13 @@ def _own_org_user_ids(ids: list[int]) -> set[int]:
 
 
 class CaseRecordApi(MsaModelRestApi):
-    """Common write path of the case-record resources."""
+    """Common write path of the case-record resources.
+
+    No DELETE (issue 16): case records are corrected by PUT (with version history), a person
+    who left gets ``moved_away_on``; only the retention procedure destroys case files.
+    """
+
+    exclude_route_methods = {"delete"}
 
     #: record carries ``version`` (PUT must send it)
     versioned: ClassVar[bool] = False
@@ -305,6 +311,36 @@ class PersonApi(CaseRecordApi):
     def add_specs(self) -> dict[str, FieldSpec]:
         return _person_specs()
 
+    @expose("/search", methods=["GET"])
+    @protect()
+    @safe
+    def search(self) -> Response:
+        """Personensuche: the same matching as the search field of the UI (issue 16).
+        ---
+        get:
+          parameters:
+          - in: query
+            schema:
+              type: string
+            name: q
+            description: any part of first or last name (transliteration- and
+              diacritics-tolerant), file number, birth date TT.MM.JJJJ
+          responses:
+            200:
+              description: '{"result": [{"id", "first_name", "last_name", "birth_date",
+                "file_number"}]}' — at most 50 visible persons, best first
+            401:
+              $ref: '#/components/responses/401'
+        """
+        from app.services.casefile.search import search_persons
+
+        q = (request.args.get("q") or "").strip()[:200]
+        hits = search_persons(q)
+        result = [h.as_json() for h in hits]
+        if _is_reviewer() and hits:
+            log_accesses([(h.id, "read", "case_file", "API Personensuche") for h in hits])
+        return self.response(200, result=result)
+
     def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
         problems: dict[str, str] = {}
         cw = data.get("caseworker_id")
@@ -313,6 +349,12 @@ class PersonApi(CaseRecordApi):
         if item.moved_away_on and item.assigned_on and item.moved_away_on < item.assigned_on:
             problems["moved_away_on"] = "Der Wegzug kann nicht vor der Zuweisung liegen."
         return problems
+
+    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
+        super().apply(item, data, created=created)
+        if created and item.caseworker_id is None:
+            # the caller is the responsible caseworker unless another one is named (issue 16)
+            item.caseworker_id = g.user.id
 
     def after_write(self, item: Any, action: str) -> None:
         log_access(item.id, action, detail="API")

@@ -248,9 +248,13 @@ class ScopedModelView(MsaModelView):
     """View of provider-scoped rows: the row filter comes from app.security.scoping.
 
     The organisation is never a form field; it is taken from the user or the person.
+    Case records are never deleted from a page (issue 16): corrections are edits with history,
+    a person who left is marked as moved away, destruction only through retention — so the
+    ``delete`` route does not exist (no trash icon, no confirmation dialog).
     """
 
     base_permissions = ["can_read", "can_write"]
+    exclude_route_methods = {"delete"}
 
 
 class MsaModelRestApi(ModelRestApi):

@@ -14,7 +14,7 @@ from flask_appbuilder import AppBuilder, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -41,8 +41,9 @@ from app.models import (
 from app.models.contact import CONTACT_KIND_LABELS, group_participant
 from app.security import matrix
 from app.services import persons as person_service
-from app.services.access_log import log_access
+from app.services.access_log import log_access, log_accesses
 from app.services.bundle import Bundle
+from app.services.casefile.search import search_persons
 from app.services.contacts import (
     ContactValidationError,
     complete_follow_up,
@@ -132,6 +133,17 @@ def _current_user() -> Any:
 
 def _can(permission: str, resource: str) -> bool:
     return bool(current_app.appbuilder.sm.has_access(permission, resource))  # type: ignore[attr-defined]
+
+
+def _is_reviewer() -> bool:
+    user = g.get("user")
+    return bool(user) and any(r.name == matrix.ROLE_REVIEWER for r in getattr(user, "roles", []))
+
+
+def log_reviewer_reads(person_ids: list[int], detail: str) -> None:
+    """Access-log a reviewer's (Prüfer) read of persons in a list or search (one INSERT)."""
+    if person_ids and _is_reviewer():
+        log_accesses([(pid, "read", "case_file", detail) for pid in person_ids])
 
 
 def _person_or_404(pk: Any) -> Person:
@@ -332,6 +344,7 @@ class PersonView(ScopedModelView):
     label_columns = PERSON_LABELS
     show_template = "casefile/person.html"
     form_template = "casefile/person_form.html"
+    list_template = "casefile/person_list.html"
 
     # -- the case file page ----------------------------------------------------
     @expose("/show/<pk>", methods=["GET"])
@@ -428,30 +441,56 @@ class PersonView(ScopedModelView):
     @expose("/autocomplete", methods=["GET"])
     @has_access
     def autocomplete(self) -> Response:
-        """Return up to 20 visible persons matching ``q`` (name, file number) as JSON."""
-        q = (request.args.get("q") or "").strip()
-        if len(q) < 2:
-            return jsonify([])
-        like = f"%{q}%"
-        rows = db.session.execute(
-            select(Person.id, Person.first_name, Person.last_name, Person.birth_date)
-            .where(
-                or_(
-                    Person.last_name.ilike(like),
-                    Person.first_name.ilike(like),
-                    Person.file_number.ilike(like),
-                ),
-                Person.moved_away_on.is_(None),
-            )
-            .order_by(Person.last_name, Person.first_name)
-            .limit(AUTOCOMPLETE_LIMIT)
-        ).all()
+        """Return up to 20 visible persons matching ``q`` as JSON ``[{id, label, url}]``.
+
+        The same matching as the search field (``app.services.casefile.search``): any part of
+        the name, transliteration-tolerant, file number, birth date. Persons who moved away
+        only with ``?all=1`` (the search field; not for group sessions or households).
+        """
+        q = (request.args.get("q") or "").strip()[:200]
+        hits = search_persons(q, limit=AUTOCOMPLETE_LIMIT) if len(q) >= 2 else []
+        if not request.args.get("all"):
+            hits = [h for h in hits if h.moved_away_on is None]
+        log_reviewer_reads([h.id for h in hits], "Personensuche (Vorschläge)")
         return jsonify(
             [
-                {"id": pid, "label": f"{last}, {first} ({_fmt_date(born)})"}
-                for pid, first, last, born in rows
+                {
+                    "id": h.id,
+                    "label": f"{h.last_name}, {h.first_name} ({_fmt_date(h.birth_date)})"
+                    + (" – weggezogen" if h.moved_away_on else ""),
+                    "url": url_for("PersonView.show", pk=h.id),
+                }
+                for h in hits
             ]
         )
+
+    @expose("/search", methods=["GET"])
+    @has_access
+    def search(self) -> Any:
+        """Personensuche: the result list of the search field (Enter)."""
+        q = (request.args.get("q") or "").strip()[:200]
+        hits = search_persons(q) if len(q) >= 2 else []
+        body = self.render_template(
+            "casefile/search.html",
+            title=f"Suche: {q}" if q else "Personensuche",
+            q=q,
+            hits=hits,
+            fmt_date=_fmt_date,
+            can_note=_can("can_write", matrix.CONTACT_NOTE),
+        )
+        log_reviewer_reads([h.id for h in hits], "Personensuche")
+        return body
+
+    @expose("/list/")
+    @has_access
+    def list(self) -> Any:
+        """Personen — FAB's list; a reviewer's read of the list is access-logged (issue 16)."""
+        self.update_redirect()
+        widgets = self._list()
+        body = self.render_template(self.list_template, title=self.list_title, widgets=widgets)
+        pks = widgets["list"].template_args.get("pks") or []
+        log_reviewer_reads([int(pk) for pk in pks], "Personenliste")
+        return body
 
     @expose("/household/<int:pk>", methods=["POST"])
     @has_access
@@ -546,6 +585,8 @@ class SubRecordView(ScopedModelView):
 
     class_permission_name = matrix.PERSON
     form_template = "casefile/subrecord_form.html"
+    #: a wrong profile entry (a language, a degree …) may be removed; the case file itself not
+    exclude_route_methods: set[str] = set()
     add_template = edit_template = form_template
 
     def _person_from_args(self) -> Person:

@@ -1,0 +1,1 @@
+"""Case file (Fallakte): persons, contacts, duplicates, search."""
