@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: run test test-sqlite test-postgres lint format bench bench-state install install-dev browser translations clean
+.PHONY: docx-templates run test test-sqlite test-postgres lint format bench bench-state install install-dev browser translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: install-dev
 ## bench-state: the issue's acceptance run — PostgreSQL, 50,000 persons, table into docs/performance.md
 bench-state: install-dev
 	$(BIN)/python -m bench.run --db postgres --scale state --requests 30 $(BENCH_ARGS)
+
+## docx-templates: regenerate app/templates/documents/*.docx from tools/make_docx_templates.py
+docx-templates: install-dev
+	$(BIN)/python -m tools.make_docx_templates
 
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ --no-location --sort-output -o app/translations/messages.pot .

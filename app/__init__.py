@@ -41,7 +41,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         from app.views import register_views
 
         register_views(appbuilder)
-        from app.views import security_views
+        from app.security import views as security_views
 
         security_views.register(appbuilder)
         appbuilder.post_init()
@@ -65,7 +65,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from app.security.sessions import init_sessions
 
     init_sessions(app)
-    from app.views.security_views import install_enrolment_guard
+    from app.security.views import install_enrolment_guard
 
     install_enrolment_guard(app)
 

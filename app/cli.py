@@ -96,7 +96,7 @@ def create_user_command(
 @click.option("--organisation", default=None, help="all generated persons belong to it")
 def demo_data_command(persons: int, seed: int, organisation: str | None) -> None:
     """Load realistic demo organisations, accounts and persons with case histories."""
-    from app.services.demo_data import DEMO_PASSWORD, load_demo_data
+    from app.demo.data import DEMO_PASSWORD, load_demo_data
     from app.services.organisations import DomainError
 
     try:
@@ -112,7 +112,7 @@ def demo_data_command(persons: int, seed: int, organisation: str | None) -> None
 @click.option("--dry-run", is_flag=True, help="nur anzeigen, was vernichtet würde")
 def purge_expired_command(dry_run: bool) -> None:
     """Destroy case files whose retention has ended (R-8.1); prints ids and dates only."""
-    from app.services.retention import purge_expired, report_lines
+    from app.services.data_protection.retention import purge_expired, report_lines
 
     report = purge_expired(dry_run=dry_run, actor="cli:purge-expired")
     for line in report_lines(report):
@@ -126,7 +126,7 @@ def backup_command(target: str | None) -> None:
     import datetime as dt
     from pathlib import Path
 
-    from app.services.backup import BackupError, backup
+    from app.services.data_protection.backup import BackupError, backup
 
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     if target is None:
@@ -146,7 +146,7 @@ def backup_command(target: str | None) -> None:
 def restore_command(source: str, yes: bool) -> None:
     """Restore a backup into the configured database (replaces its content)."""
     from app.extensions import db
-    from app.services.backup import BackupError, restore
+    from app.services.data_protection.backup import BackupError, restore
 
     if not yes and not click.confirm(
         "Die Datenbank wird mit der Sicherung überschrieben. Fortfahren?", default=False
@@ -174,7 +174,8 @@ def statistics_command(organisation: str, year: int, quarter: int, fmt: str) -> 
 
     from app.extensions import db
     from app.models import Organisation
-    from app.services import statistics as st
+    from app.services.statistics import counting as st
+    from app.services.statistics import exports
 
     org = db.session.query(Organisation).filter_by(name=organisation).one_or_none()
     if org is None:
@@ -186,10 +187,10 @@ def statistics_command(organisation: str, year: int, quarter: int, fmt: str) -> 
     if fmt == "json":
         click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
     elif fmt == "csv":
-        click.echo(st.to_csv(stats), nl=False)
+        click.echo(exports.to_csv(stats), nl=False)
     else:
         stream = click.get_binary_stream("stdout")
-        stream.write(st.to_xlsx(stats))
+        stream.write(exports.to_xlsx(stats))
         stream.flush()
 
 
@@ -197,7 +198,7 @@ def statistics_command(organisation: str, year: int, quarter: int, fmt: str) -> 
 @click.option("--months", default=15, show_default=True, help="Monate bis einschließlich heute")
 def refresh_statistics_command(months: int) -> None:
     """Voraggregation der Auswertungen neu berechnen (geplanter Job, docs/deployment.md)."""
-    from app.services import statistics_rollup
+    from app.services.statistics import rollup as statistics_rollup
 
     if months < 12:
         _fail("Mindestens 12 Monate (die Diagramme zeigen 12 Monate).")

@@ -1,6 +1,6 @@
 """Fill a migrated database at county, state or national scale — bulk SQL only.
 
-Rows come from the demo-data row builders (``app.services.demo_data.build_household``), with
+Rows come from the demo-data row builders (``app.demo.data.build_household``), with
 benchmark volumes: ~30 contact notes per adult and year (uniform 10–50 over the last 365 days),
 households of 1–6, providers with staff at 80 persons per full-time equivalent and FTE between
 0.5 and 1.0. PostgreSQL is filled with ``COPY … FROM STDIN`` (psycopg), SQLite with
@@ -143,10 +143,10 @@ def add_bench_documents() -> dict[str, int]:
 
     Idempotent (a person who already has reports keeps them). Returns the report ids by status.
     """
+    from app.demo.housing import ASSESSMENTS, _cv_data
     from app.extensions import db
     from app.models import MsaUser, Person, PersonLanguage, SocialReport
-    from app.services import social_report
-    from app.services.housing_demo import ASSESSMENTS, _cv_data
+    from app.services.housing import social_report
     from bench.pages import BENCH_USERNAME, bench_person_id
 
     author = db.session.scalars(select(MsaUser).where(MsaUser.username == BENCH_USERNAME)).one()
@@ -185,8 +185,8 @@ def generate(
     scale: str, seed: int = 1, log: Any = print, time_budget: float | None = None
 ) -> GenerationResult:
     """Fill the app's database (inside an app context) with ``scale`` persons."""
+    from app.demo import data as demo_data
     from app.extensions import db
-    from app.services import demo_data
 
     started = time.perf_counter()
     persons, providers = parse_scale(scale)

@@ -32,10 +32,10 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from app import create_app
+        from app.demo.housing import ASSESSMENTS, _cv_data
         from app.extensions import db
         from app.models import Organisation, OrganisationKind, Person
-        from app.services import cv, social_report
-        from app.services.housing_demo import ASSESSMENTS, _cv_data
+        from app.services.housing import cv, social_report
         from app.services.setup import sync_security_and_catalogues
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.db'}"})

@@ -44,7 +44,8 @@ _PERSON_PAGE = (
     "WHERE person.organisation_id = :org_id ORDER BY person.last_name, person.id LIMIT 25"
 )
 
-# Anlage-1 figures of a quarter: one GROUP BY over the covering index (app/services/statistics.py)
+# Anlage-1 figures of a quarter: one GROUP BY over the covering index
+# (app/services/statistics/counting.py)
 _STATS_ORG = (
     "SELECT caseworker_id, kind, education_system, return_counselling, count(*) "
     "FROM contact_note WHERE organisation_id = :org_id AND date >= :q_start AND date <= :q_end "

@@ -87,7 +87,7 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
     last_name_original: Mapped[str | None] = mapped_column(String(200))
     name_key: Mapped[str | None] = mapped_column(String(200), index=True)
     #: normalised search key " tok1 tok2 … " (folded and variant-group forms of every name
-    #: token, transliteration- and diacritics-tolerant), kept by app/services/persons.py
+    #: token, transliteration- and diacritics-tolerant), kept by app/services/casefile/persons.py
     search_key: Mapped[str | None] = mapped_column(String(600))
     birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
     sex: Mapped[str | None] = mapped_column(String(32))

@@ -36,7 +36,7 @@ class QuarterlyReport(Timestamped, Versioned, Model):
     """Quartalsmeldung — the frozen Anlage-1 figures a provider submits to the county (R-7.2).
 
     Holds aggregates only (no case content), so it is not row-scoped like case data; access is
-    decided by ``app.services.quarterly_report`` (own provider, or a county role).
+    decided by ``app.services.statistics.quarterly_report`` (own provider, or a county role).
     """
 
     __tablename__ = "quarterly_report"

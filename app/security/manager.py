@@ -18,19 +18,19 @@ from app.security import matrix
 
 
 class _FastUserList:
-    """User lists like every MSA list (app.views.base): roles and organisation eager-loaded
+    """User lists like every MSA list (app.datamodel): roles and organisation eager-loaded
     (one statement each instead of one per user row), search-form choices bounded."""
 
     def __init__(self, **kwargs: Any) -> None:
-        from app.views.base import _fast_datamodel
+        from app.datamodel import fast_datamodel
 
         datamodel = getattr(self, "datamodel", None)
         if datamodel is not None:
-            self.datamodel = _fast_datamodel(datamodel, list(getattr(self, "list_columns", [])))
+            self.datamodel = fast_datamodel(datamodel, list(getattr(self, "list_columns", [])))
         super().__init__(**kwargs)
 
     def _init_forms(self) -> None:
-        from app.views.base import limit_related_choices
+        from app.datamodel import limit_related_choices
 
         super()._init_forms()  # type: ignore[misc]
         limit_related_choices(self.search_form, self.datamodel)  # type: ignore[attr-defined]
@@ -125,7 +125,7 @@ class MsaUserOAuthModelView(_FastUserList, UserOAuthModelView):
 
 
 def _auth_views() -> tuple[Any, Any, Any]:
-    from app.views.security_views import MsaAuthDBView, MsaAuthLDAPView, MsaSecurityApi
+    from app.security.views import MsaAuthDBView, MsaAuthLDAPView, MsaSecurityApi
 
     return MsaAuthDBView, MsaAuthLDAPView, MsaSecurityApi
 
@@ -140,7 +140,7 @@ class MsaSecurityManager(SecurityManager):
     userdbmodelview = MsaUserDBModelView
     userldapmodelview = MsaUserLDAPModelView
     useroauthmodelview = MsaUserOAuthModelView
-    #: password login + TOTP second factor (app.views.security_views)
+    #: password login + TOTP second factor (app.security.views)
     authdbview = _AUTH_DB_VIEW
     authldapview = _AUTH_LDAP_VIEW
     security_api = _SECURITY_API

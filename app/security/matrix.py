@@ -88,7 +88,7 @@ READ_WRITE_METHODS: dict[str, str] = {
     "submit": "write",
     "review": "write",
     "return_report": "write",
-    # case file pages (app/views/casefile.py)
+    # case file pages (app/views/casefile/)
     "autocomplete": "read",
     "search": "read",
     "household": "write",
@@ -262,7 +262,7 @@ SELF_SERVICE: frozenset[tuple[str, str]] = frozenset(
         ("can_this_form_post", "ResetMyPasswordView"),
         ("can_this_form_get", "UserInfoEditView"),
         ("can_this_form_post", "UserInfoEditView"),
-        # second factor (app.views.security_views.TotpView)
+        # second factor (app.security.views.TotpView)
         ("can_settings", "TotpView"),
         ("can_disable", "TotpView"),
     }

@@ -44,7 +44,7 @@ from app.models.contact import CONTACT_KINDS
 from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING
 from app.security import matrix
 from app.security.scoping import ScopeViolationError, current_scope
-from app.services.access_log import log_access, log_accesses
+from app.services.data_protection.access_log import log_access, log_accesses
 from app.services.record_payloads import (
     MSG_CONFLICT,
     MSG_NOT_JSON,
@@ -411,7 +411,7 @@ class PersonApi(CaseRecordApi):
         person, error = self._sensitive_person(pk, "can_read")
         if error is not None:
             return error
-        from app.services.sensitive import log_sensitive_read, read_sensitive
+        from app.services.casefile.sensitive import log_sensitive_read, read_sensitive
 
         result = self._sensitive_dump(read_sensitive(person.id))
         log_sensitive_read(person.id, channel="API")  # after the dump: the commit expires rows
@@ -444,7 +444,7 @@ class PersonApi(CaseRecordApi):
         person, error = self._sensitive_person(pk, "can_write")
         if error is not None:
             return error
-        from app.services.sensitive import SensitiveConflictError, save_sensitive
+        from app.services.casefile.sensitive import SensitiveConflictError, save_sensitive
 
         payload = request.get_json(silent=True)
         try:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
-from flask import abort, current_app, has_app_context
+from flask import abort
 from flask_appbuilder import ModelRestApi, ModelView
-from flask_appbuilder.models.sqla import filters as sqla_filters
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.widgets import ListWidget
-from sqlalchemy import asc, desc, func
-from sqlalchemy.orm import selectinload
 
+from app.datamodel import (
+    fast_datamodel,
+    limit_related_choices,
+)
 from app.security.matrix import READ_WRITE_METHODS
 
 #: Columns that a request may never set: taken from the user or the system.
@@ -31,187 +30,6 @@ def _safe_get_action_permission_name(self: Any, name: str) -> str:
 
 # Applies to FAB's own security views (users, roles, groups, permissions) as well.
 ModelView.get_action_permission_name = _safe_get_action_permission_name  # type: ignore[method-assign]
-
-
-class CappedCount(int):
-    """A row count that stopped at the cap: shown as "mehr als 10.000" (docs/performance.md)."""
-
-    def __html__(self) -> str:
-        return "mehr als " + f"{int(self) - 1:,}".replace(",", ".")
-
-    def __str__(self) -> str:
-        return self.__html__()
-
-
-def _count_cap() -> int:
-    if has_app_context():
-        return int(current_app.config.get("LIST_COUNT_CAP") or 0)
-    return 0
-
-
-def _related_limit() -> int:
-    if has_app_context():
-        return int(current_app.config.get("RELATED_CHOICES_LIMIT") or 50)
-    return 50
-
-
-def lower_key(column: Any) -> Any:
-    """``lower(col)`` as the search key: in byte order (COLLATE "C") on PostgreSQL.
-
-    One B-tree index on ``(lower(last_name) COLLATE "C", id)`` (migration 0009) then serves
-    both the prefix condition (``LIKE 'hadd%'`` is a range in byte order, whatever the
-    database's collation) and the order of the hits, so a search stops after one page of
-    index entries — flat from a county to the whole country. Umlauts sort after "z" in this
-    order; SQLite compares lower-case text as it is.
-    """
-    from app.extensions import db
-
-    key = func.lower(column)
-    if db.session.get_bind().dialect.name == "postgresql":
-        key = key.collate("C")
-    return key
-
-
-class FilterStartsWithIndexed(sqla_filters.FilterStartsWith):
-    """ "Beginnt mit" as ``lower(col) LIKE 'hadd%'`` instead of FAB's ``col ILIKE 'hadd%'``.
-
-    With ILIKE and the list ordered by ``last_name``, PostgreSQL walked the whole name index
-    of all providers in order, filtering row by row (a reviewer's search, issue 9); see
-    :func:`lower_key`. Same matches as ILIKE for German names; ``%`` and ``_`` in the input
-    are taken literally.
-    """
-
-    def apply(self, query: Any, value: Any) -> Any:
-        query, field = sqla_filters.get_field_setup_query(query, self.model, self.column_name)
-        prefix = str(value).lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return query.filter(lower_key(field).like(prefix + "%", escape="\\"))
-
-
-#: columns with an active "starts with" search in the query being built (see apply_order_by)
-_PREFIX_SEARCH: ContextVar[frozenset[str]] = ContextVar("msa_prefix_search", default=frozenset())
-
-
-class MsaFilterConverter(sqla_filters.SQLAFilterConverter):
-    """FAB's filters, with the index-friendly "starts with" for text columns."""
-
-    conversion_table = tuple(
-        (
-            kind,
-            [FilterStartsWithIndexed if f is sqla_filters.FilterStartsWith else f for f in filters],
-        )
-        for kind, filters in sqla_filters.SQLAFilterConverter.conversion_table
-    )
-
-
-class MsaSQLAInterface(SQLAInterface):
-    """FAB's SQLAlchemy interface without its two list-page costs (docs/performance.md).
-
-    - FAB counts with ``SELECT count(*) FROM (SELECT <all columns> …)``; here the count reads
-      only primary keys and stops at ``LIST_COUNT_CAP`` + 1 rows (``CappedCount``), so no page
-      view counts millions of rows; 0 disables the cap (plain count of primary keys).
-    - FAB loads many-to-one / many-to-many values of list columns lazily, one query per row;
-      here ``eager_relations`` (set by the view from its list columns) are loaded with
-      ``selectinload`` — one statement per relation, whatever the page size.
-    """
-
-    eager_relations: tuple[str, ...] = ()
-    filter_converter_class = MsaFilterConverter
-
-    def apply_order_by(
-        self, query: Any, order_column: str, order_direction: str, *args: Any, **kwargs: Any
-    ) -> Any:
-        """Order a "starts with" search by its key ``lower(col)``, then id (:func:`lower_key`).
-
-        Ordered by the plain column, PostgreSQL walks the column's B-tree index in order and
-        filters row by row, hoping to meet 25 hits early (LIMIT) — for "Hadd…" that is half
-        the person table of all providers. Ordered by the search key, the index on
-        ``(lower(last_name) COLLATE "C", id)`` yields the first page of hits directly.
-        """
-        if (
-            order_column
-            and order_column in _PREFIX_SEARCH.get()
-            and hasattr(self.obj, order_column)
-        ):
-            column = getattr(self.obj, order_column)
-            direction = asc if order_direction == "asc" else desc
-            pk = getattr(self.obj, self.get_pk_name())
-            return query.order_by(direction(lower_key(column)), direction(pk))
-        return super().apply_order_by(query, order_column, order_direction, *args, **kwargs)
-
-    def query_count(self, query: Any, filters: Any = None, select_columns: Any = None) -> int:
-        inner = self._apply_inner_all(
-            query, filters, select_columns=select_columns, aliases_mapping={}
-        )
-        pk = getattr(self.obj, self.get_pk_name())
-        inner = inner.with_entities(pk).order_by(None)
-        cap = _count_cap()
-        if cap > 0:
-            limited = inner.limit(cap + 1).subquery()
-            count = int(self.session.query(func.count()).select_from(limited).scalar() or 0)
-            return CappedCount(count) if count > cap else count
-        return int(inner.with_entities(func.count(pk)).scalar() or 0)
-
-    def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
-        filters = args[0] if args else kwargs.get("filters")
-        searched = {
-            f.column_name
-            for f in getattr(filters, "filters", [])
-            if isinstance(f, FilterStartsWithIndexed)
-        }
-        token = _PREFIX_SEARCH.set(frozenset(searched))
-        try:
-            query = super().apply_all(query, *args, **kwargs)
-        finally:
-            _PREFIX_SEARCH.reset(token)
-        if self.eager_relations and not kwargs.get("select_columns"):
-            query = query.options(
-                *(selectinload(getattr(self.obj, rel)) for rel in self.eager_relations)
-            )
-        return query
-
-
-def _fast_datamodel(datamodel: Any, columns: list[str] | None) -> MsaSQLAInterface:
-    """Return an ``MsaSQLAInterface`` for the view's model, eager-loading list relations."""
-    if isinstance(datamodel, MsaSQLAInterface):
-        fast = datamodel
-    else:
-        fast = MsaSQLAInterface(datamodel.obj, datamodel._session)
-    rels = []
-    for col in columns or []:
-        if "." in col or col not in fast.list_properties:
-            continue
-        if fast.is_relation_many_to_one(col) or fast.is_relation_many_to_many(col):
-            rels.append(col)
-    fast.eager_relations = tuple(rels)
-    return fast
-
-
-def _limited_choices(datamodel: Any, col_name: str) -> Any:
-    """Query function for a related-record choice list: at most RELATED_CHOICES_LIMIT rows."""
-
-    def _query() -> list[Any]:
-        related = datamodel.get_related_interface(col_name)
-        model = related.obj
-        pk = getattr(model, related.get_pk_name())
-        return list(datamodel.session.query(model).order_by(pk).limit(_related_limit()).all())
-
-    return _query
-
-
-def limit_related_choices(form_class: Any, datamodel: Any) -> None:
-    """Make every related-record select of ``form_class`` load a bounded number of rows.
-
-    FAB 5.3 builds search forms with ``GeneralModelConverter.create_form``; relation columns
-    become ``QuerySelectField``s whose ``query_func`` loads the whole related table
-    (``forms.py: _get_related_query_func``) each time the search widget renders — on every list
-    page. Filtering by a related record still works through the URL (``_flt_0_person=<id>``).
-    """
-    from wtforms.fields.core import UnboundField
-
-    for name in dir(form_class):
-        unbound = getattr(form_class, name, None)
-        if isinstance(unbound, UnboundField) and "query_func" in unbound.kwargs:
-            unbound.kwargs["query_func"] = _limited_choices(datamodel, name)
 
 
 class MsaListWidget(ListWidget):
@@ -236,7 +54,7 @@ class MsaModelView(ModelView):
             cols = self.list_columns or [
                 c for c in self.datamodel.get_columns_list() if not self.datamodel.is_pk(c)
             ]
-            self.datamodel = _fast_datamodel(self.datamodel, list(cols))
+            self.datamodel = fast_datamodel(self.datamodel, list(cols))
         super().__init__(**kwargs)
 
     def _init_forms(self) -> None:
@@ -265,5 +83,5 @@ class MsaModelRestApi(ModelRestApi):
 
     def __init__(self, **kwargs: Any) -> None:
         if getattr(self, "datamodel", None) is not None:
-            self.datamodel = _fast_datamodel(self.datamodel, list(self.list_columns or []))
+            self.datamodel = fast_datamodel(self.datamodel, list(self.list_columns or []))
         super().__init__(**kwargs)

@@ -1,6 +1,6 @@
 """Case management (R-4): case page, „Meine Fälle“, service gaps, REST API, hub section.
 
-Configuration and glue only: every rule lives in app.services.case_workflow.
+Configuration and glue only: every rule lives in app.services.case_management.workflow.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ from app.models import (
 )
 from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
-from app.services import case_workflow as wf
-from app.services.access_log import log_access
 from app.services.bundle import Bundle, attach
+from app.services.case_management import contents as cm_contents
+from app.services.case_management import queries as cm_queries
+from app.services.case_management import workflow as wf
+from app.services.casefile.contacts import partner_from_label
 from app.services.catalogues import choices, labels
-from app.services.contacts import partner_from_label
+from app.services.data_protection.access_log import log_access
 from app.views.hub import (
     HUB_SECTIONS,
     HubSection,
@@ -145,7 +147,7 @@ def _case_data(case_: CaseManagementCase, form: dict[str, Any] | None = None) ->
             .order_by(MonitoringEntry.recorded_on.desc()),
             "closure": select(CaseClosure).where(CaseClosure.case_id == cid),
             "events": select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.id),
-            "due": wf.due_query(case_.person_id),
+            "due": cm_queries.due_query(case_.person_id),
         }
     )
     data = bundle.run()
@@ -187,8 +189,8 @@ def case_context(case_: CaseManagementCase, form: dict[str, Any] | None = None) 
         "content_steps": wf.CONTENT_STEPS
         if can_write
         else {kind: frozenset() for kind in wf.CONTENT_STEPS},
-        "next_hint": wf.NEXT_STEP_HINTS.get(case_.step, ""),
-        "due": [wf.DueItem(due, title) for due, title in data["due"]],
+        "next_hint": cm_queries.NEXT_STEP_HINTS.get(case_.step, ""),
+        "due": [cm_queries.DueItem(due, title) for due, title in data["due"]],
         "interview": next(iter(data["interview"]), None),
         "decisions": wf.DECISIONS,
         "aspects": choices("assessment_aspect"),
@@ -228,8 +230,8 @@ def hub_queries(person: Any) -> dict[str, Any]:
         "cases": select(CaseManagementCase)
         .where(CaseManagementCase.person_id == person.id)
         .order_by(CaseManagementCase.id.desc()),
-        "due": wf.due_query(person.id),
-        "hint_codes": wf.hint_query(person.id),
+        "due": cm_queries.due_query(person.id),
+        "hint_codes": cm_queries.hint_query(person.id),
     }
 
 
@@ -242,8 +244,8 @@ def hub_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
     return {
         "case": case_,
         "step_label": wf.step_label(case_.step) if case_ else None,
-        "next_hint": wf.NEXT_STEP_HINTS.get(case_.step, "") if case_ else "",
-        "due": [wf.DueItem(due, title) for due, title in data["due"]] if case_ else [],
+        "next_hint": cm_queries.NEXT_STEP_HINTS.get(case_.step, "") if case_ else "",
+        "due": [cm_queries.DueItem(due, title) for due, title in data["due"]] if case_ else [],
         "transitions": [
             (to, wf.TRANSITIONS[(case_.step, to)]) for to in wf.allowed_targets(case_.step)
         ]
@@ -252,7 +254,7 @@ def hub_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
         "backward": {to for (fr, to) in wf.BACKWARD if case_ and fr == case_.step},
         "hint": []
         if case_ and case_.step != wf.OCCASION_BASED
-        else wf.hint_from_codes(data["hint_codes"]),
+        else cm_queries.hint_from_codes(data["hint_codes"]),
         "closed_cases": closed,
         "can_open": can_write and (case_ is None or case_.step == wf.OCCASION_BASED),
         "anchor": wf.STEP_ANCHORS.get(case_.step) if case_ else None,
@@ -305,7 +307,7 @@ class CaseManagementView(BaseView):
     @has_access
     def list(self) -> Any:
         """Meine Fälle — open cases by step with overdue items."""
-        grouped = wf.my_cases(g.user.id)
+        grouped = cm_queries.my_cases(g.user.id)
         return self.render_template(
             "case_management/my_cases.html",
             grouped=grouped,
@@ -370,12 +372,12 @@ class CaseManagementView(BaseView):
     @has_access
     def content(self, pk: int, kind: str) -> Any:
         case_ = self._case_or_404(pk)
-        if kind not in wf.CONTENT_VERBS:
+        if kind not in cm_contents.CONTENT_VERBS:
             abort(404)
         data = request.form.to_dict()
         try:
             _resolve_typed_partners(data)
-            wf.record_content(case_, kind, data, actor=g.user)
+            cm_contents.record_content(case_, kind, data, actor=g.user)
         except wf.CaseWorkflowError as exc:
             case_ = self._case_or_404(pk)
             errors = {exc.field or "_form": exc.message}
@@ -407,7 +409,7 @@ class ServiceGapView(BaseView):
     def list(self) -> Any:
         since = _parse_date(request.args.get("since"))
         until = _parse_date(request.args.get("until"))
-        rows = wf.service_gaps(since, until)
+        rows = cm_queries.service_gaps(since, until)
         by_topic: dict[str, int] = {}
         for row in rows:
             by_topic[row.topic_label] = by_topic.get(row.topic_label, 0) + row.entries
@@ -616,13 +618,13 @@ class CaseManagementApi(BaseApi):
     def content(self, pk: int, kind: str) -> Response:
         """Record step content: first_interview, assessment, goal, help_plan, service, …"""
         case_ = self._case(pk)
-        if case_ is None or kind not in wf.CONTENT_VERBS:
+        if case_ is None or kind not in cm_contents.CONTENT_VERBS:
             return self.response_404()
         body = request.get_json(silent=True) or {}
         if not isinstance(body, dict):
             return self.response_400(message="JSON-Objekt erwartet.")
         try:
-            row = wf.record_content(case_, kind, body, actor=g.user)
+            row = cm_contents.record_content(case_, kind, body, actor=g.user)
         except wf.CaseWorkflowError as exc:
             return self.response(422, message=exc.message, field=exc.field)
         log_access(case_.person_id, "update", category="case_management")
@@ -634,13 +636,14 @@ class CaseManagementApi(BaseApi):
 
 def register(appbuilder: AppBuilder) -> None:
     """Register the case-management views, API, hub section and timeline source."""
-    from app.services import statistics
-    from app.services.case_workflow import (
+    from app.services.statistics import counting as statistics
+    from app.services.statistics.case_management_counts import (
         persons_in_case_management,
         persons_in_case_management_query,
     )
 
-    # Anlage 1 counts persons in case management through this hook (app.services.statistics);
+    # Anlage 1 counts persons in case management through this hook
+    # (app.services.statistics.counting);
     # the batched form counts all organisations and months of a page in one statement.
     statistics.use_case_management_counter(
         persons_in_case_management, persons_in_case_management_query

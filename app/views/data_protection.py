@@ -1,6 +1,6 @@
 """Data protection pages (R-8): retention, access-log search, Art. 15 information, file audits.
 
-Thin glue over app/services/retention.py, subject_access.py and file_audit.py.
+Thin glue over app/services/data_protection/retention.py, subject_access.py and file_audit.py.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from app.models import (
 )
 from app.models.retention import FINDING_RATINGS
 from app.security import matrix
-from app.services import file_audit as audits
-from app.services import retention
-from app.services.access_log import ACTIONS
-from app.services.subject_access import SubjectAccessError, export_json, export_pdf
+from app.services.data_protection import file_audit as audits
+from app.services.data_protection import retention
+from app.services.data_protection.access_log import ACTIONS
+from app.services.data_protection.subject_access import SubjectAccessError, export_json, export_pdf
 from app.views.hub import HubSection, register_hub_section
 
 LOG_PAGE_SIZE = 50

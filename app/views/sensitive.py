@@ -18,8 +18,7 @@ from werkzeug.wrappers import Response
 from app.extensions import db
 from app.models import Person
 from app.security import matrix
-from app.services.record_payloads import MSG_CONFLICT, PayloadError
-from app.services.sensitive import (
+from app.services.casefile.sensitive import (
     CATEGORIES,
     SPECS,
     SensitiveConflictError,
@@ -27,6 +26,7 @@ from app.services.sensitive import (
     read_sensitive,
     save_sensitive,
 )
+from app.services.record_payloads import MSG_CONFLICT, PayloadError
 from app.views.hub import HubSection, register_hub_section
 
 LINK_TEXT = "Besondere Kategorien anzeigen (wird protokolliert)"

@@ -1,7 +1,7 @@
 """Quarterly statistics (Anlage 1): figures, submission, county review, charts, exports (R-7).
 
-Configuration and glue only: figures come from app.services.statistics, the workflow from
-app.services.quarterly_report, the charts from app.services.charts.
+Configuration and glue only: figures come from app.services.statistics.counting, the workflow from
+app.services.statistics.quarterly_report, the charts from app.services.statistics.charts.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from app.extensions import db
 from app.models.statistics import REPORT_STATUS_LABELS
 from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
-from app.services import charts
-from app.services import quarterly_report as qr
-from app.services import statistics as st
+from app.services.statistics import charts, exports
+from app.services.statistics import counting as st
+from app.services.statistics import quarterly_report as qr
 
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -145,11 +145,11 @@ class StatisticsView(BaseView):
             abort(404)
         _org_id, period, stats, report, _cw = _figures_for(request.args)
         if fmt == "csv":
-            body: bytes = st.to_csv(stats).encode("utf-8-sig")
+            body: bytes = exports.to_csv(stats).encode("utf-8-sig")
         elif fmt == "xlsx":
-            body = st.to_xlsx(stats)
+            body = exports.to_xlsx(stats)
         else:
-            body = st.to_pdf(stats, REPORT_STATUS_LABELS[qr.status_of(report)])
+            body = exports.to_pdf(stats, REPORT_STATUS_LABELS[qr.status_of(report)])
         name = f"anlage1-{period.year}-q{period.quarter}.{fmt}"
         return Response(
             body,

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, inspect, select, table
 
 from app.extensions import db
 from app.security import matrix
-from app.services.backup import BackupError, backup, restore
+from app.services.data_protection.backup import BackupError, backup, restore
 from tests import factories as f
 from tests.conftest import _create_pg_database, backend
 

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.services.demo_data import DEMO_PASSWORD
+from app.demo.data import DEMO_PASSWORD
 from bench.pages import LOGIN, PAGES, USERS, Page
 from tests.conftest import sign_in
 from tests.integration.test_performance import MAX_PAGE_BYTES, MAX_STATEMENTS, count_statements
@@ -39,8 +39,8 @@ def _cases() -> list[Any]:
 
 def _load(app: Flask) -> dict[str, Any]:
     """Demo data, the bench person's CV and reports; return the filled placeholders."""
+    from app.demo.data import load_demo_data
     from app.extensions import db
-    from app.services.demo_data import load_demo_data
     from bench.generate import add_bench_documents
     from bench.pages import params
 

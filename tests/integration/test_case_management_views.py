@@ -111,7 +111,7 @@ def test_other_provider_gets_404_and_leaves_no_trace(app: Any, world: dict[str, 
     assert world["b"].get(f"/casemanagement/person/{world['person_a']}").status_code == 404
     assert world["b"].post(f"/casemanagement/person/{world['person_a']}/open").status_code == 404
     with app.app_context():
-        from app.services import case_workflow as wf
+        from app.services.case_management import workflow as wf
 
         assert len(wf.events_of(cid)) == 1
         assert wf.first_interview_of(cid) is None
@@ -185,7 +185,7 @@ def test_reviewer_reads_without_forms_and_cannot_write(
     with app.app_context():
         from app.extensions import db
         from app.models import AccessLog
-        from app.services import case_workflow as wf
+        from app.services.case_management import workflow as wf
 
         assert len(wf.events_of(cid)) == 1
         logged = db.session.query(AccessLog).filter_by(category="case_management", action="read")

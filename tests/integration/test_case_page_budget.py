@@ -23,9 +23,9 @@ def _statements(app: Flask, client: Any, path: str) -> tuple[list[str], str]:
 def test_case_page_statement_count_is_constant_and_shows_everything(
     app: Flask, login_as: Any
 ) -> None:
+    from app.demo.data import load_demo_data
     from app.extensions import db
     from app.models import CaseEvent, CaseManagementCase, NetworkPartner, ThirdPartyService
-    from app.services.demo_data import load_demo_data
 
     with app.app_context():
         load_demo_data(persons=40)
@@ -80,12 +80,13 @@ def test_failed_service_form_keeps_the_chosen_partner(app: Flask, login_as: Any)
 
         from flask import g
 
+        from app.demo import case_management as demo_cases
         from app.extensions import db
         from app.models import CaseManagementCase, MsaUser
-        from app.services import case_workflow as wf
+        from app.services.case_management import workflow as wf
 
         g.user = db.session.get(MsaUser, client.user_id)
-        wf._demo_walk(
+        demo_cases._demo_walk(
             db.session.get(CaseManagementCase, cid), wf.SERVICE_STEERING, g.user, random.Random(1)
         )
         db.session.commit()
@@ -106,9 +107,10 @@ def test_a_typed_partner_in_the_service_form_is_not_lost(app: Flask, login_as: A
 
     from flask import g
 
+    from app.demo import case_management as demo_cases
     from app.extensions import db
     from app.models import CaseManagementCase, MsaUser, ThirdPartyService
-    from app.services import case_workflow as wf
+    from app.services.case_management import workflow as wf
 
     with app.app_context():
         org = factories.make_org()
@@ -123,7 +125,7 @@ def test_a_typed_partner_in_the_service_form_is_not_lost(app: Flask, login_as: A
     )
     with app.test_request_context():
         g.user = db.session.get(MsaUser, client.user_id)
-        wf._demo_walk(
+        demo_cases._demo_walk(
             db.session.get(CaseManagementCase, cid), wf.SERVICE_STEERING, g.user, random.Random(1)
         )
         db.session.commit()

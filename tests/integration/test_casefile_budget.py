@@ -30,8 +30,8 @@ def test_case_file_page_statement_count_is_constant(app: Flask, login_as: Any) -
     from app.extensions import db
     from app.models import Accommodation, Employment, PersonLanguage
     from app.models.organisation import AccommodationKind
-    from app.services import case_workflow as wf
-    from app.services import move_procedure as moves
+    from app.services.case_management import workflow as wf
+    from app.services.housing import move_procedure as moves
 
     with app.app_context():
         org = factories.make_org()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AccessLog, GroupSession, Household, Person, PersonSensitive, PurgeRecord
 from app.security import matrix
-from app.services import subject_access
+from app.services.data_protection import subject_access
 from tests import factories as f
 
 OLD_MOVE = dt.date(2020, 1, 15)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AccessLog, FileAudit, FileAuditItem
 from app.security import matrix
-from app.services import file_audit
+from app.services.data_protection import file_audit
 from tests import factories as f
 
 

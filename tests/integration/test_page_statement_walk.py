@@ -26,8 +26,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, select
 
+from app.demo.data import DEMO_PASSWORD, PROVIDERS
 from app.security import matrix
-from app.services.demo_data import DEMO_PASSWORD, PROVIDERS
 from tests.conftest import sign_in
 from tests.integration.test_performance import MAX_PAGE_BYTES, MAX_STATEMENTS, count_statements
 
@@ -114,10 +114,10 @@ def _models() -> dict[str, Any]:
 
 def _load(app: Flask) -> dict[str, Any]:
     """Demo data, bench documents, a file audit; return the focus organisation and person."""
+    from app.demo.data import load_demo_data
     from app.extensions import db
     from app.models import MsaUser, Organisation, SocialReport
-    from app.services.demo_data import load_demo_data
-    from app.services.file_audit import draw_sample
+    from app.services.data_protection.file_audit import draw_sample
     from bench.generate import add_bench_documents
     from bench.pages import bench_person_id
 

@@ -53,7 +53,7 @@ def _list_url(view: Any, page_size: int) -> str:
 
 
 def _load_demo(app: Flask, persons: int = 70) -> None:
-    from app.services.demo_data import load_demo_data
+    from app.demo.data import load_demo_data
 
     with app.app_context():
         load_demo_data(persons=persons)

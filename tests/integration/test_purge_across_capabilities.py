@@ -18,7 +18,9 @@ NAME = "Zwetschgenbaum"
 def test_purge_removes_finalised_report_case_and_notes(app: Flask) -> None:
     """A finalised (otherwise immutable) Sozialbericht and a CM case go with the person."""
     from app.models import CaseManagementCase, ContactNote, Person, SocialReport
-    from app.services import case_workflow, retention, social_report
+    from app.services.case_management import workflow as case_workflow
+    from app.services.data_protection import retention
+    from app.services.housing import social_report
 
     with app.app_context():
         org = factories.make_org()

@@ -30,7 +30,7 @@ from app.models import (
     group_participant,
 )
 from app.security import matrix
-from app.services import retention
+from app.services.data_protection import retention
 from tests import factories as f
 
 MOVED_AWAY = dt.date(2024, 3, 10)

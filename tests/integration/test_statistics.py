@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from app.security import matrix
-from app.services import statistics as st
+from app.services.statistics import counting as st
 from tests.conftest import sign_in
 
 URL = "/api/v1/statistics/quarterly"
@@ -114,9 +114,9 @@ def _ui_figures(html: str) -> dict[str, dict[str, dict[str, int]]]:
 
 def test_ui_equals_cli_equals_api_for_demo_data(app: Flask, client, api_token) -> None:
     """For the demo data the three ways show the same figures (hand count in the unit tests)."""
+    from app.demo.data import PROVIDERS, load_demo_data
     from app.extensions import db
     from app.models import ContactNote, MsaUser, Organisation
-    from app.services.demo_data import PROVIDERS, load_demo_data
 
     with app.app_context():
         load_demo_data(persons=80, seed=5)

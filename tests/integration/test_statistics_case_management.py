@@ -14,8 +14,8 @@ def test_persons_in_case_management_counted_per_month(app: Flask) -> None:
     """A case counts from the month it entered the assessment until it is closed."""
     from app.extensions import db
     from app.models import CaseEvent, CaseManagementCase, Person
-    from app.services import statistics as st
-    from app.services.case_workflow import persons_in_case_management
+    from app.services.statistics import counting as st
+    from app.services.statistics.case_management_counts import persons_in_case_management
 
     with app.app_context():
         org = factories.make_org()

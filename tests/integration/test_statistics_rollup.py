@@ -17,7 +17,7 @@ def _dashboard(app: Flask, user_id: int) -> dict[str, Any]:
 
     from app.extensions import db
     from app.models import MsaUser
-    from app.services import charts
+    from app.services.statistics import charts
 
     today = dt.date.today()
     with app.test_request_context("/"):
@@ -26,10 +26,10 @@ def _dashboard(app: Flask, user_id: int) -> dict[str, Any]:
 
 
 def test_rollup_gives_the_live_figures_and_only_while_fresh(app: Flask) -> None:
+    from app.demo.data import load_demo_data
     from app.extensions import db
     from app.models import StatisticsRollupState
-    from app.services import statistics_rollup
-    from app.services.demo_data import load_demo_data
+    from app.services.statistics import rollup as statistics_rollup
 
     with app.app_context():
         load_demo_data(persons=60)
@@ -73,8 +73,8 @@ def test_rollup_gives_the_live_figures_and_only_while_fresh(app: Flask) -> None:
 
 
 def test_charts_page_with_rollup_stays_within_budget(app: Flask, login_as: Any) -> None:
-    from app.services import statistics_rollup
-    from app.services.demo_data import load_demo_data
+    from app.demo.data import load_demo_data
+    from app.services.statistics import rollup as statistics_rollup
 
     with app.app_context():
         load_demo_data(persons=30)

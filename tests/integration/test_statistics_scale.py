@@ -46,7 +46,7 @@ def test_review_overview_pages_through_many_providers(
 def test_charts_show_the_largest_providers_when_there_are_many(
     app: Flask, login_as: Any, monkeypatch: Any
 ) -> None:
-    from app.services import charts
+    from app.services.statistics import charts
 
     monkeypatch.setattr(charts, "MAX_BARS", 3)
     _providers(app, 6)

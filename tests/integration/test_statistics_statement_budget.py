@@ -15,7 +15,7 @@ import pytest
 from flask import Flask, g
 
 from app.security import matrix
-from app.services import statistics as st
+from app.services.statistics import counting as st
 from tests import factories
 from tests.integration.test_performance import MAX_STATEMENTS, count_statements
 
@@ -72,9 +72,9 @@ def _add_providers(app: Flask, count: int) -> list[int]:
 
 @pytest.fixture
 def demo(app: Flask) -> dict[str, int]:
+    from app.demo.data import PROVIDERS, load_demo_data
     from app.extensions import db
     from app.models import Organisation
-    from app.services.demo_data import PROVIDERS, load_demo_data
 
     with app.app_context():
         load_demo_data(persons=40)
@@ -199,7 +199,7 @@ def test_batched_case_management_is_limited_to_visible_organisations(
     from app.extensions import db
     from app.models import MsaUser
     from app.security.scoping import visible_organisation_ids
-    from app.services.case_workflow import persons_in_case_management_batch
+    from app.services.statistics.case_management_counts import persons_in_case_management_batch
 
     a, b = two_providers["a"], two_providers["b"]
     months = [(int(k[:4]), int(k[5:])) for k in CURRENT.months]

@@ -168,7 +168,7 @@ def test_too_many_wrong_codes_end_the_password_step(app: Flask) -> None:
     client = app.test_client()
     _password_step(client, username)
     wrong = "000000" if _code(secret) != "000000" else "111111"
-    from app.views.security_views import MAX_CODE_ATTEMPTS
+    from app.security.views import MAX_CODE_ATTEMPTS
 
     for _ in range(MAX_CODE_ATTEMPTS - 1):
         assert client.post("/zwei-faktor/code/", data={"code": wrong}).status_code == 200
@@ -184,7 +184,7 @@ def test_expired_password_step_is_refused(app: Flask) -> None:
     username = _user(app, secret=secret)
     client = app.test_client()
     _password_step(client, username)
-    from app.views.security_views import PENDING_KEY, PENDING_SECONDS
+    from app.security.views import PENDING_KEY, PENDING_SECONDS
 
     with client.session_transaction() as sess:
         pending = dict(sess[PENDING_KEY])
@@ -204,7 +204,7 @@ def test_required_role_must_enrol_before_sign_in(app: Flask, require_admins: Non
     page = client.get("/zwei-faktor/einrichten/")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in body and "otpauth://totp/" in body
-    from app.views.security_views import ENROL_KEY
+    from app.security.views import ENROL_KEY
 
     with client.session_transaction() as sess:
         secret = sess[ENROL_KEY]
@@ -234,7 +234,7 @@ def test_signed_in_user_enrols_and_disables(app: Flask, login_as: Any) -> None:
     client = login_as(matrix.ROLE_CASEWORKER, None)
     assert "nicht eingerichtet" in client.get("/zwei-faktor/").get_data(as_text=True)
     client.get("/zwei-faktor/einrichten/")
-    from app.views.security_views import ENROL_KEY
+    from app.security.views import ENROL_KEY
 
     with client.session_transaction() as sess:
         secret = sess[ENROL_KEY]

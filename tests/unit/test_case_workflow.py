@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.services import case_workflow as wf
+from app.services.case_management import contents as cm_contents
+from app.services.case_management import queries as cm_queries
+from app.services.case_management import workflow as wf
 from tests import factories
 
 ALL_PAIRS = [(a, b) for a, b in itertools.product(wf.STEPS, wf.STEPS) if a != b]
@@ -163,9 +165,11 @@ def test_first_interview_decision_required(setup: dict[str, Any]) -> None:
             wf.transition(case_, to, actor=setup["user"])
     data = {"problem_situation": "viel", "motivation": "hoch", "transparency_given": "1"}
     with pytest.raises(wf.CaseWorkflowError) as exc:
-        wf.record_first_interview(case_, data, actor=setup["user"])
+        cm_contents.record_first_interview(case_, data, actor=setup["user"])
     assert exc.value.field == "decision"
-    wf.record_first_interview(case_, {**data, "decision": "occasion_based"}, actor=setup["user"])
+    cm_contents.record_first_interview(
+        case_, {**data, "decision": "occasion_based"}, actor=setup["user"]
+    )
     with pytest.raises(wf.CaseWorkflowError, match="passt nicht"):
         wf.transition(case_, wf.ASSESSMENT, actor=setup["user"])
     wf.transition(case_, wf.OCCASION_BASED, actor=setup["user"])
@@ -175,7 +179,7 @@ def test_first_interview_decision_required(setup: dict[str, Any]) -> None:
 def test_case_management_needs_transparency(setup: dict[str, Any]) -> None:
     case_ = _bare_case(setup)
     with pytest.raises(wf.CaseWorkflowError) as exc:
-        wf.record_first_interview(
+        cm_contents.record_first_interview(
             case_,
             {"problem_situation": "a", "motivation": "b", "decision": "case_management"},
             actor=setup["user"],
@@ -194,10 +198,10 @@ def test_no_closure_without_evaluation(setup: dict[str, Any]) -> None:
         wf.transition(case_, wf.CLOSED, actor=setup["user"])
     assert wf.get_case(case_.id).step == wf.MONITORING
     with pytest.raises(wf.CaseWorkflowError) as exc:
-        wf.record_closure(case_, {"reason_code": "goal_reached"}, actor=setup["user"])
+        cm_contents.record_closure(case_, {"reason_code": "goal_reached"}, actor=setup["user"])
     assert exc.value.field == "goals_results"
     with pytest.raises(wf.CaseWorkflowError) as exc:
-        wf.record_closure(
+        cm_contents.record_closure(
             case_,
             {
                 "reason_code": "other",
@@ -208,7 +212,7 @@ def test_no_closure_without_evaluation(setup: dict[str, Any]) -> None:
             actor=setup["user"],
         )
     assert exc.value.field == "reason_text"
-    wf.record_closure(
+    cm_contents.record_closure(
         case_,
         {
             "reason_code": "self_steering",
@@ -242,7 +246,7 @@ def test_assessment_and_goal_guards(setup: dict[str, Any]) -> None:
     setup["db"].commit()
     with pytest.raises(wf.CaseWorkflowError, match="Assessment"):
         wf.transition(case_, wf.GOAL_AGREEMENT, actor=setup["user"])
-    wf.record_assessment(case_, {"aspect_religion": "muslimisch"}, actor=setup["user"])
+    cm_contents.record_assessment(case_, {"aspect_religion": "muslimisch"}, actor=setup["user"])
     wf.transition(case_, wf.GOAL_AGREEMENT, actor=setup["user"])
     with pytest.raises(wf.CaseWorkflowError, match="Ziel"):
         wf.transition(case_, wf.HELP_PLANNING, actor=setup["user"])
@@ -263,23 +267,29 @@ def test_way_back_needs_a_reason(setup: dict[str, Any]) -> None:
 def test_content_only_in_its_step(setup: dict[str, Any]) -> None:
     case_ = _bare_case(setup)
     with pytest.raises(wf.CaseWorkflowError, match="Im Schritt „Erstgespräch“"):
-        wf.record_content(
+        cm_contents.record_content(
             case_, "goal", {"title": "x", "target_date": "2030-01-01"}, actor=setup["user"]
         )
     closed = _complete_case(setup, wf.CLOSED)
     with pytest.raises(wf.CaseWorkflowError, match="abgeschlossener Fall"):
-        wf.record_content(closed, "assessment", {"aspect_religion": "x"}, actor=setup["user"])
+        cm_contents.record_content(
+            closed, "assessment", {"aspect_religion": "x"}, actor=setup["user"]
+        )
 
 
 def test_assessment_keeps_history(setup: dict[str, Any]) -> None:
     case_ = _complete_case(setup, wf.ASSESSMENT)
-    wf.record_assessment(case_, {"aspect_family_situation": "getrennt"}, actor=setup["user"])
+    cm_contents.record_assessment(
+        case_, {"aspect_family_situation": "getrennt"}, actor=setup["user"]
+    )
     current = wf.assessment_current(case_.id)
     assert current["family_situation"].text == "getrennt"
     texts = [e.text for e in wf.assessment_history(case_.id) if e.aspect_code == "family_situation"]
     assert texts == ["getrennt", "verheiratet"]
     with pytest.raises(wf.CaseWorkflowError, match="mindestens einen Aspekt"):
-        wf.record_assessment(case_, {"aspect_family_situation": "getrennt"}, actor=setup["user"])
+        cm_contents.record_assessment(
+            case_, {"aspect_family_situation": "getrennt"}, actor=setup["user"]
+        )
 
 
 def test_goal_dates_and_monitoring_dates_create_follow_ups(setup: dict[str, Any]) -> None:
@@ -287,11 +297,11 @@ def test_goal_dates_and_monitoring_dates_create_follow_ups(setup: dict[str, Any]
 
     case_ = _complete_case(setup, wf.GOAL_AGREEMENT)
     target = dt.date.today() + dt.timedelta(days=90)
-    goal = wf.add_goal(
+    goal = cm_contents.add_goal(
         case_, {"title": "Arbeit finden", "target_date": target}, actor=setup["user"]
     )
     with pytest.raises(wf.CaseWorkflowError) as exc:
-        wf.add_goal(
+        cm_contents.add_goal(
             case_,
             {
                 "title": "Zu spät",
@@ -301,7 +311,7 @@ def test_goal_dates_and_monitoring_dates_create_follow_ups(setup: dict[str, Any]
             actor=setup["user"],
         )
     assert exc.value.field == "target_date"
-    wf.add_goal(
+    cm_contents.add_goal(
         case_,
         {"title": "Bewerbung", "target_date": target - dt.timedelta(days=30), "parent_id": goal.id},
         actor=setup["user"],
@@ -313,7 +323,7 @@ def test_goal_dates_and_monitoring_dates_create_follow_ups(setup: dict[str, Any]
     case_.step = wf.MONITORING
     setup["db"].commit()
     review = dt.date.today() + dt.timedelta(days=14)
-    wf.add_monitoring(
+    cm_contents.add_monitoring(
         case_,
         {
             "goal_id": goal.id,
@@ -343,9 +353,9 @@ def test_help_plan_revision_keeps_versions(setup: dict[str, Any]) -> None:
     case_ = _complete_case(setup, wf.HELP_PLANNING)
     partner = factories.make_partner()
     with pytest.raises(wf.CaseWorkflowError) as exc:
-        wf.revise_help_plan(case_, {"tasks-0-task": "Wohnung suchen"}, actor=setup["user"])
+        cm_contents.revise_help_plan(case_, {"tasks-0-task": "Wohnung suchen"}, actor=setup["user"])
     assert exc.value.field == "tasks-0-role"
-    plan = wf.revise_help_plan(
+    plan = cm_contents.revise_help_plan(
         case_,
         {
             "tasks-0-task": "Sozialbericht",
@@ -361,7 +371,7 @@ def test_help_plan_revision_keeps_versions(setup: dict[str, Any]) -> None:
         actor=setup["user"],
     )
     assert plan.version_no == 2
-    versions = wf.help_plan_versions(case_.id)
+    versions = cm_contents.help_plan_versions(case_.id)
     assert [v.version_no for v in versions] == [2, 1]
     assert [t.task for t in versions[1].tasks] == ["Suchen"]
     assert versions[0].tasks[1].responsible_partner_id == partner.id
@@ -378,11 +388,11 @@ def test_case_management_hint_counts_topic_areas(setup: dict[str, Any]) -> None:
         db.add(ContactNoteTopic(contact_note_id=note.id, code=code))
     db.commit()
     # housing and work share §3.1.1: two areas only
-    assert wf.case_management_hint(person.id) == []
+    assert cm_queries.case_management_hint(person.id) == []
     note = factories.make_note(old, user)
     db.add(ContactNoteTopic(contact_note_id=note.id, code="legal_authority"))
     db.commit()
-    hint = wf.case_management_hint(person.id)
+    hint = cm_queries.case_management_hint(person.id)
     assert len(hint) == 3
     assert not any("Konflikt" in h for h in hint)
 
@@ -402,7 +412,7 @@ def test_my_cases_groups_open_cases_with_overdue(setup: dict[str, Any]) -> None:
         )
     )
     setup["db"].commit()
-    grouped = wf.my_cases(setup["user"].id)
+    grouped = cm_queries.my_cases(setup["user"].id)
     assert wf.CLOSED not in grouped and wf.OCCASION_BASED not in grouped
     (row,) = grouped[wf.GOAL_AGREEMENT]
     assert row.overdue == 1 and row.case_id == case_.id
@@ -428,7 +438,7 @@ def test_service_gaps_are_aggregated_without_personal_data(setup: dict[str, Any]
             )
         )
     setup["db"].commit()
-    (row,) = wf.service_gaps()
+    (row,) = cm_queries.service_gaps()
     assert (row.topic, row.entries, row.cases) == ("health", 2, 1)
     assert "Amal" not in repr(row)
 
@@ -461,13 +471,13 @@ def test_help_plan_responsibles_of_own_provider_only(setup: dict[str, Any]) -> N
     stranger = factories.make_user("Fachkraft", factories.make_org())
     task = {"task": "x", "role": "y", "responsible_user_id": stranger.id}
     with pytest.raises(wf.CaseWorkflowError, match="eigenen Trägers"):
-        wf.revise_help_plan(case_, {"tasks": [task]}, actor=setup["user"])
+        cm_contents.revise_help_plan(case_, {"tasks": [task]}, actor=setup["user"])
     task = {"task": "x", "role": "y", "responsible_partner_id": 999999}
     with pytest.raises(wf.CaseWorkflowError, match="Netzwerkpartner"):
-        wf.revise_help_plan(case_, {"tasks": [task]}, actor=setup["user"])
+        cm_contents.revise_help_plan(case_, {"tasks": [task]}, actor=setup["user"])
     case_.step = wf.SERVICE_STEERING
     setup["db"].commit()
     data = {"service": "s", "starts_on": "2026-01-01", "standards": "x", "partner_id": "abc"}
     with pytest.raises(wf.CaseWorkflowError) as exc:
-        wf.add_service(case_, data, actor=setup["user"])
+        cm_contents.add_service(case_, data, actor=setup["user"])
     assert exc.value.field == "partner_id"

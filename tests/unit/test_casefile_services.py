@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.services.duplicates import name_key, similar_keys
+from app.services.casefile.duplicates import name_key, similar_keys
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_name_key_is_normalised_and_order_free() -> None:
 
 
 def test_find_duplicates_same_birth_date_only(db_session: Any, factory: Any) -> None:
-    from app.services.duplicates import find_duplicates
+    from app.services.casefile.duplicates import find_duplicates
 
     org = factory.make_org()
     born = dt.date(1980, 5, 17)
@@ -71,7 +71,7 @@ def test_document_contact_writes_note_topics_referral_follow_up(
     db_session: Any, factory: Any
 ) -> None:
     from app.models import FollowUp, Referral
-    from app.services.contacts import document_contact
+    from app.services.casefile.contacts import document_contact
 
     org = factory.make_org()
     worker = factory.make_user("Fachkraft", org)
@@ -104,7 +104,7 @@ def test_document_contact_refuses_bad_input_and_writes_nothing(
     db_session: Any, factory: Any
 ) -> None:
     from app.models import ContactNote
-    from app.services.contacts import ContactValidationError, document_contact
+    from app.services.casefile.contacts import ContactValidationError, document_contact
 
     org = factory.make_org()
     worker = factory.make_user("Fachkraft", org)
@@ -124,7 +124,7 @@ def test_document_contact_refuses_bad_input_and_writes_nothing(
 
 
 def test_validate_person_rules(db_session: Any) -> None:
-    from app.services.persons import validate_person
+    from app.services.casefile.persons import validate_person
 
     today = dt.date(2026, 1, 1)
     ok = {"first_name": "A", "last_name": "B", "birth_date": dt.date(1990, 1, 1)}
@@ -139,7 +139,7 @@ def test_validate_person_rules(db_session: Any) -> None:
 
 
 def test_follow_up_buckets(db_session: Any, factory: Any) -> None:
-    from app.services.contacts import complete_follow_up, my_open_follow_ups
+    from app.services.casefile.contacts import complete_follow_up, my_open_follow_ups
 
     org = factory.make_org()
     worker = factory.make_user("Fachkraft", org)

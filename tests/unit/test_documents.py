@@ -429,7 +429,7 @@ def test_invalid_or_missing_template_names_are_refused(name: str) -> None:
 
 def test_committed_docx_templates_match_generator(tmp_path: Path) -> None:
     """The committed .docx templates are what make_docx_templates.py produces."""
-    from app.services.documents import make_docx_templates
+    from tools import make_docx_templates
 
     make_docx_templates.main([str(tmp_path)])
     for name in make_docx_templates.TEMPLATES:

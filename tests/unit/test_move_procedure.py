@@ -10,8 +10,8 @@ from dateutil.relativedelta import relativedelta
 
 from app.extensions import db
 from app.models import MoveProcedure, Person
-from app.services import move_procedure as moves
-from app.services import social_report as reports
+from app.services.housing import move_procedure as moves
+from app.services.housing import social_report as reports
 
 ASYLBLG_STEPS = [
     "application",

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from app.extensions import db
 from app.models import ContactNoteTopic, Employment, PersonLanguage, SocialReport
 from app.models.housing import FinalisedRecordError
-from app.services import social_report as reports
+from app.services.housing import social_report as reports
 
 
 def _texts(**extra: str) -> dict[str, str]:

@@ -16,7 +16,8 @@ from sqlalchemy import insert
 from app.extensions import db
 from app.models import GroupSession, IntegrationCourse, Person, group_participant
 from app.security import matrix
-from app.services import statistics as st
+from app.services.statistics import counting as st
+from app.services.statistics import exports
 
 D = dt.date
 
@@ -201,12 +202,12 @@ def test_quarter_validation() -> None:
 def test_csv_is_safe_against_formula_injection(factory: Any) -> None:
     org = factory.make_org()
     factory.make_user(matrix.ROLE_CASEWORKER, org, username="=1+2")
-    text = st.to_csv(st.quarterly_statistics(org.id, 2025, 1))
+    text = exports.to_csv(st.quarterly_statistics(org.id, 2025, 1))
     assert "\r\n'=1+2;2025-01;" in text
     assert "\r\n=" not in text
     for bad in ("+1", "-1", "@SUM(A1)", "=1"):
-        assert st.safe_cell(bad) == "'" + bad
-    assert st.safe_cell(5) == 5 and st.safe_cell("Summe") == "Summe"
+        assert exports.safe_cell(bad) == "'" + bad
+    assert exports.safe_cell(5) == 5 and exports.safe_cell("Summe") == "Summe"
 
 
 def test_xlsx_export_holds_the_figures(scenario: dict[str, Any]) -> None:
@@ -215,7 +216,7 @@ def test_xlsx_export_holds_the_figures(scenario: dict[str, Any]) -> None:
     from openpyxl import load_workbook
 
     stats = st.quarterly_statistics(scenario["a"], 2025, 2)
-    wb = load_workbook(io.BytesIO(st.to_xlsx(stats)))
+    wb = load_workbook(io.BytesIO(exports.to_xlsx(stats)))
     rows = list(wb["Anlage 1"].iter_rows(values_only=True))
     assert rows[-1][:4] == ("Summe", "Quartal", 5, 2)
     assert ("Abgeschlossene Integrationskurse", 1) in list(
@@ -228,6 +229,6 @@ def test_pdf_export(scenario: dict[str, Any]) -> None:
 
     from pypdf import PdfReader
 
-    pdf = st.to_pdf(st.quarterly_statistics(scenario["a"], 2025, 2), "Eingereicht")
+    pdf = exports.to_pdf(st.quarterly_statistics(scenario["a"], 2025, 2), "Eingereicht")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Anlage 1" in text and "Träger A" in text and "Eingereicht" in text

@@ -15,8 +15,8 @@ import pytest
 from app.extensions import db
 from app.models import CaseEvent, CaseManagementCase
 from app.security import matrix
-from app.services import statistics as st
-from app.services.case_workflow import (
+from app.services.statistics import counting as st
+from app.services.statistics.case_management_counts import (
     persons_in_case_management,
     persons_in_case_management_batch,
 )

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from app.security import matrix
-from app.services import charts
+from app.services.statistics import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

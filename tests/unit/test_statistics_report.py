@@ -10,8 +10,8 @@ import pytest
 from app.extensions import db
 from app.models import QuarterlyReport
 from app.security import matrix
-from app.services import quarterly_report as qr
-from app.services import statistics as st
+from app.services.statistics import counting as st
+from app.services.statistics import quarterly_report as qr
 
 AFTER_Q2 = dt.date(2025, 7, 15)
 
@@ -129,7 +129,8 @@ def test_transition_table_is_explicit() -> None:
 
 
 def test_demo_reports_submit_the_previous_quarter(app: Any) -> None:
-    from app.services.demo_data import load_demo_data
+    from app.demo.data import load_demo_data
+    from app.demo.statistics import load_demo_reports
 
     with app.app_context():
         load_demo_data(persons=20, seed=2)
@@ -140,4 +141,4 @@ def test_demo_reports_submit_the_previous_quarter(app: Any) -> None:
             previous.quarter,
             "submitted",
         )
-        assert qr.load_demo_reports() == 0  # idempotent
+        assert load_demo_reports() == 0  # idempotent

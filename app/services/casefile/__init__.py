@@ -1,1 +1,1 @@
-"""Case file (Fallakte): persons, contacts, duplicates, search."""
+"""Fallakte: persons, contact notes and their records, duplicates, special categories."""

@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, or_, select
 
 from app.extensions import db
 from app.models import Person
-from app.services.duplicates import _fold, _rules, normalise_token
+from app.services.casefile.duplicates import _fold, _rules, normalise_token
 
 #: at most this many hits (INTERFACES.md: person search)
 MAX_HITS = 50

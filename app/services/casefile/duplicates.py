@@ -24,7 +24,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Person
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "transliterations.json"
+DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "transliterations.json"
 #: minimum rapidfuzz token-sort ratio (0–100) of two keys to count as similar
 SIMILARITY_THRESHOLD = 85.0
 #: minimum Jaro-Winkler similarity (0–1) of two name tokens to count as similar

@@ -79,7 +79,7 @@ class CatalogueCode:
 
 def catalogue_select(label: str, catalogue: str, *, required: bool = False) -> SelectField:
     """Return a select filled from a catalogue at form creation (German validation)."""
-    from app.services.persons import catalogue_choices
+    from app.services.casefile.persons import catalogue_choices
 
     def _choices() -> list[tuple[str, str]]:
         items = catalogue_choices(catalogue)

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from app.demo.accounts import COUNTY, DEMO_ACCOUNTS, DEMO_PASSWORD, PROVIDERS, SPECIALIST
+from app.demo.casefile import load_casefile_demo
 from app.extensions import db
 from app.models import (
     Accommodation,
@@ -26,29 +28,8 @@ from app.models import (
     Organisation,
     Person,
 )
-from app.security import matrix
-from app.services.casefile_demo import load_casefile_demo
 from app.services.catalogues import catalogue_file
 from app.services.organisations import DomainError, create_organisation, create_user
-
-DEMO_PASSWORD = "Demo-Passwort-2026"  # noqa: S105  # nosec B105
-
-COUNTY = "Landkreis Musterkreis"
-PROVIDERS = ("Caritasverband Musterkreis e.V.", "Diakonisches Werk Musterkreis")
-SPECIALIST = "Fachberatungsdienst Migration"
-
-#: username, role, organisation, first name, last name, FTE
-DEMO_ACCOUNTS: tuple[tuple[str, str, str | None, str, str, float], ...] = (
-    ("admin", matrix.ROLE_ADMIN, None, "System", "Administration", 1.0),
-    ("kreisadmin", matrix.ROLE_COUNTY_ADMIN, COUNTY, "Karin", "Kreisler", 1.0),
-    ("pruefer", matrix.ROLE_REVIEWER, COUNTY, "Peter", "Prüfmann", 1.0),
-    ("leitung.caritas", matrix.ROLE_LEAD, PROVIDERS[0], "Lena", "Leitner", 0.5),
-    ("fachkraft.caritas", matrix.ROLE_CASEWORKER, PROVIDERS[0], "Fatma", "Kaya", 1.0),
-    ("fachkraft2.caritas", matrix.ROLE_CASEWORKER, PROVIDERS[0], "Jonas", "Becker", 0.75),
-    ("leitung.diakonie", matrix.ROLE_LEAD, PROVIDERS[1], "Dirk", "Diehl", 0.5),
-    ("fachkraft.diakonie", matrix.ROLE_CASEWORKER, PROVIDERS[1], "Sabine", "Wolf", 1.0),
-    ("fachberatung", matrix.ROLE_SPECIALIST, SPECIALIST, "Miriam", "Said", 1.0),
-)
 
 ACCOMMODATIONS = (
     (
@@ -479,16 +460,16 @@ def load_demo_data(
     db.session.commit()
     reset_sequences()
     load_casefile_demo(seed, since_person_id=start_id - 1)
-    from app.services.retention import load_demo_data_protection
+    from app.demo.data_protection import load_demo_data_protection
 
     load_demo_data_protection()
-    from app.services.quarterly_report import load_demo_reports
+    from app.demo.statistics import load_demo_reports
 
     reports = load_demo_reports()
-    from app.services.case_workflow import load_demo_cases
+    from app.demo.case_management import load_demo_cases
 
     cases = load_demo_cases(rng, start_id)
-    from app.services.housing_demo import load_housing_demo
+    from app.demo.housing import load_housing_demo
 
     load_housing_demo(owner_ids)
     return {

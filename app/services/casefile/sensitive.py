@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PersonSensitive
-from app.services.access_log import log_access, log_accesses
+from app.services.data_protection.access_log import log_access, log_accesses
 from app.services.record_payloads import FieldSpec, clean
 
 #: category key → German label (the fields of PersonSensitive)

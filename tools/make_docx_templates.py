@@ -4,7 +4,7 @@ The generated files are committed in ``app/templates/documents/``; a county may 
 Word directly (keeping the ``{{ … }}`` and ``{%tr … %}`` placeholders) or change this script
 and run it again::
 
-    .venv/bin/python -m app.services.documents.make_docx_templates [TARGET_DIR]
+    .venv/bin/python -m tools.make_docx_templates [TARGET_DIR]
 
 The placeholders use the same context keys as the HTML templates (see docs/documents.md).
 """

@@ -150,7 +150,7 @@ def answer(user: Any, item: FileAuditItem, response: str) -> None:
 def log_reviewer_read(user: Any, item: FileAuditItem) -> None:
     """Log a reviewer's read of a sampled case file (R-8.2)."""
     if is_reviewer(user):
-        from app.services.access_log import log_access
+        from app.services.data_protection.access_log import log_access
 
         log_access(
             item.person_id, "read", category="aktenpruefung", detail=f"Prüfung {item.audit_id}"

@@ -19,7 +19,7 @@ from app.models import AccessLog, GroupSession, Household, Organisation, Person,
 from app.models.base import utcnow
 from app.models.contact import group_participant
 from app.services.bundle import Bundle
-from app.services.retention import person_owned_tables
+from app.services.data_protection.retention import person_owned_tables
 
 #: German headings of the known tables (others are shown with their table name)
 TABLE_TITLES = {
@@ -184,6 +184,6 @@ def export_pdf(person_id: int) -> bytes:
 
 
 def _log(person_id: int, fmt: str) -> None:
-    from app.services.access_log import log_access
+    from app.services.data_protection.access_log import log_access
 
     log_access(person_id, "export", category="auskunft_art15", detail=f"Format {fmt}")

@@ -22,7 +22,7 @@ from app.models import (
     Referral,
 )
 from app.models.contact import group_participant
-from app.services.duplicates import name_key
+from app.services.casefile.duplicates import name_key
 
 ROLE_CODES = {"Haushaltsvorstand": "head_of_household", "Partner:in": "spouse", "Kind": "child"}
 LANGUAGE_OF = {"sy": "ar", "af": "prs", "ua": "uk", "er": "ti", "tr": "tr"}

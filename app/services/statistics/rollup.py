@@ -2,7 +2,7 @@
 
 The charts aggregate twelve months of contact notes of every provider: ~0.25 s of SQL per
 aggregate at state scale, tens of seconds at national scale. ``refresh()`` computes the same
-figures once — with the live functions of :mod:`app.services.statistics`, so they cannot
+figures once — with the live functions of :mod:`app.services.statistics.counting`, so they cannot
 diverge — into ``statistics_rollup_month`` / ``statistics_rollup_topic``; a scheduled job
 (``flask msa refresh-statistics``, docs/deployment.md) keeps them current.
 
@@ -35,7 +35,7 @@ from app.models import (
     StatisticsRollupTopic,
 )
 from app.models.base import utcnow
-from app.services import statistics as st
+from app.services.statistics import counting as st
 
 #: months kept in the rollup: the charts' twelve months plus the rest of a running quarter
 DEFAULT_MONTHS = 15
@@ -168,7 +168,7 @@ def _month_number(year: Any, month: Any) -> Any:
 def notes_per_topic_labelled(
     start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None
 ) -> list[tuple[str, str, int]]:
-    """:func:`app.services.statistics.notes_per_topic_labelled` from the rollup."""
+    """:func:`app.services.statistics.counting.notes_per_topic_labelled` from the rollup."""
     t = StatisticsRollupTopic
     entry = CatalogueEntry.__table__.c
     label = func.coalesce(entry.label_de, t.code)
@@ -196,7 +196,7 @@ def notes_per_topic_labelled(
 def indicators_for_quarters(
     quarters: Sequence[st.Quarter], organisation_ids: Sequence[int]
 ) -> list[dict[int, dict[str, Any]]]:
-    """:func:`app.services.statistics.indicators_for_periods` for quarters, from the rollup."""
+    """:func:`.counting.indicators_for_periods` for quarters, from the rollup."""
     q = StatisticsRollupQuarter
     wanted = {(x.year, x.quarter) for x in quarters}
     stmt = select(q.organisation_id, q.year, q.quarter, q.figures).where(

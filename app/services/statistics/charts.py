@@ -213,11 +213,11 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
 
     Trend per month (12 months up to the quarter's end), figures per provider, notes per topic,
     indicators over the last four quarters, caseload per FTE against 1:80 — all from SQL
-    aggregates of :mod:`app.services.statistics`.
+    aggregates of :mod:`app.services.statistics.counting`.
     """
     from dateutil.relativedelta import relativedelta
 
-    from app.services import statistics as st
+    from app.services.statistics import counting as st
 
     period = st.Quarter(year, quarter)
     orgs = st.reporting_organisations()
@@ -228,7 +228,7 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     # one aggregation of the 12 months serves the trend and the quarter per provider; from the
     # precomputed rollup while it is fresh (national scale), else live
     trend_start = period.end.replace(day=1) - relativedelta(months=11)
-    from app.services import statistics_rollup as rollup
+    from app.services.statistics import rollup
 
     state = rollup.fresh_state(trend_start, period.end)
     if state is not None:

@@ -16,8 +16,8 @@ from app.models import (
     PersonLanguage,
     SocialReport,
 )
-from app.services import move_procedure as moves
-from app.services import social_report as reports
+from app.services.housing import move_procedure as moves
+from app.services.housing import social_report as reports
 
 ASSESSMENTS: dict[str, str] = {
     "german_language": "Verständigung im Alltag auf Deutsch gelingt; Behördenpost wird mit "

@@ -278,7 +278,7 @@ def purge_expired(
                 )
             )
         if report.due:
-            from app.services.access_log import log_access
+            from app.services.data_protection.access_log import log_access
 
             log_access(None, "purge", category="retention", detail=_summary(report), commit=False)
         db.session.commit()
@@ -307,34 +307,3 @@ def report_lines(report: PurgeReport) -> Iterable[str]:
     yield f"Zugriffsprotokoll: {report.log_content_cleared} Detailtext(e) geleert, " + (
         f"{report.log_rows_expired} abgelaufene Zeile(n) gelöscht"
     )
-
-
-DEMO_DPO_USERNAME = "datenschutz"
-
-
-def load_demo_data_protection() -> dict[str, int]:
-    """Demo: the data protection officer account and two case files due for destruction."""
-    from app.models import MsaUser
-    from app.security.matrix import ROLE_DPO
-    from app.services.demo_data import COUNTY, DEMO_PASSWORD
-    from app.services.organisations import create_user
-
-    if not db.session.scalar(select(MsaUser.id).where(MsaUser.username == DEMO_DPO_USERNAME)):
-        create_user(
-            DEMO_DPO_USERNAME,
-            DEMO_PASSWORD,
-            ROLE_DPO,
-            organisation=COUNTY,
-            fte=0.5,
-            first_name="Dana",
-            last_name="Schutz",
-            email=f"{DEMO_DPO_USERNAME}@musterkreis.invalid",
-        )
-    long_ago = today() - relativedelta(years=retention_years(), months=2)
-    ids = db.session.scalars(
-        select(Person.id).order_by(Person.moved_away_on.is_(None), Person.id).limit(2)
-    ).all()
-    if ids:
-        db.session.execute(update(Person).where(Person.id.in_(ids)).values(moved_away_on=long_ago))
-    db.session.commit()
-    return {"Fällige Fallakten (Demo)": len(ids)}

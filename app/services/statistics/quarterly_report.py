@@ -5,7 +5,7 @@ States and the only allowed transitions (no row yet means ``draft``)::
     draft ──submit──▶ submitted ──review──▶ reviewed
     returned ◀─return── submitted;  returned ──submit──▶ submitted
 
-Submitting freezes the figures of :func:`app.services.statistics.quarterly_statistics` as a
+Submitting freezes the figures of :func:`app.services.statistics.counting.quarterly_statistics` as a
 snapshot in the same transaction that inserts or updates the report; the unique constraint on
 (organisation, year, quarter) makes a second concurrent submission fail.
 """
@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.statistics import QuarterlyReport
 from app.security.matrix import COUNTY_ROLES, ROLE_LEAD
-from app.services.statistics import Quarter, StatisticsError, quarterly_statistics
+from app.services.statistics.counting import Quarter, StatisticsError, quarterly_statistics
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("draft", "submit"): "submitted",
@@ -193,27 +193,3 @@ def reports_for_quarter(
         )
     ).scalars()
     return {r.organisation_id: r for r in rows}
-
-
-def load_demo_reports(today: dt.date | None = None) -> int:
-    """Demo: the first provider's lead has submitted the previous quarter. Return how many."""
-    from app.models import MsaUser, Organisation
-
-    previous = Quarter.of(today or dt.date.today()).previous()
-    lead = db.session.execute(
-        select(MsaUser).where(MsaUser.username == "leitung.caritas")
-    ).scalar_one_or_none()
-    if lead is None or lead.organisation_id is None:
-        return 0
-    if db.session.get(Organisation, lead.organisation_id) is None:
-        return 0
-    if get_report(lead.organisation_id, previous.year, previous.quarter) is not None:
-        return 0
-    submit_report(
-        lead.organisation_id,
-        previous.year,
-        previous.quarter,
-        acting=Viewer.of(lead),
-        today=today,
-    )
-    return 1

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Mapper
 
 from app.extensions import db
 from app.models import AccessLog, Household, Person
+from app.services.casefile.duplicates import name_key
 from app.services.catalogues import labels
-from app.services.duplicates import name_key
 
 #: person column -> catalogue that holds its codes
 CATALOGUE_FIELDS: dict[str, str] = {

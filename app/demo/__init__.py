@@ -1,0 +1,1 @@
+"""Demo data, built only on the public service verbs; imported by no domain module."""

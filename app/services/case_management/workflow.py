@@ -1,0 +1,420 @@
+"""Case-management workflow (§3.2, R-4): the explicit transition table and the verbs on a case.
+
+The step of a case changes only through :func:`transition`, which checks the table and the
+guards, locks the case row and writes a :class:`CaseEvent` (who, when, from, to, why).
+Step contents are written by the ``record_*`` / ``add_*`` verbs below, each checking that the
+case is in a step where that content belongs. Every error is a :class:`CaseWorkflowError`
+with a German message (and the form field it belongs to, if any).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    AssessmentEntry,
+    CaseClosure,
+    CaseEvent,
+    CaseGoal,
+    CaseManagementCase,
+    FirstInterview,
+    FollowUp,
+    HelpPlan,
+    MsaUser,
+    Person,
+)
+from app.models.base import utcnow
+
+FIRST_INTERVIEW = "first_interview"
+OCCASION_BASED = "occasion_based"
+ASSESSMENT = "assessment"
+GOAL_AGREEMENT = "goal_agreement"
+HELP_PLANNING = "help_planning"
+SERVICE_STEERING = "service_steering"
+MONITORING = "monitoring"
+CLOSED = "closed"
+
+#: the steps in the order of the concept paper
+STEPS: tuple[str, ...] = (
+    FIRST_INTERVIEW,
+    OCCASION_BASED,
+    ASSESSMENT,
+    GOAL_AGREEMENT,
+    HELP_PLANNING,
+    SERVICE_STEERING,
+    MONITORING,
+    CLOSED,
+)
+STEP_LABELS: dict[str, str] = {
+    FIRST_INTERVIEW: "Erstgespräch",
+    OCCASION_BASED: "Anlassbezogene Hilfe (kein Case Management)",
+    ASSESSMENT: "Assessment",
+    GOAL_AGREEMENT: "Zielvereinbarung",
+    HELP_PLANNING: "Hilfeplanung",
+    SERVICE_STEERING: "Leistungssteuerung",
+    MONITORING: "Monitoring",
+    CLOSED: "Abgeschlossen",
+}
+#: steps in which the case counts as open
+OPEN_STEPS: frozenset[str] = frozenset(STEPS) - {CLOSED, OCCASION_BASED}
+
+#: The transition table: (from, to) -> German label of the action. Nothing else is allowed.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (FIRST_INTERVIEW, ASSESSMENT): "In Case Management aufnehmen (weiter zum Assessment)",
+    (FIRST_INTERVIEW, OCCASION_BASED): "Anlassbezogene Hilfe statt Case Management",
+    (OCCASION_BASED, FIRST_INTERVIEW): "Erstgespräch erneut führen",
+    (ASSESSMENT, GOAL_AGREEMENT): "Weiter zur Zielvereinbarung",
+    (GOAL_AGREEMENT, HELP_PLANNING): "Weiter zur Hilfeplanung",
+    (GOAL_AGREEMENT, ASSESSMENT): "Zurück zum Assessment",
+    (HELP_PLANNING, SERVICE_STEERING): "Weiter zur Leistungssteuerung",
+    (HELP_PLANNING, GOAL_AGREEMENT): "Zurück zur Zielvereinbarung",
+    (SERVICE_STEERING, MONITORING): "Weiter zum Monitoring",
+    (SERVICE_STEERING, HELP_PLANNING): "Zurück zur Hilfeplanung",
+    (MONITORING, HELP_PLANNING): "Hilfeplan fortschreiben (zurück zur Hilfeplanung)",
+    (MONITORING, ASSESSMENT): "Assessment fortschreiben (zurück zum Assessment)",
+    (MONITORING, CLOSED): "Abschließen",
+}
+#: moves against the order of the process need a reason
+BACKWARD: frozenset[tuple[str, str]] = frozenset(
+    {
+        (OCCASION_BASED, FIRST_INTERVIEW),
+        (GOAL_AGREEMENT, ASSESSMENT),
+        (HELP_PLANNING, GOAL_AGREEMENT),
+        (SERVICE_STEERING, HELP_PLANNING),
+        (MONITORING, HELP_PLANNING),
+        (MONITORING, ASSESSMENT),
+    }
+)
+
+#: where each kind of step content may be written
+CONTENT_STEPS: dict[str, frozenset[str]] = {
+    "first_interview": frozenset({FIRST_INTERVIEW}),
+    "assessment": frozenset({ASSESSMENT, GOAL_AGREEMENT, HELP_PLANNING, MONITORING}),
+    "goal": frozenset({GOAL_AGREEMENT, HELP_PLANNING, MONITORING}),
+    "help_plan": frozenset({HELP_PLANNING}),
+    "service": frozenset({SERVICE_STEERING, MONITORING}),
+    "conference": frozenset({SERVICE_STEERING, MONITORING}),
+    "monitoring": frozenset({MONITORING}),
+    "closure": frozenset({MONITORING}),
+}
+CONTENT_LABELS: dict[str, str] = {
+    "first_interview": "das Erstgespräch",
+    "assessment": "das Assessment",
+    "goal": "Ziele",
+    "help_plan": "den Hilfeplan",
+    "service": "Leistungen Dritter",
+    "conference": "Fallkonferenzen",
+    "monitoring": "Monitoring-Einträge",
+    "closure": "die Abschlussauswertung",
+}
+#: the form section of the case page that belongs to a step
+STEP_ANCHORS: dict[str, str] = {
+    FIRST_INTERVIEW: "first_interview",
+    ASSESSMENT: "assessment",
+    GOAL_AGREEMENT: "goal",
+    HELP_PLANNING: "help_plan",
+    SERVICE_STEERING: "service",
+    MONITORING: "monitoring",
+}
+DECISIONS = {"case_management": "Case Management", "occasion_based": "Anlassbezogene Hilfe"}
+#: §3.1.11: several topic areas within this window suggest case management
+HINT_WINDOW_DAYS = 90
+HINT_MIN_AREAS = 3
+FOLLOW_UP_SOURCE = "case_management"
+
+
+class CaseWorkflowError(Exception):
+    """A move or an entry the workflow does not allow; ``message`` is German."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def step_label(step: str | None) -> str:
+    """Return the German name of a step."""
+    return STEP_LABELS.get(step or "", step or "–")
+
+
+def allowed_targets(step: str) -> list[str]:
+    """Return the steps reachable from ``step``: forward moves first, in process order."""
+    targets = [to for to in STEPS if (step, to) in TRANSITIONS]
+    return sorted(
+        targets, key=lambda to: ((step, to) in BACKWARD, to == OCCASION_BASED, STEPS.index(to))
+    )
+
+
+def _targets_text(step: str) -> str:
+    return ", ".join(step_label(s) for s in allowed_targets(step)) or "nichts"
+
+
+def actor_name(actor: Any) -> str:
+    """Return the display name of a user."""
+    if actor is None:
+        return "System"
+    name = f"{getattr(actor, 'first_name', '')} {getattr(actor, 'last_name', '')}".strip()
+    return name or str(getattr(actor, "username", "?"))
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+def _lock(case_: CaseManagementCase) -> CaseManagementCase:
+    """Re-read the case row with a row lock (PostgreSQL), fresh from the database."""
+    stmt = select(CaseManagementCase).where(CaseManagementCase.id == case_.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    locked = (
+        db.session.execute(stmt.execution_options(populate_existing=True)).scalars().one_or_none()
+    )
+    if locked is None:
+        raise CaseWorkflowError("Der Fall wurde nicht gefunden.")
+    return locked
+
+
+def get_case(case_id: int) -> CaseManagementCase | None:
+    """Return a case visible to the current user (row scoping applies), or None."""
+    return db.session.execute(
+        select(CaseManagementCase).where(CaseManagementCase.id == case_id)
+    ).scalar_one_or_none()
+
+
+def open_case_of(person_id: int) -> CaseManagementCase | None:
+    """Return the person's case that is not closed, if any."""
+    return db.session.execute(
+        select(CaseManagementCase)
+        .where(CaseManagementCase.person_id == person_id, CaseManagementCase.step != CLOSED)
+        .order_by(CaseManagementCase.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def first_interview_of(case_id: int) -> FirstInterview | None:
+    """Return the first interview of a case."""
+    return db.session.execute(
+        select(FirstInterview).where(FirstInterview.case_id == case_id)
+    ).scalar_one_or_none()
+
+
+def current_help_plan(case_id: int) -> HelpPlan | None:
+    """Return the newest help plan version."""
+    return db.session.execute(
+        select(HelpPlan)
+        .where(HelpPlan.case_id == case_id)
+        .order_by(HelpPlan.version_no.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def closure_of(case_id: int) -> CaseClosure | None:
+    """Return the closure evaluation of a case."""
+    return db.session.execute(
+        select(CaseClosure).where(CaseClosure.case_id == case_id)
+    ).scalar_one_or_none()
+
+
+def events_of(case_id: int) -> list[CaseEvent]:
+    """Return the events of a case, oldest first."""
+    return list(
+        db.session.execute(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        ).scalars()
+    )
+
+
+def assessment_current(case_id: int) -> dict[str, AssessmentEntry]:
+    """Return the newest entry per aspect."""
+    rows = db.session.execute(
+        select(AssessmentEntry)
+        .where(AssessmentEntry.case_id == case_id)
+        .order_by(AssessmentEntry.recorded_at, AssessmentEntry.id)
+    ).scalars()
+    return {row.aspect_code: row for row in rows}
+
+
+def assessment_history(case_id: int) -> list[AssessmentEntry]:
+    """Return every assessment entry, newest first."""
+    return list(
+        db.session.execute(
+            select(AssessmentEntry)
+            .where(AssessmentEntry.case_id == case_id)
+            .order_by(AssessmentEntry.recorded_at.desc(), AssessmentEntry.id.desc())
+        ).scalars()
+    )
+
+
+def goals_of(case_id: int) -> list[CaseGoal]:
+    """Return the goals of a case (main goals before their intermediate goals)."""
+    return list(
+        db.session.execute(
+            select(CaseGoal)
+            .where(CaseGoal.case_id == case_id)
+            .order_by(func.coalesce(CaseGoal.parent_id, CaseGoal.id), CaseGoal.id)
+        ).scalars()
+    )
+
+
+def _has_help_plan_tasks(case_id: int) -> bool:
+    plan = current_help_plan(case_id)
+    return plan is not None and bool(plan.tasks)
+
+
+def _count(model: Any, case_id: int) -> int:
+    return int(
+        db.session.execute(
+            select(func.count()).select_from(model).where(model.case_id == case_id)
+        ).scalar_one()
+    )
+
+
+# --- guards --------------------------------------------------------------------------------
+
+
+def check_guards(case_: CaseManagementCase, to: str) -> None:
+    """Raise CaseWorkflowError when the content a move needs is missing."""
+    if to in (ASSESSMENT, OCCASION_BASED) and case_.step == FIRST_INTERVIEW:
+        interview = first_interview_of(case_.id)
+        if interview is None or interview.decision is None:
+            raise CaseWorkflowError(
+                "Bitte zuerst das Erstgespräch mit einer Entscheidung dokumentieren."
+            )
+        wanted = "case_management" if to == ASSESSMENT else "occasion_based"
+        if interview.decision != wanted:
+            raise CaseWorkflowError(
+                "Die Entscheidung im Erstgespräch lautet "
+                f"„{DECISIONS[interview.decision]}“ – dieser Schritt passt nicht dazu."
+            )
+        if to == ASSESSMENT and not interview.transparency_given:
+            raise CaseWorkflowError(
+                "Vor der Aufnahme ins Case Management muss Transparenz über das Verfahren "
+                "hergestellt sein."
+            )
+    if (case_.step, to) == (ASSESSMENT, GOAL_AGREEMENT) and _count(AssessmentEntry, case_.id) == 0:
+        raise CaseWorkflowError("Bitte zuerst mindestens einen Aspekt des Assessments erfassen.")
+    if (case_.step, to) == (GOAL_AGREEMENT, HELP_PLANNING):
+        main_goals = db.session.execute(
+            select(func.count())
+            .select_from(CaseGoal)
+            .where(CaseGoal.case_id == case_.id, CaseGoal.parent_id.is_(None))
+        ).scalar_one()
+        if not main_goals:
+            raise CaseWorkflowError("Bitte zuerst ein Ziel mit Zieldatum vereinbaren.")
+    if to == SERVICE_STEERING and not _has_help_plan_tasks(case_.id):
+        raise CaseWorkflowError(
+            "Ohne Hilfeplan (mit mindestens einer Aufgabe) ist keine Leistungssteuerung möglich."
+        )
+    if to == CLOSED and closure_of(case_.id) is None:
+        raise CaseWorkflowError(
+            "Ein Fall kann nicht ohne Abschlussauswertung abgeschlossen werden. "
+            "Bitte zuerst Grund und Auswertung erfassen."
+        )
+
+
+# --- verbs ---------------------------------------------------------------------------------
+
+
+def open_case(person: Person, *, actor: MsaUser, reason: str | None = None) -> CaseManagementCase:
+    """Open a case for ``person`` in the first interview and record the event."""
+    existing = open_case_of(person.id)
+    if existing is not None and existing.step != OCCASION_BASED:
+        raise CaseWorkflowError("Für diese Person gibt es bereits einen offenen Fall.")
+    today = dt.date.today()
+    case_ = CaseManagementCase(
+        person_id=person.id,
+        organisation_id=person.organisation_id,
+        caseworker_id=actor.id,
+        step=FIRST_INTERVIEW,
+        opened_on=today,
+    )
+    db.session.add(case_)
+    db.session.flush()
+    _event(case_, None, FIRST_INTERVIEW, actor, reason or "Fall eröffnet")
+    db.session.commit()
+    return case_
+
+
+def _event(
+    case_: CaseManagementCase, from_step: str | None, to: str, actor: Any, reason: str | None
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case_.id,
+        person_id=case_.person_id,
+        organisation_id=case_.organisation_id,
+        at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_name=actor_name(actor),
+        from_step=from_step,
+        to_step=to,
+        reason=(reason or "").strip() or None,
+    )
+    db.session.add(event)
+    return event
+
+
+def transition(
+    case_: CaseManagementCase, to: str, *, actor: Any, reason: str | None = None
+) -> CaseEvent:
+    """Move ``case_`` to step ``to`` if the table and the guards allow it; record the event."""
+    if to not in STEPS:
+        raise CaseWorkflowError(f"Unbekannter Schritt „{to}“.", field="to")
+    try:
+        locked = _lock(case_)
+        current = locked.step
+        if current == to:
+            raise CaseWorkflowError(f"Der Fall ist bereits im Schritt „{step_label(to)}“.")
+        if (current, to) not in TRANSITIONS:
+            raise CaseWorkflowError(
+                f"Von „{step_label(current)}“ nach „{step_label(to)}“ ist nicht erlaubt. "
+                f"Möglich: {_targets_text(current)}.",
+                field="to",
+            )
+        if (current, to) in BACKWARD and not (reason or "").strip():
+            raise CaseWorkflowError(
+                "Für einen Schritt zurück ist eine Begründung nötig.", field="reason"
+            )
+        check_guards(locked, to)
+        locked.step = to
+        today = dt.date.today()
+        if to == CLOSED:
+            locked.closed_on = today
+            _close_follow_ups(locked, today)
+        if to == MONITORING and locked.next_monitoring_on is None:
+            locked.next_monitoring_on = today + dt.timedelta(days=28)
+            schedule_follow_up(
+                locked, locked.next_monitoring_on, "Monitoring: Fortschritt überprüfen"
+            )
+        event = _event(locked, current, to, actor, reason)
+        db.session.commit()
+    except CaseWorkflowError:
+        db.session.rollback()
+        raise
+    return event
+
+
+def schedule_follow_up(case_: CaseManagementCase, due: dt.date, title: str) -> None:
+    db.session.add(
+        FollowUp(
+            person_id=case_.person_id,
+            organisation_id=case_.organisation_id,
+            assignee_id=case_.caseworker_id,
+            due_on=due,
+            title=title[:300],
+            source=FOLLOW_UP_SOURCE,
+        )
+    )
+
+
+def _close_follow_ups(case_: CaseManagementCase, today: dt.date) -> None:
+    for fu in db.session.execute(
+        select(FollowUp).where(
+            FollowUp.person_id == case_.person_id,
+            FollowUp.source == FOLLOW_UP_SOURCE,
+            FollowUp.done_on.is_(None),
+        )
+    ).scalars():
+        fu.done_on = today

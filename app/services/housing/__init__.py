@@ -1,0 +1,1 @@
+"""Housing (§3.3): social report, move procedure, CV."""

@@ -1,0 +1,1 @@
+"""Statistics (Anlage 1): counting, exports, quarterly report workflow, charts, rollup."""

@@ -1,0 +1,32 @@
+"""Zugriffsprotokoll — the list for the data protection officer and reviewers (R-8.2)."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.models import (
+    AccessLog,
+)
+from app.security import matrix
+from app.views.base import MsaModelView
+
+
+class AccessLogView(MsaModelView):
+    """Zugriffsprotokoll — for the data protection officer and reviewers (R-8.2)."""
+
+    datamodel = SQLAInterface(AccessLog)
+    class_permission_name = matrix.ACCESS_LOG
+    base_permissions = ["can_read"]
+    list_title = _l("Zugriffsprotokoll")
+    list_columns = ["at", "username", "person_id", "action", "category"]
+    search_columns = ["username", "person_id", "action", "category", "at"]
+    label_columns = {
+        "at": _l("Zeitpunkt"),
+        "username": _l("Benutzer"),
+        "person_id": _l("Person (Nr.)"),
+        "action": _l("Aktion"),
+        "category": _l("Kategorie"),
+        "detail": _l("Details"),
+    }
+    base_order = ("at", "desc")

@@ -1,0 +1,108 @@
+"""Meine Wiedervorlagen (R-3.4) and Vermittlungen an Netzwerkpartner (R-6.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.models import (
+    FollowUp,
+    Referral,
+)
+from app.security import matrix
+from app.services.casefile.contacts import (
+    complete_follow_up,
+    my_open_follow_ups,
+)
+from app.views.base import ScopedModelView
+from app.views.casefile.common import EagerSQLAInterface, _current_user, _fmt_date
+
+
+class MyFollowUpView(ScopedModelView):
+    """Meine Wiedervorlagen — open follow-ups of the signed-in user (R-3.4)."""
+
+    datamodel = EagerSQLAInterface(FollowUp, FollowUp.person)
+    class_permission_name = matrix.FOLLOW_UP
+    list_title = _l("Meine Wiedervorlagen")
+    list_columns = ["due_on", "person", "title"]
+    show_columns = ["due_on", "person", "title", "done_on", "source"]
+    add_columns = edit_columns = ["due_on", "title"]
+    label_columns = {
+        "due_on": _l("Fällig am"),
+        "person": _l("Person"),
+        "title": _l("Betreff"),
+        "done_on": _l("Erledigt am"),
+        "source": _l("Herkunft"),
+    }
+    base_order = ("due_on", "asc")
+
+    @expose("/list/", methods=["GET"])
+    @has_access
+    def list(self) -> Any:
+        """Overdue, due today and upcoming follow-ups of the current user."""
+        buckets = my_open_follow_ups(_current_user().id)
+        return self.render_template(
+            "casefile/follow_ups.html",
+            title=self.list_title,
+            buckets=buckets,
+            fmt_date=_fmt_date,
+        )
+
+    @expose("/add", methods=["GET"])
+    @has_access
+    def add(self) -> Any:
+        """Follow-ups are set from the person's page."""
+        flash("Wiedervorlagen legen Sie beim Dokumentieren auf der Fallakte an.", "info")
+        return redirect(url_for("MyFollowUpView.list"))
+
+    @expose("/done/<int:pk>", methods=["POST"])
+    @has_access
+    def done(self, pk: int) -> Response:
+        """Mark a follow-up as done (POST with CSRF token)."""
+        follow_up = db.session.scalars(select(FollowUp).where(FollowUp.id == pk)).one_or_none()
+        if follow_up is None:
+            abort(404)
+        if complete_follow_up(follow_up, actor=_current_user()):
+            flash(f"„{follow_up.title}“ ist erledigt.", "success")
+        target = request.form.get("next") or ""
+        if target.startswith("/") and not target.startswith("//"):
+            return redirect(target)
+        return redirect(url_for("MyFollowUpView.list"))
+
+
+class ReferralView(ScopedModelView):
+    """Vermittlungen an Netzwerkpartner (R-6.2)."""
+
+    datamodel = EagerSQLAInterface(Referral, Referral.person, Referral.partner)
+    class_permission_name = matrix.REFERRAL
+    list_title = _l("Vermittlungen")
+    list_columns = ["date", "person", "partner", "topic_code"]
+    search_columns = ["date", "topic_code"]
+    # person and partner stay as documented: no select over the whole person table or
+    # partner directory (a referral is made from the case file's note form)
+    edit_columns = ["date", "topic_code", "note"]
+    label_columns = {
+        "date": _l("Datum"),
+        "person": _l("Person"),
+        "partner": _l("Netzwerkpartner"),
+        "topic_code": _l("Thema"),
+        "note": _l("Anmerkung"),
+    }
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self) -> Any:
+        """Referrals are made from the person's page (partner search, no person dropdown)."""
+        flash(
+            "Bitte öffnen Sie die Fallakte der Person und vermitteln Sie beim Dokumentieren "
+            "des Kontakts.",
+            "info",
+        )
+        return redirect(url_for("PersonView.list"))

@@ -1,0 +1,309 @@
+"""Beratungsvermerke and Gruppenberatungen (R-3): documenting contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import HiddenField
+
+from app.extensions import db
+from app.models import (
+    ContactNote,
+    GroupSession,
+    Person,
+)
+from app.security import matrix
+from app.services.casefile import persons as person_service
+from app.services.casefile.contacts import (
+    ContactValidationError,
+    create_group_session,
+    document_contact,
+    partner_from_label,
+)
+from app.services.data_protection.access_log import log_access
+from app.views.base import ScopedModelView
+from app.views.casefile.common import (
+    FLAG_FIELDS,
+    EagerSQLAInterface,
+    _apply_form_errors,
+    _current_user,
+    _fmt_date,
+    _partner_label,
+    _person_or_404,
+    note_form,
+)
+from app.views.casefile.forms import (
+    GroupSessionForm,
+)
+from app.views.casefile.persons import PersonView, casefile_context
+
+
+# ---------------------------------------------------------------- contact notes
+class VersionedEditMixin:
+    """FAB edit form with a hidden ``version``: an outdated save is refused, input kept.
+
+    FAB's edit form alone lets the last writer win (FAB-NOTES); this adds the check.
+    """
+
+    conflict_subject = "Der Datensatz"
+    edit_form_extra_fields: dict[str, Any] = {"version": HiddenField(), **FLAG_FIELDS}
+
+    def _change_detail(self, item: Any) -> str:
+        return f"{type(item).__name__} {item.id}"
+
+    def process_form(self, form: Any, is_created: bool) -> None:
+        if not is_created and "version" in form:
+            del form["version"]  # never written from the request
+
+    def post_update(self, item: Any) -> None:
+        log_access(item.person_id, "update", detail=self._change_detail(item))
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: Any) -> Any:
+        view: Any = self
+        if request.method == "POST":
+            item = view.datamodel.get(pk)
+            if item is None:
+                abort(404)
+            try:
+                person_service.check_version(item, request.form.get("version"))
+            except person_service.ConflictError:
+                form = view.edit_form.refresh(request.form)
+                flash(
+                    person_service.conflict_message(
+                        item.person_id, self.conflict_subject, self._change_detail(item)
+                    ),
+                    "danger",
+                )
+                widgets = view._get_edit_widget(form=form, exclude_cols=[])
+                return view.render_template(
+                    view.edit_template, title=view.edit_title, widgets=widgets
+                )
+        widgets = view._edit(pk)
+        if not widgets:
+            return view.post_edit_redirect()
+        return view.render_template(
+            view.edit_template,
+            title=view.edit_title,
+            widgets=widgets,
+            related_views=view._related_views,
+        )
+
+
+class ContactNoteView(VersionedEditMixin, ScopedModelView):
+    """Beratungsvermerke — every counselling contact (R-3.1)."""
+
+    datamodel = EagerSQLAInterface(ContactNote, ContactNote.person, ContactNote.partner)
+    class_permission_name = matrix.CONTACT_NOTE
+    list_title = _l("Beratungsvermerke")
+    show_title = _l("Beratungsvermerk")
+    edit_title = _l("Beratungsvermerk bearbeiten")
+    list_columns = ["date", "person", "kind_label", "summary"]
+    show_columns = [
+        "date",
+        "person",
+        "kind_label",
+        "duration_minutes",
+        "interpreter_used",
+        "summary",
+        "result",
+        "education_system",
+        "return_counselling",
+        "partner",
+    ]
+    edit_columns = [
+        "date",
+        "duration_minutes",
+        "interpreter_used",
+        "summary",
+        "result",
+        "education_system",
+        "return_counselling",
+        "version",
+    ]
+    conflict_subject = "Der Beratungsvermerk"
+    base_permissions = ["can_read", "can_write"]
+    search_columns = ["date", "kind", "summary"]
+    order_columns = ["date"]
+    base_order = ("date", "desc")
+    formatters_columns = {"date": _fmt_date}
+    label_columns = {
+        "date": _l("Datum"),
+        "person": _l("Person"),
+        "kind": _l("Art"),
+        "kind_label": _l("Art"),
+        "duration_minutes": _l("Dauer (Min.)"),
+        "interpreter_used": _l("Dolmetscher:in"),
+        "summary": _l("Kurzinhalt"),
+        "result": _l("Ergebnis"),
+        "education_system": _l("Beratung zum deutschen Bildungssystem"),
+        "return_counselling": _l("Rückkehrberatung"),
+        "partner": _l("Vermittlung an"),
+    }
+
+    @expose("/add", methods=["GET"])
+    @has_access
+    def add(self) -> Any:
+        """Notes are documented from the person's page (no dropdown of all persons)."""
+        flash("Bitte öffnen Sie die Fallakte der Person und dokumentieren Sie dort.", "info")
+        return redirect(url_for("PersonView.list"))
+
+    @expose("/document/<int:person_id>", methods=["POST"])
+    @has_access
+    def document(self, person_id: int) -> Any:
+        """Kontakt dokumentieren — the short form on the person's page (one POST)."""
+        person = _person_or_404(person_id)
+        person_id = person.id  # the commit expires ``person``: no reload for the redirect
+        form = note_form(formdata=request.form)
+        form.validate()
+        topics = request.form.getlist("topics")
+        partner_raw = form.partner_id.data or ""
+        partner_text = (request.form.get("partner_search") or "").strip()
+        errors: dict[str, list[str]] = {}
+        if not partner_raw and partner_text:
+            # typed, but not picked from the suggestions (or no JavaScript): the name decides
+            found = partner_from_label(partner_text)
+            if found is None:
+                errors["partner_id"] = [
+                    f"Netzwerkpartner „{partner_text}“ nicht eindeutig gefunden – bitte aus den "
+                    "Vorschlägen wählen oder das Feld leeren."
+                ]
+            else:
+                partner_raw = str(found)
+        try:
+            if errors or any(f.errors for f in form):
+                raise ContactValidationError(errors)
+            document_contact(
+                person,
+                actor=_current_user(),
+                date=form.date.data,
+                kind=form.kind.data or "individual",
+                topics=topics,
+                duration_minutes=form.duration_minutes.data,
+                interpreter_used=bool(form.interpreter_used.data),
+                summary=form.summary.data or "",
+                result=form.result.data,
+                education_system=bool(form.education_system.data),
+                return_counselling=bool(form.return_counselling.data),
+                partner_id=int(partner_raw) if partner_raw.isdigit() else None,
+                follow_up_on=form.follow_up_on.data,
+                follow_up_title=form.follow_up_title.data,
+            )
+        except ContactValidationError as exc:
+            errors = exc.errors
+        if errors or any(f.errors for f in form):
+            _apply_form_errors(form, {k: v for k, v in errors.items() if k != "topics"})
+            flash(
+                "Der Vermerk wurde nicht gespeichert. Bitte prüfen Sie die markierten Felder.",
+                "danger",
+            )
+            return (
+                self.render_template(
+                    PersonView.show_template,
+                    title=f"Fallakte {person.full_name}",
+                    note_form=form,
+                    partner_label=_partner_label(partner_raw) or partner_text,
+                    selected_topics=topics,
+                    topic_errors=errors.get("topics", []),
+                    **casefile_context(person),
+                ),
+                422,
+            )
+        flash("Der Beratungsvermerk wurde gespeichert.", "success")
+        return redirect(url_for("PersonView.show", pk=person_id) + "#zeitstrahl")
+
+
+# ---------------------------------------------------------------- group sessions
+class GroupSessionView(ScopedModelView):
+    """Gruppenberatungen — one session, many participants (R-3.2)."""
+
+    datamodel = SQLAInterface(GroupSession)
+    class_permission_name = matrix.GROUP_SESSION
+    list_title = _l("Gruppenberatungen")
+    show_title = _l("Gruppenberatung")
+    add_title = _l("Gruppenberatung dokumentieren")
+    list_columns = ["date", "topic"]
+    show_columns = ["date", "topic", "duration_minutes", "summary", "participants"]
+    edit_columns = [
+        "date",
+        "topic",
+        "duration_minutes",
+        "interpreter_used",
+        "summary",
+        "education_system",
+        "return_counselling",
+    ]
+    search_columns = ["date", "topic"]
+    edit_form_extra_fields = FLAG_FIELDS
+    formatters_columns = {"date": _fmt_date}
+    label_columns = {
+        "date": _l("Datum"),
+        "topic": _l("Thema"),
+        "duration_minutes": _l("Dauer (Min.)"),
+        "interpreter_used": _l("Dolmetscher:in"),
+        "summary": _l("Kurzinhalt"),
+        "education_system": _l("Beratung zum deutschen Bildungssystem"),
+        "return_counselling": _l("Rückkehrberatung"),
+        "participants": _l("Teilnehmende"),
+    }
+    base_order = ("date", "desc")
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self) -> Any:
+        """Gruppenberatung dokumentieren: participants via search (never all persons)."""
+        form = GroupSessionForm()
+        ids = [int(i) for i in request.form.getlist("participant_ids") if i.isdigit()]
+        selected = (
+            db.session.execute(
+                select(Person.id, Person.first_name, Person.last_name, Person.birth_date)
+                .where(Person.id.in_(ids))
+                .order_by(Person.last_name)
+            ).all()
+            if ids
+            else []
+        )
+        participant_errors: list[str] = []
+        if request.method == "GET":
+            form.date.data = dt.date.today()
+        elif form.validate():
+            try:
+                session = create_group_session(
+                    actor=_current_user(),
+                    date=form.date.data,
+                    topic=form.topic.data or "",
+                    topic_code=form.topic_code.data or None,
+                    participant_ids=ids,
+                    duration_minutes=form.duration_minutes.data,
+                    interpreter_used=bool(form.interpreter_used.data),
+                    summary=form.summary.data,
+                    education_system=bool(form.education_system.data),
+                    return_counselling=bool(form.return_counselling.data),
+                )
+            except ContactValidationError as exc:
+                participant_errors = exc.errors.pop("participant_ids", [])
+                _apply_form_errors(form, exc.errors)
+            else:
+                flash("Die Gruppenberatung wurde gespeichert.", "success")
+                return redirect(url_for("GroupSessionView.show", pk=session.id))
+        return self.render_template(
+            "casefile/group_session_form.html",
+            title=self.add_title,
+            form=form,
+            selected=[
+                {"id": pid, "label": f"{last}, {first} ({_fmt_date(born)})"}
+                for pid, first, last, born in selected
+            ],
+            participant_errors=participant_errors,
+        )
+
+
+# ---------------------------------------------------------------- follow-ups

@@ -1,0 +1,1 @@
+"""Build-time tools (not imported by the app): generators whose output is committed."""
