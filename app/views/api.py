@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from dateutil.relativedelta import relativedelta
 from flask import current_app, g, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.api import expose, safe
@@ -41,7 +40,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.contact import CONTACT_KINDS
-from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING
+from app.models.person import counselling_end
 from app.security import matrix
 from app.security.scoping import ScopeViolationError, current_scope
 from app.services.data_protection.access_log import log_access, log_accesses
@@ -366,10 +365,8 @@ class PersonApi(CaseRecordApi):
             return
         ends = None
         if isinstance(moved_in, str):
-            ends = (
-                dt.date.fromisoformat(moved_in)
-                + relativedelta(months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING)
-            ).isoformat()
+            end = counselling_end(dt.date.fromisoformat(moved_in), row.get("benefit_basis"))
+            ends = end.isoformat() if end else None
         row["counselling_ends_on"] = ends
 
     # -- special categories (R-2.2) ----------------------------------------------------------

@@ -81,6 +81,21 @@ class MsaModelRestApi(ModelRestApi):
     method_permission_name = READ_WRITE_METHODS
     allow_browser_login = False
 
+    def _get_field_info(self, field: Any, filter_rel_field: Any, *args: Any, **kwargs: Any) -> Any:
+        """``_info`` of a field: an empty description stays empty (issue 16).
+
+        FAB translates ``""`` with gettext, which returns the catalogue's header
+        ("Project-Id-Version: …") as the field's description.
+        """
+        ret = super()._get_field_info(field, filter_rel_field, *args, **kwargs)
+        for key, names in (
+            ("description", self.description_columns),
+            ("label", self.label_columns),
+        ):
+            if not (names or {}).get(field.name):
+                ret[key] = ""
+        return ret
+
     def __init__(self, **kwargs: Any) -> None:
         if getattr(self, "datamodel", None) is not None:
             self.datamodel = fast_datamodel(self.datamodel, list(self.list_columns or []))
