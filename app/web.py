@@ -55,6 +55,32 @@ ERROR_TEXTS = {
 }
 
 
+def _render_error(code: int, text: str) -> str:
+    """The error page in the portal's frame (top bar, search, menu); plain when that fails.
+
+    Flask's ``render_template`` does not pass ``appbuilder`` (FAB's views do), so without it
+    the page fell back to the unstyled frame (issue 16). A page of a broken database (503) or
+    an error while rendering the frame still gets the plain page.
+    """
+    from flask import current_app
+
+    appbuilder = getattr(current_app, "appbuilder", None)
+    if appbuilder is not None and code != 503:
+        try:
+            return render_template(
+                "error.html",
+                code=code,
+                text=text,
+                appbuilder=appbuilder,
+                base_template=appbuilder.base_template,
+            )
+        except Exception:  # the frame itself failed (database, template): plain page
+            from app.extensions import db
+
+            db.session.rollback()
+    return render_template("error.html", code=code, text=text)
+
+
 def init_web(app: Flask) -> None:
     """Register headers, German default locale and generic error pages."""
 
@@ -100,7 +126,7 @@ def init_web(app: Flask) -> None:
         text = ERROR_TEXTS.get(code, ERROR_TEXTS[500] if code >= 500 else ERROR_TEXTS[400])
         if request.path.startswith("/api/"):
             return {"message": text}, code
-        return render_template("error.html", code=code, text=text), code
+        return _render_error(code, text), code
 
     if app.config.get("MSA_SERVER_TIMING"):
         init_server_timing(app)

@@ -94,6 +94,8 @@ READ_WRITE_METHODS: dict[str, str] = {
     "household": "write",
     "document": "write",
     "done": "write",
+    # issue 16: a follow-up on its own (date + subject) from the case file
+    "new": "write",
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",

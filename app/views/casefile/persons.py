@@ -327,6 +327,8 @@ def casefile_context(person: Person) -> dict[str, Any]:
     caseworker = data.get("caseworker") or []
     household_members = person_service.household_from_rows(data["household"])
     today = dt.date.today()
+    shown = hub.timeline_limit()
+    events = hub.timeline(person, data)
     return {
         "person": person,
         "lbl": person_service.label,
@@ -343,9 +345,15 @@ def casefile_context(person: Person) -> dict[str, Any]:
         "courses": data["courses"],
         "vulnerabilities": data["vulnerabilities"],
         "open_follow_ups": data["open_follow_ups"],
-        "timeline": hub.timeline(person, data),
+        "timeline": events[:shown],
+        "timeline_more": len(events) > shown,
+        "timeline_next": shown + hub.TIMELINE_PAGE,
+        "counselling_ended": bool(
+            person.counselling_ends_on and person.counselling_ends_on < today
+        ),
         "hub_sections": hub.section_contexts(person, visible, data),
         "topic_choices": person_service.catalogue_choices("contact_topic"),
         "can_write": _can("can_write", matrix.PERSON),
         "can_note": _can("can_write", matrix.CONTACT_NOTE),
+        "can_follow_up": _can("can_write", matrix.FOLLOW_UP),
     }
