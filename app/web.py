@@ -35,6 +35,7 @@ FAB_TEXTS = (
     _l("Collapse"),
     _l("Database Error"),
     _l("Statistics"),
+    _l("Detail"),
     _l("User"),
     _l("Sign In with "),
     _l("Either select a role or a group"),
@@ -83,6 +84,9 @@ def _render_error(code: int, text: str) -> str:
 
 def init_web(app: Flask) -> None:
     """Register headers, German default locale and generic error pages."""
+    from app.formatting import init_formatting
+
+    init_formatting(app)
 
     def _fresh_request_state() -> None:
         # Per-request caches live in g. A request normally gets a fresh app context, but one

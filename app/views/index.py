@@ -102,7 +102,7 @@ ROLE_START = {
         ),
         (
             "Personen",
-            "Fallakten für die Aktenprüfung (§7) – jeder Zugriff wird protokolliert.",
+            "Fallakten für die Aktenprüfung – jeder Zugriff wird protokolliert.",
             "PersonView.list",
         ),
         (
@@ -112,7 +112,7 @@ ROLE_START = {
         ),
         (
             "Aktenprüfungen",
-            "Stichproben je Träger und Quartal ziehen und Befunde erfassen (§7).",
+            "Stichproben je Träger und Quartal ziehen und Befunde erfassen.",
             "FileAuditView.audits",
         ),
     ],
