@@ -323,11 +323,11 @@ class PersonApi(CaseRecordApi):
               type: string
             name: q
             description: any part of first or last name (transliteration- and
-              diacritics-tolerant), file number, birth date TT.MM.JJJJ
+              diacritics-tolerant), file number or birth date (TT.MM.JJJJ)
           responses:
             200:
-              description: '{"result": [{"id", "first_name", "last_name", "birth_date",
-                "file_number"}]}' — at most 50 visible persons, best first
+              description: result — a list of id, first_name, last_name, birth_date and
+                file_number of at most 50 visible persons, best first
             401:
               $ref: '#/components/responses/401'
         """
