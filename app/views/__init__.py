@@ -61,8 +61,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import housing
 
     housing.register(appbuilder)
-    from app.views import api, guards, sensitive
+    from app.views import guards, sensitive
+    from app.views.casefile import api as casefile_api
 
-    api.register(appbuilder)
+    casefile_api.register(appbuilder)
     sensitive.register(appbuilder)
     guards.register(appbuilder)
