@@ -151,3 +151,15 @@ def test_axe_finds_nothing_serious_critical_or_moderate(
             problems.append(f"{url}: " + "; ".join(sorted(set(found))[:6]))
     assert len(urls) >= 3, urls
     assert not problems, "\n".join(problems)
+
+
+def test_focus_on_the_first_error_after_a_failed_save(live_server: str, page: Any) -> None:
+    page.set_default_timeout(60000)
+    LoginPage(page, live_server).login("fachkraft.caritas")
+    page.goto(f"{live_server}/personview/list/")
+    page.locator("table tbody a[href*='/personview/show/']").first.click()
+    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.locator("#vermerk-formular button[type=submit]").click()
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.activeElement && document.activeElement.id") == "summary"
