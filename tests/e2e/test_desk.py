@@ -75,7 +75,7 @@ def test_find_by_variant_and_document_in_few_interactions(live_server: str, page
     page.goto(f"{live_server}/myfollowupview/list/")
     act = Interactions(page)
     # 1–2: type the misspelled/transliterated name into the top bar, pick the suggestion
-    act.type_and_pick("#top-suche", f"{variant} {last[:4]}", last)
+    act.type_and_pick("#top-suche", f"{variant} {last[:4]}", f"{last}, {first} (")
     assert act.count <= 2, act.count
     assert first in page.locator("h1").inner_text()
     # Enter instead of a suggestion shows the result list
