@@ -81,7 +81,7 @@ def _serve(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
 def _login(page: object, base: str, username: str) -> None:
     page.goto(f"{base}/login/")  # type: ignore[attr-defined]
     page.fill("input[name=username]", username)  # type: ignore[attr-defined]
-    from app.demo.data import DEMO_PASSWORD
+    from app.demo.accounts import DEMO_PASSWORD
 
     page.fill("input[name=password]", DEMO_PASSWORD)  # type: ignore[attr-defined]
     page.click("input[type=submit], button[type=submit]")  # type: ignore[attr-defined]
