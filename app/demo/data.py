@@ -28,6 +28,7 @@ from app.models import (
     Organisation,
     Person,
 )
+from app.services.casefile.search import search_key
 from app.services.catalogues import catalogue_file
 from app.services.organisations import DomainError, create_organisation, create_user
 
@@ -375,6 +376,8 @@ def build_household(
                 "file_number": f"MSA-{pid:06d}",
                 "first_name": first,
                 "last_name": last,
+                # the search field's key (bulk rows bypass the mapper events; issue 16)
+                "search_key": search_key(first, last),
                 "first_name_original": first_orig,
                 "last_name_original": last_orig,
                 "birth_date": birth,
