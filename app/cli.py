@@ -228,3 +228,48 @@ def refresh_statistics_command(months: int) -> None:
         f"{result.month_rows} Monatszeilen, {result.topic_rows} Themenzeilen, "
         f"{result.seconds:.1f} s"
     )
+
+
+@msa_cli.command("create-accommodation")
+@click.argument("name")
+@click.option("--organisation", required=True, help="Name des Trägers, der sie betreibt")
+@click.option("--capacity", type=int, default=None)
+@click.option(
+    "--kind",
+    type=click.Choice(["transitional-home", "shared-accommodation", "flat"]),
+    default="transitional-home",
+    show_default=True,
+)
+def create_accommodation_command(
+    name: str, organisation: str, capacity: int | None, kind: str
+) -> None:
+    """Create an accommodation run by a provider (assignment lists name accommodations)."""
+    from app.services.organisations import DomainError, create_accommodation
+
+    try:
+        acc = create_accommodation(name, organisation, capacity=capacity, kind=kind)
+    except DomainError as exc:
+        _fail(str(exc))
+    click.echo(f"Unterkunft {acc.id}: {acc.name} ({organisation})")
+
+
+@msa_cli.command("import-assignments")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Nur prüfen, nichts schreiben")
+def import_assignments_command(file: str, dry_run: bool) -> None:
+    """Import an assignment list (Zuweisungsliste, .xlsx or .csv); print a JSON summary."""
+    import json
+    from pathlib import Path
+
+    from app.services.intake.assignment_import import ImportFileError, import_file
+
+    path = Path(file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        _fail(f"Die Datei {file} kann nicht gelesen werden ({exc.strerror}).")
+    try:
+        summary = import_file(content, path.name, dry_run=dry_run)
+    except ImportFileError as exc:
+        _fail(str(exc))
+    click.echo(json.dumps(summary, ensure_ascii=False))

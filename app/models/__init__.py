@@ -24,6 +24,7 @@ from app.models.contact import (
     group_participant,
 )
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
+from app.models.intake import AssignmentImport, Handover
 from app.models.organisation import (
     Accommodation,
     AccommodationKind,
@@ -57,6 +58,7 @@ __all__ = [
     "Accommodation",
     "AccommodationKind",
     "AssessmentEntry",
+    "AssignmentImport",
     "CaseClosure",
     "CaseConference",
     "CaseEvent",
@@ -71,6 +73,7 @@ __all__ = [
     "FirstInterview",
     "FollowUp",
     "GroupSession",
+    "Handover",
     "HelpPlan",
     "HelpPlanTask",
     "Household",

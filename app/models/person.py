@@ -9,6 +9,7 @@ from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
     Boolean,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -22,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from app.models.base import OrgScoped, PersonOwned, Timestamped, Versioned
+from app.models.base import OrgScoped, PersonOwned, Timestamped, Versioned, utcnow
 from app.models.organisation import Accommodation, Organisation
 
 COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
@@ -175,6 +176,11 @@ class PersonShare(Model):
     )
     consent_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     note: Mapped[str | None] = mapped_column(String(500))
+    #: last day of the share (issue 14); the share ends by itself after it (null: open-ended,
+    #: shares made before issue 14)
+    until: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
 
 
 class PersonLanguage(PersonOwned, Model):

@@ -99,6 +99,25 @@ READ_WRITE_METHODS: dict[str, str] = {
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",
+    # intake and movement across providers (issue 14, app/views/intake.py)
+    "imports": "read",
+    "upload": "write",
+    "mapping": "write",
+    "preview": "read",
+    "confirm": "write",
+    "discard": "write",
+    "inbox": "read",
+    "offer": "write",
+    "accept": "write",
+    "decline": "write",
+    "withdraw": "write",
+    "share": "write",
+    "end_share": "write",
+    "handover_list": "read",
+    "handover_post": "write",
+    "shares_get": "read",
+    "shares_post": "write",
+    "shares_delete": "write",
 }
 
 R = frozenset({"can_read"})
@@ -127,6 +146,13 @@ FILE_AUDIT = "FileAudit"
 STATISTICS = "Statistics"
 #: County review of quarterly reports and charts: read = all providers, write = review/return
 STATISTICS_REVIEW = "StatisticsReview"
+# -- intake and movement across providers (issue 14) --
+#: assignment-list import (Zuweisungsliste): county admin
+ASSIGNMENT_IMPORT = "AssignmentImport"
+#: handovers (Übergabe) and shares (Freigabe) of case files between providers
+HANDOVER = "Handover"
+MENU_ASSIGNMENT_IMPORT = "Zuweisungsimport"
+MENU_HANDOVERS = "Übergaben"
 
 _CASE_WORK = {
     PERSON: RW,
@@ -140,6 +166,7 @@ _CASE_WORK = {
     NETWORK_PARTNER: R,
     ACCOMMODATION: R,
     CASE_MANAGEMENT: RW,
+    HANDOVER: RW,  # issue 14
 }
 _PROVIDER_CASE_WORK = {**_CASE_WORK, FILE_AUDIT: RW}
 
@@ -153,6 +180,7 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         SERVICE_GAPS: R,
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
+        ASSIGNMENT_IMPORT: RW,  # issue 14
     },
     ROLE_REVIEWER: {
         PERSON: R,
@@ -206,6 +234,7 @@ MENUS: dict[str, frozenset[str]] = {
             "List Users",
             "Angebotslücken",
             *_REVIEW_MENUS,
+            MENU_ASSIGNMENT_IMPORT,  # issue 14
         }
     ),
     ROLE_REVIEWER: frozenset(
@@ -248,6 +277,7 @@ _CASE_MENUS = frozenset(
         "Meine Fälle",
         "Netzwerkpartner",
         "Unterkünfte",
+        MENU_HANDOVERS,  # issue 14
     }
 )
 MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS

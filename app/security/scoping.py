@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flask import g, has_request_context
-from sqlalchemy import event, false, inspect, or_, select
+from sqlalchemy import and_, event, false, func, inspect, or_, select, union_all
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -104,15 +104,42 @@ def visible_organisation_ids(organisation_ids: Iterable[int]) -> list[int]:
     return [i for i in ids if i == scope.organisation_id]
 
 
+def active_share() -> ColumnElement[bool]:
+    """Condition of a share that has not ended: no end date, or its last day not passed."""
+    from app.models.person import PersonShare
+
+    return or_(PersonShare.until.is_(None), PersonShare.until >= func.current_date())
+
+
 def scope_clause(cls: Any, org_id: int) -> ColumnElement[bool]:
-    """Return the visibility condition of model ``cls`` for organisation ``org_id``."""
+    """Return the visibility condition of model ``cls`` for organisation ``org_id``.
+
+    Shares (``PersonShare``, until their end date) add the shared persons and their records.
+    Handovers (issue 14): the receiving organisation owns the person (``organisation_id``);
+    records documented before stay with the organisation that wrote them (statistics count
+    them there), so the sender's are hidden from the sender after acceptance and shown to the
+    receiver when the scope was ``full``.
+    """
+    from app.models.intake import Handover
     from app.models.person import Person, PersonShare
 
-    shared = select(PersonShare.person_id).where(PersonShare.organisation_id == org_id)
+    shared = select(PersonShare.person_id).where(
+        PersonShare.organisation_id == org_id, active_share()
+    )
     if cls is Person:
         return or_(cls.organisation_id == org_id, cls.id.in_(shared))
     if issubclass(cls, PersonOwned):
-        return or_(cls.organisation_id == org_id, cls.person_id.in_(shared))
+        handed_away = select(Handover.person_id).where(
+            Handover.from_organisation_id == org_id, Handover.sender_hidden.is_(True)
+        )
+        received = select(Handover.person_id).where(
+            Handover.to_organisation_id == org_id, Handover.receiver_full.is_(True)
+        )
+        return or_(
+            and_(cls.organisation_id == org_id, cls.person_id.not_in(handed_away)),
+            cls.person_id.in_(shared),
+            cls.person_id.in_(received),
+        )
     return cls.organisation_id == org_id
 
 
@@ -120,17 +147,25 @@ _SHARED_KEY = "_msa_shared_person_ids"
 
 
 def _shared_person_ids(session: Session, org_id: int) -> list[int]:
-    """Persons shared with ``org_id`` — read once per request (one short indexed query)."""
+    """Persons shared with ``org_id`` or moved by a handover from or to it — read once per
+    request (one short indexed query); empty means the plain ``organisation_id`` condition."""
+    from app.models.intake import Handover
     from app.models.person import PersonShare
 
     cache: dict[int, list[int]] = g.setdefault(_SHARED_KEY, {})
     if org_id not in cache:
-        stmt = (
-            select(PersonShare.person_id)
-            .where(PersonShare.organisation_id == org_id)
-            .execution_options(msa_unscoped=True)
+        stmt = union_all(
+            select(PersonShare.person_id).where(
+                PersonShare.organisation_id == org_id, active_share()
+            ),
+            select(Handover.person_id).where(
+                Handover.from_organisation_id == org_id, Handover.sender_hidden.is_(True)
+            ),
+            select(Handover.person_id).where(
+                Handover.to_organisation_id == org_id, Handover.receiver_full.is_(True)
+            ),
         )
-        cache[org_id] = list(session.execute(stmt).scalars())
+        cache[org_id] = list(session.execute(stmt.execution_options(msa_unscoped=True)).scalars())
     return cache[org_id]
 
 
@@ -140,8 +175,10 @@ def _forget_shared_ids(session: Session, flush_context: Any) -> None:
 
     if not has_request_context() or _SHARED_KEY not in g:
         return
+    from app.models.intake import Handover
+
     changed = list(session.new) + list(session.dirty) + list(session.deleted)
-    if any(isinstance(obj, PersonShare) for obj in changed):
+    if any(isinstance(obj, (PersonShare, Handover)) for obj in changed):
         g.pop(_SHARED_KEY, None)
 
 
@@ -274,3 +311,9 @@ def _enforce_scope_on_write(session: Session, flush_context: Any, instances: Any
     for obj in list(session.deleted):
         if isinstance(obj, OrgScoped) and scope.mode == "none":
             raise ScopeViolationError("Keine Organisation zugeordnet")
+
+
+def forget_shares() -> None:
+    """Forget the per-request list of shared and handed-over persons (after a bulk write)."""
+    if has_request_context():
+        g.pop(_SHARED_KEY, None)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask import current_app
 
 from app.extensions import db
-from app.models import MsaUser, Organisation, OrganisationKind
+from app.models import Accommodation, MsaUser, Organisation, OrganisationKind
 from app.security import matrix
 
 
@@ -88,3 +88,45 @@ def create_user(
     user.fte = Decimal(str(fte if fte is not None else 1.0))
     db.session.commit()
     return user
+
+
+ACCOMMODATION_KIND_ALIASES = {
+    "transitional-home": "transitional_home",
+    "transitional_home": "transitional_home",
+    "uewh": "transitional_home",
+    "shared-accommodation": "shared_accommodation",
+    "shared_accommodation": "shared_accommodation",
+    "flat": "flat",
+}
+
+
+def create_accommodation(
+    name: str, organisation: str, *, capacity: int | None = None, kind: str = "transitional-home"
+) -> Accommodation:
+    """Create an accommodation run by a provider (idempotent by name and provider)."""
+    from app.models import AccommodationKind
+
+    org = db.session.query(Organisation).filter_by(name=organisation).one_or_none()
+    if org is None:
+        raise DomainError(f"Organisation '{organisation}' gibt es nicht")
+    if org.kind == OrganisationKind.county:
+        raise DomainError("Unterkünfte werden von einem Träger betrieben, nicht vom Landkreis")
+    code = ACCOMMODATION_KIND_ALIASES.get(kind)
+    if code is None:
+        raise DomainError(f"Unbekannte Art '{kind}' (transitional-home|shared-accommodation|flat)")
+    if capacity is not None and capacity < 0:
+        raise DomainError("Die Kapazität kann nicht negativ sein")
+    existing = (
+        db.session.query(Accommodation).filter_by(name=name, operator_id=org.id).one_or_none()
+    )
+    if existing is not None:
+        if capacity is not None:
+            existing.capacity = capacity
+            db.session.commit()
+        return existing
+    acc = Accommodation(
+        name=name, kind=AccommodationKind(code), capacity=capacity, operator_id=org.id
+    )
+    db.session.add(acc)
+    db.session.commit()
+    return acc

@@ -61,6 +61,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import housing
 
     housing.register(appbuilder)
+    from app.views import intake
+
+    intake.register(appbuilder)
     from app.views import guards, sensitive
     from app.views.casefile import api as casefile_api
 

@@ -44,6 +44,14 @@ ACTION_LABELS = {
     "export": "Exportiert",
     "document": "Dokument erzeugt",
     "purge": "Vernichtet (Löschfrist)",
+    "handover_offer": "Übergabe angeboten",
+    "handover_accept": "Übergabe angenommen",
+    "handover_decline": "Übergabe abgelehnt",
+    "handover_withdraw": "Übergabe zurückgezogen",
+    "share": "Freigabe erteilt",
+    "share_end": "Freigabe beendet",
+    "duplicate_hint": "Dublettenhinweis (anderer Träger)",
+    "import": "Zuweisungsimport",
 }
 
 

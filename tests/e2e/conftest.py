@@ -40,6 +40,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{db_path}",
         "MSA_ENV": "development",
         "MSA_TOTP_REQUIRED_ROLES": "",  # demo accounts sign in without a second factor
+        # the journeys sign in as several roles within a minute (the limit itself is tested in
+        # tests/integration and tests/security)
+        "MSA_AUTH_RATE_LIMIT": "60 per minute",
         "FLASK_APP": "run.py",
         "PYTHONPATH": str(ROOT),
     }

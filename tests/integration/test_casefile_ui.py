@@ -162,15 +162,19 @@ def test_add_person_warns_of_duplicate_then_creates(factory: Any, login_as: Any)
 
 
 def test_duplicate_candidates_stay_within_own_provider(factory: Any, login_as: Any) -> None:
-    other = factory.make_org()
+    """A match at another provider: only that provider's name is shown (issue 14), never the
+    person; after "Trotzdem anlegen" the person is created."""
+    other = factory.make_org(name="Träger Fremd")
     factory.make_person(
         other, first_name="Mohammed", last_name="Fremd", birth_date=dt.date(1985, 3, 4)
     )
     client = login_as(matrix.ROLE_CASEWORKER, factory.make_org())
-    resp = client.post(
-        "/personview/add",
-        data={"first_name": "Muhammad", "last_name": "Fremd", "birth_date": "1985-03-04"},
-    )
+    data = {"first_name": "Muhammad", "last_name": "Fremd", "birth_date": "1985-03-04"}
+    resp = client.post("/personview/add", data=data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Träger Fremd" in page
+    assert "Mohammed" not in page and 'id="dubletten"' not in page
+    resp = client.post("/personview/add", data={**data, "confirm_duplicate": "y"})
     assert resp.status_code == 302
 
 

@@ -79,7 +79,12 @@ def test_api_counselling_end_not_under_asylblg(app: Flask, client: Any, api_toke
     for basis, expected in (("asylblg_basic", None), ("sgb2", "2026-04-15")):
         resp = client.post(
             "/api/v1/person/",
-            json={**base, "benefit_basis": basis, "moved_in_own_housing_on": "2026-01-15"},
+            json={
+                **base,
+                "benefit_basis": basis,
+                "moved_in_own_housing_on": "2026-01-15",
+                "confirm_new": True,  # the second person has the same name and birth date
+            },
             headers=headers,
         )
         assert resp.status_code == 201, resp.get_json()

@@ -13,6 +13,18 @@ from app.models import AccessLog
 #: allowed actions
 ACTIONS = frozenset(
     {"read", "read_sensitive", "create", "update", "delete", "export", "document", "purge"}
+) | frozenset(
+    # intake and movement across providers (issue 14)
+    {
+        "handover_offer",
+        "handover_accept",
+        "handover_decline",
+        "handover_withdraw",
+        "share",
+        "share_end",
+        "duplicate_hint",
+        "import",
+    }
 )
 
 

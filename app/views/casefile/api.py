@@ -340,6 +340,63 @@ class PersonApi(CaseRecordApi):
             log_accesses([(h.id, "read", "case_file", "API Personensuche") for h in hits])
         return self.response(200, result=result)
 
+    def post_headless(self) -> Response:
+        """Create a person — 409 with the candidates when it may exist already (issue 14)."""
+        payload = request.get_json(silent=True)
+        if isinstance(payload, dict) and "confirm_new" in payload:
+            confirm = payload.pop("confirm_new")  # the cached JSON: the create below reads it
+            if not isinstance(confirm, bool):
+                return self._error(400, {"confirm_new": "Erwartet wird true oder false."})
+            if not confirm:
+                conflict = self._duplicates(payload)
+                if conflict is not None:
+                    return conflict
+        elif isinstance(payload, dict):
+            conflict = self._duplicates(payload)
+            if conflict is not None:
+                return conflict
+        return super().post_headless()
+
+    def _duplicates(self, payload: dict[str, Any]) -> Response | None:
+        from app.services.casefile.duplicates import find_duplicates
+        from app.services.intake.duplicates import known_elsewhere, log_hints, provider_names
+
+        first, last, born = (payload.get(k) for k in ("first_name", "last_name", "birth_date"))
+        if not (isinstance(first, str) and isinstance(last, str) and isinstance(born, str)):
+            return None  # the field checks answer
+        try:
+            birth_date = dt.date.fromisoformat(born)
+        except ValueError:
+            return None
+        own = find_duplicates(first, last, birth_date)
+        scope = current_scope()
+        others = known_elsewhere(
+            first, last, birth_date, organisation_id=scope.organisation_id if scope else None
+        )
+        if not own and not others:
+            return None
+        candidates: list[dict[str, Any]] = [
+            {
+                "id": d.id,
+                "first_name": d.first_name,
+                "last_name": d.last_name,
+                "birth_date": d.birth_date.isoformat(),
+                "file_number": d.file_number,
+            }
+            for d in own
+        ]
+        candidates += [{"organisation": name} for name in provider_names(others)]
+        if others:
+            log_hints(others, "API")
+        names = ", ".join(provider_names(others))
+        message = (
+            f"Die Person ist bereits bei {names} bekannt; fragen Sie dort eine Übergabe an. "
+            if others
+            else "Möglicherweise gibt es diese Person schon "
+            "(gleiches Geburtsdatum, ähnlicher Name). "
+        ) + 'Wenn es eine andere Person ist, senden Sie "confirm_new": true.'
+        return self.response(409, message=message, candidates=candidates)
+
     def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
         problems: dict[str, str] = {}
         cw = data.get("caseworker_id")

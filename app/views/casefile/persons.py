@@ -32,6 +32,7 @@ from app.services.casefile import persons as person_service
 from app.services.casefile.duplicates import find_duplicates
 from app.services.casefile.search import search_persons
 from app.services.data_protection.access_log import log_access, log_accesses
+from app.services.intake.duplicates import known_elsewhere, log_hints, provider_names
 from app.views import hub
 from app.views.base import ScopedModelView
 from app.views.casefile.common import (
@@ -146,11 +147,22 @@ class PersonView(ScopedModelView):
         form = PersonForm()
         _fill_person_choices(form)
         duplicates: list[Any] = []
+        known_at: list[str] = []
         if request.method == "GET":
             form.caseworker_id.data = str(_current_user().id)
         elif (data := _validate_person_form(form)) is not None:
             duplicates = find_duplicates(data["first_name"], data["last_name"], data["birth_date"])
-            if duplicates and not form.confirm_duplicate.data:
+            # issue 14: known at another provider — its name only, access-logged
+            elsewhere = known_elsewhere(
+                data["first_name"],
+                data["last_name"],
+                data["birth_date"],
+                organisation_id=_current_user().organisation_id,
+            )
+            if (duplicates or elsewhere) and not form.confirm_duplicate.data:
+                known_at = provider_names(elsewhere)
+                if elsewhere:
+                    log_hints(elsewhere, "Browser")
                 flash(
                     "Möglicherweise gibt es diese Person schon (gleiches Geburtsdatum, ähnlicher "
                     "Name). Bitte prüfen Sie die Treffer; wenn es eine andere Person ist, "
@@ -174,6 +186,7 @@ class PersonView(ScopedModelView):
             title=self.add_title,
             form=form,
             duplicates=duplicates,
+            known_at=known_at,
             person=None,
         )
 

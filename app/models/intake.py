@@ -1,0 +1,108 @@
+"""Intake and movement across providers (issue 14): assignment imports and handovers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_appbuilder.models.sqla import Model
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from app.models.base import utcnow
+
+#: Übergabe scopes: the whole file, or identity, household and residence status only
+HANDOVER_SCOPES = ("full", "master_data")
+HANDOVER_SCOPE_LABELS = {"full": "ganze Fallakte", "master_data": "nur Stammdaten"}
+HANDOVER_STATUSES = ("offered", "accepted", "declined", "withdrawn")
+HANDOVER_STATUS_LABELS = {
+    "offered": "angeboten",
+    "accepted": "angenommen",
+    "declined": "abgelehnt",
+    "withdrawn": "zurückgezogen",
+}
+CONSENT_FORMS = ("written", "oral")
+CONSENT_FORM_LABELS = {"written": "schriftlich", "oral": "mündlich"}
+
+
+class Handover(Model):
+    """Übergabe — a case file offered by one provider to another, with documented consent.
+
+    Not row-scoped: it involves two organisations; ``app.services.intake.handover`` reads it
+    for the sending and the receiving organisation only. ``sender_hidden`` and
+    ``receiver_full`` drive the row scope of the person's records after acceptance
+    (``app.security.scoping``): the sender no longer sees what it documented, the receiver
+    sees it when the scope is ``full``.
+    """
+
+    __tablename__ = "handover"
+    __table_args__ = (
+        Index("ix_handover_to_status", "to_organisation_id", "status"),
+        Index("ix_handover_from_status", "from_organisation_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    from_organisation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("organisation.id"), nullable=False
+    )
+    to_organisation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("organisation.id"), nullable=False
+    )
+    scope: Mapped[str] = mapped_column(String(16), nullable=False, default="master_data")
+    include_household: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    consent_given: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    consent_on: Mapped[dt.date | None] = mapped_column(Date)
+    consent_form: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="offered")
+    offered_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    offered_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    offered_by_name: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    decided_by_name: Mapped[str | None] = mapped_column(String(200))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    #: after acceptance: the sender's rows of the person are hidden from the sender (until
+    #: the person comes back to it)
+    sender_hidden: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    #: after acceptance with scope ``full``: the receiver sees every row of the person's file
+    #: (until it hands the person on)
+    receiver_full: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+
+
+class AssignmentImport(Model):
+    """Zuweisungsliste — an uploaded assignment list between preview and confirmation."""
+
+    __tablename__ = "assignment_import"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: the file itself until it is imported or discarded (then emptied)
+    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    #: JSON: header text -> field, set in the mapping step
+    mapping: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="preview")
+    #: JSON summary after the import (INTERFACES.md shape)
+    summary: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,733 @@
+"""Zuweisungsliste — import the county's assignment lists (issue 14).
+
+A file (``.xlsx`` or ``.csv`` in UTF-8 or Windows-1252, ``;`` or ``,``) lists the persons
+assigned to the county. :func:`analyse` reads it without writing anything and says per row
+whether the person is new, already known (by AZR number / Aktenzeichen, else by name and
+birth date with the transliteration-aware matcher) — and then whether the file changes the
+accommodation or residence status —, or wrong (row, column, German message).
+:func:`apply` writes the result in ONE transaction: new persons at the provider that runs the
+named accommodation, rows with the same ``Familien-Nr.`` as one household, updates of known
+persons. Importing the same file again changes nothing. See docs/intake.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+
+from app.extensions import db
+from app.models import Accommodation, CatalogueEntry, Household, Organisation, Person
+from app.models.base import utcnow
+from app.services.casefile.duplicates import name_key, similar_keys
+from app.services.data_protection.access_log import log_accesses
+
+#: field -> German column header (the canonical name in the file, docs/intake.md)
+FIELDS: dict[str, str] = {
+    "last_name": "Name",
+    "first_name": "Vorname",
+    "birth_date": "Geburtsdatum",
+    "sex": "Geschlecht",
+    "nationality": "Staatsangehörigkeit",
+    "file_number": "AZR-Nummer",
+    "assigned_on": "Zuweisung am",
+    "accommodation": "Unterkunft",
+    "household": "Familien-Nr.",
+    "residence_status": "Aufenthaltsstatus",
+}
+REQUIRED = ("last_name", "first_name", "birth_date", "accommodation")
+#: accepted header variants (normalised by :func:`normalise_header`)
+_VARIANTS: dict[str, tuple[str, ...]] = {
+    "last_name": ("name", "nachname", "familienname", "zuname"),
+    "first_name": ("vorname", "vornamen", "rufname"),
+    "birth_date": ("geburtsdatum", "gebdatum", "geburtstag", "geborenam", "geboren", "gebam"),
+    "sex": ("geschlecht", "geschl", "sex"),
+    "nationality": (
+        "staatsangehoerigkeit",
+        "staatsangehorigkeit",
+        "staatsang",
+        "nationalitaet",
+        "nationalitat",
+        "herkunftsland",
+    ),
+    "file_number": (
+        "azrnummer",
+        "azrnr",
+        "azr",
+        "aktenzeichen",
+        "az",
+        "azrnummeraktenzeichen",
+    ),
+    "assigned_on": (
+        "zuweisungam",
+        "zuweisungsdatum",
+        "zugewiesenam",
+        "zuweisung",
+        "datumzuweisung",
+    ),
+    "accommodation": ("unterkunft", "unterkunftsname", "einrichtung", "wohnheim"),
+    "household": (
+        "familiennr",
+        "familiennummer",
+        "famnr",
+        "familie",
+        "haushaltsnr",
+        "haushaltsnummer",
+        "haushalt",
+    ),
+    "residence_status": ("aufenthaltsstatus", "aufenthaltstitel", "status", "aufenthalt"),
+}
+HEADER_VARIANTS: dict[str, str] = {v: f for f, vs in _VARIANTS.items() for v in vs}
+#: rows searched for the header row (title rows above it are skipped)
+HEADER_SEARCH_ROWS = 20
+MAX_BYTES = 20 * 1024 * 1024
+_SEX_WORDS = {
+    "m": "male",
+    "mann": "male",
+    "maennlich": "male",
+    "male": "male",
+    "w": "female",
+    "f": "female",
+    "frau": "female",
+    "weiblich": "female",
+    "female": "female",
+    "d": "diverse",
+    "divers": "diverse",
+    "x": "unknown",
+    "unbekannt": "unknown",
+    "oa": "unknown",
+    "ohneangabe": "unknown",
+}
+_DATE_FORMATS = ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
+_CHUNK = 5000
+
+
+class ImportFileError(Exception):
+    """The file cannot be read, or a required column is missing (German message)."""
+
+
+def normalise_header(text: Any) -> str:
+    """Return a header text case-, space-, umlaut- and punctuation-insensitive."""
+    s = str(text or "").strip().casefold()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        s = s.replace(a, b)
+    s = unicodedata.normalize("NFKD", s)
+    return re.sub(r"[^a-z0-9]", "", s)
+
+
+# -- reading the file ----------------------------------------------------------------------
+def read_table(content: bytes, filename: str = "") -> list[tuple[int, list[Any]]]:
+    """Return ``(row number, cells)`` of every row of the file (first sheet of a workbook)."""
+    if not content:
+        raise ImportFileError("Die Datei ist leer.")
+    if len(content) > MAX_BYTES:
+        raise ImportFileError("Die Datei ist größer als 20 MB.")
+    if content[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(content)
+    return _read_csv(content)
+
+
+def _read_xlsx(content: bytes) -> list[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise ImportFileError("Die Excel-Datei kann nicht gelesen werden.") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        return [
+            (n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
+    finally:
+        workbook.close()
+
+
+def _read_csv(content: bytes) -> list[tuple[int, list[Any]]]:
+    if b"\x00" in content[:4096]:
+        raise ImportFileError("Die Datei ist weder CSV noch Excel (.xlsx).")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1252", errors="replace")
+    sample = "\n".join(text.splitlines()[: HEADER_SEARCH_ROWS + 5])
+    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [(n, row) for n, row in enumerate(reader, start=1)]
+    except csv.Error as exc:
+        raise ImportFileError(f"Die CSV-Datei kann nicht gelesen werden: {exc}") from exc
+
+
+@dataclass
+class Layout:
+    """Where the header row is and which column holds which field."""
+
+    header_row: int
+    headers: list[str]
+    columns: dict[str, int]
+    unmapped: list[str]
+
+    @property
+    def missing(self) -> list[str]:
+        return [f for f in REQUIRED if f not in self.columns]
+
+
+def locate_header(
+    table: Sequence[tuple[int, list[Any]]], mapping: Mapping[str, str] | None = None
+) -> Layout:
+    """Find the header row (title rows above are skipped) and map its columns to fields.
+
+    ``mapping``: header text -> field (or "" to ignore the column), from the mapping step.
+    """
+    overrides = {normalise_header(k): v for k, v in (mapping or {}).items()}
+    best: Layout | None = None
+    best_hits = 0
+    for number, cells in table[:HEADER_SEARCH_ROWS]:
+        headers = ["" if c is None else str(c).strip() for c in cells]
+        columns: dict[str, int] = {}
+        unmapped: list[str] = []
+        for index, text in enumerate(headers):
+            if not text:
+                continue
+            key = normalise_header(text)
+            target = overrides[key] if key in overrides else HEADER_VARIANTS.get(key)
+            if target and target in FIELDS and target not in columns:
+                columns[target] = index
+            elif target is None and key:
+                unmapped.append(text)
+        hits = len(columns)
+        if hits > best_hits and (hits >= 2 or len([h for h in headers if h]) >= 3):
+            best, best_hits = Layout(number, headers, columns, unmapped), hits
+            if hits >= 4:
+                break
+    if best is None:
+        raise ImportFileError(
+            "Keine Kopfzeile gefunden: erwartet werden Spalten wie Name, Vorname, "
+            "Geburtsdatum, Unterkunft."
+        )
+    return best
+
+
+# -- values --------------------------------------------------------------------------------
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    return str(value).strip()
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """Read an Excel date, an Excel serial number or a ``TT.MM.JJJJ`` text; None if empty.
+
+    Raises ValueError for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 100000:
+            return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+        raise ValueError(str(value))
+    text = str(value).strip()
+    if not text:
+        return None
+    text = text.split(" ")[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+@dataclass
+class Catalogues:
+    """Lookups of the coded columns: normalised label/code -> code."""
+
+    sex: dict[str, str]
+    nationality: dict[str, str]
+    residence_status: dict[str, str]
+
+    @classmethod
+    def load(cls) -> Catalogues:
+        rows = db.session.execute(
+            select(
+                CatalogueEntry.catalogue,
+                CatalogueEntry.code,
+                CatalogueEntry.label_de,
+                CatalogueEntry.label_en,
+                CatalogueEntry.extra,
+            ).where(CatalogueEntry.catalogue.in_(("sex", "nationality", "residence_status")))
+        )
+        out: dict[str, dict[str, str]] = {"sex": {}, "nationality": {}, "residence_status": {}}
+        for catalogue, code, label_de, label_en, extra in rows:
+            lookup = out[catalogue]
+            names = [code, label_de, label_en]
+            if isinstance(extra, dict):
+                names += [extra.get("iso2"), extra.get("iso3")]
+            for name in names:
+                if name:
+                    lookup.setdefault(normalise_header(name), code)
+        for word, code in _SEX_WORDS.items():
+            if code in out["sex"].values():
+                out["sex"].setdefault(word, code)
+        return cls(out["sex"], out["nationality"], out["residence_status"])
+
+
+@dataclass
+class AccommodationInfo:
+    id: int
+    name: str
+    operator_id: int | None
+    operator: str | None
+
+
+def _accommodations() -> dict[str, AccommodationInfo]:
+    rows = db.session.execute(
+        select(Accommodation.id, Accommodation.name, Accommodation.operator_id, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == Accommodation.operator_id)
+        .execution_options(msa_unscoped=True)
+    )
+    out: dict[str, AccommodationInfo] = {}
+    for aid, name, op_id, op_name in rows:
+        out.setdefault(normalise_header(name), AccommodationInfo(aid, name, op_id, op_name))
+    return out
+
+
+# -- analysis ------------------------------------------------------------------------------
+@dataclass
+class RowResult:
+    """One data row of the file and what the import does with it."""
+
+    row: int
+    values: dict[str, str]
+    status: str = "new"  # new | known | update | error
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    provider: str | None = None
+    organisation_id: int | None = None
+    person_id: int | None = None
+    household_id: int | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def error(self, fld: str, message: str) -> None:
+        self.errors.append((FIELDS.get(fld, fld), message))
+        self.status = "error"
+
+    @property
+    def status_label(self) -> str:
+        return {
+            "new": "neu",
+            "known": "bereits bekannt",
+            "update": "bekannt, wird aktualisiert",
+            "error": "Fehler",
+        }[self.status]
+
+
+@dataclass
+class Analysis:
+    """The whole file: its layout and every data row."""
+
+    filename: str
+    layout: Layout
+    rows: list[RowResult]
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary of INTERFACES.md (what an import of this analysis does)."""
+        families = {r.data.get("household") for r in self.rows if r.status != "error"}
+        return {
+            "rows": len(self.rows),
+            "created": sum(1 for r in self.rows if r.status == "new"),
+            "updated": sum(1 for r in self.rows if r.status == "update"),
+            "unchanged": sum(1 for r in self.rows if r.status == "known"),
+            "households": len(families - {None, ""}),
+            "errors": [
+                {"row": r.row, "column": column, "message": message}
+                for r in self.rows
+                for column, message in r.errors
+            ],
+        }
+
+
+def analyse(
+    content: bytes, filename: str = "", mapping: Mapping[str, str] | None = None
+) -> Analysis:
+    """Read a file and decide per row: new, known (maybe with changes) or error. No writes.
+
+    Raises :class:`ImportFileError` when the file cannot be read or a required column is
+    missing."""
+    table = read_table(content, filename)
+    layout = locate_header(table, mapping)
+    if layout.missing:
+        names = ", ".join(FIELDS[f] for f in layout.missing)
+        raise ImportFileError(f"Pflichtspalte fehlt: {names}.")
+    catalogues = Catalogues.load()
+    accommodations = _accommodations()
+    rows: list[RowResult] = []
+    for number, cells in table:
+        if number <= layout.header_row:
+            continue
+        if all(_text(c) == "" for c in cells):
+            continue
+        rows.append(_parse_row(number, cells, layout, catalogues, accommodations))
+    _match(rows)
+    _households(rows)
+    return Analysis(filename, layout, rows)
+
+
+def _cell(cells: list[Any], layout: Layout, fld: str) -> Any:
+    index = layout.columns.get(fld)
+    if index is None or index >= len(cells):
+        return None
+    return cells[index]
+
+
+def _parse_row(
+    number: int,
+    cells: list[Any],
+    layout: Layout,
+    catalogues: Catalogues,
+    accommodations: dict[str, AccommodationInfo],
+) -> RowResult:
+    values = {f: _text(_cell(cells, layout, f)) for f in layout.columns}
+    result = RowResult(number, values)
+    data = result.data
+    for fld in ("last_name", "first_name"):
+        text = values.get(fld, "")
+        if not text:
+            result.error(fld, "Pflichtangabe fehlt.")
+        elif len(text) > 100:
+            result.error(fld, "Höchstens 100 Zeichen.")
+        data[fld] = text
+    today = dt.date.today()
+    for fld in ("birth_date", "assigned_on"):
+        raw = _cell(cells, layout, fld)
+        try:
+            day = parse_date(raw)
+        except ValueError:
+            result.error(fld, f"Ungültiges Datum „{_text(raw)}“ – erwartet TT.MM.JJJJ.")
+            continue
+        if day is None:
+            if fld == "birth_date":
+                result.error(fld, "Pflichtangabe fehlt.")
+            continue
+        if fld == "birth_date" and (day > today or day < dt.date(1900, 1, 1)):
+            result.error(fld, f"Das Geburtsdatum {day:%d.%m.%Y} ist nicht möglich.")
+            continue
+        data[fld] = day
+    for fld in ("sex", "nationality", "residence_status"):
+        text = values.get(fld, "")
+        if not text:
+            continue
+        code = getattr(catalogues, fld).get(normalise_header(text))
+        if code is None:
+            result.error(fld, f"Unbekannter Wert „{text}“.")
+        else:
+            data[fld] = code
+    file_number = values.get("file_number", "")
+    if len(file_number) > 32:
+        result.error("file_number", "Höchstens 32 Zeichen.")
+    data["file_number"] = file_number or None
+    data["household"] = values.get("household", "") or None
+    name = values.get("accommodation", "")
+    info = accommodations.get(normalise_header(name)) if name else None
+    if not name:
+        result.error("accommodation", "Pflichtangabe fehlt.")
+    elif info is None:
+        result.error("accommodation", f"Die Unterkunft „{name}“ ist nicht bekannt.")
+    elif info.operator_id is None:
+        result.error("accommodation", f"Die Unterkunft „{info.name}“ hat keinen Träger.")
+    else:
+        data["accommodation_id"] = info.id
+        result.organisation_id = info.operator_id
+        result.provider = info.operator
+    return result
+
+
+@dataclass
+class _Known:
+    id: int
+    organisation_id: int
+    provider: str
+    first_name: str
+    last_name: str
+    birth_date: dt.date
+    file_number: str | None
+    key: str
+    accommodation_id: int | None
+    residence_status: str | None
+    household_id: int | None
+
+
+def _candidates(rows: list[RowResult]) -> list[_Known]:
+    numbers = sorted({r.data["file_number"] for r in rows if r.data.get("file_number")})
+    births = sorted({r.data["birth_date"] for r in rows if r.data.get("birth_date")})
+    cols = (
+        Person.id,
+        Person.organisation_id,
+        Organisation.name,
+        Person.first_name,
+        Person.last_name,
+        Person.birth_date,
+        Person.file_number,
+        Person.name_key,
+        Person.accommodation_id,
+        Person.residence_status,
+        Person.household_id,
+    )
+    found: dict[int, _Known] = {}
+    # one statement for a usual list (up to _CHUNK numbers and _CHUNK birth dates); longer
+    # lists in several, each below the bind-parameter limits of SQLite and PostgreSQL
+    batches = max(len(numbers), len(births)) // _CHUNK + 1
+    for i in range(batches):
+        part_numbers = numbers[i * _CHUNK : (i + 1) * _CHUNK]
+        part_births = births[i * _CHUNK : (i + 1) * _CHUNK]
+        if not part_numbers and not part_births:
+            continue
+        stmt = (
+            select(*cols)
+            .join(Organisation, Organisation.id == Person.organisation_id)
+            .where(or_(Person.file_number.in_(part_numbers), Person.birth_date.in_(part_births)))
+            .execution_options(msa_unscoped=True)
+        )
+        for row in db.session.execute(stmt):
+            pid, org, prov, first, last, born, number, key, acc, status, hh = row
+            found[pid] = _Known(
+                pid,
+                org,
+                prov,
+                first,
+                last,
+                born,
+                number,
+                key or name_key(first, last),
+                acc,
+                status,
+                hh,
+            )
+    return list(found.values())
+
+
+def _match(rows: list[RowResult]) -> None:
+    """Find known persons; mark duplicates within the file; decide new/known/update."""
+    known = _candidates(rows)
+    by_number = {k.file_number: k for k in known if k.file_number}
+    by_birth: dict[dt.date, list[_Known]] = {}
+    for k in known:
+        by_birth.setdefault(k.birth_date, []).append(k)
+    seen_numbers: dict[str, int] = {}
+    seen_births: dict[dt.date, list[tuple[str, str | None, int]]] = {}
+    for r in rows:
+        if r.status == "error":
+            continue
+        key = name_key(r.data["first_name"], r.data["last_name"])
+        r.data["name_key"] = key
+        number = r.data["file_number"]
+        twin = seen_numbers.get(number) if number else None
+        if twin is None:
+            twin = next(
+                (
+                    row
+                    for other, other_number, row in seen_births.get(r.data["birth_date"], [])
+                    # two different AZR numbers are two persons, whatever their names
+                    if not (number and other_number) and similar_keys(other, key)
+                ),
+                None,
+            )
+        if twin is not None:
+            r.error("last_name", f"Die Person steht schon in Zeile {twin} der Datei.")
+            continue
+        if number:
+            seen_numbers[number] = r.row
+        seen_births.setdefault(r.data["birth_date"], []).append((key, number, r.row))
+        match = by_number.get(r.data["file_number"]) if r.data["file_number"] else None
+        if match is None:
+            match = next(
+                (
+                    k
+                    for k in by_birth.get(r.data["birth_date"], [])
+                    if not (r.data["file_number"] and k.file_number) and similar_keys(k.key, key)
+                ),
+                None,
+            )
+        if match is None:
+            r.status = "new"
+            continue
+        r.person_id = match.id
+        r.household_id = match.household_id
+        if match.organisation_id != r.organisation_id:
+            r.provider = match.provider
+            r.error(
+                "accommodation",
+                f"Die Person ist beim Träger „{match.provider}“ bekannt; die Unterkunft gehört "
+                "zu einem anderen Träger – bitte eine Übergabe veranlassen.",
+            )
+            continue
+        r.provider = match.provider
+        changes: dict[str, Any] = {}
+        if r.data.get("accommodation_id") and r.data["accommodation_id"] != match.accommodation_id:
+            changes["accommodation_id"] = r.data["accommodation_id"]
+        status = r.data.get("residence_status")
+        if status and status != match.residence_status:
+            changes["residence_status"] = status
+        if r.data["file_number"] and not match.file_number:
+            changes["file_number"] = r.data["file_number"]
+        r.changes = changes
+        r.status = "update" if changes else "known"
+
+
+def _households(rows: list[RowResult]) -> None:
+    """One household per Familien-Nr.: all members at the same provider."""
+    provider_of: dict[str, tuple[int | None, int]] = {}
+    for r in rows:
+        family = r.data.get("household")
+        if r.status == "error" or not family:
+            continue
+        first = provider_of.setdefault(family, (r.organisation_id, r.row))
+        if first[0] != r.organisation_id:
+            r.error(
+                "household",
+                f"Familien-Nr. {family}: Zeile {first[1]} gehört zu einem anderen Träger.",
+            )
+
+
+# -- the import ----------------------------------------------------------------------------
+def apply(analysis: Analysis, *, channel: str = "") -> dict[str, Any]:
+    """Write the analysis in ONE transaction; return the summary (INTERFACES.md)."""
+    rows = [r for r in analysis.rows if r.status in ("new", "update", "known")]
+    families: dict[str, list[RowResult]] = {}
+    for r in rows:
+        if r.data.get("household"):
+            families.setdefault(r.data["household"], []).append(r)
+    household_of: dict[str, int] = {}
+    new_households: list[tuple[str, dict[str, Any]]] = []
+    for family, members in families.items():
+        existing = next((m.household_id for m in members if m.household_id), None)
+        if existing is not None:
+            household_of[family] = existing
+        elif any(m.status == "new" for m in members):
+            head = members[0]
+            new_households.append(
+                (
+                    family,
+                    {
+                        "name": f"Familie {head.data['last_name']} (Familien-Nr. {family})"[:200],
+                        "organisation_id": head.organisation_id,
+                    },
+                )
+            )
+    try:
+        if new_households:
+            ids = db.session.scalars(
+                insert(Household).returning(Household.id, sort_by_parameter_order=True),
+                [values for _family, values in new_households],
+            ).all()
+            household_of.update(
+                {family: int(i) for (family, _v), i in zip(new_households, ids, strict=True)}
+            )
+        created = [r for r in rows if r.status == "new"]
+        now = utcnow()
+        if created:
+            person_ids = db.session.scalars(
+                insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                [_person_values(r, household_of, now) for r in created],
+            ).all()
+            for r, pid in zip(created, person_ids, strict=True):
+                r.person_id = int(pid)
+        for r in rows:
+            if r.status != "update":
+                continue
+            db.session.execute(
+                update(Person)
+                .where(Person.id == r.person_id)
+                .values(**r.changes, version=Person.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        for r in rows:
+            # a known member of an imported family without a household joins it
+            number = r.data.get("household")
+            if r.status != "new" and number in household_of and r.household_id is None:
+                db.session.execute(
+                    update(Person)
+                    .where(Person.id == r.person_id, or_(Person.household_id.is_(None)))
+                    .values(household_id=household_of[number], version=Person.version + 1)
+                    .execution_options(synchronize_session=False)
+                )
+        detail = f"Zuweisungsimport {analysis.filename}"[:300]
+        log_accesses(
+            [
+                (r.person_id, "create" if r.status == "new" else "update", "import", detail)
+                for r in rows
+                if r.status in ("new", "update")
+            ],
+            commit=False,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return analysis.summary()
+
+
+def _person_values(r: RowResult, household_of: dict[str, int], now: dt.datetime) -> dict[str, Any]:
+    data = r.data
+    family = data.get("household")
+    return {
+        "organisation_id": r.organisation_id,
+        "first_name": data["first_name"],
+        "last_name": data["last_name"],
+        "name_key": data["name_key"],
+        "birth_date": data["birth_date"],
+        "sex": data.get("sex"),
+        "nationality": data.get("nationality"),
+        "residence_status": data.get("residence_status"),
+        "file_number": data.get("file_number"),
+        "assigned_on": data.get("assigned_on"),
+        "accommodation_id": data.get("accommodation_id"),
+        "household_id": household_of.get(family) if family else None,
+        "employable": False,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def import_file(
+    content: bytes,
+    filename: str = "",
+    *,
+    dry_run: bool = False,
+    mapping: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Analyse and (unless ``dry_run``) import a file; return the JSON summary."""
+    analysis = analyse(content, filename, mapping)
+    if dry_run:
+        return analysis.summary()
+    return apply(analysis, channel="CLI")
+
+
+def dumps_mapping(mapping: Mapping[str, str]) -> str:
+    return json.dumps(dict(mapping), ensure_ascii=False)
+
+
+def loads_mapping(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
