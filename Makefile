@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python directory
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
@@ -36,8 +36,15 @@ browser:
 	  else echo "Bitte Debian-Paket 'chromium' installieren (sudo apt-get install chromium)"; exit 1; fi; }
 	@command -v pdftotext >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq poppler-utils >/dev/null || true; }
 
+## directory: Debian's OpenLDAP server for the directory sign-in tests, and the headers python-ldap
+## is built with (tests/security/test_directory_signin.py starts its own slapd on a free port)
+directory:
+	@if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || [ ! -f /usr/include/ldap.h ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils libldap2-dev libsasl2-dev >/dev/null; \
+	  else echo "Bitte Debian-Pakete 'slapd ldap-utils libldap2-dev libsasl2-dev' installieren"; exit 1; fi; fi
+
 ## test: the whole suite on SQLite, and on PostgreSQL when TEST_POSTGRES_URL is set (CI=true: required)
-test: install-dev browser
+test: directory install-dev browser
 	$(BIN)/python -m tests.run_all
 
 lint: install-dev

@@ -43,7 +43,8 @@ def directory_auth_settings(env: dict[str, str] | None = None) -> dict[str, Any]
     LDAP: ``MSA_LDAP_SERVER``, ``MSA_LDAP_SEARCH``, ``MSA_LDAP_UID_FIELD``, ``MSA_LDAP_BIND_USER``,
     ``MSA_LDAP_BIND_PASSWORD``, ``MSA_LDAP_USE_TLS``, ``MSA_LDAP_TLS_CACERTFILE``,
     ``MSA_LDAP_GROUP_FIELD``, ``MSA_LDAP_FIRSTNAME_FIELD``, ``MSA_LDAP_LASTNAME_FIELD``,
-    ``MSA_LDAP_EMAIL_FIELD``. OAuth/OpenID Connect (e.g. a Keycloak that also brokers SAML):
+    ``MSA_LDAP_EMAIL_FIELD``, ``MSA_AUTH_ORGANISATION_MAPPING`` (JSON: group -> organisation
+    name, synced at every sign-in). OAuth/OpenID Connect (e.g. a Keycloak that also brokers SAML):
     ``MSA_OAUTH_NAME``, ``MSA_OAUTH_CLIENT_ID``, ``MSA_OAUTH_CLIENT_SECRET``,
     ``MSA_OAUTH_METADATA_URL``, ``MSA_OAUTH_API_BASE_URL``, ``MSA_OAUTH_SCOPE``. Both:
     ``MSA_AUTH_ROLES_MAPPING`` (JSON: directory group -> list of MSA role names),
@@ -84,6 +85,14 @@ def directory_auth_settings(env: dict[str, str] | None = None) -> dict[str, Any]
                 "AUTH_LDAP_EMAIL_FIELD": env.get("MSA_LDAP_EMAIL_FIELD", "mail"),
             }
         )
+        organisations = json.loads(env.get("MSA_AUTH_ORGANISATION_MAPPING") or "{}")
+        if not isinstance(organisations, dict) or not all(
+            isinstance(v, str) for v in organisations.values()
+        ):
+            raise RuntimeError(
+                "MSA_AUTH_ORGANISATION_MAPPING muss ein JSON-Objekt Gruppe -> Organisation sein"
+            )
+        settings["AUTH_ORGANISATION_MAPPING"] = organisations
         if env.get("MSA_LDAP_TLS_CACERTFILE"):
             settings["AUTH_LDAP_TLS_CACERTFILE"] = env["MSA_LDAP_TLS_CACERTFILE"]
         return settings
@@ -144,7 +153,10 @@ class Config:
     # Login rate limiting (form: FAB; API: app.security.manager)
     RATELIMIT_ENABLED = True
     AUTH_RATE_LIMITED = True
-    AUTH_RATE_LIMIT = os.environ.get("MSA_AUTH_RATE_LIMIT", "10 per minute")
+    #: per IP address (generous: one office behind NAT shares one address)
+    AUTH_RATE_LIMIT = os.environ.get("MSA_AUTH_RATE_LIMIT", "60 per minute")
+    #: failed sign-ins per account name, from any address (app.security.throttling)
+    AUTH_ACCOUNT_RATE_LIMIT = os.environ.get("MSA_AUTH_ACCOUNT_RATE_LIMIT", "5 per minute")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 

@@ -32,10 +32,11 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from flask_appbuilder import AppBuilder
 
     from app import models  # noqa: F401  (register every table)
-    from app.extensions import csrf, db, migrate
-    from app.security import scoping  # noqa: F401  (install the row-scoping hooks)
+    from app.extensions import csrf, db, ensure_private_sqlite, migrate
+    from app.security import admin_log, scoping  # noqa: F401  (row scoping, admin log hooks)
     from app.web import init_web
 
+    ensure_private_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)

@@ -79,6 +79,11 @@ def create_organisation_command(name: str, kind: str) -> None:
 @click.option("--first-name", default=None)
 @click.option("--last-name", default=None)
 @click.option("--email", default=None)
+@click.option(
+    "--actor",
+    default=None,
+    help="im Auftrag dieses Kontos anlegen: dessen Vergaberegeln gelten (app/security/granting.py)",
+)
 def create_user_command(
     username: str,
     role: str,
@@ -87,9 +92,18 @@ def create_user_command(
     first_name: str | None,
     last_name: str | None,
     email: str | None,
+    actor: str | None,
 ) -> None:
     """Create a user; the password comes from MSA_PASSWORD or a prompt."""
+    from app.extensions import db
+    from app.models import MsaUser
     from app.services.organisations import DomainError, create_user
+
+    acting = None
+    if actor:
+        acting = db.session.query(MsaUser).filter_by(username=actor).one_or_none()
+        if acting is None or not acting.active:
+            _fail(f"Konto '{actor}' gibt es nicht oder es ist deaktiviert")
 
     password = os.environ.get("MSA_PASSWORD") or click.prompt(
         "Passwort", hide_input=True, confirmation_prompt=True
@@ -104,6 +118,7 @@ def create_user_command(
             first_name=first_name,
             last_name=last_name,
             email=email,
+            actor=acting,
         )
     except DomainError as exc:
         _fail(str(exc))

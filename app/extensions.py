@@ -61,3 +61,25 @@ def include_in_migrations(dialect: str) -> Callable[..., bool]:
         return ddl_if is None or ddl_if.dialect is None or ddl_if.dialect == dialect
 
     return include
+
+
+def ensure_private_sqlite(uri: str) -> None:
+    """Create the SQLite database file with mode 0600 before SQLite does (with the umask,
+    usually world-readable), and tighten an existing one; journal files inherit the mode."""
+    import os
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    if url.database.startswith("file:") or url.query.get("mode") == "memory":
+        return
+    path = Path(url.database)
+    if not path.parent.exists():
+        return  # SQLite reports the missing directory itself
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)

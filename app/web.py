@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -11,11 +12,28 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
+#: scripts only from the portal itself or with the request's nonce — no inline script, no
+#: inline event handler (``onclick=``) runs; FAB's templates carry ``nonce="{{ csp_nonce() }}"``
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "script-src 'self' 'nonce-{nonce}'; script-src-attr 'none'; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+_NONCE = "_msa_csp_nonce"
+
+
+def csp_nonce() -> str:
+    """The request's CSP nonce (one per response; FAB's baselib.get_nonce() calls this)."""
+    import secrets
+
+    if not has_app_context():
+        return ""
+    nonce = g.get(_NONCE)
+    if nonce is None:
+        nonce = secrets.token_urlsafe(18)
+        setattr(g, _NONCE, nonce)
+    return str(nonce)
+
 
 #: Flask-AppBuilder's own screen texts without a German translation in its catalogue (FAB 5.3):
 #: listed here so that ``make translations`` extracts them; app/translations/de gives them German
@@ -75,7 +93,9 @@ def _render_error(code: int, text: str) -> str:
                 appbuilder=appbuilder,
                 base_template=appbuilder.base_template,
             )
-        except Exception:  # the frame itself failed (database, template): plain page
+        except Exception as exc:  # the frame itself failed (template): plain page
+            if is_database_unavailable(exc):
+                raise  # the caller answers 503
             from app.extensions import db
 
             db.session.rollback()
@@ -99,10 +119,13 @@ def init_web(app: Flask) -> None:
             "_msa_public_permissions",
             "_msa_scope_resolving",
             "_msa_shared_person_ids",
+            _DB_DOWN,
+            _NONCE,
         ):
             g.pop(key, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.before_request
     def _default_locale() -> None:
@@ -111,7 +134,7 @@ def init_web(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -125,19 +148,110 @@ def init_web(app: Flask) -> None:
 
     def _error(exc: Exception) -> tuple[str | dict[str, object], int]:
         code = exc.code if isinstance(exc, HTTPException) and exc.code else 500
+        if code == 503:
+            return unavailable_reply()
         if code >= 500:
             app.logger.exception("Fehler %s bei %s", code, request.path)
         text = ERROR_TEXTS.get(code, ERROR_TEXTS[500] if code >= 500 else ERROR_TEXTS[400])
+        if code == 429:
+            from app.security import throttling
+
+            text = throttling.message(throttling.ip_wait_seconds())
         if request.path.startswith("/api/"):
             return {"message": text}, code
-        return _render_error(code, text), code
+        try:
+            return _render_error(code, text), code
+        except Exception as exc:  # the page's menu reads the user: the database may be gone
+            if not is_database_unavailable(exc):
+                raise
+            from app.extensions import db
+
+            db.session.close()
+            return unavailable_reply()
+
+    @app.teardown_appcontext
+    def _close_session_safely(_exc: BaseException | None) -> None:
+        """End the request's session without raising: a connection killed after the commit
+        must not turn the finished reply into a 500 (runs before Flask-SQLAlchemy's remove)."""
+        from app.extensions import db
+
+        try:
+            db.session.remove()
+        except Exception:
+            with contextlib.suppress(Exception):  # the connection is gone anyway
+                db.session.invalidate()
+            db.session.registry.clear()
+
+    if not event.contains(Engine, "handle_error", _note_database_error):
+        event.listen(Engine, "handle_error", _note_database_error)
+
+    @app.after_request
+    def _database_down_is_503(response: Response) -> Response:
+        """A 5xx after the database failed is a 503, also where FAB's ``safe`` decorator or a
+        view caught the error itself (FAB answers its JSON 500 "Fatal error")."""
+        if response.status_code >= 500 and response.status_code != 503 and g.get(_DB_DOWN):
+            body, code = unavailable_reply()
+            fresh = app.make_response((body, code))
+            fresh.headers["Retry-After"] = "5"
+            return fresh
+        if response.status_code == 503:
+            response.headers.setdefault("Retry-After", "5")
+        return response
 
     if app.config.get("MSA_SERVER_TIMING"):
         init_server_timing(app)
 
+    from app.security.granting import GrantRefusedError
+
+    def _refused(exc: GrantRefusedError) -> tuple[str | dict[str, object], int]:
+        from app.extensions import db
+
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return {"message": str(exc)}, 403
+        return render_template("error.html", code=403, text=str(exc)), 403
+
+    app.register_error_handler(GrantRefusedError, _refused)
     for code in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(code, _error)
     app.register_error_handler(Exception, _unexpected(app, _error))
+
+
+_DB_DOWN = "_msa_database_down"
+UNAVAILABLE_TEXT = (
+    "Die Datenbank ist vorübergehend nicht erreichbar. Bitte versuchen Sie es in einigen "
+    "Sekunden erneut. Ein Speichervorgang, für den Sie keine Bestätigung erhalten haben, "
+    "wurde entweder vollständig oder gar nicht ausgeführt."
+)
+
+
+def unavailable_reply() -> tuple[str | dict[str, object], int]:
+    """503 in German: JSON under /api/, otherwise a page that needs no database."""
+    if request.path.startswith("/api/"):
+        return {"message": UNAVAILABLE_TEXT}, 503
+    # no context processors: they may read the signed-in user, i.e. the database
+    from flask import current_app
+
+    page = current_app.jinja_env.get_template("error_plain.html")
+    return page.render(code=503, text=UNAVAILABLE_TEXT), 503
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean the database (connection) is gone, not that a query is wrong."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
+
+    if isinstance(exc, OperationalError | InterfaceError | PendingRollbackError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def _note_database_error(context: Any) -> None:
+    """Engine ``handle_error``: remember in the request that the database failed."""
+    if not has_app_context():
+        return
+    exc = context.sqlalchemy_exception
+    if context.is_disconnect or (exc is not None and is_database_unavailable(exc)):
+        setattr(g, _DB_DOWN, True)
 
 
 _SQL_COUNT = "_msa_sql_count"
@@ -198,12 +312,13 @@ def _unexpected(app: Flask, handler):  # type: ignore[no-untyped-def]
     def _handle(exc: Exception):  # type: ignore[no-untyped-def]
         if isinstance(exc, HTTPException):
             return exc
-        from sqlalchemy.exc import OperationalError
-
         from app.extensions import db
 
-        db.session.rollback()
-        if isinstance(exc, OperationalError):
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone: nothing to roll back
+            db.session.close()
+        if is_database_unavailable(exc) or g.get(_DB_DOWN):
             app.logger.error("Datenbank nicht erreichbar: %s", type(exc).__name__)
             return handler(_ServiceUnavailable())
         return handler(exc)

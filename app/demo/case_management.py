@@ -179,6 +179,7 @@ def load_demo_cases(rng: Any, first_person_id: int, per_step: int = 2) -> int:
                 Person.id >= first_person_id,
                 Person.organisation_id == org_id,
                 Person.employable.is_(True),
+                Person.moved_away_on.is_(None),
             )
             .order_by(Person.id)
             .limit(wanted * 3 // 2 + 3)

@@ -36,6 +36,19 @@ GROUP_TOPICS = (
 )
 
 
+def uniform_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give every row of a bulk insert the same keys (missing ones as NULL).
+
+    An executemany INSERT is compiled from the first row: a later row without one of its keys
+    failed ("A value is required for bind parameter 'certificate'"), and a key only later rows
+    had was silently dropped.
+    """
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    return [{key: row.get(key) for key in keys} for row in rows]
+
+
 def load_casefile_demo(seed: int = 1, since_person_id: int = 0) -> dict[str, int]:
     """Add languages, degrees, employment, courses, vulnerabilities, group sessions, referrals."""
     rng = random.Random(seed + 101)
@@ -159,7 +172,7 @@ def load_casefile_demo(seed: int = 1, since_person_id: int = 0) -> dict[str, int
     for model, data in rows.items():
         for i in range(0, len(data), 5000):
             if data[i : i + 5000]:
-                db.session.execute(insert(model.__table__), data[i : i + 5000])
+                db.session.execute(insert(model.__table__), uniform_rows(data[i : i + 5000]))
     sessions = 0
     start_id = (db.session.execute(select(func.max(GroupSession.id))).scalar() or 0) + 1
     session_rows: list[dict[str, Any]] = []

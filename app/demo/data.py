@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from app.demo.accounts import COUNTY, DEMO_ACCOUNTS, DEMO_PASSWORD, PROVIDERS, SPECIALIST
-from app.demo.casefile import load_casefile_demo
+from app.demo.casefile import load_casefile_demo, uniform_rows
 from app.extensions import db
 from app.models import (
     Accommodation,
@@ -503,7 +503,7 @@ def load_demo_data(
 
 def _bulk(model: Any, rows: list[dict[str, Any]], chunk: int = 5000) -> None:
     for i in range(0, len(rows), chunk):
-        db.session.execute(insert(model.__table__), rows[i : i + chunk])
+        db.session.execute(insert(model.__table__), uniform_rows(rows[i : i + chunk]))
 
 
 def reset_sequences() -> None:

@@ -1,5 +1,6 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
+from app.models.admin_log import AdminLogEntry, IdempotencyRecord
 from app.models.audit import AccessLog
 from app.models.case_management import (
     AssessmentEntry,
@@ -57,6 +58,7 @@ __all__ = [
     "AccessLog",
     "Accommodation",
     "AccommodationKind",
+    "AdminLogEntry",
     "AssessmentEntry",
     "AssignmentImport",
     "CaseClosure",
@@ -77,6 +79,7 @@ __all__ = [
     "HelpPlan",
     "HelpPlanTask",
     "Household",
+    "IdempotencyRecord",
     "IntegrationCourse",
     "MonitoringEntry",
     "MoveProcedure",

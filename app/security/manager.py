@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, has_request_context
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.security import views as fab_views
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import (
     UserDBModelView,
@@ -13,6 +16,8 @@ from flask_appbuilder.security.views import (
 )
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, ValidationError
 
 from app.models.organisation import MsaUser
 from app.security import matrix
@@ -70,7 +75,30 @@ def _all_rows(interface: Any) -> Any:
     return lambda: interface.session.query(interface.obj).order_by(pk).all()
 
 
-class MsaUserDBModelView(_FastUserList, UserDBModelView):
+class _GrantingChecks:
+    """Role-granting rules (app.security.granting) before FAB adds, edits or deletes an account.
+
+    The flush hook in app.security.admin_log enforces the same rules on every path; checking
+    here first gives the user the German reason instead of FAB's general error.
+    """
+
+    def pre_add(self, item: Any) -> None:
+        from app.security.admin_log import check_user
+
+        check_user(item, "create")
+
+    def pre_update(self, item: Any) -> None:
+        from app.security.admin_log import check_user
+
+        check_user(item, "update")
+
+    def pre_delete(self, item: Any) -> None:
+        from app.security.admin_log import check_user
+
+        check_user(item, "delete")
+
+
+class MsaUserDBModelView(_GrantingChecks, _FastUserList, UserDBModelView):
     """Benutzer verwalten — with organisation and FTE (VZÄ)."""
 
     list_columns = ["first_name", "last_name", "username", "organisation", "roles", "active"]
@@ -116,7 +144,7 @@ class MsaUserDBModelView(_FastUserList, UserDBModelView):
     }
 
 
-class MsaUserLDAPModelView(_FastUserList, UserLDAPModelView):
+class MsaUserLDAPModelView(_GrantingChecks, _FastUserList, UserLDAPModelView):
     """Benutzer verwalten with a central directory: organisation and FTE are set here."""
 
     list_columns = MsaUserDBModelView.list_columns
@@ -125,13 +153,39 @@ class MsaUserLDAPModelView(_FastUserList, UserLDAPModelView):
     label_columns = MsaUserDBModelView.label_columns
 
 
-class MsaUserOAuthModelView(_FastUserList, UserOAuthModelView):
+class MsaUserOAuthModelView(_GrantingChecks, _FastUserList, UserOAuthModelView):
     """Benutzer verwalten with OAuth/OpenID Connect sign-in."""
 
     list_columns = MsaUserDBModelView.list_columns
     show_fieldsets = MsaUserDBModelView.show_fieldsets
     add_columns = edit_columns = MsaUserDBModelView.edit_columns
     label_columns = MsaUserDBModelView.label_columns
+
+
+def _current_password_matches(_form: Any, field: Any) -> None:
+    from werkzeug.security import check_password_hash
+
+    user = g.get("user")
+    stored = getattr(user, "password", None) or ""
+    if not field.data or not stored or not check_password_hash(stored, field.data):
+        raise ValidationError(str(_l("Das aktuelle Passwort ist falsch.")))
+
+
+class ChangeMyPasswordForm(ResetPasswordForm):
+    """Own password change: the current password first (a left-open session is not enough)."""
+
+    current_password = PasswordField(
+        _l("Aktuelles Passwort"),
+        validators=[DataRequired(), _current_password_matches],
+        widget=BS3PasswordFieldWidget(),
+    )
+
+
+class ResetMyPasswordView(fab_views.ResetMyPasswordView):
+    """Eigenes Passwort ändern — asks for the current password (FAB's class name: same
+    endpoints and permissions)."""
+
+    form = ChangeMyPasswordForm
 
 
 def _auth_views() -> tuple[Any, Any, Any]:
@@ -154,6 +208,7 @@ class MsaSecurityManager(SecurityManager):
     authdbview = _AUTH_DB_VIEW
     authldapview = _AUTH_LDAP_VIEW
     security_api = _SECURITY_API
+    resetmypasswordview = ResetMyPasswordView
 
     # Permission checks: one query per request instead of one per menu entry and button.
     def get_user_roles(self, user: Any) -> list[Any]:
@@ -251,12 +306,55 @@ class MsaSecurityManager(SecurityManager):
 
     def reset_password(self, userid: Any, password: str) -> None:
         """A password change ends every existing session and token of the user."""
+        from app.security.granting import Account, check_change
         from app.security.sessions import bump_session_epoch
 
+        target = self.get_user_by_id(userid)
+        if target is None:
+            return
+        actor = g.get("user") if has_request_context() else None
+        signed_in = actor is not None and getattr(actor, "is_authenticated", False)
+        if signed_in and actor is not None and int(actor.id) != int(target.id):
+            # someone else's password: only who may manage that account (never an Admin's
+            # password by a Kreis-Admin — that would be taking over the account)
+            state = Account.of(target)
+            check_change(Account.of(actor), state, state)
         super().reset_password(userid, password)
         user = self.get_user_by_id(userid)
         if user is not None:
             bump_session_epoch(user)
+
+    # -- directory sign-in (LDAP / Active Directory): groups -> roles and organisation ---------
+    def _ldap_calculate_user_roles(self, user_attributes: dict[str, Any]) -> list[Any]:
+        """FAB's group -> role mapping; also remember the groups for the organisation."""
+        if has_request_context():
+            g._msa_directory_groups = list(
+                self.ldap_extract_list(user_attributes, self.auth_ldap_group_field)
+            )
+        return list(super()._ldap_calculate_user_roles(user_attributes))
+
+    def auth_user_ldap(self, username: str, password: str) -> Any:
+        """Sign in against the directory; then take the organisation from the groups
+        (``AUTH_ORGANISATION_MAPPING``: group DN -> organisation name), at every sign-in, like
+        the roles (``AUTH_ROLES_SYNC_AT_LOGIN``): who leaves the group loses both."""
+        if has_request_context():
+            g.pop("_msa_directory_groups", None)
+        user = super().auth_user_ldap(username, password)
+        mapping: dict[str, str] = current_app.config.get("AUTH_ORGANISATION_MAPPING") or {}
+        groups = g.get("_msa_directory_groups") if has_request_context() else None
+        if user is None or not mapping or groups is None:
+            return user
+        from app.models.organisation import Organisation
+
+        wanted = next((mapping[grp] for grp in groups if grp in mapping), None)
+        org_id = None
+        if wanted is not None:
+            org = self.session.query(Organisation).filter_by(name=wanted).one_or_none()
+            org_id = org.id if org is not None else None
+        if user.organisation_id != org_id:
+            user.organisation_id = org_id
+            self.session.commit()
+        return user
 
     def limit_api_login(self) -> None:
         """Rate-limit the API login like the form (FAB limits only the form)."""

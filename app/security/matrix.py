@@ -118,6 +118,11 @@ READ_WRITE_METHODS: dict[str, str] = {
     "shares_get": "read",
     "shares_post": "write",
     "shares_delete": "write",
+    # --- issue 17: administration log, team page (app/views/user_admin.py) ---
+    "admin_log": "read",
+    "team": "read",
+    "team_add": "write",
+    "team_active": "write",
 }
 
 R = frozenset({"can_read"})
@@ -153,6 +158,14 @@ ASSIGNMENT_IMPORT = "AssignmentImport"
 HANDOVER = "Handover"
 MENU_ASSIGNMENT_IMPORT = "Zuweisungsimport"
 MENU_HANDOVERS = "Übergaben"
+
+# --- issue 17: who changed which account/role/organisation/permission; the lead's own team ---
+#: Verwaltungsprotokoll (append-only): read = search it (Datenschutzbeauftragte; Admin has all)
+ADMIN_LOG = "AdminLog"
+#: Team page of the Trägerleitung: read = list, write = create/deactivate/reactivate Fachkraft
+TEAM = "Team"
+MENU_ADMIN_LOG = "Verwaltungsprotokoll"
+MENU_TEAM = "Mein Team"
 
 _CASE_WORK = {
     PERSON: RW,
@@ -198,12 +211,13 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
     },
-    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW},
+    ROLE_LEAD: {**_PROVIDER_CASE_WORK, STATISTICS: RW, TEAM: RW},
     ROLE_CASEWORKER: {**_PROVIDER_CASE_WORK, STATISTICS: R},
     ROLE_SPECIALIST: {**_CASE_WORK, STATISTICS: R},
     ROLE_DPO: {
         DATA_PROTECTION: RW,
         ACCESS_LOG: R,
+        ADMIN_LOG: R,
     },
 }
 
@@ -261,6 +275,7 @@ MENUS: dict[str, frozenset[str]] = {
             MENU_LOG_SEARCH,
             MENU_SUBJECT_ACCESS,
             "Zugriffsprotokoll",
+            MENU_ADMIN_LOG,
         }
     ),
 }
@@ -280,7 +295,7 @@ _CASE_MENUS = frozenset(
         MENU_HANDOVERS,  # issue 14
     }
 )
-MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
+MENUS[ROLE_LEAD] = _CASE_MENUS | {MENU_FILE_AUDITS, MENU_TEAM} | _STATISTICS_MENUS
 MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS
 MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS
 

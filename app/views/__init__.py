@@ -58,6 +58,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import case_management
 
     case_management.register(appbuilder)
+    from app.views import user_admin
+
+    user_admin.register(appbuilder)
     from app.views import housing
 
     housing.register(appbuilder)

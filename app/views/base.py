@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.widgets import ListWidget
+from werkzeug.wrappers import Response
 
 from app.datamodel import (
     fast_datamodel,
@@ -100,3 +101,121 @@ class MsaModelRestApi(ModelRestApi):
         if getattr(self, "datamodel", None) is not None:
             self.datamodel = fast_datamodel(self.datamodel, list(self.list_columns or []))
         super().__init__(**kwargs)
+
+    # -- exactly-once creates (Idempotency-Key, issue 17) ----------------------------------------
+    def created_body(self, item: Any) -> dict[str, Any]:
+        """The ``result`` of a 201 reply (built before the commit, and for a replay)."""
+        body: dict[str, Any] = self.add_model_schema.dump(item, many=False)
+        return body
+
+    def idempotency_begin(self) -> tuple[str | None, str, Response | None]:
+        """(key, request fingerprint, early reply): a replay of an earlier create, a refusal of a
+        malformed or reused key, or None to go on and create."""
+        from flask import g, request
+
+        from app.services.reliability import idempotency
+
+        try:
+            key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
+        except idempotency.BadIdempotencyKeyError as exc:
+            return None, "", self.response_400(message=str(exc))
+        fp = idempotency.fingerprint(request.method, request.path, request.get_data())
+        if key is None:
+            return None, fp, None
+        done = idempotency.lookup(int(g.user.id), key)
+        if done is not None:
+            return key, fp, self.idempotency_replay(done, fp)
+        if not idempotency.acquire(int(g.user.id), key):
+            return key, fp, self.response(409, message=MSG_KEY_BUSY)
+        return key, fp, None
+
+    def idempotency_replay(self, done: Any, fp: str) -> Response:
+        """Answer a retry with what the first request with this key created."""
+        if done.fingerprint != fp:
+            return self.response_422(message=MSG_KEY_REUSED)
+        item = (
+            self.datamodel.get(done.object_id, self._base_filters)
+            if done.object_id is not None
+            else None
+        )
+        if item is None:
+            return self.response(409, message=MSG_KEY_GONE)
+        reply = self.response(201, id=done.object_id, result=self.created_body(item))
+        reply.headers["Idempotent-Replayed"] = "true"
+        return reply
+
+    def idempotency_remember(self, key: str | None, fp: str, item: Any) -> None:
+        """Store the key in the create's own transaction (call after the flush, before commit)."""
+        from flask import g
+
+        from app.services.reliability import idempotency
+
+        if key is not None:
+            idempotency.remember(int(g.user.id), key, fp, self.resource_name, item.id)
+
+    def idempotency_end(self, key: str | None) -> None:
+        from flask import g
+
+        from app.services.reliability import idempotency
+
+        if key is not None:
+            idempotency.release(int(g.user.id), key)
+
+    def idempotency_race(self, key: str | None, fp: str) -> Response | None:
+        """After an IntegrityError: the same key was committed by a concurrent request."""
+        from flask import g
+
+        from app.services.reliability import idempotency
+
+        if key is None:
+            return None
+        done = idempotency.lookup(int(g.user.id), key)
+        return None if done is None else self.idempotency_replay(done, fp)
+
+    def post_headless(self) -> Response:
+        """FAB's create, with the reply built before the commit and an optional idempotency key.
+
+        A failure after the commit can no longer turn a committed create into an error reply:
+        nothing touches the database between the commit and the 201.
+        """
+        from flask import request
+        from marshmallow import ValidationError
+        from sqlalchemy.exc import IntegrityError
+
+        from app.extensions import db
+
+        if not request.is_json:
+            return self.response_400(message="Die Anfrage muss JSON sein.")
+        key, fp, early = self.idempotency_begin()
+        if early is not None:
+            return early
+        try:
+            try:
+                item = self.add_model_schema.load(request.json)
+            except ValidationError as err:
+                return self.response_422(message=err.messages)
+            self.pre_add(item)
+            try:
+                db.session.add(item)
+                db.session.flush()
+                body = self.created_body(item)
+                pk = self.datamodel.get_pk_value(item)
+                self.idempotency_remember(key, fp, item)
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                return self.idempotency_race(key, fp) or self.response_422(
+                    message="Der Datensatz widerspricht vorhandenen Daten – es wurde nichts "
+                    "gespeichert."
+                )
+            return self.response(201, id=pk, result=body)
+        finally:
+            self.idempotency_end(key)
+
+
+MSG_KEY_BUSY = "Eine Anfrage mit diesem Idempotency-Key wird gerade bearbeitet."
+MSG_KEY_REUSED = "Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet."
+MSG_KEY_GONE = (
+    "Die Anfrage mit diesem Idempotency-Key wurde bereits ausgeführt; der angelegte Datensatz "
+    "ist nicht mehr vorhanden."
+)

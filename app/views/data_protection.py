@@ -229,6 +229,11 @@ class FileAuditView(BaseView):
     @expose("/")
     @has_access
     def audits(self) -> Any:
+        return self._audits_page({})
+
+    def _audits_page(self, form: Any) -> Any:
+        """The list of audits; ``form``: what a refused sample request had entered (shown again
+        in the form, never put into a URL)."""
         # scoped automatically: providers see their own audits only
         rows = db.session.execute(
             select(
@@ -260,7 +265,7 @@ class FileAuditView(BaseView):
             default_size=audits.default_sample_size(),
             year=today.year,
             quarter=(today.month - 1) // 3 + 1,
-            form=request.args,
+            form=form,
         )
 
     @expose("/ziehen", methods=["POST"])
@@ -283,7 +288,9 @@ class FileAuditView(BaseView):
                 else "Bitte Träger, Jahr, Quartal und Umfang als Zahlen angeben."
             )
             flash(message, "danger")
-            return redirect(url_for("FileAuditView.audits", **form.to_dict()))
+            # the page again with what was entered: form content and CSRF token never go into
+            # a URL (browser history, proxy and server logs)
+            return self._audits_page(form), 400
         flash(f"Stichprobe mit {audit.sample_size} Fallakte(n) gezogen.", "success")
         return redirect(url_for("FileAuditView.audit_show", audit_id=audit.id))
 
@@ -320,7 +327,9 @@ class FileAuditView(BaseView):
     @expose("/eintrag/<int:item_id>")
     @has_access
     def audit_item(self, item_id: int) -> Any:
-        item = self._item_or_404(item_id)
+        return self._item_page(self._item_or_404(item_id), {})
+
+    def _item_page(self, item: FileAuditItem, form: Any) -> Any:
         notes = db.session.scalar(
             select(func.count(ContactNote.id)).where(ContactNote.person_id == item.person_id)
         )
@@ -337,7 +346,7 @@ class FileAuditView(BaseView):
             ratings=FINDING_RATINGS,
             reviewer=audits.is_reviewer(g.user),
             provider=audits.is_provider(g.user),
-            form=request.args,
+            form=form,
         )
         # logged (and committed) after rendering: the commit would expire item, person and
         # user; no log row, no page
@@ -355,9 +364,7 @@ class FileAuditView(BaseView):
         except audits.FileAuditError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
-            return redirect(
-                url_for("FileAuditView.audit_item", item_id=item_id, **request.form.to_dict())
-            )
+            return self._item_page(self._item_or_404(item_id), request.form), 400
         flash("Befund gespeichert.", "success")
         return redirect(url_for("FileAuditView.audit_show", audit_id=item.audit_id))
 
@@ -370,9 +377,7 @@ class FileAuditView(BaseView):
         except audits.FileAuditError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
-            return redirect(
-                url_for("FileAuditView.audit_item", item_id=item_id, **request.form.to_dict())
-            )
+            return self._item_page(self._item_or_404(item_id), request.form), 400
         flash("Stellungnahme gespeichert.", "success")
         return redirect(url_for("FileAuditView.audit_show", audit_id=item.audit_id))
 

@@ -1,7 +1,7 @@
 """the caseworker's desk: person search key
 
 Revision ID: 0015_desk
-Revises: 0011_intake
+Revises: 0013_admin_log
 Create Date: 2026-12-03 04:00:00
 
 ``person.search_key`` (issue 16): the normalised name tokens behind the one search field
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_desk"
-down_revision = "0011_intake"
+down_revision = "0013_admin_log"
 branch_labels = None
 depends_on = None
 

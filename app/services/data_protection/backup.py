@@ -50,7 +50,11 @@ def backup(database_url: str, target: str | Path) -> Path:
     """Write a backup of ``database_url`` to ``target``; return the path."""
     url = make_url(database_url)
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # created private before the first byte is written (chmod afterwards leaves a window in
+    # which the copy of all case files is readable for every local user)
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    target.chmod(0o600)
     if url.get_backend_name() == "sqlite":
         src = sqlite3.connect(_sqlite_path(url))
         dst = sqlite3.connect(str(target))

@@ -188,25 +188,56 @@ class CaseRecordApi(MsaModelRestApi):
     def after_write(self, item: Any, action: str) -> None:
         """Hook after a successful create/update (access log of persons)."""
 
+    def created_body(self, item: Any) -> dict[str, Any]:
+        return self._dump(item)
+
+    def _flush(self) -> Response | None:
+        """Flush the write: refusals of the scope, the version and the integrity come here."""
+        try:
+            db.session.flush()
+        except ScopeViolationError:
+            db.session.rollback()
+            return self._error(400, MSG_SCOPE)
+        except StaleDataError:
+            db.session.rollback()
+            return self._error(409, MSG_CONFLICT)
+        except IntegrityError:
+            db.session.rollback()
+            return self._error(400, MSG_INTEGRITY)
+        return None
+
     def post_headless(self) -> Response:
+        """Create; the reply is built before the commit, so that nothing after the commit can
+        turn a committed create into an error; ``Idempotency-Key`` makes retries safe."""
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return self._error(400, MSG_NOT_JSON)
+        key, fp, early = self.idempotency_begin()
+        if early is not None:
+            return early
         try:
-            data = clean(payload, self.add_specs(), partial=False)
-        except PayloadError as exc:
-            return self._error(400, exc.errors)
-        item = self.datamodel.obj()
-        self.apply(item, data, created=True)
-        problems = self.check(item, data)
-        if problems:
-            return self._error(400, problems)
-        db.session.add(item)
-        failed = self._commit()
-        if failed is not None:
-            return failed
-        self.after_write(item, "create")
-        return self.response(201, id=item.id, result=self._dump(item))
+            try:
+                data = clean(payload, self.add_specs(), partial=False)
+            except PayloadError as exc:
+                return self._error(400, exc.errors)
+            item = self.datamodel.obj()
+            self.apply(item, data, created=True)
+            problems = self.check(item, data)
+            if problems:
+                return self._error(400, problems)
+            db.session.add(item)
+            failed = self._flush()
+            if failed is not None:
+                return failed
+            body = self._dump(item)
+            self.after_write(item, "create")  # access log in the same transaction
+            self.idempotency_remember(key, fp, item)
+            failed = self._commit()
+            if failed is not None:
+                return self.idempotency_race(key, fp) or failed
+            return self.response(201, id=body["id"], result=body)
+        finally:
+            self.idempotency_end(key)
 
     def put_headless(self, pk: Any) -> Response:
         item = self.datamodel.get(pk, self._base_filters)
@@ -231,11 +262,15 @@ class CaseRecordApi(MsaModelRestApi):
         if problems:
             db.session.rollback()
             return self._error(400, problems)
+        failed = self._flush()
+        if failed is not None:
+            return failed
+        body = self._dump(item)
+        self.after_write(item, "update")  # access log in the same transaction
         failed = self._commit()
         if failed is not None:
             return failed
-        self.after_write(item, "update")
-        return self.response(200, id=item.id, result=self._dump(item))
+        return self.response(200, id=body["id"], result=body)
 
     def delete_headless(self, pk: Any) -> Response:
         item = self.datamodel.get(pk, self._base_filters)
@@ -413,7 +448,7 @@ class PersonApi(CaseRecordApi):
             item.caseworker_id = g.user.id
 
     def after_write(self, item: Any, action: str) -> None:
-        log_access(item.id, action, detail="API")
+        log_access(item.id, action, detail="API", commit=False)
 
     def finish_row(self, row: dict[str, Any]) -> None:
         """``counselling_ends_on``: 3 months after moving into own housing (R-2.3)."""

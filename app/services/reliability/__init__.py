@@ -1,0 +1,1 @@
+"""Reliability of writes: exactly-once REST creates (idempotency keys)."""
