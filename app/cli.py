@@ -11,7 +11,27 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-msa_cli = AppGroup("msa", help="MSA-Portal: Einrichtung, Konten, Demo-Daten, Statistik.")
+
+class _OneLineErrors(AppGroup):
+    """``flask msa …``: an unexpected error is one line on stderr and exit status 1 (issue 16).
+
+    Click's own errors (usage, abort, exit) pass through unchanged.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            current_app.logger.debug("msa command failed", exc_info=True)
+            message = " ".join(str(exc).split())[:300] or type(exc).__name__
+            if "no such table" in message or "does not exist" in message:
+                message = "Datenbank nicht eingerichtet – bitte zuerst `flask msa init`."
+            _fail(message)
+
+
+msa_cli = _OneLineErrors("msa", help="MSA-Portal: Einrichtung, Konten, Demo-Daten, Statistik.")
 
 
 def _fail(message: str) -> NoReturn:

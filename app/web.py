@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, has_app_context, render_template, request, session
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
@@ -34,6 +35,32 @@ def csp_nonce() -> str:
     return str(nonce)
 
 
+#: Flask-AppBuilder's own screen texts without a German translation in its catalogue (FAB 5.3):
+#: listed here so that ``make translations`` extracts them; app/translations/de gives them German
+#: (its catalogue is merged over FAB's), app/translations/en keeps them English (issue 16).
+FAB_TEXTS = (
+    _l("Add"),
+    _l("Edit"),
+    _l("Show"),
+    _l("Delete"),
+    _l("In"),
+    _l("Not In"),
+    _l("Are you sure you want to delete this item?"),
+    _l("Add Group"),
+    _l("Edit Group"),
+    _l("Show Group"),
+    _l("Groups"),
+    _l("Collapse"),
+    _l("Database Error"),
+    _l("Statistics"),
+    _l("Detail"),
+    _l("User"),
+    _l("Sign In with "),
+    _l("Either select a role or a group"),
+    _l("User(s) exists in the group, cannot delete"),
+    _l("User(s) exists in the role, cannot delete"),
+)
+
 ERROR_TEXTS = {
     400: "Die Anfrage war fehlerhaft.",
     401: "Bitte melden Sie sich an.",
@@ -47,6 +74,34 @@ ERROR_TEXTS = {
 }
 
 
+def _render_error(code: int, text: str) -> str:
+    """The error page in the portal's frame (top bar, search, menu); plain when that fails.
+
+    Flask's ``render_template`` does not pass ``appbuilder`` (FAB's views do), so without it
+    the page fell back to the unstyled frame (issue 16). A page of a broken database (503) or
+    an error while rendering the frame still gets the plain page.
+    """
+    from flask import current_app
+
+    appbuilder = getattr(current_app, "appbuilder", None)
+    if appbuilder is not None and code != 503:
+        try:
+            return render_template(
+                "error.html",
+                code=code,
+                text=text,
+                appbuilder=appbuilder,
+                base_template=appbuilder.base_template,
+            )
+        except Exception as exc:  # the frame itself failed (template): plain page
+            if is_database_unavailable(exc):
+                raise  # the caller answers 503
+            from app.extensions import db
+
+            db.session.rollback()
+    return render_template("error.html", code=code, text=text)
+
+
 def init_web(app: Flask) -> None:
     """Register headers, German default locale and generic error pages."""
     from app.services.documents.formatting import berlin_datetime, date_de, decimal_de, month_de
@@ -55,6 +110,10 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["de_date"] = date_de
     app.jinja_env.filters["month_de"] = month_de
     app.jinja_env.filters["decimal_de"] = decimal_de
+
+    from app.formatting import init_formatting
+
+    init_formatting(app)
 
     def _fresh_request_state() -> None:
         # Per-request caches live in g. A request normally gets a fresh app context, but one
@@ -108,7 +167,7 @@ def init_web(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return {"message": text}, code
         try:
-            return render_template("error.html", code=code, text=text), code
+            return _render_error(code, text), code
         except Exception as exc:  # the page's menu reads the user: the database may be gone
             if not is_database_unavailable(exc):
                 raise

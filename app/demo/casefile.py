@@ -68,14 +68,23 @@ def load_casefile_demo(seed: int = 1, since_person_id: int = 0) -> dict[str, int
             Person.caseworker_id,
         ).where(Person.id > since_person_id)
     ).all()
-    keys = [{"pid": p.id, "key": name_key(p.first_name, p.last_name)} for p in persons]
+    from app.services.casefile.search import search_key
+
+    keys = [
+        {
+            "pid": p.id,
+            "key": name_key(p.first_name, p.last_name),
+            "skey": search_key(p.first_name, p.last_name),
+        }
+        for p in persons
+    ]
     if keys:
         from sqlalchemy import bindparam
 
         db.session.execute(
             update(Person.__table__)
             .where(Person.__table__.c.id == bindparam("pid"))
-            .values(name_key=bindparam("key")),
+            .values(name_key=bindparam("key"), search_key=bindparam("skey")),
             keys,
         )
     partner_ids = [i for (i,) in db.session.execute(select(NetworkPartner.id))]

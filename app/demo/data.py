@@ -28,6 +28,7 @@ from app.models import (
     Organisation,
     Person,
 )
+from app.services.casefile.search import search_key
 from app.services.catalogues import catalogue_file
 from app.services.organisations import DomainError, create_organisation, create_user
 
@@ -106,6 +107,19 @@ PARTNERS = (
         "Deutsch, Russisch, Ukrainisch",
     ),
 )
+
+#: demo partner kinds → catalogue ``partner_category``
+DEMO_PARTNER_CATEGORY = {
+    "authority": "public_authority",
+    "jobcenter": "public_authority",
+    "counselling_service": "counselling",
+    "doctor": "health",
+    "education_provider": "education_work",
+    "school": "education_work",
+    "kita": "education_work",
+    "housing_company": "housing",
+    "volunteer_initiative": "civil_society",
+}
 
 NAMES: dict[str, dict[str, list[Any]]] = {
     "sy": {
@@ -224,7 +238,9 @@ def ensure_base() -> dict[str, Organisation]:
                 )
             )
     if db.session.query(NetworkPartner).count() == 0:
-        for name, category, street, hours, languages in PARTNERS:
+        for name, demo_category, street, hours, languages in PARTNERS:
+            # the catalogue's codes (partner_category), never the demo's own words (issue 16)
+            category = DEMO_PARTNER_CATEGORY.get(demo_category, "civil_society")
             db.session.add(
                 NetworkPartner(
                     name=name,
@@ -367,6 +383,8 @@ def build_household(
                 "file_number": f"MSA-{pid:06d}",
                 "first_name": first,
                 "last_name": last,
+                # the search field's key (bulk rows bypass the mapper events; issue 16)
+                "search_key": search_key(first, last),
                 "first_name_original": first_orig,
                 "last_name_original": last_orig,
                 "birth_date": birth,

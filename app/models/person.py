@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     literal_column,
+    or_,
     select,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
@@ -26,6 +27,16 @@ from app.models.base import OrgScoped, PersonOwned, Timestamped, Versioned, utcn
 from app.models.organisation import Accommodation, Organisation
 
 COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
+#: benefit bases under the AsylbLG: the end of counselling three months after moving into own
+#: housing is meant for recognised refugees, not for persons still under the AsylbLG (issue 16)
+ASYLBLG_PREFIX = "asylblg"
+
+
+def counselling_end(moved_in: dt.date | None, benefit_basis: str | None) -> dt.date | None:
+    """Ende der Beratung: 3 months after moving into own housing, not under the AsylbLG."""
+    if moved_in is None or (benefit_basis or "").startswith(ASYLBLG_PREFIX):
+        return None
+    return moved_in + relativedelta(months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING)
 
 
 class Household(OrgScoped, Model):
@@ -71,6 +82,14 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
             postgresql_using="gin",
             postgresql_ops={"first_name": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
+        # PostgreSQL: the caseworkers' search field (issue 16) — "any part of the name" as
+        # search_key LIKE '%ahmad%' through a trigram index (app/services/casefile/search.py)
+        Index(
+            "ix_person_search_key_trgm",
+            "search_key",
+            postgresql_using="gin",
+            postgresql_ops={"search_key": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_number: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -79,6 +98,9 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
     first_name_original: Mapped[str | None] = mapped_column(String(200))
     last_name_original: Mapped[str | None] = mapped_column(String(200))
     name_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: normalised search key " tok1 tok2 … " (folded and variant-group forms of every name
+    #: token, transliteration- and diacritics-tolerant), kept by app/services/casefile/persons.py
+    search_key: Mapped[str | None] = mapped_column(String(600))
     birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
     sex: Mapped[str | None] = mapped_column(String(32))
     nationality: Mapped[str | None] = mapped_column(String(64))
@@ -119,12 +141,8 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
 
     @property
     def counselling_ends_on(self) -> dt.date | None:
-        """End of counselling: 3 months after moving into own housing (R-2.3)."""
-        if self.moved_in_own_housing_on is None:
-            return None
-        return self.moved_in_own_housing_on + relativedelta(
-            months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING
-        )
+        """End of counselling: 3 months after moving into own housing (R-2.3; not AsylbLG)."""
+        return counselling_end(self.moved_in_own_housing_on, self.benefit_basis)
 
 
 class PersonSensitive(PersonOwned, Timestamped, Versioned, Model):
@@ -228,9 +246,33 @@ class PersonVulnerability(PersonOwned, Model):
 
 
 # Belegung: persons currently living in an accommodation (R-1.2), one subquery per list query.
+# The same figure for every role that may see the accommodation (issue 16): it counts persons of
+# all providers through a plain table alias, which the row scope (an ORM criterion on Person)
+# does not touch — a number, no personal data. Persons who moved away or into their own flat do
+# not live there any more.
+_occupant = Person.__table__.alias("occupant")
 Accommodation.occupancy = column_property(
-    select(func.count(Person.id))
-    .where(Person.accommodation_id == Accommodation.id, Person.moved_away_on.is_(None))
-    .correlate_except(Person)
+    select(func.count(_occupant.c.id))
+    .where(
+        _occupant.c.accommodation_id == Accommodation.id,
+        _occupant.c.moved_away_on.is_(None),
+        or_(
+            _occupant.c.moved_in_own_housing_on.is_(None),
+            _occupant.c.moved_in_own_housing_on > func.current_date(),
+        ),
+    )
+    .correlate_except(_occupant)
     .scalar_subquery()
 )
+
+
+def _occupancy_text(self: Accommodation) -> str:
+    """Belegung "12 von 30 Plätzen", marked when above capacity (issue 16)."""
+    used = int(self.occupancy or 0)
+    if not self.capacity:
+        return f"{used} Personen"
+    text = f"{used} von {self.capacity} Plätzen"
+    return text + " – überbelegt" if used > self.capacity else text
+
+
+Accommodation.occupancy_text = property(_occupancy_text)

@@ -14,6 +14,7 @@ from flask_appbuilder.security.views import (
     UserLDAPModelView,
     UserOAuthModelView,
 )
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, ValidationError
@@ -22,9 +23,18 @@ from app.models.organisation import MsaUser
 from app.security import matrix
 
 
+class _GermanListWidget(ListWidget):
+    """The MSA list table (app/templates/msa/widgets/list.html) for FAB's user list."""
+
+    template = "msa/widgets/list.html"
+
+
 class _FastUserList:
     """User lists like every MSA list (app.datamodel): roles and organisation eager-loaded
     (one statement each instead of one per user row), search-form choices bounded."""
+
+    #: German values (ja/nein, "–") as in every MSA list (issue 16)
+    list_widget = _GermanListWidget
 
     def __init__(self, **kwargs: Any) -> None:
         from app.datamodel import fast_datamodel

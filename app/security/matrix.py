@@ -95,9 +95,12 @@ READ_WRITE_METHODS: dict[str, str] = {
     "talk": "write",
     # case file pages (app/views/casefile/)
     "autocomplete": "read",
+    "search": "read",
     "household": "write",
     "document": "write",
     "done": "write",
+    # issue 16: a follow-up on its own (date + subject) from the case file
+    "new": "write",
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",

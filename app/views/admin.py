@@ -68,7 +68,7 @@ class AccommodationView(MsaModelView):
     show_title = _l("Unterkunft")
     add_title = _l("Unterkunft anlegen")
     edit_title = _l("Unterkunft bearbeiten")
-    list_columns = ["name", "kind", "city", "capacity", "occupancy", "operator"]
+    list_columns = ["name", "kind", "city", "capacity", "occupancy_text", "operator"]
     add_columns = edit_columns = [
         "name",
         "kind",
@@ -79,13 +79,14 @@ class AccommodationView(MsaModelView):
         "operator",
         "notes",
     ]
-    show_columns = [*add_columns, "occupancy"]
+    show_columns = [*add_columns, "occupancy_text"]
     search_columns = ["name", "city", "kind"]
     label_columns = {
         **ADDRESS_LABELS,
         "kind": _l("Art"),
         "capacity": _l("Plätze"),
         "occupancy": _l("Belegung"),
+        "occupancy_text": _l("Belegung"),
         "operator": _l("Betreiber"),
         "notes": _l("Bemerkungen"),
     }

@@ -67,9 +67,13 @@ class ScopedModelView(MsaModelView):
     """View of provider-scoped rows: the row filter comes from app.security.scoping.
 
     The organisation is never a form field; it is taken from the user or the person.
+    Case records are never deleted from a page (issue 16): corrections are edits with history,
+    a person who left is marked as moved away, destruction only through retention — so the
+    ``delete`` route does not exist (no trash icon, no confirmation dialog).
     """
 
     base_permissions = ["can_read", "can_write"]
+    exclude_route_methods = {"delete"}
 
 
 class MsaModelRestApi(ModelRestApi):
@@ -77,6 +81,21 @@ class MsaModelRestApi(ModelRestApi):
 
     method_permission_name = READ_WRITE_METHODS
     allow_browser_login = False
+
+    def _get_field_info(self, field: Any, filter_rel_field: Any, *args: Any, **kwargs: Any) -> Any:
+        """``_info`` of a field: an empty description stays empty (issue 16).
+
+        FAB translates ``""`` with gettext, which returns the catalogue's header
+        ("Project-Id-Version: …") as the field's description.
+        """
+        ret = super()._get_field_info(field, filter_rel_field, *args, **kwargs)
+        for key, names in (
+            ("description", self.description_columns),
+            ("label", self.label_columns),
+        ):
+            if not (names or {}).get(field.name):
+                ret[key] = ""
+        return ret
 
     def __init__(self, **kwargs: Any) -> None:
         if getattr(self, "datamodel", None) is not None:

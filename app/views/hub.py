@@ -99,8 +99,31 @@ def section_contexts(
     return [(s, s.context(person, _part(data, f"s:{s.key}:"))) for s in sections]
 
 
-def timeline(person: Any, data: dict[str, list[Any]], limit: int = 100) -> list[TimelineEvent]:
-    """Return the merged timeline of a person, newest first, from the bundle results."""
+#: the case file shows the newest 20 timeline entries; "ältere anzeigen" adds 20 (issue 16)
+TIMELINE_PAGE = 20
+TIMELINE_MAX = 1000
+
+
+def timeline_limit() -> int:
+    """How many timeline entries the case file page shows (``?zeitstrahl=N``, default 20)."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return TIMELINE_PAGE
+    raw = request.args.get("zeitstrahl", "")
+    n = int(raw) if raw.isdigit() else TIMELINE_PAGE
+    return max(TIMELINE_PAGE, min(n, TIMELINE_MAX))
+
+
+def timeline(
+    person: Any, data: dict[str, list[Any]], limit: int | None = None
+) -> list[TimelineEvent]:
+    """Return the merged timeline of a person, newest first, from the bundle results.
+
+    Each source reads ``timeline_limit() + 1`` rows, so one entry more than shown tells
+    whether there are older ones (the page's "ältere anzeigen").
+    """
+    limit = limit if limit is not None else timeline_limit() + 1
     events: list[TimelineEvent] = []
     for source in TIMELINE_SOURCES.values():
         events.extend(source.events(person, _part(data, f"t:{source.key}:")))

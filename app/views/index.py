@@ -7,7 +7,10 @@ from flask_appbuilder import IndexView, expose
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from app.models.statistics import REPORT_STATUS_LABELS
 from app.security import matrix
+from app.services.case_management.workflow import step_label
+from app.services.casefile.desk import load_desk
 
 ROLE_START = {
     matrix.ROLE_CASEWORKER: [
@@ -45,6 +48,11 @@ ROLE_START = {
             _l("Kooperation"),
             _l("Arbeitskreise, Projekte und Ehrenamtliche dokumentieren."),
             "MeetingView.list",
+        ),
+        (
+            "Quartalsstatistik",
+            "Zahlen des Quartals prüfen und einreichen.",
+            "StatisticsView.quarter",
         ),
     ],
     matrix.ROLE_SPECIALIST: [
@@ -85,11 +93,26 @@ ROLE_START = {
             "Aufenthaltstitel, Themen und weitere Kataloge pflegen.",
             "CatalogueView.list",
         ),
+        (
+            "Quartalsmeldungen",
+            "Eingereichte Quartalsstatistiken der Träger prüfen.",
+            "StatisticsReviewView.overview",
+        ),
     ],
     matrix.ROLE_REVIEWER: [
         (
+            "Quartalsmeldungen",
+            "Eingereichte Quartalsstatistiken der Träger prüfen.",
+            "StatisticsReviewView.overview",
+        ),
+        (
+            "Auswertungen",
+            "Diagramme und Tabellen aller Träger.",
+            "StatisticsReviewView.charts",
+        ),
+        (
             "Personen",
-            "Fallakten für die Aktenprüfung (§7) – jeder Zugriff wird protokolliert.",
+            "Fallakten für die Aktenprüfung – jeder Zugriff wird protokolliert.",
             "PersonView.list",
         ),
         (
@@ -99,7 +122,7 @@ ROLE_START = {
         ),
         (
             "Aktenprüfungen",
-            "Stichproben je Träger und Quartal ziehen und Befunde erfassen (§7).",
+            "Stichproben je Träger und Quartal ziehen und Befunde erfassen.",
             "FileAuditView.audits",
         ),
     ],
@@ -143,16 +166,47 @@ class MsaIndexView(IndexView):
                 href = url_for(endpoint)
                 if (str(title), href) not in [(str(c[0]), c[2]) for c in cards]:
                     cards.append((title, text, href))
-        caseload = None
-        if matrix.ROLE_LEAD in role_names and user.organisation_id:
-            # issue 18: the lead sees the caseload per caseworker against 1:80 at once
-            from app.services.staff import CASELOAD_RATIO, caseload_per_caseworker
-
-            caseload = (caseload_per_caseworker(user.organisation_id), CASELOAD_RATIO)
+        if matrix.ROLE_COUNTY_ADMIN in role_names:
+            cards.extend(_import_cards())
+        roles = set(role_names)
+        desk = load_desk(
+            user_id=user.id,
+            organisation_id=user.organisation_id,
+            caseworker=bool(roles & CASEWORK_ROLES),
+            lead=matrix.ROLE_LEAD in roles,
+            reviewer=bool(roles & {matrix.ROLE_REVIEWER, matrix.ROLE_COUNTY_ADMIN}),
+        )
         return self.render_template(
             self.index_template,
             appbuilder=self.appbuilder,
             cards=cards,
             roles=role_names,
-            caseload=caseload,
+            desk=desk,
+            step_label=step_label,
+            report_status_label=lambda code: REPORT_STATUS_LABELS.get(code, "offen"),
+            endpoint_url=_endpoint_url,
         )
+
+
+#: roles with own follow-ups, cases and persons on their desk
+CASEWORK_ROLES = frozenset({matrix.ROLE_CASEWORKER, matrix.ROLE_LEAD, matrix.ROLE_SPECIALIST})
+
+
+def _endpoint_url(endpoint: str, anchor: str = "") -> str:
+    """URL of an endpoint, "" when that view is not registered (a later stage)."""
+    if endpoint not in current_app.view_functions:
+        return ""
+    return url_for(endpoint) + anchor
+
+
+def _import_cards() -> list[tuple[str, str, str]]:
+    """Cards for the import pages (issue 14) whatever their names: list views without args."""
+    out: list[tuple[str, str, str]] = []
+    for rule in current_app.url_map.iter_rules():
+        name = rule.endpoint
+        if "import" in name.lower() and not rule.arguments and "GET" in (rule.methods or ()):
+            if name.startswith(("static", "appbuilder")) or rule.rule.startswith("/api/"):
+                continue
+            out.append(("Importe", "Zuweisungslisten des Landkreises einlesen.", rule.rule))
+            break
+    return out

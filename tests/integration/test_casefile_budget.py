@@ -93,8 +93,10 @@ def test_case_file_page_statement_count_is_constant(app: Flask, login_as: Any) -
         moves.start(person, moves.default_track(person), by=g.user)
         db.session.commit()
 
-    full = _statements(app, client, f"/personview/show/{pid}")
-    html = client.get(f"/personview/show/{pid}").get_data(as_text=True)
+    # the whole timeline ("ältere anzeigen" until the end); the first page shows the newest 20
+    assert "ältere anzeigen" in client.get(f"/personview/show/{pid}").get_data(as_text=True)
+    full = _statements(app, client, f"/personview/show/{pid}?zeitstrahl=200")
+    html = client.get(f"/personview/show/{pid}?zeitstrahl=200").get_data(as_text=True)
     # the page shows what the bundle read …
     for text in (
         "Gemeinschaftsunterkunft Nord",

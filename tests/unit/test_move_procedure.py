@@ -55,7 +55,8 @@ def test_tracks_have_the_steps_of_the_concept_paper() -> None:
 def test_asylblg_track_in_order_sets_move_in_and_end_of_counselling(
     setup: dict[str, Any],
 ) -> None:
-    """Completing the lease records the move-in; counselling ends three months later."""
+    """Completing the lease records the move-in; under the AsylbLG counselling goes on (the end
+    three months after moving in is meant for recognised refugees, issue 16)."""
     person, user = setup["person"], setup["user"]
     start = dt.date.today() - dt.timedelta(days=60)
     procedure = moves.start(person, "asylblg", by=user, started_on=start)
@@ -77,6 +78,8 @@ def test_asylblg_track_in_order_sets_move_in_and_end_of_counselling(
     procedure = db.session.get(MoveProcedure, procedure.id)
     assert procedure.status == "done"
     assert person.moved_in_own_housing_on == lease_day + dt.timedelta(days=2)
+    assert person.counselling_ends_on is None
+    person.benefit_basis = "sgb2"  # recognised: counselling ends three months after moving in
     assert person.counselling_ends_on == person.moved_in_own_housing_on + relativedelta(months=3)
     social_step = next(s for s in procedure.steps if s.code == "social_report")
     assert social_step.social_report_id is not None
@@ -160,3 +163,15 @@ def test_one_open_procedure_and_known_tracks_only(setup: dict[str, Any]) -> None
     moves.start(person, "asylblg", by=user)
     with pytest.raises(moves.MoveError, match="bereits"):
         moves.start(person, "sgb2", by=user)
+
+
+def test_first_step_may_be_dated_back_to_the_day_it_happened(setup: dict[str, Any]) -> None:
+    """A procedure entered today whose application was made two weeks ago (issue 16)."""
+    person, user = setup["person"], setup["user"]
+    procedure = moves.start(person, "asylblg", by=user)
+    earlier = dt.date.today() - dt.timedelta(days=14)
+    moves.complete_step(procedure, "application", done_on=earlier, by=user)
+    db.session.expire_all()
+    procedure = db.session.get(MoveProcedure, procedure.id)
+    assert procedure.started_on == earlier
+    assert next(s for s in procedure.steps if s.code == "application").done_on == earlier

@@ -60,3 +60,20 @@ def test_reviewer_dashboard_draws_five_charts(factory: Any) -> None:
     providers = board["charts"][1]
     assert providers["table"]["rows"] == [("Träger A", [1, 0, 0, 0])]
     assert all(re.match(r"<svg ", c["svg"]) for c in board["charts"])
+
+
+def test_charts_are_readable_for_reviewers() -> None:
+    """Issue 16: full width, integer ticks for counts, full labels as tooltips, one title."""
+    import re
+
+    from app.services.statistics.charts import bar_chart
+
+    svg = bar_chart(
+        "c", "Vermerke je Thema", ["Rechtliche und behördliche Angelegenheiten", "Kurz"],
+        [("Vermerke", [3, 5])],
+    )  # fmt: skip
+    assert 'width="100%"' in svg
+    ticks = re.findall(r'text-anchor="end" fill="#333">([^<]+)</text>', svg)
+    assert ticks and all(t.isdigit() for t in ticks), ticks
+    assert "<title>Rechtliche und behördliche Angelegenheiten</title>" in svg
+    assert svg.count("Vermerke je Thema") == 1  # only the accessible <title>

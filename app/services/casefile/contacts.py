@@ -243,6 +243,37 @@ class FollowUpBuckets:
     upcoming: list[FollowUp]
 
 
+def add_follow_up(person: Person, *, actor: Any, due_on: Any, title: str) -> FollowUp:
+    """Set a follow-up on its own (date + subject) for the actor (issue 16).
+
+    Raises ``ContactValidationError`` (German messages per field) and writes nothing when the
+    date is missing or past or the subject empty.
+    """
+    errors: dict[str, list[str]] = {}
+    if not isinstance(due_on, dt.date):
+        errors["due_on"] = ["Bitte ein Datum angeben (TT.MM.JJJJ)."]
+    elif due_on < dt.date.today():
+        errors["due_on"] = ["Eine Wiedervorlage kann nicht in der Vergangenheit liegen."]
+    text = (title or "").strip()
+    if not text:
+        errors["title"] = ["Bitte einen Betreff angeben."]
+    elif len(text) > 300:
+        errors["title"] = ["Der Betreff darf höchstens 300 Zeichen lang sein."]
+    if errors:
+        raise ContactValidationError(errors)
+    follow_up = FollowUp(
+        person_id=person.id,
+        organisation_id=person.organisation_id,
+        assignee_id=actor.id,
+        due_on=due_on,
+        title=text,
+        source="manual",
+    )
+    db.session.add(follow_up)
+    db.session.commit()
+    return follow_up
+
+
 def my_open_follow_ups(
     user_id: int, *, today: dt.date | None = None, limit: int = 500
 ) -> FollowUpBuckets:

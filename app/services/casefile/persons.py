@@ -218,6 +218,9 @@ def leave_household(person: Person) -> None:
 def _maintain_name_key(mapper: Mapper[Any], connection: Any, target: Person) -> None:
     """Keep ``Person.name_key`` (the duplicate-check key) in step with the names."""
     target.name_key = name_key(target.first_name, target.last_name) or None
+    from app.services.casefile.search import search_key
+
+    target.search_key = search_key(target.first_name, target.last_name)
 
 
 def catalogue_choices(catalogue: str) -> list[tuple[str, str]]:

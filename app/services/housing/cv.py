@@ -12,7 +12,15 @@ from sqlalchemy import select
 from app.models import Employment, IntegrationCourse, Person, PersonDegree, PersonLanguage
 from app.services.documents import format_date_de, render_docx, render_pdf
 
-DEGREE_KINDS = {"school": "Schule", "vocational": "Ausbildung", "university": "Studium"}
+DEGREE_KINDS = {
+    "school": "Schule",
+    "vocational": "Ausbildung",
+    "university": "Studium",
+    "bachelor": "Studium (Bachelor)",
+    "master": "Studium (Master)",
+    "doctorate": "Promotion",
+    "work_experience_only": "Berufserfahrung ohne Abschluss",
+}
 
 
 def _label(labels: dict[str, str], code: str | None) -> str:
@@ -62,7 +70,7 @@ def build_context(
                 "kind": DEGREE_KINDS.get(d.kind, d.kind),
                 "title": d.title,
                 "institution": d.institution or "",
-                "country": d.country or "",
+                "country": _label(labels.get("nationality", {}), d.country),
                 "year": d.year or "",
                 "recognition": _label(labels.get("recognition", {}), d.recognition_status),
             }
@@ -71,7 +79,11 @@ def build_context(
         "employment": [
             {
                 "employer": job.employer
-                + (f" ({job.country})" if job.country else "")
+                + (
+                    f" ({_label(labels.get('nationality', {}), job.country)})"
+                    if job.country
+                    else ""
+                )
                 + (f" – {job.position}" if job.position else ""),
                 "from": format_date_de(job.start_on),
                 "to": format_date_de(job.end_on),

@@ -193,7 +193,12 @@ def complete_step(
             "Die Schritte sind der Reihe nach zu erledigen; als Nächstes ist dran: " + label
         )
     previous = [s for s in procedure.steps if s.position < step.position]
-    last_date = max((s.done_on for s in previous if s.done_on), default=procedure.started_on)
+    done_before = [s.done_on for s in previous if s.done_on]
+    if not done_before and done_on < procedure.started_on:
+        # the first step is recorded later than it happened (issue 16): the procedure began
+        # that day — a step may be dated back to the day it happened
+        procedure.started_on = done_on
+    last_date = max(done_before, default=procedure.started_on)
     if done_on < last_date:
         raise MoveError(
             f"Das Datum darf nicht vor dem vorigen Schritt liegen ({last_date:%d.%m.%Y})"

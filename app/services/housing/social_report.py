@@ -190,6 +190,16 @@ def suggestions(person_id: int, limit: int = 5) -> list[Suggestion]:
     return [Suggestion(d, s or "", r or "") for d, s, r in rows]
 
 
+def _catalogue_label(catalogue: str, code: str | None) -> str:
+    """German label of a catalogue code ("" for none) — never the raw code (issue 16)."""
+    if not code:
+        return ""
+    from app.services.catalogues import labels
+
+    with db.session.no_autoflush:  # the report being finalised is not flushed by a read
+        return labels(catalogue).get(code, code)
+
+
 def build_context(facts: CaseFileFacts, report: SocialReport) -> dict[str, Any]:
     """Return the plain document context of ``report`` (keys of docs/documents.md)."""
     person = facts.person
@@ -200,7 +210,7 @@ def build_context(facts: CaseFileFacts, report: SocialReport) -> dict[str, Any]:
         {
             "full_name": f"{m.last_name}, {m.first_name}",
             "birth_date": format_date_de(m.birth_date),
-            "relationship": m.household_role or "",
+            "relationship": _catalogue_label("household_relation", m.household_role),
         }
         for m in facts.household
     ]
@@ -211,7 +221,7 @@ def build_context(facts: CaseFileFacts, report: SocialReport) -> dict[str, Any]:
             "full_name": f"{person.last_name}, {person.first_name}",
             "original_script_name": original or None,
             "birth_date": format_date_de(person.birth_date),
-            "nationality": person.nationality or "",
+            "nationality": _catalogue_label("nationality", person.nationality),
             "accommodation": facts.accommodation,
             "household_members": members,
         },

@@ -41,20 +41,26 @@ def _fmt(v: float) -> str:
 def _frame(title: str, desc: str, body: list[str], chart_id: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="msa-chart" id="{escape(chart_id)}" '
-        f'width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'width="100%" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t {escape(chart_id)}-d" '
         f'style="max-width:100%;height:auto;font-family:sans-serif">'
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'
         f'<desc id="{escape(chart_id)}-d">{escape(desc)}</desc>'
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>'
-        f'<text x="{MARGIN_LEFT}" y="22" font-size="15" font-weight="bold" fill="#222">'
-        f"{escape(title)}</text>" + "".join(body) + "</svg>"
+        # the page's heading names the chart: no second, visible title in the picture
+        + "".join(body)
+        + "</svg>"
     )
 
 
-def _axes(top: float, reference: float | None) -> tuple[list[str], float]:
+def _axes(
+    top: float, reference: float | None, *, integers: bool = False
+) -> tuple[list[str], float]:
+    """Grid lines and tick labels; counts (``integers``) get whole-number ticks only."""
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     upper = nice_max(max(top, reference or 0) * 1.05)
+    if integers:
+        upper = float(max(4, math.ceil(upper / 4) * 4))
     body: list[str] = []
     for i in range(5):
         v = upper * i / 4
@@ -65,6 +71,11 @@ def _axes(top: float, reference: float | None) -> tuple[list[str], float]:
             f'text-anchor="end" fill="#333">{_fmt(round(v, 2))}</text>'
         )
     return body, upper
+
+
+def _whole(values: Sequence[float]) -> bool:
+    """Whether all values are counts (whole numbers)."""
+    return all(float(v).is_integer() for v in values)
 
 
 def _y(v: float, upper: float) -> float:
@@ -93,7 +104,8 @@ def _category_labels(categories: Sequence[str], step: float) -> list[str]:
     if step >= 90:
         return [
             f'<text x="{MARGIN_LEFT + step * (i + 0.5):.1f}" y="{base + 16}" font-size="11" '
-            f'text-anchor="middle" fill="#222">{escape(c[:24])}</text>'
+            f'text-anchor="middle" fill="#222"><title>{escape(c)}</title>'
+            f"{escape(c if len(c) <= 24 else c[:23] + '…')}</text>"
             for i, c in enumerate(categories)
         ]
     out = []
@@ -102,7 +114,8 @@ def _category_labels(categories: Sequence[str], step: float) -> list[str]:
         label = c if len(c) <= 20 else c[:19] + "…"
         out.append(
             f'<text x="{x:.1f}" y="{base + 12}" font-size="10" text-anchor="end" fill="#222" '
-            f'transform="rotate(-35 {x:.1f} {base + 12})">{escape(label)}</text>'
+            f'transform="rotate(-35 {x:.1f} {base + 12})"><title>{escape(c)}</title>'
+            f"{escape(label)}</text>"
         )
     return out
 
@@ -141,7 +154,7 @@ def bar_chart(
 ) -> str:
     """Return a grouped bar chart; ``reference`` draws a dashed line (e.g. the 1:80 ratio)."""
     values = [v or 0 for _n, vals in series for v in vals]
-    grid, upper = _axes(max(values, default=0), reference)
+    grid, upper = _axes(max(values, default=0), reference, integers=_whole(values))
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     step = plot_w / max(len(categories), 1)
     bar_w = step * 0.8 / max(len(series), 1)
@@ -167,7 +180,7 @@ def bar_chart(
 def line_chart(chart_id: str, title: str, categories: Sequence[str], series: Series) -> str:
     """Return a line chart with one line and dots per series (trends over months/quarters)."""
     values = [v or 0 for _n, vals in series for v in vals]
-    grid, upper = _axes(max(values, default=0), None)
+    grid, upper = _axes(max(values, default=0), None, integers=_whole(values))
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     step = plot_w / max(len(categories), 1)
     body = list(grid)
@@ -255,7 +268,7 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
         rollup.notes_per_topic_labelled(period.start, period.end, None)
         if state is not None
         else st.notes_per_topic_labelled(period.start, period.end, ids)
-    )[:10]
+    )  # all topics of the catalogue (issue 16: not only the first 10)
     topic_names = [label for _c, label, _n in topics]
     topic_series = [("Vermerke", [n for _c, _l, n in topics])]
 

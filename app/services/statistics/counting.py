@@ -50,7 +50,7 @@ from app.models import (
     Person,
 )
 from app.models.figures import RetainedMonthCount
-from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING
+from app.models.person import ASYLBLG_PREFIX, COUNSELLING_MONTHS_AFTER_OWN_HOUSING
 from app.security.matrix import ROLE_CASEWORKER
 
 FIGURES = ("individual", "group", "education_system", "return_counselling", "case_management")
@@ -456,6 +456,8 @@ def indicators_for_periods(
                     or_(
                         p.moved_in_own_housing_on.is_(None),
                         p.moved_in_own_housing_on > cutoff,
+                        # under the AsylbLG counselling does not end with own housing
+                        p.benefit_basis.like(ASYLBLG_PREFIX + "%"),
                     ),
                 )
             )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from dateutil.relativedelta import relativedelta
 from flask import current_app, g, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.api import expose, safe
@@ -41,7 +40,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.contact import CONTACT_KINDS
-from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING
+from app.models.person import counselling_end
 from app.security import matrix
 from app.security.scoping import ScopeViolationError, current_scope
 from app.services.data_protection.access_log import log_access, log_accesses
@@ -90,7 +89,13 @@ def _own_org_user_ids(ids: list[int]) -> set[int]:
 
 
 class CaseRecordApi(MsaModelRestApi):
-    """Common write path of the case-record resources."""
+    """Common write path of the case-record resources.
+
+    No DELETE (issue 16): case records are corrected by PUT (with version history), a person
+    who left gets ``moved_away_on``; only the retention procedure destroys case files.
+    """
+
+    exclude_route_methods = {"delete"}
 
     #: record carries ``version`` (PUT must send it)
     versioned: ClassVar[bool] = False
@@ -347,6 +352,36 @@ class PersonApi(CaseRecordApi):
     def add_specs(self) -> dict[str, FieldSpec]:
         return _person_specs()
 
+    @expose("/search", methods=["GET"])
+    @protect()
+    @safe
+    def search(self) -> Response:
+        """Personensuche: the same matching as the search field of the UI (issue 16).
+        ---
+        get:
+          parameters:
+          - in: query
+            schema:
+              type: string
+            name: q
+            description: any part of first or last name (transliteration- and
+              diacritics-tolerant), file number or birth date (TT.MM.JJJJ)
+          responses:
+            200:
+              description: result — a list of id, first_name, last_name, birth_date and
+                file_number of at most 50 visible persons, best first
+            401:
+              $ref: '#/components/responses/401'
+        """
+        from app.services.casefile.search import search_persons
+
+        q = (request.args.get("q") or "").strip()[:200]
+        hits = search_persons(q)
+        result = [h.as_json() for h in hits]
+        if _is_reviewer() and hits:
+            log_accesses([(h.id, "read", "case_file", "API Personensuche") for h in hits])
+        return self.response(200, result=result)
+
     def post_headless(self) -> Response:
         """Create a person — 409 with the candidates when it may exist already (issue 14)."""
         payload = request.get_json(silent=True)
@@ -413,6 +448,12 @@ class PersonApi(CaseRecordApi):
             problems["moved_away_on"] = "Der Wegzug kann nicht vor der Zuweisung liegen."
         return problems
 
+    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
+        super().apply(item, data, created=created)
+        if created and item.caseworker_id is None:
+            # the caller is the responsible caseworker unless another one is named (issue 16)
+            item.caseworker_id = g.user.id
+
     def after_write(self, item: Any, action: str) -> None:
         log_access(item.id, action, detail="API", commit=False)
 
@@ -423,10 +464,8 @@ class PersonApi(CaseRecordApi):
             return
         ends = None
         if isinstance(moved_in, str):
-            ends = (
-                dt.date.fromisoformat(moved_in)
-                + relativedelta(months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING)
-            ).isoformat()
+            end = counselling_end(dt.date.fromisoformat(moved_in), row.get("benefit_basis"))
+            ends = end.isoformat() if end else None
         row["counselling_ends_on"] = ends
 
     # -- special categories (R-2.2) ----------------------------------------------------------

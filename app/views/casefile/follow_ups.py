@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -18,11 +19,28 @@ from app.models import (
 )
 from app.security import matrix
 from app.services.casefile.contacts import (
+    ContactValidationError,
+    add_follow_up,
     complete_follow_up,
     my_open_follow_ups,
 )
 from app.views.base import ScopedModelView
-from app.views.casefile.common import EagerSQLAInterface, _current_user, _fmt_date
+from app.views.casefile.common import (
+    EagerSQLAInterface,
+    _current_user,
+    _fmt_date,
+    _person_or_404,
+)
+
+
+def _parse_day(raw: str) -> dt.date | None:
+    """A date from a form: ``JJJJ-MM-TT`` (date field) or ``TT.MM.JJJJ`` (typed)."""
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 class MyFollowUpView(ScopedModelView):
@@ -61,6 +79,28 @@ class MyFollowUpView(ScopedModelView):
         """Follow-ups are set from the person's page."""
         flash("Wiedervorlagen legen Sie beim Dokumentieren auf der Fallakte an.", "info")
         return redirect(url_for("MyFollowUpView.list"))
+
+    @expose("/new/<int:person_id>", methods=["POST"])
+    @has_access
+    def new(self, person_id: int) -> Response:
+        """Wiedervorlage anlegen — on its own (date + subject) from the case file (issue 16)."""
+        person = _person_or_404(person_id)
+        raw = (request.form.get("due_on") or "").strip()
+        due_on = _parse_day(raw)
+        try:
+            add_follow_up(
+                person,
+                actor=_current_user(),
+                due_on=due_on,
+                title=request.form.get("title") or "",
+            )
+        except ContactValidationError as exc:
+            db.session.rollback()
+            messages = [m for msgs in exc.errors.values() for m in msgs]
+            flash("Die Wiedervorlage wurde nicht angelegt: " + " ".join(messages), "danger")
+        else:
+            flash(f"Wiedervorlage zum {_fmt_date(due_on)} angelegt.", "success")
+        return redirect(url_for("PersonView.show", pk=person_id) + "#wiedervorlagen")
 
     @expose("/done/<int:pk>", methods=["POST"])
     @has_access

@@ -11,12 +11,14 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import HiddenField
 
 from app.extensions import db
 from app.models import (
     ContactNote,
     GroupSession,
+    MsaUser,
     Person,
 )
 from app.security import matrix
@@ -33,6 +35,7 @@ from app.views.casefile.common import (
     FLAG_FIELDS,
     EagerSQLAInterface,
     _apply_form_errors,
+    _can,
     _current_user,
     _fmt_date,
     _partner_label,
@@ -42,7 +45,7 @@ from app.views.casefile.common import (
 from app.views.casefile.forms import (
     GroupSessionForm,
 )
-from app.views.casefile.persons import PersonView, casefile_context
+from app.views.casefile.persons import PersonView, _is_reviewer, casefile_context
 
 
 # ---------------------------------------------------------------- contact notes
@@ -166,6 +169,38 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
         "return_counselling": _l("Rückkehrberatung"),
         "partner": _l("Vermittlung an"),
     }
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk: Any) -> Any:
+        """Beratungsvermerk: topics, person (link), caseworker, flags as ja/nein, edit link."""
+        if not str(pk).isdigit():
+            abort(404)
+        note = db.session.scalars(
+            select(ContactNote)
+            .options(
+                joinedload(ContactNote.person),
+                joinedload(ContactNote.partner),
+                selectinload(ContactNote.topics),
+            )
+            .where(ContactNote.id == int(pk))
+        ).one_or_none()
+        if note is None:
+            abort(404)
+        names = person_service.catalogue_labels("contact_topic")
+        caseworker = db.session.get(MsaUser, note.caseworker_id) if note.caseworker_id else None
+        body = self.render_template(
+            "casefile/note.html",
+            title=f"Beratungsvermerk vom {_fmt_date(note.date)} – {note.person.full_name}",
+            note=note,
+            topics=sorted(names.get(t.code, t.code) for t in note.topics),
+            caseworker=caseworker,
+            fmt_date=_fmt_date,
+            can_edit=_can("can_write", matrix.CONTACT_NOTE),
+        )
+        if _is_reviewer():
+            log_access(note.person_id, "read", detail=f"Beratungsvermerk {note.id}")
+        return body
 
     @expose("/add", methods=["GET"])
     @has_access

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -30,7 +30,8 @@ from app.security import matrix
 from app.services.bundle import Bundle
 from app.services.casefile import persons as person_service
 from app.services.casefile.duplicates import find_duplicates
-from app.services.data_protection.access_log import log_access
+from app.services.casefile.search import search_persons
+from app.services.data_protection.access_log import log_access, log_accesses
 from app.services.intake.duplicates import known_elsewhere, log_hints, provider_names
 from app.views import hub
 from app.views.base import ScopedModelView
@@ -90,6 +91,17 @@ def _validate_person_form(form: PersonForm) -> dict[str, Any] | None:
     return data
 
 
+def _is_reviewer() -> bool:
+    user = g.get("user")
+    return bool(user) and any(r.name == matrix.ROLE_REVIEWER for r in getattr(user, "roles", []))
+
+
+def log_reviewer_reads(person_ids: list[int], detail: str) -> None:
+    """Access-log a reviewer's (Prüfer) read of persons in a list or search (one INSERT)."""
+    if person_ids and _is_reviewer():
+        log_accesses([(pid, "read", "case_file", detail) for pid in person_ids])
+
+
 class PersonView(ScopedModelView):
     """Personen — the case files of the own provider (R-2.1)."""
 
@@ -115,6 +127,7 @@ class PersonView(ScopedModelView):
     label_columns = PERSON_LABELS
     show_template = "casefile/person.html"
     form_template = "casefile/person_form.html"
+    list_template = "casefile/person_list.html"
 
     # -- the case file page ----------------------------------------------------
     @expose("/show/<pk>", methods=["GET"])
@@ -223,30 +236,56 @@ class PersonView(ScopedModelView):
     @expose("/autocomplete", methods=["GET"])
     @has_access
     def autocomplete(self) -> Response:
-        """Return up to 20 visible persons matching ``q`` (name, file number) as JSON."""
-        q = (request.args.get("q") or "").strip()
-        if len(q) < 2:
-            return jsonify([])
-        like = f"%{q}%"
-        rows = db.session.execute(
-            select(Person.id, Person.first_name, Person.last_name, Person.birth_date)
-            .where(
-                or_(
-                    Person.last_name.ilike(like),
-                    Person.first_name.ilike(like),
-                    Person.file_number.ilike(like),
-                ),
-                Person.moved_away_on.is_(None),
-            )
-            .order_by(Person.last_name, Person.first_name)
-            .limit(AUTOCOMPLETE_LIMIT)
-        ).all()
+        """Return up to 20 visible persons matching ``q`` as JSON ``[{id, label, url}]``.
+
+        The same matching as the search field (``app.services.casefile.search``): any part of
+        the name, transliteration-tolerant, file number, birth date. Persons who moved away
+        only with ``?all=1`` (the search field; not for group sessions or households).
+        """
+        q = (request.args.get("q") or "").strip()[:200]
+        hits = search_persons(q, limit=AUTOCOMPLETE_LIMIT) if len(q) >= 2 else []
+        if not request.args.get("all"):
+            hits = [h for h in hits if h.moved_away_on is None]
+        log_reviewer_reads([h.id for h in hits], "Personensuche (Vorschläge)")
         return jsonify(
             [
-                {"id": pid, "label": f"{last}, {first} ({_fmt_date(born)})"}
-                for pid, first, last, born in rows
+                {
+                    "id": h.id,
+                    "label": f"{h.last_name}, {h.first_name} ({_fmt_date(h.birth_date)})"
+                    + (" – weggezogen" if h.moved_away_on else ""),
+                    "url": url_for("PersonView.show", pk=h.id),
+                }
+                for h in hits
             ]
         )
+
+    @expose("/search", methods=["GET"])
+    @has_access
+    def search(self) -> Any:
+        """Personensuche: the result list of the search field (Enter)."""
+        q = (request.args.get("q") or "").strip()[:200]
+        hits = search_persons(q) if len(q) >= 2 else []
+        body = self.render_template(
+            "casefile/search.html",
+            title=f"Suche: {q}" if q else "Personensuche",
+            q=q,
+            hits=hits,
+            fmt_date=_fmt_date,
+            can_note=_can("can_write", matrix.CONTACT_NOTE),
+        )
+        log_reviewer_reads([h.id for h in hits], "Personensuche")
+        return body
+
+    @expose("/list/")
+    @has_access
+    def list(self) -> Any:
+        """Personen — FAB's list; a reviewer's read of the list is access-logged (issue 16)."""
+        self.update_redirect()
+        widgets = self._list()
+        body = self.render_template(self.list_template, title=self.list_title, widgets=widgets)
+        pks = widgets["list"].template_args.get("pks") or []
+        log_reviewer_reads([int(pk) for pk in pks], "Personenliste")
+        return body
 
     @expose("/household/<int:pk>", methods=["POST"])
     @has_access
@@ -308,6 +347,8 @@ def casefile_context(person: Person) -> dict[str, Any]:
     caseworker = data.get("caseworker") or []
     household_members = person_service.household_from_rows(data["household"])
     today = dt.date.today()
+    shown = hub.timeline_limit()
+    events = hub.timeline(person, data)
     return {
         "person": person,
         "lbl": person_service.label,
@@ -324,9 +365,15 @@ def casefile_context(person: Person) -> dict[str, Any]:
         "courses": data["courses"],
         "vulnerabilities": data["vulnerabilities"],
         "open_follow_ups": data["open_follow_ups"],
-        "timeline": hub.timeline(person, data),
+        "timeline": events[:shown],
+        "timeline_more": len(events) > shown,
+        "timeline_next": shown + hub.TIMELINE_PAGE,
+        "counselling_ended": bool(
+            person.counselling_ends_on and person.counselling_ends_on < today
+        ),
         "hub_sections": hub.section_contexts(person, visible, data),
         "topic_choices": person_service.catalogue_choices("contact_topic"),
         "can_write": _can("can_write", matrix.PERSON),
         "can_note": _can("can_write", matrix.CONTACT_NOTE),
+        "can_follow_up": _can("can_write", matrix.FOLLOW_UP),
     }

@@ -35,6 +35,8 @@ class SubRecordView(ScopedModelView):
 
     class_permission_name = matrix.PERSON
     form_template = "casefile/subrecord_form.html"
+    #: a wrong profile entry (a language, a degree …) may be removed; the case file itself not
+    exclude_route_methods: set[str] = set()
     add_template = edit_template = form_template
 
     def _person_from_args(self) -> Person:

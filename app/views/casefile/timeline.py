@@ -20,8 +20,11 @@ from app.views import hub
 from app.views.casefile.common import _fmt_date
 
 # ---------------------------------------------------------------- timeline sources
-#: contact notes shown on the case file page (the rest: "Alle Vermerke" list of the person)
-TIMELINE_NOTES = 100
+
+
+def _limit() -> int:
+    """Rows per source: the entries shown plus one (are there older ones?)."""
+    return hub.timeline_limit() + 1
 
 
 def _notes_queries(person: Any) -> dict[str, Any]:
@@ -29,7 +32,7 @@ def _notes_queries(person: Any) -> dict[str, Any]:
         select(ContactNote.id)
         .where(ContactNote.person_id == person.id)
         .order_by(ContactNote.date.desc(), ContactNote.id.desc())
-        .limit(TIMELINE_NOTES)
+        .limit(_limit())
         .scalar_subquery()
     )
     return {
@@ -46,7 +49,7 @@ def _notes_queries(person: Any) -> dict[str, Any]:
         .outerjoin(MsaUser, MsaUser.id == ContactNote.caseworker_id)
         .where(ContactNote.person_id == person.id)
         .order_by(ContactNote.date.desc(), ContactNote.id.desc())
-        .limit(TIMELINE_NOTES),
+        .limit(_limit()),
         "topics": select(ContactNoteTopic.contact_note_id, ContactNoteTopic.code).where(
             ContactNoteTopic.contact_note_id.in_(newest)
         ),
@@ -79,7 +82,7 @@ def _group_queries(person: Any) -> dict[str, Any]:
         .join(group_participant, group_participant.c.group_session_id == GroupSession.id)
         .where(group_participant.c.person_id == person.id)
         .order_by(GroupSession.date.desc())
-        .limit(100)
+        .limit(_limit())
     }
 
 
@@ -102,7 +105,7 @@ def _follow_up_queries(person: Any) -> dict[str, Any]:
         "follow_ups": select(FollowUp.id, FollowUp.due_on, FollowUp.title, FollowUp.done_on)
         .where(FollowUp.person_id == person.id)
         .order_by(FollowUp.due_on.desc())
-        .limit(100)
+        .limit(_limit())
     }
 
 

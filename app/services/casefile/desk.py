@@ -1,0 +1,169 @@
+"""Schreibtisch — what each role's landing page counts (issue 16), in ONE statement.
+
+Every figure is a short indexed count; :class:`app.services.bundle.Bundle` sends them together,
+so the landing page stays within the statement budget whatever the role. Row scoping applies as
+to every read (a provider user counts the own provider's rows only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+
+from app.models import (
+    CaseManagementCase,
+    ContactNote,
+    FollowUp,
+    MsaUser,
+    Person,
+    QuarterlyReport,
+)
+from app.services.bundle import Bundle
+
+#: persons per full-time caseworker (Betreuungsschlüssel 1:80, concept paper)
+CASELOAD_PER_FTE = 80
+#: "without contact" after this many weeks
+NO_CONTACT_WEEKS = 8
+
+
+@dataclass
+class Caseload:
+    """Betreuungsschlüssel of one caseworker: persons against 80 per full-time post."""
+
+    name: str
+    persons: int
+    fte: Decimal | None
+
+    @property
+    def target(self) -> int:
+        return round(CASELOAD_PER_FTE * float(self.fte if self.fte is not None else 1))
+
+    @property
+    def over(self) -> bool:
+        return self.persons > self.target
+
+
+@dataclass
+class Desk:
+    """The figures of one user's landing page (only those of the user's roles are set)."""
+
+    overdue: int | None = None
+    due_today: int | None = None
+    open_cases: list[tuple[str, int]] = field(default_factory=list)
+    without_contact: int | None = None
+    team_overdue: int | None = None
+    caseloads: list[Caseload] = field(default_factory=list)
+    quarter: tuple[int, int] | None = None
+    quarter_status: str | None = None
+    reports_waiting: int | None = None
+
+
+def previous_quarter(today: dt.date) -> tuple[int, int]:
+    """The quarter a provider reports next: the one before today's."""
+    q = (today.month - 1) // 3 + 1
+    return (today.year, q - 1) if q > 1 else (today.year - 1, 4)
+
+
+def _count(stmt: Any) -> Any:
+    return select(func.count()).select_from(stmt.subquery())
+
+
+def caseworker_queries(user_id: int, today: dt.date) -> dict[str, Any]:
+    """Own follow-ups (overdue, today), own open cases by step, own persons without contact."""
+    since = today - dt.timedelta(weeks=NO_CONTACT_WEEKS)
+    recent = exists().where(ContactNote.person_id == Person.id, ContactNote.date >= since)
+    mine = FollowUp.assignee_id == user_id, FollowUp.done_on.is_(None)
+    return {
+        "overdue": select(func.count(FollowUp.id)).where(*mine, FollowUp.due_on < today),
+        "due_today": select(func.count(FollowUp.id)).where(*mine, FollowUp.due_on == today),
+        "open_cases": select(CaseManagementCase.step, func.count(CaseManagementCase.id))
+        .where(CaseManagementCase.caseworker_id == user_id, CaseManagementCase.closed_on.is_(None))
+        .group_by(CaseManagementCase.step),
+        "without_contact": select(func.count(Person.id)).where(
+            Person.caseworker_id == user_id,
+            Person.moved_away_on.is_(None),
+            ~recent,
+        ),
+    }
+
+
+def lead_queries(organisation_id: int, today: dt.date) -> dict[str, Any]:
+    """Caseload per caseworker, overdue follow-ups of the team, status of the quarter."""
+    year, quarter = previous_quarter(today)
+    active = and_(Person.caseworker_id == MsaUser.id, Person.moved_away_on.is_(None))
+    return {
+        "caseloads": select(
+            MsaUser.first_name, MsaUser.last_name, MsaUser.fte, func.count(Person.id)
+        )
+        .outerjoin(Person, active)
+        .where(MsaUser.organisation_id == organisation_id, MsaUser.active.is_(True))
+        .group_by(MsaUser.id, MsaUser.first_name, MsaUser.last_name, MsaUser.fte)
+        .order_by(MsaUser.last_name, MsaUser.first_name)
+        .limit(200),
+        "team_overdue": select(func.count(FollowUp.id)).where(
+            FollowUp.done_on.is_(None), FollowUp.due_on < today
+        ),
+        "quarter_status": select(QuarterlyReport.status).where(
+            QuarterlyReport.organisation_id == organisation_id,
+            QuarterlyReport.year == year,
+            QuarterlyReport.quarter == quarter,
+        ),
+    }
+
+
+def review_queries() -> dict[str, Any]:
+    """Quarterly reports submitted and waiting for the county's review."""
+    return {
+        "reports_waiting": select(func.count(QuarterlyReport.id)).where(
+            QuarterlyReport.status == "submitted"
+        )
+    }
+
+
+def load_desk(
+    *,
+    user_id: int,
+    organisation_id: int | None,
+    caseworker: bool,
+    lead: bool,
+    reviewer: bool,
+    today: dt.date | None = None,
+) -> Desk:
+    """Return the landing-page figures for the given roles (one statement, none if no role)."""
+    today = today or dt.date.today()
+    bundle = Bundle()
+    if caseworker:
+        bundle.update(caseworker_queries(user_id, today))
+    if lead and organisation_id is not None:
+        bundle.update(lead_queries(organisation_id, today))
+    if reviewer:
+        bundle.update(review_queries())
+    desk = Desk()
+    if not len(bundle):
+        return desk
+    data = bundle.run()
+
+    def scalar(key: str) -> int | None:
+        rows = data.get(key)
+        return int(rows[0]) if rows else None
+
+    if caseworker:
+        desk.overdue, desk.due_today = scalar("overdue"), scalar("due_today")
+        desk.without_contact = scalar("without_contact")
+        desk.open_cases = [(str(step), int(n)) for step, n in data["open_cases"]]
+    if lead and organisation_id is not None:
+        desk.team_overdue = scalar("team_overdue")
+        desk.caseloads = [
+            Caseload(f"{first} {last}", int(n or 0), fte)
+            for first, last, fte, n in data["caseloads"]
+        ]
+        desk.quarter = previous_quarter(today)
+        status = data.get("quarter_status") or []
+        desk.quarter_status = str(status[0]) if status else "draft"
+    if reviewer:
+        desk.reports_waiting = scalar("reports_waiting")
+    return desk

@@ -1,0 +1,163 @@
+"""Personensuche — the caseworkers' one search field (issue 16).
+
+One text finds a person by any part of her first or last name (transliteration- and
+diacritics-tolerant, the duplicate matcher's normalisation), by file number or by birth date
+(``TT.MM.JJJJ``); parts combine ("Karimi 02.04.1991"). The stored ``Person.search_key`` holds
+every name token in its folded form and in its variant group's form (Mohammed / Muhammad …) plus
+each name part written together ("Al Hassan" = "Al-Hassan"), as `` tok1 tok2 … ``. A query
+token matches when its folded or its group form is contained in the key; PostgreSQL serves
+``search_key LIKE '%…%'`` from a trigram index. Row scoping applies as to every read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, or_, select
+
+from app.extensions import db
+from app.models import Person
+from app.services.casefile.duplicates import _fold, _rules, normalise_token
+
+#: at most this many hits (INTERFACES.md: person search)
+MAX_HITS = 50
+#: stored key length (``Person.search_key``)
+KEY_LENGTH = 600
+
+_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def search_key(first_name: str | None, last_name: str | None) -> str:
+    """Return the stored search key of a name: `` tok1 tok2 … `` (folded and group forms)."""
+    rules = _rules()
+    tokens: list[str] = []
+    for part in (first_name or "", last_name or ""):
+        folded = _fold(part, rules)
+        whole = folded.replace(" ", "")
+        for tok in [*folded.split(), whole]:
+            if tok:
+                tokens.extend((tok, rules.groups.get(tok, tok)))
+    unique = list(dict.fromkeys(t for t in tokens if t))
+    key = " " + " ".join(unique) + " "
+    return key[:KEY_LENGTH] if len(key) <= KEY_LENGTH else key[: KEY_LENGTH - 1] + " "
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed search text: name tokens (folded, group form), birth dates, file numbers."""
+
+    names: tuple[tuple[str, str], ...]
+    birth_dates: tuple[dt.date, ...]
+    numbers: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.names or self.birth_dates or self.numbers)
+
+
+def parse(text: str) -> Query:
+    """Split the search text into name tokens, birth dates (TT.MM.JJJJ) and file numbers."""
+    rules = _rules()
+    names: list[tuple[str, str]] = []
+    dates: list[dt.date] = []
+    numbers: list[str] = []
+    for raw in (text or "").replace(",", " ").split()[:8]:
+        m = _DATE.match(raw)
+        if m:
+            with contextlib.suppress(ValueError):
+                dates.append(dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))))
+            continue
+        if any(c.isdigit() for c in raw):
+            numbers.append(raw.lower()[:32])
+            continue
+        folded = _fold(raw, rules).replace(" ", "")
+        if folded:
+            names.append((folded, normalise_token(raw)))
+    return Query(tuple(names), tuple(dates), tuple(numbers))
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def conditions(query: Query) -> list[Any]:
+    """Return the WHERE conditions of a parsed query (all must hold)."""
+    out: list[Any] = []
+    for folded, group in query.names:
+        forms = {folded, group}
+        out.append(
+            or_(*(Person.search_key.like(f"%{_like(f)}%", escape="\\") for f in sorted(forms)))
+        )
+    for born in query.birth_dates:
+        out.append(Person.birth_date == born)
+    for number in query.numbers:
+        value = _like(number)
+        out.append(
+            or_(
+                Person.file_number.ilike(f"{value}%", escape="\\"),
+                Person.file_number.ilike(f"%{value}", escape="\\"),
+            )
+        )
+    return out
+
+
+def statement(text: str, *, limit: int = MAX_HITS) -> Any:
+    """Return the SELECT of the hits of ``text`` (id, names, birth date, file number, moved away).
+
+    Best first: persons for whom every name token starts a name part, then by name.
+    """
+    query = parse(text)
+    cols = (
+        Person.id,
+        Person.first_name,
+        Person.last_name,
+        Person.birth_date,
+        Person.file_number,
+        Person.moved_away_on,
+    )
+    if query.empty:
+        return select(*cols).where(Person.id.is_(None)).limit(0)
+    starts = [
+        or_(*(Person.search_key.like(f"% {_like(f)}%", escape="\\") for f in sorted({a, b})))
+        for a, b in query.names
+    ]
+    rank = case((and_(*starts), 0), else_=1) if starts else case((Person.id.is_not(None), 0))
+    return (
+        select(*cols)
+        .where(*conditions(query))
+        .order_by(rank, Person.last_name, Person.first_name, Person.id)
+        .limit(limit)
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One person found."""
+
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: dt.date
+    file_number: str | None
+    moved_away_on: dt.date | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "birth_date": self.birth_date.isoformat(),
+            "file_number": self.file_number,
+        }
+
+
+def search_persons(text: str, *, limit: int = MAX_HITS) -> list[Hit]:
+    """Return the visible persons matching ``text``, best first (one statement)."""
+    if len((text or "").strip()) < 2:
+        return []
+    rows = db.session.execute(statement(text, limit=min(limit, MAX_HITS))).all()
+    return [Hit(*row) for row in rows]
