@@ -159,7 +159,10 @@ def de_date(value: Any) -> str:
         return berlin(value).strftime("%d.%m.%Y")
     if isinstance(value, dt.date):
         return value.strftime("%d.%m.%Y")
-    return str(value)
+    try:  # an ISO date (or date-time) string from a serialised result
+        return dt.date.fromisoformat(str(value)[:10]).strftime("%d.%m.%Y")
+    except ValueError:
+        return str(value)
 
 
 def berlin(value: dt.datetime) -> dt.datetime:

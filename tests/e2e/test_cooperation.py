@@ -10,7 +10,7 @@ from tests.e2e.conftest import LoginPage, axe_violations
 
 
 def _save(page: Any) -> None:
-    page.click("#main button[type=submit], form button[type=submit]")
+    page.click("form:not([role=search]) button[type=submit]")
     page.wait_for_load_state("networkidle")
 
 

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Accommodation, CatalogueEntry, Household, Organisation, Person
 from app.models.base import utcnow
 from app.services.casefile.duplicates import name_key, similar_keys
+from app.services.casefile.search import search_key
 from app.services.data_protection.access_log import log_accesses
 
 #: field -> German column header (the canonical name in the file, docs/intake.md)
@@ -692,6 +693,8 @@ def _person_values(r: RowResult, household_of: dict[str, int], now: dt.datetime)
         "organisation_id": r.organisation_id,
         "first_name": data["first_name"],
         "last_name": data["last_name"],
+        # bulk inserts bypass the mapper events that keep the search key (issue 16)
+        "search_key": search_key(data["first_name"], data["last_name"]),
         "name_key": data["name_key"],
         "birth_date": data["birth_date"],
         "sex": data.get("sex"),
