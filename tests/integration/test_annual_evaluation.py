@@ -255,3 +255,43 @@ def test_referral_statistics_page_exports_api_and_county(
         headers=api_token(matrix.ROLE_LEAD, year_of_a["a"]),
     )
     assert other.status_code == 403
+
+
+def test_annual_evaluation_counts_cooperation_and_training(
+    app: Flask, year_of_a: dict[str, Any]
+) -> None:
+    """The annual talk sees the year's cooperation work and staff training (issue 18, §7)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from app.extensions import db
+    from app.models import Meeting, StaffTraining, WorkingGroup
+    from app.services.statistics.annual import annual_evaluation
+
+    with app.app_context():
+        group = WorkingGroup(
+            organisation_id=year_of_a["a"], name="Fachkreis Migration", active=True
+        )
+        db.session.add(group)
+        for day in (dt.date(2025, 3, 4), dt.date(2025, 9, 9), dt.date(2026, 1, 8)):
+            db.session.add(
+                Meeting(organisation_id=year_of_a["a"], working_group=group, date=day, topics="T")
+            )
+        db.session.add(
+            StaffTraining(
+                organisation_id=year_of_a["a"],
+                user_id=year_of_a["cw"],
+                date=dt.date(2025, 5, 6),
+                title="Traumasensible Beratung",
+                hours=Decimal("7.5"),
+            )
+        )
+        db.session.commit()
+        ev = annual_evaluation(year_of_a["a"], 2025)
+    assert ev["cooperation"]["meetings"] == 2 and ev["cooperation"]["working_groups"] == 1
+    assert ev["training"]["trainings"] == 1 and ev["training"]["training_hours"] == 7.5
+    lead = sign_in(app.test_client(), year_of_a["lead"])
+    with count_statements(app) as statements:
+        html = lead.get("/annual-evaluation/?year=2025").get_data(as_text=True)
+    assert len(statements) <= MAX_STATEMENTS, "\n".join(statements)
+    assert 'id="annual-cooperation"' in html and "1 (7,5)" in html

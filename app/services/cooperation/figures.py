@@ -26,6 +26,20 @@ def cooperation_figures_period(
 ) -> dict[str, int]:
     """Return the cooperation counts of ``organisation_id`` from ``start`` to ``end`` (inclusive).
 
+    One statement (:func:`cooperation_figures_statement`), decoded by :func:`decode_figures`.
+    """
+    stmt = cooperation_figures_statement(organisation_id, start, end)
+    return decode_figures(db.session.execute(stmt).one())
+
+
+def decode_figures(row: Any) -> dict[str, int]:
+    """Return the counts of one result row of :func:`cooperation_figures_statement`."""
+    return {key: int(value or 0) for key, value in zip(COOPERATION_FIGURE_LABELS, row, strict=True)}
+
+
+def cooperation_figures_statement(organisation_id: int, start: dt.date, end: dt.date) -> Any:
+    """The SELECT of the cooperation counts of ``organisation_id`` from ``start`` to ``end``.
+
     ``meetings``: working-group meetings held in the period; ``working_groups``: groups that met;
     ``projects`` / ``encounters``: projects and encounter activities running in the period
     (started by ``end``, not ended before ``start``); ``participants``: their participant
@@ -71,8 +85,7 @@ def cooperation_figures_period(
         participants,
         volunteers,
     ).execution_options(msa_unscoped=True)
-    row = db.session.execute(stmt).one()
-    return {key: int(value or 0) for key, value in zip(COOPERATION_FIGURE_LABELS, row, strict=True)}
+    return stmt
 
 
 def cooperation_figures(organisation_id: int, year: int) -> dict[str, int]:

@@ -24,9 +24,15 @@ from app.extensions import db
 from app.models import FileAudit, FileAuditItem, MonitoringEntry, Organisation
 from app.models.figures import AnnualTalk
 from app.models.retention import FINDING_RATINGS
+from app.models.staff import StaffSupervision, StaffTraining
 from app.models.statistics import QuarterlyReport
 from app.services.bundle import Bundle
 from app.services.catalogues import labels
+from app.services.cooperation.figures import (
+    COOPERATION_FIGURE_LABELS,
+    cooperation_figures_statement,
+    decode_figures,
+)
 from app.services.statistics.counting import (
     FIGURES,
     Quarter,
@@ -113,6 +119,15 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         .where(FileAudit.organisation_id == organisation_id, FileAudit.year == year)
         .group_by(FileAudit.quarter, FileAuditItem.rating),
     )
+    bundle.add("cooperation", cooperation_figures_statement(organisation_id, start, end))
+    for key, model in (("trainings", StaffTraining), ("supervisions", StaffSupervision)):
+        # issue 18: further training and supervision of the provider's staff in the year
+        bundle.add(
+            key,
+            select(func.count(model.id), func.coalesce(func.sum(model.hours), 0)).where(
+                model.organisation_id == organisation_id, model.date >= start, model.date <= end
+            ),
+        )
     bundle.add(
         "gaps",
         select(
@@ -232,6 +247,15 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         "file_audits": audits,
         "service_gaps": gaps,
         "talk": talk_json(talk),
+        # issue 18: cooperation work and staff training of the year, for the annual talk
+        "cooperation": decode_figures(data["cooperation"][0]),
+        "cooperation_labels": COOPERATION_FIGURE_LABELS,
+        "training": {
+            "trainings": int(data["trainings"][0][0]),
+            "training_hours": float(data["trainings"][0][1] or 0),
+            "supervisions": int(data["supervisions"][0][0]),
+            "supervision_hours": float(data["supervisions"][0][1] or 0),
+        },
     }
 
 
