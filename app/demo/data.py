@@ -109,18 +109,6 @@ PARTNERS = (
 )
 
 #: demo partner kinds → catalogue ``partner_category``
-DEMO_PARTNER_CATEGORY = {
-    "authority": "public_authority",
-    "jobcenter": "public_authority",
-    "counselling_service": "counselling",
-    "doctor": "health",
-    "education_provider": "education_work",
-    "school": "education_work",
-    "kita": "education_work",
-    "housing_company": "housing",
-    "volunteer_initiative": "civil_society",
-}
-
 NAMES: dict[str, dict[str, list[Any]]] = {
     "sy": {
         "m": [
@@ -238,9 +226,8 @@ def ensure_base() -> dict[str, Organisation]:
                 )
             )
     if db.session.query(NetworkPartner).count() == 0:
-        for name, demo_category, street, hours, languages in PARTNERS:
-            # the catalogue's codes (partner_category), never the demo's own words (issue 16)
-            category = DEMO_PARTNER_CATEGORY.get(demo_category, "civil_society")
+        # PARTNERS carry codes of the partner_category catalogue (issue 18)
+        for name, category, street, hours, languages in PARTNERS:
             db.session.add(
                 NetworkPartner(
                     name=name,

@@ -76,3 +76,22 @@ def test_demo_data_for_one_organisation_with_many_language_rows(app: Flask) -> N
     )
     assert result.exit_code == 0, result.output
     assert "Personen: 3000" in result.output
+
+
+def test_demo_partners_keep_their_catalogue_category(app: Flask) -> None:
+    """Authorities are authorities, doctors health: each demo partner keeps its catalogue code."""
+    from sqlalchemy import select
+
+    from app.demo.data import PARTNERS, load_demo_data
+    from app.extensions import db
+    from app.models import NetworkPartner
+    from app.services.catalogues import valid_codes
+
+    with app.app_context():
+        load_demo_data(persons=10, seed=3)
+        stored = dict(
+            db.session.execute(select(NetworkPartner.name, NetworkPartner.category)).all()
+        )
+        codes = valid_codes("partner_category")
+    assert {name: category for name, category, *_ in PARTNERS} == stored
+    assert set(stored.values()) <= codes and len(set(stored.values())) > 3

@@ -173,8 +173,14 @@ class CaseRecordApi(MsaModelRestApi):
 
     # -- writes ------------------------------------------------------------------------------
     def _commit(self) -> Response | None:
+        """Commit the write (refusals as in :meth:`_write`)."""
+        return self._write(db.session.commit)
+
+    def _write(self, step: Any) -> Response | None:
+        """Run ``flush`` or ``commit``: refusals of the scope, a closed quarter, the version and
+        the integrity roll back and answer 400/409 with the German message."""
         try:
-            db.session.commit()
+            step()
         except ScopeViolationError:
             db.session.rollback()
             return self._error(400, MSG_SCOPE)
@@ -196,22 +202,8 @@ class CaseRecordApi(MsaModelRestApi):
         return self._dump(item)
 
     def _flush(self) -> Response | None:
-        """Flush the write: refusals of the scope, the version and the integrity come here."""
-        try:
-            db.session.flush()
-        except ScopeViolationError:
-            db.session.rollback()
-            return self._error(400, MSG_SCOPE)
-        except ClosedPeriodError as exc:
-            db.session.rollback()
-            return self._error(409, exc.message)
-        except StaleDataError:
-            db.session.rollback()
-            return self._error(409, MSG_CONFLICT)
-        except IntegrityError:
-            db.session.rollback()
-            return self._error(400, MSG_INTEGRITY)
-        return None
+        """Flush the write: refusals come here, before the reply is built."""
+        return self._write(db.session.flush)
 
     def post_headless(self) -> Response:
         """Create; the reply is built before the commit, so that nothing after the commit can
