@@ -26,6 +26,8 @@ SCALES: dict[str, tuple[int, int]] = {
 }
 CHUNK_PERSONS = 20_000
 CASELOAD_PER_FTE = 80
+#: the bench person's case file carries this many contact notes (issue 16: a 100-note history)
+BENCH_HISTORY_NOTES = 100
 
 
 @dataclass
@@ -139,13 +141,26 @@ def _insert_rows(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def add_bench_documents() -> dict[str, int]:
-    """Give the bench person CV data and a Sozialbericht: final version 1 and draft version 2.
+    """Give the bench person CV data, a Sozialbericht (final version 1, draft version 2) and a
+    history of ``BENCH_HISTORY_NOTES`` contact notes.
 
-    Idempotent (a person who already has reports keeps them). Returns the report ids by status.
+    Idempotent (a person who already has reports keeps them, notes are only topped up). Returns
+    the report ids by status.
     """
+    import datetime as dt
+
+    from sqlalchemy import func
+
     from app.demo.housing import ASSESSMENTS, _cv_data
     from app.extensions import db
-    from app.models import MsaUser, Person, PersonLanguage, SocialReport
+    from app.models import (
+        ContactNote,
+        ContactNoteTopic,
+        MsaUser,
+        Person,
+        PersonLanguage,
+        SocialReport,
+    )
     from app.services.housing import social_report
     from bench.pages import BENCH_USERNAME, bench_person_id
 
@@ -154,6 +169,29 @@ def add_bench_documents() -> dict[str, int]:
         Person, bench_person_id(db.session.connection(), author.organisation_id)
     )
     assert person is not None  # nosec B101 - bench_person_id found it
+    missing = BENCH_HISTORY_NOTES - db.session.scalar(
+        select(func.count(ContactNote.id)).where(ContactNote.person_id == person.id)
+    )
+    if missing > 0:
+        topics = db.session.scalars(
+            select(ContactNoteTopic.code).distinct().order_by(ContactNoteTopic.code).limit(3)
+        ).all() or ["arbeit"]
+        today = dt.date.today()
+        # dated inside the current month: a quarter already submitted must not change
+        for i in range(missing):
+            db.session.add(
+                ContactNote(
+                    person=person,
+                    organisation_id=person.organisation_id,
+                    date=today - dt.timedelta(days=i % today.day),
+                    caseworker_id=author.id,
+                    duration_minutes=30 + i % 4 * 15,
+                    summary=f"Beratungsgespräch {i + 1}: Anliegen besprochen, nächste Schritte "
+                    "vereinbart. " * (1 + i % 5),
+                    topics=[ContactNoteTopic(code=topics[i % len(topics)])],
+                )
+            )
+        db.session.commit()
     if (
         db.session.scalars(
             select(PersonLanguage.id).where(PersonLanguage.person_id == person.id)

@@ -63,6 +63,10 @@ class MsaModelView(ModelView):
         limit_related_choices(self.search_form, self.datamodel)
 
 
+#: the routes a read-only list view does not have (issue 16: no destructive buttons)
+READ_ONLY_ROUTES = {"add", "edit", "delete", "download", "action", "action_post"}
+
+
 class ScopedModelView(MsaModelView):
     """View of provider-scoped rows: the row filter comes from app.security.scoping.
 

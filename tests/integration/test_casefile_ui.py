@@ -291,9 +291,13 @@ def test_sub_record_add_presets_person_and_returns(factory: Any, login_as: Any) 
     assert "Arabisch" in html and "B1" in html
     other = factory.make_person(factory.make_org())
     assert client.get(f"/personlanguageview/add?person_id={other.id}").status_code == 404
-    resp = client.post(f"/personlanguageview/delete/{row.id}")
+    # no delete for provider roles (issue 16): a wrong entry is corrected by editing it
+    assert "entfernen" not in html
+    assert client.post(f"/personlanguageview/delete/{row.id}").status_code in (404, 405)
+    resp = client.post(f"/personlanguageview/edit/{row.id}", data={"language": "ar", "level": "b2"})
     assert resp.status_code == 302
-    assert db.session.query(PersonLanguage).count() == 0
+    db.session.expire_all()
+    assert [r.level for r in db.session.query(PersonLanguage)] == ["b2"]
 
 
 def test_group_session_with_participants(factory: Any, login_as: Any) -> None:

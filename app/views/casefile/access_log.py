@@ -9,7 +9,7 @@ from app.models import (
     AccessLog,
 )
 from app.security import matrix
-from app.views.base import MsaModelView
+from app.views.base import READ_ONLY_ROUTES, MsaModelView
 
 
 class AccessLogView(MsaModelView):
@@ -18,6 +18,8 @@ class AccessLogView(MsaModelView):
     datamodel = SQLAInterface(AccessLog)
     class_permission_name = matrix.ACCESS_LOG
     base_permissions = ["can_read"]
+    #: read-only: no add, edit or delete route at all (issue 16)
+    exclude_route_methods = READ_ONLY_ROUTES
     list_title = _l("Zugriffsprotokoll")
     list_columns = ["at", "username", "person_id", "action", "category"]
     search_columns = ["username", "person_id", "action", "category", "at"]

@@ -35,8 +35,8 @@ class SubRecordView(ScopedModelView):
 
     class_permission_name = matrix.PERSON
     form_template = "casefile/subrecord_form.html"
-    #: a wrong profile entry (a language, a degree …) may be removed; the case file itself not
-    exclude_route_methods: set[str] = set()
+    # no delete route (inherited, issue 16): a wrong profile entry is corrected by editing it,
+    # and the whole case file leaves only through the retention procedure
     add_template = edit_template = form_template
 
     def _person_from_args(self) -> Person:
@@ -67,16 +67,6 @@ class SubRecordView(ScopedModelView):
         return self.render_template(
             self.edit_template, title=self.edit_title, widgets=widgets, person=person
         )
-
-    @expose("/delete/<pk>", methods=["POST"])
-    @has_access
-    def delete(self, pk: Any) -> Any:
-        item = self.datamodel.get(pk)
-        if item is None:
-            abort(404)
-        person_id = item.person_id
-        self._delete(pk)
-        return redirect(url_for("PersonView.show", pk=person_id) + "#profil")
 
     def pre_add(self, item: Any) -> None:
         person: Person = g.msa_person

@@ -16,7 +16,7 @@ from app.models import MoveProcedure
 from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
 from app.services.housing import move_procedure as moves
-from app.views.base import MsaModelView
+from app.views.base import READ_ONLY_ROUTES, MsaModelView
 from app.views.housing.common import _parse_date, _person, _procedure, _user
 
 
@@ -103,6 +103,8 @@ class MoveProcedureListView(MsaModelView):
     datamodel = SQLAInterface(MoveProcedure)
     class_permission_name = matrix.MOVE_PROCEDURE
     base_permissions = ["can_read"]
+    #: read-only: no add, edit or delete route at all (issue 16)
+    exclude_route_methods = READ_ONLY_ROUTES
     list_title = _l("Umzugsverfahren")
     show_title = _l("Umzugsverfahren")
     list_template = "housing/move_list.html"

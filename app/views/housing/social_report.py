@@ -18,7 +18,7 @@ from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
 from app.services.data_protection.access_log import log_access
 from app.services.housing import social_report as reports
-from app.views.base import MsaModelView
+from app.views.base import READ_ONLY_ROUTES, MsaModelView
 from app.views.housing.common import _person, _report, _report_file, _user
 
 
@@ -215,6 +215,8 @@ class SocialReportListView(MsaModelView):
     datamodel = SQLAInterface(SocialReport)
     class_permission_name = matrix.SOCIAL_REPORT
     base_permissions = ["can_read"]
+    #: read-only: no add, edit or delete route at all (issue 16)
+    exclude_route_methods = READ_ONLY_ROUTES
     list_title = _l("Sozialberichte")
     show_title = _l("Sozialbericht")
     list_template = "housing/report_list.html"
