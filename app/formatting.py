@@ -147,8 +147,8 @@ def _relabel_enum_fields() -> None:
             for name, label in self.choices
         ]
 
-    EnumField.__init__ = _german_init  # type: ignore[method-assign]
-    EnumField._msa_german = True  # type: ignore[attr-defined]
+    EnumField.__init__ = _german_init  # type: ignore[method-assign,unused-ignore]
+    EnumField._msa_german = True  # type: ignore[attr-defined,unused-ignore]
 
 
 def de_date(value: Any) -> str:
@@ -220,9 +220,9 @@ def code_label(code: str, column: str | None = None) -> str:
         return code
     catalogue = COLUMN_CATALOGUES.get(column or "")
     if catalogue:
-        label = catalogues.labels(catalogue).get(code)
-        if label:
-            return label
+        from_catalogue = catalogues.labels(catalogue).get(code)
+        if from_catalogue:
+            return from_catalogue
     snap = catalogues._snapshot() or {}
     found = {label for entries in snap.values() for c, label, _a, _o in entries if c == code}
     return found.pop() if len(found) == 1 else code

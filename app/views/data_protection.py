@@ -29,30 +29,11 @@ from app.models.retention import FINDING_RATINGS
 from app.security import matrix
 from app.services.data_protection import file_audit as audits
 from app.services.data_protection import retention
-from app.services.data_protection.access_log import ACTIONS
+from app.services.data_protection.access_log import ACTION_LABELS, ACTIONS
 from app.services.data_protection.subject_access import SubjectAccessError, export_json, export_pdf
 from app.views.hub import HubSection, register_hub_section
 
 LOG_PAGE_SIZE = 50
-
-ACTION_LABELS = {
-    "read": "Gelesen",
-    "read_sensitive": "Besondere Kategorien gelesen",
-    "create": "Angelegt",
-    "update": "Geändert",
-    "delete": "Gelöscht",
-    "export": "Exportiert",
-    "document": "Dokument erzeugt",
-    "purge": "Vernichtet (Löschfrist)",
-    "handover_offer": "Übergabe angeboten",
-    "handover_accept": "Übergabe angenommen",
-    "handover_decline": "Übergabe abgelehnt",
-    "handover_withdraw": "Übergabe zurückgezogen",
-    "share": "Freigabe erteilt",
-    "share_end": "Freigabe beendet",
-    "duplicate_hint": "Dublettenhinweis (anderer Träger)",
-    "import": "Zuweisungsimport",
-}
 
 
 def _org_names() -> dict[int, str]:

@@ -27,6 +27,26 @@ ACTIONS = frozenset(
     }
 )
 
+#: German names of the actions (log search, Art. 15 export)
+ACTION_LABELS = {
+    "read": "Gelesen",
+    "read_sensitive": "Besondere Kategorien gelesen",
+    "create": "Angelegt",
+    "update": "Geändert",
+    "delete": "Gelöscht",
+    "export": "Exportiert",
+    "document": "Dokument erzeugt",
+    "purge": "Vernichtet (Löschfrist)",
+    "handover_offer": "Übergabe angeboten",
+    "handover_accept": "Übergabe angenommen",
+    "handover_decline": "Übergabe abgelehnt",
+    "handover_withdraw": "Übergabe zurückgezogen",
+    "share": "Freigabe erteilt",
+    "share_end": "Freigabe beendet",
+    "duplicate_hint": "Dublettenhinweis (anderer Träger)",
+    "import": "Zuweisungsimport",
+}
+
 
 def log_access(
     person_id: int | None,

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import AccessLog, GroupSession, Household, Organisation, Person, PersonShare
 from app.models.base import utcnow
 from app.models.contact import group_participant
+from app.services import catalogues
 from app.services.bundle import Bundle
 from app.services.data_protection.retention import person_owned_tables
 
@@ -33,6 +34,22 @@ TABLE_TITLES = {
     "follow_up": "Wiedervorlagen",
     "referral": "Vermittlungen",
     "file_audit_item": "Aktenprüfungen",
+    "appointment": "Termine",
+    "cm_case": "Case Management",
+    "cm_event": "Case Management: Verlauf",
+    "cm_first_interview": "Case Management: Erstgespräch",
+    "cm_assessment_entry": "Case Management: Assessment",
+    "cm_goal": "Case Management: Ziele",
+    "cm_help_plan": "Case Management: Hilfeplan",
+    "cm_help_plan_task": "Case Management: Aufgaben im Hilfeplan",
+    "cm_service": "Case Management: Leistungen Dritter",
+    "cm_conference": "Case Management: Fallkonferenzen",
+    "cm_monitoring": "Case Management: Monitoring",
+    "cm_closure": "Case Management: Abschluss",
+    "move_procedure": "Umzug in eigenen Wohnraum",
+    "move_step": "Umzug: Schritte",
+    "social_report": "Sozialberichte",
+    "contact_note_topic": "Themen der Beratungsvermerke",
 }
 
 
@@ -59,6 +76,7 @@ def _select(table: Table, where: Any) -> Any:
 
 
 def _dicts(table: Table, rows: list[Any]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts; binary columns (read as their length) as ``<n Bytes>``."""
     binary = {c.name for c in table.c if isinstance(c.type, LargeBinary)}
     return [
         {
@@ -85,8 +103,8 @@ def _tables() -> tuple[list[Table], list[tuple[Table, Any]]]:
     return owned, children
 
 
-def collect(person_id: int) -> dict[str, Any]:
-    """Return everything stored about one person as plain JSON-ready data.
+def _gather(person_id: int) -> dict[str, Any]:
+    """Everything stored about one person, as typed rows by table.
 
     All tables in ONE statement (``app.services.bundle``), unscoped: the data protection
     officer answers for every provider.
@@ -134,11 +152,20 @@ def collect(person_id: int) -> dict[str, Any]:
         .order_by(AccessLog.at),
     )
     data = bundle.run(unscoped=True)
-    persons = _dicts(person_table, data["person"])
-    if not persons:
+    if not data["person"]:
         raise SubjectAccessError(f"Person {person_id} nicht gefunden")
+    return {"data": data, "tables": [person_table, *owned, *(t for t, _fk in children)]}
+
+
+def collect(person_id: int) -> dict[str, Any]:
+    """Return everything stored about one person as plain JSON-ready data."""
+    gathered = _gather(person_id)
+    data = gathered["data"]
+    person_table, share_table = Person.__table__, PersonShare.__table__
+    assert isinstance(person_table, Table) and isinstance(share_table, Table)
+    persons = _dicts(person_table, data["person"])
     records: dict[str, list[dict[str, Any]]] = {}
-    for table in [*owned, *(t for t, _fk in children)]:
+    for table in gathered["tables"][1:]:
         rows = _dicts(table, data[f"t:{table.name}"])
         if rows:
             records[table.name] = rows
@@ -170,15 +197,80 @@ def export_json(person_id: int) -> bytes:
 
 
 def export_pdf(person_id: int) -> bytes:
-    """Return the Art. 15 export as a readable PDF and log the export."""
+    """Return the Art. 15 export as a readable PDF (German labels and values) and log it."""
+    from app.formatting import ACCESS_LOG_CATEGORIES, de_date, de_datetime
+    from app.services.data_protection.access_log import ACTION_LABELS
+    from app.services.data_protection.export_display import Names, readable_rows
     from app.services.documents import render_pdf
 
-    data = collect(person_id)
-    sections = [
-        {"title": TABLE_TITLES.get(name, name), "rows": rows}
-        for name, rows in data["records"].items()
+    gathered = _gather(person_id)
+    data = gathered["data"]
+    tables = [
+        (table.name, [row._asdict() for row in data["person" if i == 0 else f"t:{table.name}"]])
+        for i, table in enumerate(gathered["tables"])
     ]
-    pdf = render_pdf("subject_access", {**data, "sections": sections})
+    shares = [row._asdict() for row in data["shares"]]
+    names = Names(tables, organisation_ids=[s["organisation_id"] for s in shares])
+    by_name = dict(tables)
+    # the topics belong to their note: one line "Themen" instead of a section of their own
+    topics: dict[int, list[str]] = {}
+    for row in by_name.pop("contact_note_topic", []):
+        topics.setdefault(row["contact_note_id"], []).append(row["code"])
+    person_name, person_rows = tables[0]
+    household = next(iter(data["household"]), None)
+    person_fields = readable_rows(person_name, person_rows, names)[0]
+    if household:
+        person_fields = [
+            (label, household.name if label == "Haushalt" else value)
+            for label, value in person_fields
+        ]
+    sections = []
+    for name, rows in by_name.items():
+        if name == person_name or not rows:
+            continue
+        if "date" in rows[0]:  # notes, referrals, appointments: in the order they happened
+            rows = sorted(rows, key=lambda r: (r["date"] is None, r["date"] or dt.date.min))
+        readable = readable_rows(name, rows, names)
+        if name == "contact_note":
+            topic_labels = catalogues.labels("contact_topic")
+            for row, fields in zip(rows, readable, strict=True):
+                codes = topics.get(row["id"])
+                if codes:
+                    fields.append(
+                        ("Themen", ", ".join(topic_labels.get(c, c) for c in sorted(codes)))
+                    )
+        sections.append({"title": TABLE_TITLES.get(name, name), "rows": readable})
+    pdf = render_pdf(
+        "subject_access",
+        {
+            "generated_at": de_datetime(utcnow()),
+            "legal_basis": "Art. 15 DSGVO, § 83 SGB X",
+            "controller": next(iter(data["organisation"]), None),
+            "person": person_rows[0],
+            "person_fields": person_fields,
+            "sections": sections,
+            "shares": [
+                {
+                    "organisation": names.organisations.get(s["organisation_id"], "–"),
+                    "consent_on": de_date(s["consent_on"]),
+                    "until": de_date(s["until"]) if s["until"] else None,
+                }
+                for s in shares
+            ],
+            "group_sessions": [
+                {"date": de_date(s.date), "topic": s.topic} for s in data["sessions"]
+            ],
+            "access_log": [
+                {
+                    "at": de_datetime(e.at),
+                    "user": e.username,
+                    "action": ACTION_LABELS.get(e.action, e.action),
+                    "category": ACCESS_LOG_CATEGORIES.get(e.category or "", e.category or ""),
+                }
+                for e in data["log"]
+            ],
+        },
+    )
     _log(person_id, "pdf")
     return pdf
 
