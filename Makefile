@@ -29,11 +29,11 @@ run: install
 	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask msa demo-data && touch instance/.demo-loaded; fi
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-## browser: Debian's Chromium for the end-to-end tests (never a browser download)
+## browser: Debian's Chromium (with its German UI, chromium-l10n) for the end-to-end tests (never a browser download)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-core >/dev/null; \
-	  else echo "Bitte Debian-Paket 'chromium' installieren (sudo apt-get install chromium)"; exit 1; fi; }
+	@{ command -v chromium >/dev/null 2>&1 && [ -f /usr/lib/chromium/locales/de.pak ]; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-l10n fonts-dejavu-core fonts-noto-core >/dev/null; \
+	  else echo "Bitte Debian-Pakete 'chromium chromium-l10n' installieren (sudo apt-get install chromium chromium-l10n)"; exit 1; fi; }
 	@command -v pdftotext >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq poppler-utils >/dev/null || true; }
 
 ## directory: Debian's OpenLDAP server for the directory sign-in tests, and the headers python-ldap

@@ -100,8 +100,12 @@ def main() -> None:
         proc, base = _serve(Path(tmp))
         try:
             with sync_playwright() as p:
+                # German browser UI (Debian's chromium-l10n): date fields read TT.MM.JJJJ
                 browser = p.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=de-DE"]
+                    executable_path=CHROMIUM,
+                    headless=True,
+                    args=["--no-sandbox", "--lang=de"],
+                    env={**os.environ, "LANGUAGE": "de"},
                 )
                 for name, account in LANDING.items():
                     context = browser.new_context(

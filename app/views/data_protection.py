@@ -401,7 +401,7 @@ def register(appbuilder: AppBuilder) -> None:
             template="data_protection/hub_section.html",
             context=hub_context,
             queries=hub_queries,
-            order=900,
+            order=85,  # beside the special categories (half width each)
         )
     )
     appbuilder.add_view(

@@ -31,6 +31,8 @@ class HubSection:
     permission: tuple[str, str] | None = None  # (permission, resource) needed to see it
     #: person -> {name: select}; run together with every other section's queries
     queries: Callable[[Any], dict[str, Any]] | None = None
+    #: the full width of the page (forms in a row); otherwise half, two sections side by side
+    wide: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.api import BaseApi, protect, safe
 from flask_babel import lazy_gettext as _l
@@ -34,6 +34,9 @@ from app.views.hub import HubSection, TimelineEvent, register_hub_section, regis
 
 PREVIEW_PAGE_SIZE = 100
 INBOX_PAGE_SIZE = 50
+
+#: session key of a refused handover offer's input (shown again on the case file)
+HANDOVER_FORM_KEY = "msa_handover_form"
 
 
 def _date(raw: Any) -> dt.date | None:
@@ -309,7 +312,21 @@ class HandoverView(BaseView):
             flash("Bitte eine empfangende Organisation wählen.", "danger")
         else:
             flash("Die Übergabe wurde angeboten.", "success")
-        return redirect(url_for("PersonView.show", pk=person_id))
+            return redirect(url_for("PersonView.show", pk=person_id))
+        # refused: the case file shows the form open again, with what was entered
+        session[HANDOVER_FORM_KEY] = {
+            key: form.get(key, "")
+            for key in (
+                "to_organisation_id",
+                "scope",
+                "reason",
+                "consent_given",
+                "consent_on",
+                "consent_form",
+                "include_household",
+            )
+        }
+        return redirect(url_for("PersonView.show", pk=person_id) + "#bereich-handover")
 
     def _decide(self, pk: int, verb: str) -> Any:
         reason = request.form.get("reason")
@@ -732,6 +749,8 @@ def section_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
         "scope_labels": HANDOVER_SCOPE_LABELS,
         "consent_labels": CONSENT_FORM_LABELS,
         "owner": g.user.organisation_id == person.organisation_id,
+        # the input of a refused offer (kept once, then the form is empty again)
+        "entered": session.pop(HANDOVER_FORM_KEY, None),
     }
 
 
@@ -803,6 +822,7 @@ def register(appbuilder: AppBuilder) -> None:
             context=section_context,
             queries=section_queries,
             order=90,
+            wide=True,
             permission=("can_read", matrix.HANDOVER),
         )
     )

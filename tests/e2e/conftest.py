@@ -97,7 +97,10 @@ def browser() -> Iterator[Any]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                "--lang=de",
             ],
+            # German browser UI: date fields read TT.MM.JJJJ (Debian's chromium-l10n)
+            env={**os.environ, "LANGUAGE": "de"},
         )
         yield b
         b.close()

@@ -44,6 +44,7 @@ def test_import_preview_confirm_then_offer_and_accept(live_server: str, page: An
     person_url = f"{live_server}/personview/show/{mohammed['id']}"
     sender.goto(person_url)
     assert "Übergabe anbieten" in sender.content()
+    sender.click("#bereich-handover summary")  # the form is folded away until needed
     sender.select_option("#ho-org", label="Caritasverband Musterkreis e.V.")
     sender.select_option("#ho-scope", "full")
     sender.check("#ho-consent")

@@ -333,6 +333,29 @@ def test_browser_duplicate_hint_inbox_and_case_file_section(
     assert "Haddad" not in browser_c.get("/uebergaben/").get_data(as_text=True)
 
 
+def test_refused_offer_shows_the_form_open_with_the_input(
+    app: Flask, login_as: Any, api_token: Any
+) -> None:
+    """The whole case file without consent is refused: the form is open again, input kept."""
+    w = _world(app, api_token)
+    browser_a = login_as(matrix.ROLE_CASEWORKER, w["a"])
+    page = browser_a.get(f"/personview/show/{w['p']}").get_data(as_text=True)
+    assert '<details class="msa-disclosure">' in page  # folded away until needed
+    resp = browser_a.post(
+        f"/uebergaben/anbieten/{w['p']}",
+        data={"to_organisation_id": str(w["b"]), "scope": "full", "reason": "Umzug nach B"},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("#bereich-handover")
+    page = browser_a.get(f"/personview/show/{w['p']}").get_data(as_text=True)
+    assert "Einwilligung" in page and '<details class="msa-disclosure" open>' in page
+    assert 'value="Umzug nach B"' in page
+    assert '<option value="full" selected>' in page
+    assert f'<option value="{w["b"]}" selected>' in page
+    # shown once: the next visit starts empty
+    page = browser_a.get(f"/personview/show/{w['p']}").get_data(as_text=True)
+    assert 'value="Umzug nach B"' not in page
+
+
 def test_open_case_management_of_the_sender_ends_with_the_handover(
     app: Flask, api_token: Any, login_as: Any
 ) -> None:

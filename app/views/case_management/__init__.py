@@ -59,6 +59,7 @@ def register(appbuilder: AppBuilder) -> None:
             context=hub_context,
             queries=hub_queries,
             order=30,
+            wide=True,
             permission=("can_read", matrix.CASE_MANAGEMENT),
         )
     )
