@@ -182,6 +182,22 @@ def _limited_choices(datamodel: Any, col_name: str) -> Any:
     return _query
 
 
+#: the empty choice of an optional related select (FAB's is blank, select2 shows "__None")
+BLANK_CHOICE = "– keine Angabe –"
+
+
+def german_blank_choices(form_class: Any) -> None:
+    """Give every optional related select of ``form_class`` a German empty choice (issue 16)."""
+    from wtforms.fields.core import UnboundField
+
+    if form_class is None:
+        return
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        if isinstance(unbound, UnboundField) and unbound.kwargs.get("allow_blank"):
+            unbound.kwargs["blank_text"] = BLANK_CHOICE
+
+
 def limit_related_choices(form_class: Any, datamodel: Any) -> None:
     """Make every related-record select of ``form_class`` load a bounded number of rows.
 

@@ -45,12 +45,14 @@ class _FastUserList:
         super().__init__(**kwargs)
 
     def _init_forms(self) -> None:
-        from app.datamodel import limit_related_choices
+        from app.datamodel import german_blank_choices, limit_related_choices
 
         super()._init_forms()  # type: ignore[misc]
         limit_related_choices(self.search_form, self.datamodel)  # type: ignore[attr-defined]
         for form in (getattr(self, "add_form", None), getattr(self, "edit_form", None)):
             _uncounted_choices(form, self.datamodel)
+            german_blank_choices(form)
+        german_blank_choices(getattr(self, "search_form", None))
 
 
 def _uncounted_choices(form_class: Any, datamodel: Any) -> None:
@@ -68,11 +70,25 @@ def _uncounted_choices(form_class: Any, datamodel: Any) -> None:
         if isinstance(unbound, UnboundField) and "query_func" in unbound.kwargs:
             related = datamodel.get_related_interface(name)
             unbound.kwargs["query_func"] = _all_rows(related)
+            if name == "roles":
+                # a few roles: checkboxes, each with its label — FAB's select2 box leaves its
+                # search field without a label and breaks the list semantics (axe, issue 16)
+                from wtforms.widgets import CheckboxInput, ListWidget
+
+                unbound.kwargs["widget"] = ListWidget(prefix_label=False)
+                unbound.kwargs["option_widget"] = CheckboxInput()
 
 
 def _all_rows(interface: Any) -> Any:
     pk = getattr(interface.obj, interface.get_pk_name())
-    return lambda: interface.session.query(interface.obj).order_by(pk).all()
+
+    def rows() -> list[Any]:
+        query = interface.session.query(interface.obj).order_by(pk)
+        if interface.obj.__name__ == "Role":  # FAB's anonymous role is never granted
+            query = query.filter(interface.obj.name != current_app.config["AUTH_ROLE_PUBLIC"])
+        return list(query.all())
+
+    return rows
 
 
 class _GrantingChecks:
@@ -141,6 +157,23 @@ class MsaUserDBModelView(_GrantingChecks, _FastUserList, UserDBModelView):
         **UserDBModelView.label_columns,
         "organisation": _l("Organisation"),
         "fte": _l("VZÄ"),
+        "roles": _l("Rollen"),
+    }
+    #: plain German help texts (FAB's speak of OID and "policies")
+    description_columns = {
+        "first_name": _l("Vorname, wie er in Vermerken und Berichten erscheint."),
+        "last_name": _l("Nachname, wie er in Vermerken und Berichten erscheint."),
+        "username": _l("Damit meldet sich die Person an (auch bei der Anmeldung über LDAP)."),
+        "active": _l(
+            "Wer nicht mehr im Dienst ist, wird deaktiviert statt gelöscht: Vermerke und "
+            "Protokolle behalten den Namen."
+        ),
+        "email": _l("Dienstliche E-Mail-Adresse (Erinnerungen an Termine)."),
+        "organisation": _l("Träger oder Dienststelle; bestimmt, welche Fallakten sichtbar sind."),
+        "fte": _l("Vollzeitäquivalent (1,0 = volle Stelle) für den Betreuungsschlüssel 1:80."),
+        "roles": _l(
+            "Was die Person darf; vergeben werden nur Rollen, die Ihre Rolle vergeben darf."
+        ),
     }
 
 

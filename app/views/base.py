@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.datamodel import (
     fast_datamodel,
+    german_blank_choices,
     limit_related_choices,
 )
 from app.security.matrix import READ_WRITE_METHODS
@@ -61,6 +62,8 @@ class MsaModelView(ModelView):
     def _init_forms(self) -> None:
         super()._init_forms()
         limit_related_choices(self.search_form, self.datamodel)
+        for form in (self.add_form, self.edit_form, self.search_form):
+            german_blank_choices(form)
 
 
 #: the routes a read-only list view does not have (issue 16: no destructive buttons)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any
 
 import pytest
@@ -245,6 +246,13 @@ def test_county_admin_grants_caseworker_and_the_change_is_logged(
             "fte": "1",
         }
     client = sign_in(app.test_client(), me_id)
+    # the roles are checkboxes with a label each (no select2 box without a label, issue 16)
+    form = client.get(f"/users/edit/{target_id}").get_data(as_text=True)
+    assert 'type="checkbox"' in form and "my_select2" not in form.split('id="roles"')[1][:300]
+    checked = re.search(r'<input checked[^>]*id="(roles-\d+)"[^>]*>', form) or re.search(
+        r'<input[^>]*id="(roles-\d+)"[^>]*checked[^>]*>', form
+    )
+    assert checked and f'<label for="{checked.group(1)}">{matrix.ROLE_CASEWORKER}</label>' in form
     # to Prüfer: refused
     resp = client.post(
         f"/users/edit/{target_id}",
