@@ -25,19 +25,31 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_every_exported_column_has_a_german_label_or_is_technical(app: Flask) -> None:
-    from app.models import Person, PersonShare
-    from app.services.data_protection.export_display import HIDDEN, column_label
+    from app.models import Handover, Person, PersonShare
+    from app.services.data_protection.export_display import (
+        HIDDEN,
+        HIDDEN_TABLE_COLUMNS,
+        column_label,
+    )
     from app.services.data_protection.subject_access import TABLE_TITLES, _tables
 
     with app.app_context():
         owned, children = _tables()
-        tables = [Person.__table__, *owned, *(t for t, _fk in children), PersonShare.__table__]
+        tables = [
+            Person.__table__,
+            *owned,
+            *(t for t, _fk in children),
+            PersonShare.__table__,
+            Handover.__table__,
+        ]
         missing = [
             f"{t.name}.{c.name}"
             for t in tables
             if isinstance(t, Table)
             for c in t.c
-            if c.name not in HIDDEN and column_label(t.name, c.name) is None
+            if c.name not in HIDDEN
+            and (t.name, c.name) not in HIDDEN_TABLE_COLUMNS
+            and column_label(t.name, c.name) is None
         ]
         untitled = [
             t.name for t in [*owned, *(t for t, _fk in children)] if t.name not in TABLE_TITLES
@@ -48,7 +60,7 @@ def test_every_exported_column_has_a_german_label_or_is_technical(app: Flask) ->
 
 def test_pdf_shows_labels_german_values_and_names(app: Flask, login_as: Any) -> None:
     from app.extensions import db
-    from app.models import ContactNoteTopic, PersonLanguage, PersonShare
+    from app.models import ContactNoteTopic, Handover, PersonLanguage, PersonShare
 
     with app.app_context():
         org = f.make_org("Träger A")
@@ -75,6 +87,21 @@ def test_pdf_shows_labels_german_values_and_names(app: Flask, login_as: Any) -> 
                 person_id=person.id, organisation_id=specialist.id, consent_on=dt.date(2026, 3, 1)
             )
         )
+        other = f.make_org("Diakonie Musterstadt")
+        db.session.add(
+            Handover(
+                person_id=person.id,
+                from_organisation_id=org.id,
+                to_organisation_id=other.id,
+                scope="full",
+                consent_given=True,
+                consent_on=dt.date(2026, 4, 2),
+                consent_form="written",
+                reason="Umzug in den Nachbarort",
+                status="declined",
+                offered_by_id=worker.id,
+            )
+        )
         db.session.commit()
         person_id, topic_label = person.id, _topic_label()
     client = login_as(matrix.ROLE_DPO)
@@ -91,6 +118,13 @@ def test_pdf_shows_labels_german_values_and_names(app: Flask, login_as: Any) -> 
         "Sprache Arabisch",
         "Niveau (GER) B1",
         "Fachberatungsdienst, Einwilligung vom 01.03.2026",
+        "Übergaben zwischen Trägern",
+        "An Diakonie Musterstadt",
+        "Von Träger A",
+        "Umfang ganze Fallakte",
+        "Form der Einwilligung schriftlich",
+        "Anlass Umzug in den Nachbarort",
+        "Angeboten von Miriam Said",
         topic_label,
     ):
         assert expected in text, (expected, text[:3000])
@@ -101,6 +135,7 @@ def test_pdf_shows_labels_german_values_and_names(app: Flask, login_as: Any) -> 
     data = json.loads(client.get(f"/datenschutz/auskunft/{person_id}.json").data)
     assert data["person"]["caseworker_id"] and data["person"]["birth_date"] == "1990-05-17"
     assert data["records"]["contact_note"][0]["partner_id"]
+    assert [h["scope"] for h in data["handovers"]] == ["full"]
 
 
 def _first_topic() -> str:

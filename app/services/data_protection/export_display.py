@@ -21,6 +21,11 @@ from app.formatting import EMPTY, de_date, de_datetime, de_number
 from app.models import Accommodation, MsaUser, NetworkPartner, Organisation
 from app.models.contact import CONTACT_KIND_LABELS
 from app.models.housing import PROCEDURE_STATUS_LABELS, REPORT_STATUS_LABELS, TRACK_LABELS
+from app.models.intake import (
+    CONSENT_FORM_LABELS,
+    HANDOVER_SCOPE_LABELS,
+    HANDOVER_STATUS_LABELS,
+)
 from app.models.retention import FINDING_RATINGS
 from app.services import catalogues
 from app.services.bundle import Bundle
@@ -60,11 +65,17 @@ USER_COLUMNS = frozenset(
         "finalised_by_id",
         "finding_by_id",
         "response_by_id",
+        "offered_by_id",
+        "decided_by_id",
         "assignee_id",
         "owner_id",
         "responsible_user_id",
     }
 )
+#: columns holding an organisation's id: shown by its name
+ORGANISATION_COLUMNS = frozenset({"from_organisation_id", "to_organisation_id"})
+#: internal switches of a handover (who sees which rows): in the JSON only
+HIDDEN_TABLE_COLUMNS = frozenset({("handover", "sender_hidden"), ("handover", "receiver_full")})
 #: columns holding a network partner's id: shown by the partner's name
 PARTNER_COLUMNS = frozenset({"partner_id", "responsible_partner_id"})
 
@@ -215,6 +226,19 @@ COLUMN_LABELS: dict[str, str] = {
     "resources": "Ressourcen",
     "consent_on": "Einwilligung vom",
     "until": "Bis",
+    "from_organisation_id": "Von",
+    "to_organisation_id": "An",
+    "scope": "Umfang",
+    "include_household": "Mit dem ganzen Haushalt",
+    "consent_given": "Einwilligung liegt vor",
+    "consent_form": "Form der Einwilligung",
+    "offered_at": "Angeboten am",
+    "offered_by_id": "Angeboten von",
+    "offered_by_name": "Angeboten von",
+    "decided_at": "Entschieden am",
+    "decided_by_id": "Entschieden von",
+    "decided_by_name": "Entschieden von",
+    "decision_reason": "Begründung der Entscheidung",
 }
 
 #: labels that differ by table: (table, column) → label
@@ -227,6 +251,7 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], str] = {
     ("contact_note", "kind"): "Kontaktart",
     ("cm_goal", "title"): "Ziel",
     ("cm_conference", "outcome"): "Ergebnis der Fallkonferenz",
+    ("handover", "reason"): "Anlass",
 }
 
 #: catalogue of a column's codes: (table or "*", column) → catalogue
@@ -273,12 +298,15 @@ VALUE_LABELS: dict[tuple[str, str], Mapping[str, str]] = {
     ("move_procedure", "status"): PROCEDURE_STATUS_LABELS,
     ("move_step", "outcome"): MOVE_STEP_OUTCOMES,
     ("social_report", "status"): REPORT_STATUS_LABELS,
+    ("handover", "scope"): HANDOVER_SCOPE_LABELS,
+    ("handover", "status"): HANDOVER_STATUS_LABELS,
+    ("handover", "consent_form"): CONSENT_FORM_LABELS,
 }
 
 
 def column_label(table: str, column: str) -> str | None:
     """German label of a column, None for a technical key (or one not labelled yet)."""
-    if column in HIDDEN:
+    if column in HIDDEN or (table, column) in HIDDEN_TABLE_COLUMNS:
         return None
     return TABLE_COLUMN_LABELS.get((table, column)) or COLUMN_LABELS.get(column)
 
@@ -352,6 +380,8 @@ def display_value(table: str, column: str, value: Any, names: Names) -> str:
         return names.partners.get(value, "Netzwerkpartner gelöscht")
     if column == "accommodation_id":
         return names.places.get(value, EMPTY)
+    if column in ORGANISATION_COLUMNS:
+        return names.organisations.get(value, EMPTY)
     if column == "pdf":
         return f"{de_number(value)} Bytes"
     if isinstance(value, dt.datetime):

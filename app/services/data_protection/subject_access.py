@@ -15,7 +15,15 @@ from typing import Any
 from sqlalchemy import LargeBinary, Table, func, select
 
 from app.extensions import db
-from app.models import AccessLog, GroupSession, Household, Organisation, Person, PersonShare
+from app.models import (
+    AccessLog,
+    GroupSession,
+    Handover,
+    Household,
+    Organisation,
+    Person,
+    PersonShare,
+)
 from app.models.base import utcnow
 from app.models.contact import group_participant
 from app.services import catalogues
@@ -50,6 +58,7 @@ TABLE_TITLES = {
     "move_step": "Umzug: Schritte",
     "social_report": "Sozialberichte",
     "contact_note_topic": "Themen der Beratungsvermerke",
+    "handover": "Übergaben zwischen Trägern",
 }
 
 
@@ -136,6 +145,14 @@ def _gather(person_id: int) -> dict[str, Any]:
         owner_ids = select(fk.column).where(parent.c.person_id == person_id)
         bundle.add(f"t:{table.name}", _select(table, fk.parent.in_(owner_ids)))
     bundle.add("shares", _select(share_table, share_table.c.person_id == person_id))
+    handover_table = Handover.__table__
+    assert isinstance(handover_table, Table)
+    bundle.add(
+        "handovers",
+        _select(handover_table, handover_table.c.person_id == person_id).order_by(
+            handover_table.c.offered_at
+        ),
+    )
     bundle.add(
         "sessions",
         select(
@@ -178,6 +195,7 @@ def collect(person_id: int) -> dict[str, Any]:
         "household": {"id": household.id, "name": household.name} if household else None,
         "records": records,
         "shares": _dicts(share_table, data["shares"]),
+        "handovers": _dicts(Handover.__table__, data["handovers"]),
         "group_sessions": [
             {"id": s.id, "date": _value(s.date), "topic": s.topic, "duration": s.duration_minutes}
             for s in data["sessions"]
@@ -210,7 +228,12 @@ def export_pdf(person_id: int) -> bytes:
         for i, table in enumerate(gathered["tables"])
     ]
     shares = [row._asdict() for row in data["shares"]]
-    names = Names(tables, organisation_ids=[s["organisation_id"] for s in shares])
+    handovers = [row._asdict() for row in data["handovers"]]
+    names = Names(
+        [*tables, ("handover", handovers)],
+        organisation_ids=[s["organisation_id"] for s in shares]
+        + [h[k] for h in handovers for k in ("from_organisation_id", "to_organisation_id")],
+    )
     by_name = dict(tables)
     # the topics belong to their note: one line "Themen" instead of a section of their own
     topics: dict[int, list[str]] = {}
@@ -240,6 +263,10 @@ def export_pdf(person_id: int) -> bytes:
                         ("Themen", ", ".join(topic_labels.get(c, c) for c in sorted(codes)))
                     )
         sections.append({"title": TABLE_TITLES.get(name, name), "rows": readable})
+    if handovers:
+        sections.append(
+            {"title": TABLE_TITLES["handover"], "rows": readable_rows("handover", handovers, names)}
+        )
     pdf = render_pdf(
         "subject_access",
         {
