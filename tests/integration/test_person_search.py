@@ -61,6 +61,36 @@ def test_api_search_variants_scope_and_format(app: Flask, client: Any, api_token
     assert ids("x") == []
 
 
+def test_misspelt_names_find_similar_spellings_only_without_exact_hits(
+    app: Flask, client: Any, api_token: Any, login_as: Any
+) -> None:
+    """One letter wrong, missing or too many per name: "Petrneko", "Hasan Al", "Grösse"."""
+    w = _setup(app)
+    headers = api_token(matrix.ROLE_CASEWORKER, w["a"])
+
+    def ids(q: str) -> list[int]:
+        resp = client.get("/api/v1/person/search", query_string={"q": q}, headers=headers)
+        assert resp.status_code == 200
+        return [r["id"] for r in resp.get_json()["result"]]
+
+    assert ids("Petrenkko") == [w["p3"]]  # one letter too many
+    assert ids("Petrnko") == [w["p3"]]  # one letter missing
+    assert ids("Petrenka") == [w["p3"]]  # one letter wrong
+    assert ids("Hassen Mohammed") == [w["p1"]]
+    assert ids("Hassen 17.05.1990") == [w["p1"]]  # the birth date still exact
+    assert ids("Hassen 18.05.1990") == []
+    assert ids("Pterenko") == []  # two mistakes: not similar enough
+    assert w["pb"] not in ids("Hassen")  # scoped like every search
+    # an exact hit wins: no similar names mixed in
+    assert ids("Hassan") == [w["p1"]]
+    browser = login_as(matrix.ROLE_CASEWORKER, w["a"])
+    html = browser.get("/personview/search?q=Petrnko").get_data(as_text=True)
+    assert "ähnlicher Schreibweise" in html and "Petrenko" in html
+    rows = browser.get("/personview/autocomplete?all=1&q=Petrnko").get_json()
+    assert [r["url"] for r in rows] == [f"/personview/show/{w['p3']}"]
+    assert "ähnliche Schreibweise" in rows[0]["label"]
+
+
 def test_api_has_no_delete_and_create_names_the_caller(
     app: Flask, client: Any, api_token: Any
 ) -> None:

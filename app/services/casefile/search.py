@@ -144,6 +144,8 @@ class Hit:
     birth_date: dt.date
     file_number: str | None
     moved_away_on: dt.date | None
+    #: found by a similar spelling only (no exact match for the text)
+    similar: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -155,9 +157,72 @@ class Hit:
         }
 
 
+#: name tokens shorter than this are not searched by similar spelling (too many hits)
+SIMILAR_MIN_LENGTH = 5
+
+
+def _one_typo_patterns(token: str) -> list[str]:
+    """LIKE patterns of ``token`` with one letter wrong, missing or too many."""
+    patterns = set()
+    for i in range(len(token)):
+        patterns.add(_like(token[:i]) + "_" + _like(token[i + 1 :]))  # one letter wrong
+        patterns.add(_like(token[:i]) + _like(token[i + 1 :]))  # one letter too many
+    for i in range(len(token) + 1):
+        patterns.add(_like(token[:i]) + "_" + _like(token[i:]))  # one letter missing
+    return sorted(patterns)
+
+
+def similar_statement(text: str, *, limit: int = MAX_HITS) -> Any:
+    """The persons whose name is spelt like ``text`` with one mistake per name token.
+
+    LIKE patterns with one letter wrong, missing or too many, contained in ``search_key`` (a
+    part of a name counts, as in the normal search); birth dates and file numbers in the text
+    must still match exactly. Only asked when the normal search found nothing: on PostgreSQL
+    the trigram index serves patterns with three letters in a row, the others read the
+    (provider-scoped) rows.
+    """
+    query = parse(text)
+    cols = (
+        Person.id,
+        Person.first_name,
+        Person.last_name,
+        Person.birth_date,
+        Person.file_number,
+        Person.moved_away_on,
+    )
+    if not any(len(f) >= SIMILAR_MIN_LENGTH for f, _g in query.names):
+        return None
+    where: list[Any] = []
+    for folded, group in query.names:
+        forms = sorted({folded, group})
+        patterns = (
+            [_like(f) for f in forms]  # short tokens: exact as in the normal search
+            if len(folded) < SIMILAR_MIN_LENGTH
+            else sorted({p for f in forms for p in _one_typo_patterns(f)})
+        )
+        where.append(or_(*(Person.search_key.like(f"%{p}%", escape="\\") for p in patterns)))
+    exact = conditions(Query((), query.birth_dates, query.numbers))
+    return (
+        select(*cols)
+        .where(*where, *exact)
+        .order_by(Person.last_name, Person.first_name, Person.id)
+        .limit(limit)
+    )
+
+
 def search_persons(text: str, *, limit: int = MAX_HITS) -> list[Hit]:
-    """Return the visible persons matching ``text``, best first (one statement)."""
+    """Return the visible persons matching ``text``, best first (one statement).
+
+    Without an exact hit, the persons with a similar spelling (one mistake per name token,
+    :func:`similar_statement`) are returned, marked ``similar`` (a second statement).
+    """
     if len((text or "").strip()) < 2:
         return []
-    rows = db.session.execute(statement(text, limit=min(limit, MAX_HITS))).all()
-    return [Hit(*row) for row in rows]
+    limit = min(limit, MAX_HITS)
+    rows = db.session.execute(statement(text, limit=limit)).all()
+    if rows:
+        return [Hit(*row) for row in rows]
+    fuzzy = similar_statement(text, limit=limit)
+    if fuzzy is None:
+        return []
+    return [Hit(*row, similar=True) for row in db.session.execute(fuzzy).all()]

@@ -252,7 +252,8 @@ class PersonView(ScopedModelView):
                 {
                     "id": h.id,
                     "label": f"{h.last_name}, {h.first_name} ({_fmt_date(h.birth_date)})"
-                    + (" – weggezogen" if h.moved_away_on else ""),
+                    + (" – weggezogen" if h.moved_away_on else "")
+                    + (" – ähnliche Schreibweise" if h.similar else ""),
                     "url": url_for("PersonView.show", pk=h.id),
                 }
                 for h in hits
