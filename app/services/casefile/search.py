@@ -225,4 +225,4 @@ def search_persons(text: str, *, limit: int = MAX_HITS) -> list[Hit]:
     fuzzy = similar_statement(text, limit=limit)
     if fuzzy is None:
         return []
-    return [Hit(*row, similar=True) for row in db.session.execute(fuzzy).all()]
+    return [Hit(*row[:6], similar=True) for row in db.session.execute(fuzzy).all()]
