@@ -225,4 +225,15 @@ def search_persons(text: str, *, limit: int = MAX_HITS) -> list[Hit]:
     fuzzy = similar_statement(text, limit=limit)
     if fuzzy is None:
         return []
-    return [Hit(*row[:6], similar=True) for row in db.session.execute(fuzzy).all()]
+    return [
+        Hit(
+            id=row.id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            birth_date=row.birth_date,
+            file_number=row.file_number,
+            moved_away_on=row.moved_away_on,
+            similar=True,
+        )
+        for row in db.session.execute(fuzzy).all()
+    ]
