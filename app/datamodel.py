@@ -14,7 +14,7 @@ from flask import current_app, has_app_context
 from flask_appbuilder.models.sqla import filters as sqla_filters
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import asc, desc, func
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 
 class CappedCount(int):
@@ -99,6 +99,9 @@ class MsaSQLAInterface(SQLAInterface):
     """
 
     eager_relations: tuple[str, ...] = ()
+    #: deferred column properties the list shows (e.g. an accommodation's occupancy): loaded in
+    #: the list's statement instead of one statement per row
+    undeferred: tuple[str, ...] = ()
     filter_converter_class = MsaFilterConverter
 
     def apply_order_by(
@@ -151,10 +154,14 @@ class MsaSQLAInterface(SQLAInterface):
             query = query.options(
                 *(selectinload(getattr(self.obj, rel)) for rel in self.eager_relations)
             )
+        if self.undeferred and not kwargs.get("select_columns"):
+            query = query.options(*(undefer(getattr(self.obj, c)) for c in self.undeferred))
         return query
 
 
-def fast_datamodel(datamodel: Any, columns: list[str] | None) -> MsaSQLAInterface:
+def fast_datamodel(
+    datamodel: Any, columns: list[str] | None, undeferred: tuple[str, ...] = ()
+) -> MsaSQLAInterface:
     """Return an ``MsaSQLAInterface`` for the view's model, eager-loading list relations."""
     if isinstance(datamodel, MsaSQLAInterface):
         fast = datamodel
@@ -167,6 +174,7 @@ def fast_datamodel(datamodel: Any, columns: list[str] | None) -> MsaSQLAInterfac
         if fast.is_relation_many_to_one(col) or fast.is_relation_many_to_many(col):
             rels.append(col)
     fast.eager_relations = tuple(rels)
+    fast.undeferred = undeferred
     return fast
 
 

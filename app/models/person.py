@@ -262,7 +262,10 @@ Accommodation.occupancy = column_property(
         ),
     )
     .correlate_except(_occupant)
-    .scalar_subquery()
+    .scalar_subquery(),
+    # only where it is shown (the accommodation pages): a person's case file or a report that
+    # joins the accommodation must not count all its occupants (250 ms at national scale)
+    deferred=True,
 )
 
 

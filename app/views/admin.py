@@ -69,6 +69,8 @@ class AccommodationView(MsaModelView):
     add_title = _l("Unterkunft anlegen")
     edit_title = _l("Unterkunft bearbeiten")
     list_columns = ["name", "kind", "city", "capacity", "occupancy_text", "operator"]
+    #: the occupancy (a deferred count) in the list's statement, not one statement per row
+    undeferred_columns = ("occupancy",)
     add_columns = edit_columns = [
         "name",
         "kind",

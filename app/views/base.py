@@ -56,7 +56,9 @@ class MsaModelView(ModelView):
             cols = self.list_columns or [
                 c for c in self.datamodel.get_columns_list() if not self.datamodel.is_pk(c)
             ]
-            self.datamodel = fast_datamodel(self.datamodel, list(cols))
+            self.datamodel = fast_datamodel(
+                self.datamodel, list(cols), getattr(self, "undeferred_columns", ())
+            )
         super().__init__(**kwargs)
 
     def _init_forms(self) -> None:

@@ -9,14 +9,17 @@ from flask import Flask
 
 from app.security import matrix
 from tests import factories
+from tests.integration.test_performance import count_statements
 
 
 def test_occupancy_is_the_same_for_every_role_and_warns_above_capacity(
     app: Flask, login_as: Any
 ) -> None:
     """Belegung counts the persons of all providers living there, for every role alike."""
+    from sqlalchemy import select
+
     from app.extensions import db
-    from app.models import Accommodation
+    from app.models import Accommodation, Person
 
     with app.app_context():
         a = factories.make_org("Träger A")
@@ -42,6 +45,22 @@ def test_occupancy_is_the_same_for_every_role_and_warns_above_capacity(
         client = login_as(role, org)
         html = client.get("/accommodationview/list/").get_data(as_text=True)
         assert "3 von 2 Plätzen – überbelegt" in html, (role, html[-3000:])
+    # the count is part of the list's statement (not one per row) and only there: a page that
+    # joins the accommodation of a person does not count its occupants
+    with app.app_context():
+        for n in range(5):
+            db.session.add(Accommodation(name=f"Haus {n}", capacity=10, kind="flat"))
+        db.session.commit()
+    with count_statements(app) as statements:
+        html = client.get("/accommodationview/list/").get_data(as_text=True)
+    assert "0 von 10 Plätzen" in html
+    assert sum("occupant" in s for s in statements) == 1, statements
+    with app.app_context():
+        person = db.session.scalars(
+            select(Person).where(Person.accommodation_id == ids["flat"])
+        ).first()
+        statement = str(select(Accommodation))
+        assert "occupant" not in statement and person is not None
 
 
 def test_cli_error_is_one_line(app: Flask) -> None:
