@@ -518,6 +518,13 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         log(f"Messen: {args.requests} Anfragen je Seite, {args.workers} gunicorn-Worker …")
         rows = measure(port, engine, args.requests, log)
+        if args.database_url:  # an existing database: its section follows its kind and size
+            args.db = "postgres" if url.startswith("postgresql") else "sqlite"
+            from bench.generate import SCALES
+
+            args.scale = next(
+                (name for name, (count, _p) in SCALES.items() if count == persons), str(persons)
+            )
         meta = {
             "title": f"{args.db} · {args.scale}",
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
