@@ -105,13 +105,9 @@ def conditions(query: Query) -> list[Any]:
     return out
 
 
-def statement(text: str, *, limit: int = MAX_HITS) -> Any:
-    """Return the SELECT of the hits of ``text`` (id, names, birth date, file number, moved away).
-
-    Best first: persons for whom every name token starts a name part, then by name.
-    """
-    query = parse(text)
-    cols = (
+def _hit_columns() -> tuple[Any, ...]:
+    """The columns of a hit (:class:`Hit`), in its order."""
+    return (
         Person.id,
         Person.first_name,
         Person.last_name,
@@ -119,6 +115,15 @@ def statement(text: str, *, limit: int = MAX_HITS) -> Any:
         Person.file_number,
         Person.moved_away_on,
     )
+
+
+def statement(text: str, *, limit: int = MAX_HITS) -> Any:
+    """Return the SELECT of the hits of ``text`` (id, names, birth date, file number, moved away).
+
+    Best first: persons for whom every name token starts a name part, then by name.
+    """
+    query = parse(text)
+    cols = _hit_columns()
     if query.empty:
         return select(*cols).where(Person.id.is_(None)).limit(0)
     starts = [
@@ -182,14 +187,7 @@ def similar_statement(text: str, *, limit: int = MAX_HITS) -> Any:
     (provider-scoped) rows.
     """
     query = parse(text)
-    cols = (
-        Person.id,
-        Person.first_name,
-        Person.last_name,
-        Person.birth_date,
-        Person.file_number,
-        Person.moved_away_on,
-    )
+    cols = _hit_columns()
     if not any(len(f) >= SIMILAR_MIN_LENGTH for f, _g in query.names):
         return None
     where: list[Any] = []
