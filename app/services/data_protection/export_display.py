@@ -5,7 +5,7 @@ PDF shows the same rows with a German label per column, dates ``TT.MM.JJJJ``, ti
 Europe/Berlin, "ja"/"nein", catalogue codes by their German label and the names of caseworkers
 and network partners instead of their numbers. Technical keys (row numbers, links between rows,
 checksums) are left out of the PDF; they are in the JSON. A column without a German label here
-fails ``tests/unit/test_subject_access_labels.py`` — a table added later must be labelled.
+fails ``tests/integration/test_subject_access_readable.py``: label a table added later.
 """
 
 from __future__ import annotations
