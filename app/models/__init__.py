@@ -26,6 +26,7 @@ from app.models.contact import (
     group_participant,
 )
 from app.models.cooperation import Meeting, Project, Volunteer, WorkingGroup
+from app.models.custody import CustodyPeriod
 from app.models.figures import AnnualTalk, RetainedMonthCount, RetainedReferralCount
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.intake import AssignmentImport, Handover
@@ -75,6 +76,7 @@ __all__ = [
     "CatalogueEntry",
     "ContactNote",
     "ContactNoteTopic",
+    "CustodyPeriod",
     "Employment",
     "FileAudit",
     "FileAuditItem",

@@ -22,7 +22,17 @@ class OrgScoped:
 
 
 class PersonOwned(OrgScoped):
-    """Row hanging off one person; visible where the person is visible (shares included)."""
+    """Row hanging off one person, written by one organisation (``organisation_id``: the writer).
+
+    Visible by provenance (``app.security.scoping``): to its writer while it holds or may see
+    the person, and to the holders it was released to. ``custody_period_id``: the person's
+    custody period in which it was written (empty for rows written before custody history was
+    kept or in the person's first flush — those were written by the holder).
+    """
+
+    @declared_attr
+    def custody_period_id(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(Integer, nullable=True)
 
     @declared_attr
     def person_id(cls) -> Mapped[int]:  # noqa: N805

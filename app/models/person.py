@@ -152,7 +152,10 @@ class PersonSensitive(PersonOwned, Timestamped, Versioned, Model):
     """
 
     __tablename__ = "person_sensitive"
-    __table_args__ = (UniqueConstraint("person_id", name="uq_person_sensitive_person"),)
+    #: one entry per person and writing organisation: a new holder records its own
+    __table_args__ = (
+        UniqueConstraint("person_id", "organisation_id", name="uq_person_sensitive_person_org"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     health: Mapped[str | None] = mapped_column(Text)
     addiction_in_family: Mapped[str | None] = mapped_column(Text)

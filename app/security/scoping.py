@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from flask import g, has_request_context
 from sqlalchemy import and_, event, false, func, inspect, or_, select, union_all
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, aliased, with_loader_criteria
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models.base import OrgScoped, PersonOwned
@@ -111,60 +111,109 @@ def active_share() -> ColumnElement[bool]:
     return or_(PersonShare.until.is_(None), PersonShare.until >= func.current_date())
 
 
+def _held_by(org_id: int) -> Any:
+    """Persons whose current custody is with ``org_id``."""
+    from app.models.custody import CustodyPeriod
+
+    return select(CustodyPeriod.person_id).where(
+        CustodyPeriod.organisation_id == org_id, CustodyPeriod.current.is_(True)
+    )
+
+
+def _shared_with(org_id: int) -> Any:
+    """Persons shared with ``org_id`` by their holder, the share still running."""
+    from app.models.person import PersonShare
+
+    return select(PersonShare.person_id).where(
+        PersonShare.organisation_id == org_id, active_share()
+    )
+
+
+def released(cls: Any) -> ColumnElement[bool]:
+    """Condition: row of ``cls`` released to the person's current holder (and its shares).
+
+    The current custody period sees back to ``visible_from_seq``: every row written in one of
+    those periods (by the holder or its share recipients) and every row written by one of
+    those periods' holders (what each could see when it released the file). A ``master_data``
+    handover starts a new horizon, so nothing written before it is released.
+    """
+    from app.models.custody import CustodyPeriod
+
+    cur = aliased(CustodyPeriod)
+    period = aliased(CustodyPeriod)
+    return (
+        select(period.id)
+        .where(
+            cur.person_id == cls.person_id,
+            cur.current.is_(True),
+            period.person_id == cur.person_id,
+            period.seq >= cur.visible_from_seq,
+            or_(
+                period.organisation_id == cls.organisation_id,
+                period.id == cls.custody_period_id,
+            ),
+        )
+        .exists()
+    )
+
+
 def scope_clause(cls: Any, org_id: int) -> ColumnElement[bool]:
     """Return the visibility condition of model ``cls`` for organisation ``org_id``.
 
-    Shares (``PersonShare``, until their end date) add the shared persons and their records.
-    Handovers (issue 14): the receiving organisation owns the person (``organisation_id``);
-    records documented before stay with the organisation that wrote them (statistics count
-    them there), so the sender's are hidden from the sender after acceptance and shown to the
-    receiver when the scope was ``full``.
+    The rule (docs/security.md, "Who sees a record"): the person (master data) is seen by its
+    current holder and by the organisations it is shared with. A person-owned row is seen by
+    an organisation that may see the person, when it wrote the row or the row was released
+    to the current holder (``released``). A former holder sees nothing of the person; its own
+    rows stay for its figures. Other organisation-owned rows: the own organisation only.
     """
-    from app.models.intake import Handover
-    from app.models.person import Person, PersonShare
+    from app.models.person import Person
 
-    shared = select(PersonShare.person_id).where(
-        PersonShare.organisation_id == org_id, active_share()
-    )
     if cls is Person:
-        return or_(cls.organisation_id == org_id, cls.id.in_(shared))
+        return or_(cls.organisation_id == org_id, cls.id.in_(_shared_with(org_id)))
     if issubclass(cls, PersonOwned):
-        handed_away = select(Handover.person_id).where(
-            Handover.from_organisation_id == org_id, Handover.sender_hidden.is_(True)
-        )
-        received = select(Handover.person_id).where(
-            Handover.to_organisation_id == org_id, Handover.receiver_full.is_(True)
-        )
+        involved = _involved(org_id)
         return or_(
-            and_(cls.organisation_id == org_id, cls.person_id.not_in(handed_away)),
-            cls.person_id.in_(shared),
-            cls.person_id.in_(received),
+            and_(cls.organisation_id == org_id, cls.person_id.not_in(involved)),
+            and_(
+                cls.person_id.in_(involved),
+                or_(cls.person_id.in_(_held_by(org_id)), cls.person_id.in_(_shared_with(org_id))),
+                or_(cls.organisation_id == org_id, released(cls)),
+            ),
         )
     return cls.organisation_id == org_id
+
+
+def _involved(org_id: int) -> Any:
+    """Persons whose file ``org_id`` shares or shared, was shared, handed over or received —
+    the only persons with rows of other writers for it, or rows of its own it may no longer
+    see. Every other person-owned row of ``org_id`` is visible by the plain condition."""
+    from app.models.custody import CustodyPeriod
+    from app.models.intake import Handover
+    from app.models.person import PersonShare
+
+    return union_all(
+        select(PersonShare.person_id).where(PersonShare.organisation_id == org_id),
+        select(PersonShare.person_id).where(PersonShare.person_id.in_(_held_by(org_id))),
+        select(Handover.person_id).where(
+            Handover.status == "accepted",
+            or_(Handover.from_organisation_id == org_id, Handover.to_organisation_id == org_id),
+        ),
+        select(CustodyPeriod.person_id).where(
+            CustodyPeriod.organisation_id == org_id, CustodyPeriod.current.is_(False)
+        ),
+    )
 
 
 _SHARED_KEY = "_msa_shared_person_ids"
 
 
 def _shared_person_ids(session: Session, org_id: int) -> list[int]:
-    """Persons shared with ``org_id`` or moved by a handover from or to it — read once per
-    request (one short indexed query); empty means the plain ``organisation_id`` condition."""
-    from app.models.intake import Handover
-    from app.models.person import PersonShare
-
+    """Persons ``org_id`` is involved with beyond plain ownership (``_involved``) — read once
+    per request (one short indexed query); empty means the plain ``organisation_id``
+    condition, which the (organisation_id, …) indexes serve."""
     cache: dict[int, list[int]] = g.setdefault(_SHARED_KEY, {})
     if org_id not in cache:
-        stmt = union_all(
-            select(PersonShare.person_id).where(
-                PersonShare.organisation_id == org_id, active_share()
-            ),
-            select(Handover.person_id).where(
-                Handover.from_organisation_id == org_id, Handover.sender_hidden.is_(True)
-            ),
-            select(Handover.person_id).where(
-                Handover.to_organisation_id == org_id, Handover.receiver_full.is_(True)
-            ),
-        )
+        stmt = select(_involved(org_id).subquery().c[0]).limit(1)
         cache[org_id] = list(session.execute(stmt.execution_options(msa_unscoped=True)).scalars())
     return cache[org_id]
 
@@ -175,10 +224,11 @@ def _forget_shared_ids(session: Session, flush_context: Any) -> None:
 
     if not has_request_context() or _SHARED_KEY not in g:
         return
+    from app.models.custody import CustodyPeriod
     from app.models.intake import Handover
 
     changed = list(session.new) + list(session.dirty) + list(session.deleted)
-    if any(isinstance(obj, (PersonShare, Handover)) for obj in changed):
+    if any(isinstance(obj, (PersonShare, Handover, CustodyPeriod)) for obj in changed):
         g.pop(_SHARED_KEY, None)
 
 
@@ -280,15 +330,14 @@ def _enforce_scope_on_write(session: Session, flush_context: Any, instances: Any
                 # a person created in the same flush: its organisation is set above
                 if person.organisation_id is None:
                     person.organisation_id = scope.organisation_id
-                org_id = person.organisation_id
             else:
                 person_id = obj.person_id if obj.person_id else getattr(person, "id", None)
-                visible, org_id = (
-                    _visible_org(session, Person, person_id) if person_id else (False, None)
-                )
+                visible = _visible_org(session, Person, person_id)[0] if person_id else False
                 if not visible:
                     raise ScopeViolationError("Person ist nicht sichtbar")
-            obj.organisation_id = org_id
+            # the row belongs to its writer: the holder, or the organisation the file is
+            # shared with (its own figures, its own special categories)
+            obj.organisation_id = scope.organisation_id
         else:
             obj.organisation_id = scope.organisation_id
         for key, target in _scoped_fk_targets(obj):
@@ -311,6 +360,23 @@ def _enforce_scope_on_write(session: Session, flush_context: Any, instances: Any
     for obj in list(session.deleted):
         if isinstance(obj, OrgScoped) and scope.mode == "none":
             raise ScopeViolationError("Keine Organisation zugeordnet")
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_custody_period(session: Session, flush_context: Any, instances: Any) -> None:
+    """Stamp every new person-owned row with the custody period it is written in."""
+    rows = [
+        obj
+        for obj in session.new
+        if isinstance(obj, PersonOwned) and obj.custody_period_id is None and obj.person_id
+    ]
+    if not rows:
+        return
+    from app.services.intake.custody import current_period_ids
+
+    periods = current_period_ids(session.connection(), sorted({obj.person_id for obj in rows}))
+    for obj in rows:
+        obj.custody_period_id = periods.get(obj.person_id)
 
 
 def forget_shares() -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import AccessLog, Household, Person
@@ -256,17 +256,19 @@ def test_shares_with_the_specialist_service(app: Flask, api_token: Any) -> None:
     assert client.delete(f"{url}/{w['fbd']}", headers=w["ha"]).status_code == 200
     assert client.get(f"/api/v1/person/{w['p']}", headers=w["hf"]).status_code == 404
     assert client.delete(f"{url}/{w['fbd']}", headers=w["ha"]).status_code == 404
+    # an ended share stays as a row (provenance of what the recipient wrote), not active
+    listed = client.get(url, headers=w["ha"]).get_json()["result"]
+    assert [s["active"] for s in listed] == [False]
     # an expired share ends by itself
+    assert client.post(url, json=body, headers=w["ha"]).status_code == 201
+    assert client.get(f"/api/v1/person/{w['p']}", headers=w["hf"]).status_code == 200
     from app.models import PersonShare
 
     with app.app_context():
-        db.session.add(
-            PersonShare(
-                person_id=w["p"],
-                organisation_id=w["fbd"],
-                consent_on=today - dt.timedelta(days=60),
-                until=today - dt.timedelta(days=2),
-            )
+        db.session.execute(
+            update(PersonShare)
+            .where(PersonShare.person_id == w["p"], PersonShare.organisation_id == w["fbd"])
+            .values(until=today - dt.timedelta(days=2))
         )
         db.session.commit()
     assert client.get(f"/api/v1/person/{w['p']}", headers=w["hf"]).status_code == 404

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import PersonSensitive
+from app.models import Person, PersonSensitive
+from app.security.scoping import current_scope
 from app.services.data_protection.access_log import log_access, log_accesses
 from app.services.record_payloads import FieldSpec, clean
 
@@ -37,9 +38,40 @@ class SensitiveConflictError(Exception):
     """The special categories changed since the caller read them."""
 
 
-def _row(person_id: int) -> PersonSensitive | None:
+def _writer(person_id: int) -> int | None:
+    """The organisation that writes special categories now: the signed-in user's, else
+    (outside a request) the person's holder."""
+    scope = current_scope()
+    if scope is not None and scope.organisation_id is not None and scope.mode == "org":
+        return scope.organisation_id
+    return db.session.scalar(
+        select(Person.organisation_id)
+        .where(Person.id == person_id)
+        .execution_options(msa_unscoped=True)
+    )
+
+
+def _own_row(person_id: int) -> PersonSensitive | None:
     return db.session.execute(
-        select(PersonSensitive).where(PersonSensitive.person_id == person_id)
+        select(PersonSensitive).where(
+            PersonSensitive.person_id == person_id,
+            PersonSensitive.organisation_id == _writer(person_id),
+        )
+    ).scalar_one_or_none()
+
+
+def _row(person_id: int) -> PersonSensitive | None:
+    """The special categories the reader sees: its own entry, else the latest visible one
+    (written by another organisation and released to the reader — read only: a save makes
+    the reader's own entry)."""
+    own = _own_row(person_id)
+    if own is not None:
+        return own
+    return db.session.execute(
+        select(PersonSensitive)
+        .where(PersonSensitive.person_id == person_id)
+        .order_by(PersonSensitive.updated_at.desc(), PersonSensitive.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -69,8 +101,8 @@ def save_sensitive(person_id: int, payload: Any, *, channel: str) -> PersonSensi
 
     Raises PayloadError (400) or SensitiveConflictError (409); nothing is stored then.
     """
-    row = _row(person_id)
-    if row is None and isinstance(payload, dict) and payload.get("version", 0) is None:
+    row = _own_row(person_id)
+    if row is None and isinstance(payload, dict) and "version" in payload:
         payload = {k: v for k, v in payload.items() if k != "version"}
     data = clean(payload, SPECS, partial=True, versioned=row is not None)
     if row is None:

@@ -200,6 +200,11 @@ def destroy_persons(conn: Connection, person_ids: Sequence[int]) -> tuple[dict[s
     from app.services.statistics.retained import retain_counts
 
     retain_counts(conn, person_ids)
+    # who held the persons when stays too, without the persons: past quarters keep their
+    # "persons present"
+    from app.services.intake.custody import close_on_destruction
+
+    close_on_destruction(conn, person_ids, today())
     # PersonOwned tables first (explicitly, so that no model is missed), then the rest by FK
     for table in person_owned_tables():
         _delete_rows(conn, table, table.c.person_id.in_(person_ids), counts)

@@ -30,6 +30,7 @@ from app.models.base import utcnow
 from app.services.casefile.duplicates import name_key, similar_keys
 from app.services.casefile.search import search_key
 from app.services.data_protection.access_log import log_accesses
+from app.services.intake.custody import sync_custody
 
 #: field -> German column header (the canonical name in the file, docs/intake.md)
 FIELDS: dict[str, str] = {
@@ -670,6 +671,8 @@ def apply(analysis: Analysis, *, channel: str = "") -> dict[str, Any]:
                     .values(household_id=household_of[number], version=Person.version + 1)
                     .execution_options(synchronize_session=False)
                 )
+        custody_ids = [r.person_id for r in rows if r.status in ("new", "update") and r.person_id]
+        sync_custody(db.session.connection(), custody_ids)
         detail = f"Zuweisungsimport {analysis.filename}"[:300]
         log_accesses(
             [

@@ -44,6 +44,7 @@ from app.services.intake.common import (
     actor_name,
     organisation,
 )
+from app.services.intake.custody import transfer_custody
 
 MSG_NOT_FOUND = "Die Übergabe wurde nicht gefunden."
 MSG_PERSON_NOT_FOUND = "Die Person wurde nicht gefunden."
@@ -195,6 +196,17 @@ def accept_handover(
             .execution_options(synchronize_session=False)
         )
     _close_open_cases(ids, sender, receiver, actor, today)
+    transfer_custody(
+        db.session.connection(),
+        ids,
+        to_organisation_id=receiver,
+        scope=handover.scope,
+        handover_id=handover.id,
+        on=today,
+        consent_given=handover.consent_given,
+        consent_on=handover.consent_on,
+        consent_form=handover.consent_form,
+    )
     # earlier handovers of these persons: the person comes back to a former sender, or
     # leaves a former receiver
     db.session.execute(

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.models import Organisation, Person, PersonShare
@@ -20,6 +20,7 @@ from app.models.base import utcnow
 from app.security.scoping import forget_shares
 from app.services.data_protection.access_log import log_accesses
 from app.services.intake.common import CASE_HOLDING_KINDS, Actor, IntakeError, organisation
+from app.services.intake.custody import open_custody
 
 MSG_PERSON_NOT_FOUND = "Die Person wurde nicht gefunden."
 #: longest share at once (it can be renewed)
@@ -78,6 +79,7 @@ def share_person(
     share.note = (note or "").strip()[:500] or None
     share.created_at = utcnow()
     share.created_by_id = actor.id
+    open_custody(db.session.connection(), [person.id])
     db.session.flush()
     log_accesses(
         [(person.id, "share", None, f"Freigabe an {target.name} bis {until:%d.%m.%Y}")],
@@ -91,10 +93,17 @@ def share_person(
 def end_share(person_id: int, organisation_id: int, *, actor: Actor) -> None:
     """End the share of a person with an organisation (owner only)."""
     person = _owned_person(person_id, actor)
+    # the share row stays (ended yesterday): what the recipient wrote on the file keeps its
+    # provenance, and the recipient no longer sees the person
+    yesterday = dt.date.today() - dt.timedelta(days=1)
     result: Any = db.session.execute(
-        delete(PersonShare).where(
-            PersonShare.person_id == person.id, PersonShare.organisation_id == organisation_id
+        update(PersonShare)
+        .where(
+            PersonShare.person_id == person.id,
+            PersonShare.organisation_id == organisation_id,
+            or_(PersonShare.until.is_(None), PersonShare.until > yesterday),
         )
+        .values(until=yesterday)
     )
     if not result.rowcount:
         db.session.rollback()
