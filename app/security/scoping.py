@@ -198,8 +198,11 @@ def _involved(org_id: int) -> Any:
             Handover.status == "accepted",
             or_(Handover.from_organisation_id == org_id, Handover.to_organisation_id == org_id),
         ),
+        # a destroyed person's periods have no person (NOT IN must never meet a NULL)
         select(CustodyPeriod.person_id).where(
-            CustodyPeriod.organisation_id == org_id, CustodyPeriod.current.is_(False)
+            CustodyPeriod.organisation_id == org_id,
+            CustodyPeriod.current.is_(False),
+            CustodyPeriod.person_id.is_not(None),
         ),
     )
 

@@ -37,6 +37,7 @@ HIDDEN = frozenset(
         "id",
         "person_id",
         "organisation_id",
+        "custody_period_id",
         "version",
         "name_key",
         "search_key",
