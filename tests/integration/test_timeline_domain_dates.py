@@ -92,3 +92,32 @@ def test_step_recorded_on_its_day_has_no_recording_detail(
     # recording day differs from the step's day and is shown)
     recorded = _recording_day()
     assert ("erfasst am" in opened[0]) == (recorded != TODAY)
+
+
+def test_move_step_stands_under_the_day_it_was_done(app: Flask, login_as: Any) -> None:
+    """A move step entered today for a day of last month: last month's date, recorded today."""
+    from flask import g
+
+    from app.extensions import db
+    from app.models import MsaUser, Person
+    from app.services.housing import move_procedure as moves
+
+    with app.app_context():
+        org = factories.make_org()
+        worker = factories.make_user(matrix.ROLE_CASEWORKER, org)
+        person = factories.make_person(org, last_name="Haddad")
+        pid, org_id, worker_id = person.id, org.id, worker.id
+    with app.test_request_context():
+        g.user = db.session.get(MsaUser, worker_id)
+        person = db.session.get(Person, pid)
+        procedure = moves.start(person, moves.default_track(person), by=g.user)
+        first = moves.next_step(procedure)
+        assert first is not None
+        label = moves.step_label(procedure.track, first.code)
+        moves.complete_step(procedure, first.code, done_on=LAST_MONTH, by=g.user)
+    client = login_as(matrix.ROLE_CASEWORKER, org_id)
+    entries = _timeline(client.get(f"/personview/show/{pid}").get_data(as_text=True))
+    step = [e for e in entries if f"Umzug: {label}" in e]
+    assert len(step) == 1, entries
+    assert step[0].startswith(_de(LAST_MONTH)), step[0]
+    assert f"erfasst am {_de(_recording_day())}" in step[0]
