@@ -21,6 +21,7 @@ from app.models import Appointment, FollowUp, PersonShare
 from app.security import matrix
 from app.services.calendar.settings import issue_calendar_token, set_calendar_names
 from app.services.reminders.digest import collect_digests
+from tests.conftest import sign_in
 
 TODAY = dt.date.today()
 
@@ -103,6 +104,9 @@ def test_former_caseworker_feed_and_digest_lose_the_handed_over_client(
     assert titles == ["Teamsitzung"]
     assert b"Haddad" not in raw and b"Amal" not in raw and b"Ausl" not in raw
     assert _digest(worker_id) == (0, 1, 0)
+    # "Mein Kalender", where the digest links to, shows the same
+    page = sign_in(app.test_client(), worker_id).get("/calendar/").get_data(as_text=True)
+    assert "Teamsitzung" in page and "Ausländerbehörde" not in page and "Haddad" not in page
 
 
 def test_shared_client_in_the_feed_and_digest_only_while_the_share_lasts(

@@ -6,7 +6,8 @@ Rules (docs/intake.md):
 - Scope ``full`` (the whole file) needs the person's consent (given, date, written/oral);
   without consent only ``master_data`` (identity, household, residence status) is possible.
 - Only the receiving organisation may accept or decline (decline with a reason); the sender
-  may withdraw until the offer is accepted.
+  may withdraw until the offer is accepted. Exactly one decision per offer: each is a
+  compare-and-set of the status (``_decide``); a decision that comes second is refused (409).
 - On acceptance the receiver owns the person (and, if offered with the household, the
   household and its members of the sender); the sender no longer sees the file. Records
   documented before keep their organisation and caseworker, so the quarterly statistics of
