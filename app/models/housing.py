@@ -165,6 +165,9 @@ class MoveStep(PersonOwned, Model):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
     recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    #: when the step was entered in the portal (UTC); ``done_on`` is the day it happened
+    #: (unknown for steps recorded before this was kept)
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     social_report_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("social_report.id", ondelete="SET NULL")
     )

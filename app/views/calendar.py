@@ -9,7 +9,7 @@ from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import BooleanField, StringField, TimeField
 from wtforms.validators import DataRequired, Optional
 
@@ -20,6 +20,7 @@ from app.models.partner import NetworkPartner
 from app.models.person import Person
 from app.security import matrix
 from app.services import calendar as calendar_service
+from app.services.intake.custody_read import persons_visible_to_organisation
 from app.services.reminders import PERMIT_WEEKS
 from app.views.base import ScopedModelView
 from app.views.casefile.forms import GermanDateField
@@ -204,6 +205,13 @@ class CalendarView(BaseView):
                 Appointment.owner_id == user.id,
                 Appointment.date >= today - dt.timedelta(days=CALENDAR_DAYS_BACK),
                 Appointment.date <= today + dt.timedelta(days=CALENDAR_DAYS_AHEAD),
+                # the same appointments as the feed: none of a person handed over elsewhere
+                or_(
+                    Appointment.person_id.is_(None),
+                    Appointment.person_id.in_(
+                        persons_visible_to_organisation(user.organisation_id or 0, on=today)
+                    ),
+                ),
             )
             .order_by(Appointment.date, Appointment.start_time, Appointment.id)
             .limit(500)

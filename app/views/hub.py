@@ -37,7 +37,13 @@ class HubSection:
 
 @dataclass(frozen=True)
 class TimelineEvent:
-    """One entry of the case file timeline."""
+    """One entry of the case file timeline.
+
+    ``when`` is the day the thing happened (the record's domain date: the day of the step, of
+    the contact, of the move step) — the timeline is ordered and dated by it. ``recorded`` is
+    when it was entered in the portal, where that can be another day; the page shows it as a
+    detail ("erfasst am …") when it differs.
+    """
 
     when: dt.date | dt.datetime
     kind: str  # e.g. "note", "case_management", "housing", "document"
@@ -46,6 +52,22 @@ class TimelineEvent:
     who: str = ""
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    recorded: dt.date | dt.datetime | None = None
+
+    @property
+    def recorded_on(self) -> dt.date | None:
+        """The day it was recorded (Europe/Berlin) when that is not the day it happened."""
+        if self.recorded is None:
+            return None
+        recorded, happened = _day(self.recorded), _day(self.when)
+        return recorded if recorded != happened else None
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    """The calendar day of a date, or of a stored UTC time in Europe/Berlin."""
+    from app.formatting import berlin
+
+    return berlin(value).date() if isinstance(value, dt.datetime) else value
 
 
 @dataclass(frozen=True)

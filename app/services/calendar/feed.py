@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models.calendar import Appointment
@@ -15,6 +15,7 @@ from app.models.organisation import MsaUser
 from app.models.partner import NetworkPartner
 from app.models.person import Person
 from app.services.calendar.settings import FEED_DAYS_AHEAD, FEED_DAYS_BACK
+from app.services.intake.custody_read import persons_visible_to_organisation
 
 #: default length of an appointment without an end time
 DEFAULT_MINUTES = 60
@@ -120,9 +121,14 @@ def ical_feed(user: MsaUser, base_url: str, today: dt.date | None = None) -> str
     Titles are the appointment's subject (and the partner's name); a client's name is added
     only when the user opted in (``calendar_names``). Notes never leave the portal; the
     description links to the appointment in the portal. Runs unscoped for the token's user:
-    only appointments the user owns.
+    only appointments the user owns, and of those with a client only the ones of persons the
+    user's organisation may see today — after a handover to another provider the former
+    holder's feed carries nothing of the person.
     """
     day = today or dt.date.today()
+    if user.organisation_id is None:
+        return build_calendar([], "MSA-Portal – Termine")
+    visible = persons_visible_to_organisation(user.organisation_id, on=day)
     stmt = (
         select(Appointment, Person.first_name, Person.last_name, NetworkPartner.name)
         .outerjoin(Person, Person.id == Appointment.person_id)
@@ -130,6 +136,7 @@ def ical_feed(user: MsaUser, base_url: str, today: dt.date | None = None) -> str
         .where(
             Appointment.owner_id == user.id,
             Appointment.organisation_id == user.organisation_id,
+            or_(Appointment.person_id.is_(None), Appointment.person_id.in_(visible)),
             Appointment.date >= day - dt.timedelta(days=FEED_DAYS_BACK),
             Appointment.date <= day + dt.timedelta(days=FEED_DAYS_AHEAD),
         )

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import MsaUser, Person
+from app.models.base import utcnow
 from app.models.housing import (
     PROCEDURE_DONE,
     PROCEDURE_OPEN,
@@ -228,6 +229,7 @@ def complete_step(
         step.responsible = responsible.strip()[:300]
     step.recorded_by_id = by.id if by else None
     step.recorded_by_name = f"{by.first_name} {by.last_name}".strip() if by else None
+    step.recorded_at = utcnow()
     if code == DECISION:
         step.outcome = "approved" if approved else "rejected"
         if not approved:

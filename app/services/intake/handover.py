@@ -6,7 +6,8 @@ Rules (docs/intake.md):
 - Scope ``full`` (the whole file) needs the person's consent (given, date, written/oral);
   without consent only ``master_data`` (identity, household, residence status) is possible.
 - Only the receiving organisation may accept or decline (decline with a reason); the sender
-  may withdraw until the offer is accepted.
+  may withdraw until the offer is accepted. Exactly one decision per offer: each is a
+  compare-and-set of the status (``_decide``); a decision that comes second is refused (409).
 - On acceptance the receiver owns the person (and, if offered with the household, the
   household and its members of the sender); the sender no longer sees the file. Records
   documented before keep their organisation and caseworker, so the quarterly statistics of
@@ -144,9 +145,44 @@ def _decidable(handover_id: int, actor: Actor, *, receiver: bool) -> Handover:
         who = "die empfangende" if receiver else "die anbietende"
         raise IntakeError(f"Das kann nur {who} Organisation.", 403)
     if handover.status != "offered":
-        label = HANDOVER_STATUS_LABELS.get(handover.status, handover.status)
-        raise IntakeError(f"Die Übergabe ist nicht mehr offen (Status: {label}).", 409)
+        raise IntakeError(_not_open(handover.status), 409)
     return handover
+
+
+def _not_open(status: str | None) -> str:
+    label = HANDOVER_STATUS_LABELS.get(status or "", status or "")
+    return f"Die Übergabe ist nicht mehr offen (Status: {label})."
+
+
+def _decide(handover: Handover, status: str, actor: Actor, reason: str | None) -> dict[str, Any]:
+    """Record the one decision on an open offer, or refuse with 409 when another came first.
+
+    Exactly one decision per offer: the status changes from ``offered`` by a compare-and-set
+    (``UPDATE … WHERE status = 'offered'``) that is the first write of the decision's
+    transaction. Of concurrent decisions the database lets one update the row; the others
+    find it decided (PostgreSQL re-checks the condition after the winner commits; SQLite
+    serialises writers), update nothing, roll back and write nothing else — no access-log
+    row, no move of the person.
+    """
+    values: dict[str, Any] = {
+        "status": status,
+        "decided_at": utcnow(),
+        "decided_by_id": actor.id,
+        "decided_by_name": actor_name(actor),
+        "decision_reason": (reason or "").strip() or None,
+    }
+    if status == "accepted":
+        values.update({"sender_hidden": True, "receiver_full": handover.scope == "full"})
+    result: Any = db.session.execute(
+        update(Handover)
+        .where(Handover.id == handover.id, Handover.status == "offered")
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        now = db.session.scalar(select(Handover.status).where(Handover.id == handover.id))
+        raise IntakeError(_not_open(now), 409)
+    return values
 
 
 def accept_handover(
@@ -159,6 +195,7 @@ def accept_handover(
     if person is None or person.organisation_id != handover.from_organisation_id:
         raise IntakeError("Die Person gehört nicht mehr zur anbietenden Organisation.", 409)
     sender, receiver = handover.from_organisation_id, handover.to_organisation_id
+    decision = _decide(handover, "accepted", actor, reason)
     ids = [person.id]
     if handover.include_household and person.household_id is not None:
         members = db.session.scalars(
@@ -171,7 +208,7 @@ def accept_handover(
             )
         )
         ids.extend(int(i) for i in members)
-    now = utcnow()
+    now = decision["decided_at"]
     values: dict[str, Any] = {
         "organisation_id": receiver,
         "caseworker_id": None,
@@ -222,17 +259,6 @@ def accept_handover(
         )
         .execution_options(synchronize_session=False)
     )
-    decision = {
-        "status": "accepted",
-        "decided_at": now,
-        "decided_by_id": actor.id,
-        "decided_by_name": actor_name(actor),
-        "decision_reason": (reason or "").strip() or None,
-        "sender_hidden": True,
-        "receiver_full": handover.scope == "full",
-    }
-    for key, value in decision.items():
-        setattr(handover, key, value)
     companions = [
         {
             "person_id": pid,
@@ -330,11 +356,7 @@ def withdraw_handover(handover_id: int, *, actor: Actor, reason: str | None = No
 
 
 def _close(handover: Handover, status: str, action: str, actor: Actor, text: str) -> Handover:
-    handover.status = status
-    handover.decided_at = utcnow()
-    handover.decided_by_id = actor.id
-    handover.decided_by_name = actor_name(actor)
-    handover.decision_reason = text or None
+    _decide(handover, status, actor, text)
     label = HANDOVER_STATUS_LABELS[status]
     log_accesses(
         [(handover.person_id, action, None, f"Übergabe {handover.id} {label}")], commit=False

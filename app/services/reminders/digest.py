@@ -9,13 +9,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from app.extensions import db
 from app.models.calendar import Appointment
 from app.models.contact import FollowUp
 from app.models.organisation import MsaUser
 from app.models.person import Person
+from app.services.intake.custody_read import person_visible_to
 from app.services.reminders.mail import MailConfigError, SmtpSettings, parse_smtp_url, send_mail
 
 #: residence permits expiring within this many weeks are reminded
@@ -59,7 +60,9 @@ def collect_digests(today: dt.date, base_url: str) -> list[Digest]:
     a user with nothing due gets none either.
 
     Three grouped statements (follow-ups per assignee, appointments per owner, residence
-    permits per responsible caseworker) plus one for the users, whatever their number.
+    permits per responsible caseworker) plus one for the users, whatever their number. Each
+    counts only persons the user's organisation may see today
+    (``app.services.intake.custody_read``).
     """
     users = db.session.execute(
         select(MsaUser.id, MsaUser.username, MsaUser.email)
@@ -74,13 +77,21 @@ def collect_digests(today: dt.date, base_url: str) -> list[Digest]:
     if not digests:
         return []
     ids = list(digests)
+    # only what concerns persons the user's organisation may see today: after a handover to
+    # another provider the former holder is reminded of nothing of the person
     for uid, due, overdue in db.session.execute(
         select(
             FollowUp.assignee_id,
             _count_if(FollowUp.due_on == today),
             _count_if(FollowUp.due_on < today),
         )
-        .where(FollowUp.assignee_id.in_(ids), FollowUp.done_on.is_(None), FollowUp.due_on <= today)
+        .join(MsaUser, MsaUser.id == FollowUp.assignee_id)
+        .where(
+            FollowUp.assignee_id.in_(ids),
+            FollowUp.done_on.is_(None),
+            FollowUp.due_on <= today,
+            person_visible_to(FollowUp.person_id, MsaUser.organisation_id, on=today),
+        )
         .group_by(FollowUp.assignee_id)
         .execution_options(msa_unscoped=True)
     ):
@@ -93,10 +104,15 @@ def collect_digests(today: dt.date, base_url: str) -> list[Digest]:
             _count_if(Appointment.date == today),
             _count_if(Appointment.date == tomorrow),
         )
+        .join(MsaUser, MsaUser.id == Appointment.owner_id)
         .where(
             Appointment.owner_id.in_(ids),
             Appointment.date >= today,
             Appointment.date <= tomorrow,
+            or_(
+                Appointment.person_id.is_(None),
+                person_visible_to(Appointment.person_id, MsaUser.organisation_id, on=today),
+            ),
         )
         .group_by(Appointment.owner_id)
         .execution_options(msa_unscoped=True)
@@ -106,8 +122,10 @@ def collect_digests(today: dt.date, base_url: str) -> list[Digest]:
     limit = today + dt.timedelta(weeks=PERMIT_WEEKS)
     for uid, count in db.session.execute(
         select(Person.caseworker_id, func.count(Person.id))
+        .join(MsaUser, MsaUser.id == Person.caseworker_id)
         .where(
             Person.caseworker_id.in_(ids),
+            person_visible_to(Person.id, MsaUser.organisation_id, on=today),
             Person.moved_away_on.is_(None),
             Person.residence_valid_until >= today,
             Person.residence_valid_until <= limit,

@@ -58,12 +58,18 @@ def hub_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
 
 def timeline_queries(person: Any) -> dict[str, Any]:
     return {
-        "events": select(CaseEvent).where(CaseEvent.person_id == person.id).order_by(CaseEvent.id)
+        "events": select(CaseEvent)
+        .where(CaseEvent.person_id == person.id)
+        .order_by(CaseEvent.occurred_on.desc(), CaseEvent.id.desc())
     }
 
 
 def timeline_source(person: Any, data: dict[str, list[Any]]) -> list[TimelineEvent]:
-    """Each transition of the person's cases with who and when."""
+    """Each transition of the person's cases with who, under the day it happened.
+
+    The day of the step (``occurred_on``, which a caseworker may set into the past) dates the
+    entry; the day it was recorded (``at``) is its detail when different.
+    """
     out: list[TimelineEvent] = []
     for event in data["events"]:
         title = (
@@ -73,7 +79,8 @@ def timeline_source(person: Any, data: dict[str, list[Any]]) -> list[TimelineEve
         )
         out.append(
             TimelineEvent(
-                when=event.at,
+                when=event.occurred_on,
+                recorded=event.at,
                 kind="case_management",
                 title=title,
                 detail=event.reason or "",

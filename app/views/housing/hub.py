@@ -79,6 +79,7 @@ def timeline_queries(person: Any) -> dict[str, Any]:
             MoveStep.note,
             MoveStep.recorded_by_name,
             MoveProcedure.track,
+            MoveStep.recorded_at,
         )
         .join(MoveProcedure, MoveProcedure.id == MoveStep.procedure_id)
         .where(MoveStep.person_id == person.id, MoveStep.done_on.is_not(None)),
@@ -97,10 +98,12 @@ def timeline_events(person: Any, data: dict[str, list[Any]]) -> list[TimelineEve
         )
         for rid, number, finalised_at, by in data["reports"]
     ]
-    for procedure_id, code, done_on, note, by, track in data["steps"]:
+    # a move step stands under the day it was done, the recording day is its detail
+    for procedure_id, code, done_on, note, by, track, recorded_at in data["steps"]:
         events.append(
             TimelineEvent(
                 when=done_on,
+                recorded=recorded_at,
                 kind="housing",
                 title="Umzug: " + moves.step_label(track, code),
                 detail=note or "",
