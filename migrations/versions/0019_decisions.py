@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_decisions"
-down_revision = "0015_desk"
+down_revision = "0016_custody"
 branch_labels = None
 depends_on = None
 
