@@ -39,10 +39,8 @@ class Handover(Model):
     """Übergabe — a case file offered by one provider to another, with documented consent.
 
     Not row-scoped: it involves two organisations; ``app.services.intake.handover`` reads it
-    for the sending and the receiving organisation only. ``sender_hidden`` and
-    ``receiver_full`` drive the row scope of the person's records after acceptance
-    (``app.security.scoping``): the sender no longer sees what it documented, the receiver
-    sees it when the scope is ``full``.
+    for the sending and the receiving organisation only. An accepted handover moves the
+    person's custody (``app.models.custody``), which drives what each organisation sees.
     """
 
     __tablename__ = "handover"
@@ -78,16 +76,6 @@ class Handover(Model):
     decided_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
     decided_by_name: Mapped[str | None] = mapped_column(String(200))
     decision_reason: Mapped[str | None] = mapped_column(Text)
-    #: after acceptance: the sender's rows of the person are hidden from the sender (until
-    #: the person comes back to it)
-    sender_hidden: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )
-    #: after acceptance with scope ``full``: the receiver sees every row of the person's file
-    #: (until it hands the person on)
-    receiver_full: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )
 
 
 class AssignmentImport(Model):

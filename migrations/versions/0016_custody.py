@@ -100,6 +100,10 @@ def upgrade():
             "uq_person_sensitive_person_org", ["person_id", "organisation_id"]
         )
     _backfill(op.get_bind())
+    # the custody history replaces the handover's visibility flags
+    with op.batch_alter_table("handover") as batch:
+        batch.drop_column("sender_hidden")
+        batch.drop_column("receiver_full")
 
 
 def _backfill(bind):
@@ -233,6 +237,13 @@ def _backfill(bind):
 
 
 def downgrade():
+    with op.batch_alter_table("handover") as batch:
+        batch.add_column(
+            sa.Column("sender_hidden", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch.add_column(
+            sa.Column("receiver_full", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     with op.batch_alter_table("person_sensitive") as batch:
         batch.drop_constraint("uq_person_sensitive_person_org", type_="unique")
         batch.create_unique_constraint("uq_person_sensitive_person", ["person_id"])

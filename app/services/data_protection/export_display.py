@@ -76,7 +76,7 @@ USER_COLUMNS = frozenset(
 #: columns holding an organisation's id: shown by its name
 ORGANISATION_COLUMNS = frozenset({"from_organisation_id", "to_organisation_id"})
 #: internal switches of a handover (who sees which rows): in the JSON only
-HIDDEN_TABLE_COLUMNS = frozenset({("handover", "sender_hidden"), ("handover", "receiver_full")})
+HIDDEN_TABLE_COLUMNS: frozenset[tuple[str, str]] = frozenset()
 #: columns holding a network partner's id: shown by the partner's name
 PARTNER_COLUMNS = frozenset({"partner_id", "responsible_partner_id"})
 

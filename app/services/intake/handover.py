@@ -171,8 +171,6 @@ def _decide(handover: Handover, status: str, actor: Actor, reason: str | None) -
         "decided_by_name": actor_name(actor),
         "decision_reason": (reason or "").strip() or None,
     }
-    if status == "accepted":
-        values.update({"sender_hidden": True, "receiver_full": handover.scope == "full"})
     result: Any = db.session.execute(
         update(Handover)
         .where(Handover.id == handover.id, Handover.status == "offered")
@@ -243,21 +241,6 @@ def accept_handover(
         consent_given=handover.consent_given,
         consent_on=handover.consent_on,
         consent_form=handover.consent_form,
-    )
-    # earlier handovers of these persons: the person comes back to a former sender, or
-    # leaves a former receiver
-    db.session.execute(
-        update(Handover)
-        .where(
-            Handover.person_id.in_(ids),
-            Handover.status == "accepted",
-            or_(Handover.from_organisation_id == receiver, Handover.to_organisation_id == sender),
-        )
-        .values(
-            sender_hidden=Handover.from_organisation_id != receiver,
-            receiver_full=False,
-        )
-        .execution_options(synchronize_session=False)
     )
     companions = [
         {
