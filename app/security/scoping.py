@@ -216,7 +216,7 @@ def _shared_person_ids(session: Session, org_id: int) -> list[int]:
     condition, which the (organisation_id, …) indexes serve."""
     cache: dict[int, list[int]] = g.setdefault(_SHARED_KEY, {})
     if org_id not in cache:
-        stmt = select(_involved(org_id).subquery().c[0]).limit(1)
+        stmt = select(_involved(org_id).subquery().c[0].label("involved_person_id")).limit(1)
         cache[org_id] = list(session.execute(stmt.execution_options(msa_unscoped=True)).scalars())
     return cache[org_id]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from app.extensions import db
 from app.models import Person, PersonSensitive
@@ -63,14 +63,16 @@ def _own_row(person_id: int) -> PersonSensitive | None:
 def _row(person_id: int) -> PersonSensitive | None:
     """The special categories the reader sees: its own entry, else the latest visible one
     (written by another organisation and released to the reader — read only: a save makes
-    the reader's own entry)."""
-    own = _own_row(person_id)
-    if own is not None:
-        return own
+    the reader's own entry). One statement."""
+    own = PersonSensitive.organisation_id == _writer(person_id)
     return db.session.execute(
         select(PersonSensitive)
         .where(PersonSensitive.person_id == person_id)
-        .order_by(PersonSensitive.updated_at.desc(), PersonSensitive.id.desc())
+        .order_by(
+            case((own, 0), else_=1),
+            PersonSensitive.updated_at.desc(),
+            PersonSensitive.id.desc(),
+        )
         .limit(1)
     ).scalar_one_or_none()
 
