@@ -447,3 +447,95 @@ def test_persons_present_follow_the_custody_history(
         destroy_persons(db.session.connection(), destroy)
         db.session.commit()
         assert counted() == expected
+
+
+def _periods(app: Flask, username: str) -> list[tuple[Decimal, int, dt.date, dt.date | None]]:
+    from app.models import MsaUser, StaffFtePeriod
+
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(
+                StaffFtePeriod.fte,
+                StaffFtePeriod.organisation_id,
+                StaffFtePeriod.valid_from,
+                StaffFtePeriod.valid_to,
+            )
+            .join(MsaUser, MsaUser.id == StaffFtePeriod.user_id)
+            .where(MsaUser.username == username)
+            .order_by(StaffFtePeriod.id)
+        ).all()
+        return [(Decimal(f), o, s, e) for f, o, s, e in rows]
+
+
+def test_every_door_that_writes_an_fte_keeps_the_history(app: Flask) -> None:
+    """``msa create-user``, the lead's team page (create, deactivate, reactivate) and the user
+    form all leave the FTE history true: from today, nothing before."""
+    from app.models import MsaUser
+
+    today = dt.date.today()
+    with app.app_context():
+        org = factories.make_org("Träger A")
+        county = factories.make_org("Landkreis", kind="county")
+        lead = factories.make_user(matrix.ROLE_LEAD, org, fte=0)
+        admin = factories.make_user(matrix.ROLE_COUNTY_ADMIN, county, fte=0)
+        org_id, lead_id, admin_id = org.id, lead.id, admin.id
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "msa",
+            "create-user",
+            "cli.fachkraft",
+            "--role",
+            matrix.ROLE_CASEWORKER,
+            "--organisation",
+            "Träger A",
+            "--fte",
+            "0.75",
+        ],
+        env={"MSA_PASSWORD": "Ein-langes-Passwort-2026!"},
+    )
+    assert result.exit_code == 0, result.output
+    assert _periods(app, "cli.fachkraft") == [(Decimal("0.75"), org_id, today, None)]
+
+    client = sign_in(app.test_client(), lead_id)
+    resp = client.post(
+        "/team/neu",
+        data={
+            "username": "team.fachkraft",
+            "first_name": "Nora",
+            "last_name": "Neu",
+            "email": "nora@test.invalid",
+            "fte": "0.5",
+            "password": "Ein-langes-Passwort-2026!",
+        },
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    assert _periods(app, "team.fachkraft") == [(Decimal("0.5"), org_id, today, None)]
+    with app.app_context():
+        new_id = db.session.scalars(
+            db.select(MsaUser.id).where(MsaUser.username == "team.fachkraft")
+        ).one()
+    # deactivated on the day it was made: no FTE at all that day; reactivated: again from today
+    assert client.post(f"/team/{new_id}/aktiv", data={"aktiv": "0"}).status_code == 302
+    assert _periods(app, "team.fachkraft") == []
+    assert client.post(f"/team/{new_id}/aktiv", data={"aktiv": "1"}).status_code == 302
+    assert _periods(app, "team.fachkraft") == [(Decimal("0.5"), org_id, today, None)]
+
+    # the user form (Kreis-Admin): a changed FTE replaces today's period
+    with app.app_context():
+        user = db.session.get(MsaUser, new_id)
+        assert user is not None
+        data = {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "username": user.username,
+            "email": user.email,
+            "active": "y",
+            "organisation": str(org_id),
+            "fte": "0.8",
+            "roles": [str(r.id) for r in user.roles],
+        }
+    admin_client = sign_in(app.test_client(), admin_id)
+    resp = admin_client.post(f"/users/edit/{new_id}", data=data, follow_redirects=True)
+    assert resp.status_code == 200
+    assert _periods(app, "team.fachkraft") == [(Decimal("0.8"), org_id, today, None)]
