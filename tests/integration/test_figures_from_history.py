@@ -539,3 +539,12 @@ def test_every_door_that_writes_an_fte_keeps_the_history(app: Flask) -> None:
     resp = admin_client.post(f"/users/edit/{new_id}", data=data, follow_redirects=True)
     assert resp.status_code == 200
     assert _periods(app, "team.fachkraft") == [(Decimal("0.8"), org_id, today, None)]
+
+
+def test_statistics_count_the_workflow_step_of_the_decision_for_case_management() -> None:
+    """The statistics name the assessment step themselves (no import circle); it is the
+    workflow's step."""
+    from app.services.case_management.workflow import ASSESSMENT, STEPS
+    from app.services.statistics.case_management_counts import ASSESSMENT as COUNTED
+
+    assert COUNTED == ASSESSMENT and COUNTED in STEPS
