@@ -390,6 +390,7 @@ def test_persons_present_follow_the_custody_history(
     from app.models import Person
     from app.services.data_protection.retention import destroy_persons
     from app.services.intake.custody import transfer_custody
+    from app.services.staff.figures import caseload_per_caseworker
     from app.services.statistics import counting as st
 
     today = dt.date.today()
@@ -447,6 +448,63 @@ def test_persons_present_follow_the_custody_history(
         destroy_persons(db.session.connection(), destroy)
         db.session.commit()
         assert counted() == expected
+        # the caseload rows (desk, staff page) of the same days sum to the same persons
+        for org in orgs:
+            for i, (start, end) in enumerate(spans):
+                rows = caseload_per_caseworker(org, start, end)
+                assert sum(r.persons for r in rows) == expected[(org, i)]
+
+
+def _model_fte(
+    changes: list[tuple[dt.date, Decimal | None]], start: dt.date, end: dt.date
+) -> float:
+    """The FTE an account had on each day of the quarter (the last change on or before that
+    day; None: inactive), averaged over the quarter's days."""
+    total = Decimal(0)
+    day = start
+    while day <= end:
+        had = [fte for since, fte in changes if since <= day]
+        total += (had[-1] or 0) if had else 0
+        day += dt.timedelta(days=1)
+    return round(float(total / ((end - start).days + 1)), 2)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    changes=hs.lists(
+        hs.tuples(
+            _day,
+            hs.one_of(hs.none(), hs.sampled_from([Decimal("0.25"), Decimal("0.5"), Decimal("1")])),
+        ),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda c: c[0],
+    )
+)
+def test_fte_of_a_quarter_follows_the_fte_history(
+    app: Flask, changes: list[tuple[dt.date, Decimal | None]]
+) -> None:
+    """FTE per quarter equals the rule over generated histories of changes (None: inactive)."""
+    from app.services.staff.fte_history import record_fte
+    from app.services.statistics import counting as st
+
+    changes = sorted(changes)
+    quarters = [st.Quarter(2025, q) for q in (1, 2, 3, 4)]
+    with app.app_context():
+        org = factories.make_org().id
+        user = factories.make_user(matrix.ROLE_CASEWORKER, org, fte=0, fte_since=None).id
+        conn = db.session.connection()
+        record_fte(conn, user, organisation_id=org, fte=None, active=False, on=D(2000, 1, 1))
+        for day, fte in changes:
+            record_fte(conn, user, organisation_id=org, fte=fte, active=fte is not None, on=day)
+        db.session.commit()
+        figures = st.indicators_for_periods([(q.start, q.end) for q in quarters], [org])
+    for q, per_org in zip(quarters, figures, strict=True):
+        assert per_org[org]["fte"] == _model_fte(changes, q.start, q.end), q
 
 
 def _periods(app: Flask, username: str) -> list[tuple[Decimal, int, dt.date, dt.date | None]]:
