@@ -1,7 +1,7 @@
 """Persons present, caseload and FTE of a span of days — counted from history, never from today.
 
 The one caseload definition of the desk, the staff page, Anlage 1 and the annual evaluation
-(docs/statistics.md, "Persons present and FTE from history"):
+(docs/statistics.md, "Persons present, caseload and FTE from history"):
 
 - **Persons present** in the days ``start`` … ``end`` for an organisation: its custody periods
   (``custody_period``) that overlap the days, of persons whose counselling had not ended before
