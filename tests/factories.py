@@ -37,6 +37,11 @@ def make_org(name: str | None = None, kind: str = "provider") -> Organisation:
     return org
 
 
+#: accounts made by the factory have had their FTE since long ago (``fte_since=None``: from the
+#: day the account is made, as for a new account in the portal)
+STAFF_SINCE = dt.date(2000, 1, 1)
+
+
 def make_user(role: str, org: Organisation | int | None = None, **kw: Any) -> MsaUser:
     from flask import current_app
     from werkzeug.security import generate_password_hash
@@ -44,6 +49,7 @@ def make_user(role: str, org: Organisation | int | None = None, **kw: Any) -> Ms
     sm = current_app.appbuilder.sm  # type: ignore[attr-defined]
     n = next(_seq)
     org_id = id_of(org)
+    since = kw.pop("fte_since", STAFF_SINCE)
     user = MsaUser(
         username=kw.pop("username", f"user{n}"),
         first_name=kw.pop("first_name", f"Vorname{n}"),
@@ -58,6 +64,11 @@ def make_user(role: str, org: Organisation | int | None = None, **kw: Any) -> Ms
     user.roles = [sm.find_role(role)]
     db.session.add(user)
     db.session.commit()
+    if since is not None:
+        from app.services.staff.fte_history import fte_since
+
+        fte_since(db.session.connection(), user.id, since)
+        db.session.commit()
     return user
 
 

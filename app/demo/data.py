@@ -32,6 +32,9 @@ from app.services.casefile.search import search_key
 from app.services.catalogues import catalogue_file
 from app.services.organisations import DomainError, create_organisation, create_user
 
+#: the demo staff's FTE counts from this day (before the oldest demo assignment)
+DEMO_STAFF_SINCE = dt.date(2020, 1, 1)
+
 ACCOMMODATIONS = (
     (
         "ÜWH Am Bahnhof",
@@ -245,7 +248,7 @@ def ensure_base() -> dict[str, Organisation]:
     for username, role, org, first, last, fte in DEMO_ACCOUNTS:
         if db.session.query(MsaUser).filter_by(username=username).count():
             continue
-        create_user(
+        user = create_user(
             username,
             DEMO_PASSWORD,
             role,
@@ -255,6 +258,12 @@ def ensure_base() -> dict[str, Organisation]:
             last_name=last,
             email=f"{username}@musterkreis.invalid",
         )
+        # the demo staff worked there before the portal: their FTE counts in the past quarters
+        # the demo persons were present in
+        from app.services.staff.fte_history import fte_since
+
+        fte_since(db.session.connection(), user.id, DEMO_STAFF_SINCE)
+        db.session.commit()
     return orgs
 
 
@@ -469,6 +478,10 @@ def load_demo_data(
         ids = build_household(rng, ctx, batch, ids, persons - (ids[0] - start_id))
     for model, rows in batch.tables():
         _bulk(model, rows)
+    # bulk rows bypass the mapper events: every new person's first custody period (figures)
+    from app.services.intake.custody import open_custody
+
+    open_custody(db.session.connection())
     db.session.commit()
     reset_sequences()
     load_casefile_demo(seed, since_person_id=start_id - 1)

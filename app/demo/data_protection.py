@@ -49,6 +49,10 @@ def load_demo_data_protection() -> dict[str, int]:
                 moved_away_on=long_ago,
             )
         )
+        # a bulk update bypasses the mapper events: the custody periods follow the new dates
+        from app.services.intake.custody import sync_custody
+
+        sync_custody(db.session.connection(), list(ids))
         db.session.execute(
             update(ContactNote)
             .where(ContactNote.person_id.in_(ids), ContactNote.date > long_ago)

@@ -27,7 +27,12 @@ from app.models.contact import (
 )
 from app.models.cooperation import Meeting, Project, Volunteer, WorkingGroup
 from app.models.custody import CustodyPeriod
-from app.models.figures import AnnualTalk, RetainedMonthCount, RetainedReferralCount
+from app.models.figures import (
+    AnnualTalk,
+    RetainedIndicatorCount,
+    RetainedMonthCount,
+    RetainedReferralCount,
+)
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
 from app.models.intake import AssignmentImport, Handover
 from app.models.organisation import (
@@ -50,7 +55,12 @@ from app.models.person import (
     PersonVulnerability,
 )
 from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
-from app.models.staff import StaffQualification, StaffSupervision, StaffTraining
+from app.models.staff import (
+    StaffFtePeriod,
+    StaffQualification,
+    StaffSupervision,
+    StaffTraining,
+)
 from app.models.statistics import (
     QuarterlyReport,
     StatisticsRollupMonth,
@@ -107,9 +117,11 @@ __all__ = [
     "PurgeRecord",
     "QuarterlyReport",
     "Referral",
+    "RetainedIndicatorCount",
     "RetainedMonthCount",
     "RetainedReferralCount",
     "SocialReport",
+    "StaffFtePeriod",
     "StaffQualification",
     "StaffSupervision",
     "StaffTraining",

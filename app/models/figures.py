@@ -36,6 +36,22 @@ class RetainedMonthCount(Model):
     case_management: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class RetainedIndicatorCount(Model):
+    """Aufbewahrte Kennzahl — moves into own housing and completed integration courses of
+    destroyed case files per organisation and month (R-7.3 indicators; no personal data).
+
+    A move into own housing counts for the organisation that held the person on that day, a
+    completed course for the organisation stored on the course record.
+    """
+
+    __tablename__ = "statistics_retained_indicator"
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    own_housing: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    completed_courses: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
 class RetainedReferralCount(Model):
     """Aufbewahrte Vermittlungszahl — referrals of destroyed case files per partner and month."""
 

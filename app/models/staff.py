@@ -64,3 +64,28 @@ class StaffSupervision(OrgScoped, Timestamped, Model):
 
 
 SUPERVISION_KIND_LABELS = {"individual": "Einzelsupervision", "team": "Teamsupervision"}
+
+
+class StaffFtePeriod(Model):
+    """Stellenanteil im Zeitraum — the FTE (VZÄ) an account had with an organisation from … to ….
+
+    One row per stretch of days in which an active account had one FTE with one organisation
+    (both bounds inclusive; ``valid_to`` None: still so). Maintained by
+    ``app.services.staff.fte_history`` whenever an account's FTE, activity or organisation is
+    written; the figures of a quarter count each account with the FTE it had then.
+    """
+
+    __tablename__ = "staff_fte_period"
+    __table_args__ = (
+        Index("ix_staff_fte_period_org_dates", "organisation_id", "valid_from", "valid_to"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("organisation.id"), nullable=False
+    )
+    fte: Mapped[Decimal] = mapped_column(Numeric(4, 2), nullable=False)
+    valid_from: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)

@@ -90,8 +90,11 @@ def test_caseload_and_training_summary(app: Flask, factory: Any) -> None:
     from app.services.staff import caseload_per_caseworker, training_summary
 
     org = factory.make_org()
-    half = factory.make_user(matrix.ROLE_CASEWORKER, org, fte=Decimal("0.5"), last_name="Aa")
-    full = factory.make_user(matrix.ROLE_CASEWORKER, org, fte=1, last_name="Bb")
+    # named so that the order by name does not depend on the factory's running number
+    half = factory.make_user(
+        matrix.ROLE_CASEWORKER, org, fte=Decimal("0.5"), first_name="Anna", last_name="Aa"
+    )
+    full = factory.make_user(matrix.ROLE_CASEWORKER, org, fte=1, first_name="Berta", last_name="Bb")
     for _ in range(3):
         factory.make_person(org, caseworker_id=half.id)
     factory.make_person(org, caseworker_id=full.id, moved_away_on=dt.date(2020, 1, 1))

@@ -47,13 +47,18 @@ def scenario(factory: Any) -> dict[str, Any]:
     cw2 = f.make_user(matrix.ROLE_CASEWORKER, a, username="b_cw2", fte=Decimal("0.5"))
     lead = f.make_user(matrix.ROLE_LEAD, a, username="lead_a", fte=Decimal("0.5"))
     mover = f.make_user(matrix.ROLE_CASEWORKER, a, username="c_mover", fte=1)
-    pa1 = f.make_person(a, moved_in_own_housing_on=D(2025, 3, 31))
-    pa2 = f.make_person(a, moved_in_own_housing_on=D(2025, 4, 10))
-    pdel = f.make_person(a)
-    pb1 = f.make_person(b)
-    f.make_person(a, moved_away_on=D(2025, 6, 1))  # not present at quarter end
+    early = D(2025, 1, 2)  # assigned before the quarter
+    pa1 = f.make_person(a, assigned_on=early, moved_in_own_housing_on=D(2025, 3, 31))
+    pa2 = f.make_person(a, assigned_on=early, moved_in_own_housing_on=D(2025, 4, 10))
+    pdel = f.make_person(a, assigned_on=early)
+    pb1 = f.make_person(b, assigned_on=early)
+    f.make_person(a, assigned_on=early, moved_away_on=D(2025, 6, 1))  # present until 1 June
     f.make_person(a, assigned_on=D(2025, 7, 5))  # assigned after the quarter
-    f.make_person(a, moved_in_own_housing_on=D(2025, 3, 1))  # counselling ended 2025-06-01
+    # counselling ended 2025-06-01: present in the quarter's first two months
+    f.make_person(a, assigned_on=early, moved_in_own_housing_on=D(2025, 3, 1))
+    # counselling ended before the quarter (own housing more than 3 months before it)
+    f.make_person(a, assigned_on=early, moved_in_own_housing_on=D(2024, 12, 31))
+    f.make_person(a)  # file opened today, without assignment date: not present in 2025
     # notes of A
     f.make_note(pa1, cw1, date=D(2025, 3, 31))  # Q1: outside
     f.make_note(pa1, cw1, date=D(2025, 4, 1))  # first day of the quarter
@@ -131,19 +136,22 @@ def test_deleted_person_leaves_live_figures(scenario: dict[str, Any]) -> None:
     stats = st.quarterly_statistics(scenario["a"], 2025, 2)
     assert _months(stats, "b_cw2")["2025-05"] == z(group=1, education_system=1)
     assert stats["totals"]["individual"] == 4
-    assert stats["indicators"]["persons_present"] == 2
+    assert stats["indicators"]["persons_present"] == 4  # a deletion by hand is no destruction
 
 
 def test_indicators_are_hand_counted(scenario: dict[str, Any]) -> None:
     """Completed course ending in the quarter, one move into own housing, caseload per FTE."""
     ind = st.quarterly_statistics(scenario["a"], 2025, 2)["indicators"]
-    # present at 2025-06-30: pa1 (own housing 31.03., still counselled), pa2, pdel
+    # present in the quarter (custody period overlapping it, counselling not ended before it):
+    # pa1 (own housing 31.03.), pa2, pdel, the person who moved away on 1 June and the one
+    # whose counselling ended on 1 June
     assert ind == {
         "completed_courses": 1,
         "own_housing": 1,
-        "persons_present": 3,
-        "fte": 2.0,  # cw1 1.0 + cw2 0.5 + lead 0.5; the mover belongs to B now
-        "caseload_per_fte": 1.5,
+        "persons_present": 5,
+        # cw1 1.0 + cw2 0.5 + lead 0.5 + the mover 1.0: she moved to B only after the quarter
+        "fte": 3.0,
+        "caseload_per_fte": 1.7,
         "above_ratio": False,
     }
 
@@ -151,8 +159,8 @@ def test_indicators_are_hand_counted(scenario: dict[str, Any]) -> None:
 def test_caseload_above_ratio_is_flagged(factory: Any) -> None:
     org = factory.make_org()
     factory.make_user(matrix.ROLE_CASEWORKER, org, fte=Decimal("0.02"))
-    factory.make_person(org)
-    factory.make_person(org)
+    factory.make_person(org, assigned_on=D(2025, 1, 1))
+    factory.make_person(org, assigned_on=D(2025, 1, 1))
     ind = st.quarterly_statistics(org.id, 2025, 2)["indicators"]
     assert ind["caseload_per_fte"] == 100.0 and ind["above_ratio"] is True
 

@@ -9,42 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 
 from app.models import (
     CaseManagementCase,
     ContactNote,
     FollowUp,
-    MsaUser,
     Person,
     QuarterlyReport,
 )
 from app.services.bundle import Bundle
+from app.services.staff.figures import CaseloadRow, caseload_queries, caseload_rows
 
-#: persons per full-time caseworker (Betreuungsschlüssel 1:80, concept paper)
-CASELOAD_PER_FTE = 80
 #: "without contact" after this many weeks
 NO_CONTACT_WEEKS = 8
-
-
-@dataclass
-class Caseload:
-    """Betreuungsschlüssel of one caseworker: persons against 80 per full-time post."""
-
-    name: str
-    persons: int
-    fte: Decimal | None
-
-    @property
-    def target(self) -> int:
-        return round(CASELOAD_PER_FTE * float(self.fte if self.fte is not None else 1))
-
-    @property
-    def over(self) -> bool:
-        return self.persons > self.target
 
 
 @dataclass
@@ -56,7 +36,7 @@ class Desk:
     open_cases: list[tuple[str, int]] = field(default_factory=list)
     without_contact: int | None = None
     team_overdue: int | None = None
-    caseloads: list[Caseload] = field(default_factory=list)
+    caseloads: list[CaseloadRow] = field(default_factory=list)
     quarter: tuple[int, int] | None = None
     quarter_status: str | None = None
     reports_waiting: int | None = None
@@ -92,18 +72,11 @@ def caseworker_queries(user_id: int, today: dt.date) -> dict[str, Any]:
 
 
 def lead_queries(organisation_id: int, today: dt.date) -> dict[str, Any]:
-    """Caseload per caseworker, overdue follow-ups of the team, status of the quarter."""
+    """Caseload per caseworker today, overdue follow-ups of the team, status of the quarter."""
     year, quarter = previous_quarter(today)
-    active = and_(Person.caseworker_id == MsaUser.id, Person.moved_away_on.is_(None))
     return {
-        "caseloads": select(
-            MsaUser.first_name, MsaUser.last_name, MsaUser.fte, func.count(Person.id)
-        )
-        .outerjoin(Person, active)
-        .where(MsaUser.organisation_id == organisation_id, MsaUser.active.is_(True))
-        .group_by(MsaUser.id, MsaUser.first_name, MsaUser.last_name, MsaUser.fte)
-        .order_by(MsaUser.last_name, MsaUser.first_name)
-        .limit(200),
+        # the one caseload definition (app.services.staff.figures), on today
+        **caseload_queries(organisation_id, today, today),
         "team_overdue": select(func.count(FollowUp.id)).where(
             FollowUp.done_on.is_(None), FollowUp.due_on < today
         ),
@@ -157,10 +130,7 @@ def load_desk(
         desk.open_cases = [(str(step), int(n)) for step, n in data["open_cases"]]
     if lead and organisation_id is not None:
         desk.team_overdue = scalar("team_overdue")
-        desk.caseloads = [
-            Caseload(f"{first} {last}", int(n or 0), fte)
-            for first, last, fte, n in data["caseloads"]
-        ]
+        desk.caseloads = caseload_rows(data, today, today)
         desk.quarter = previous_quarter(today)
         status = data.get("quarter_status") or []
         desk.quarter_status = str(status[0]) if status else "draft"

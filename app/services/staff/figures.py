@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.organisation import MsaUser
-from app.models.person import COUNSELLING_MONTHS_AFTER_OWN_HOUSING, Person
 from app.models.staff import StaffSupervision, StaffTraining
+from app.services.bundle import Bundle
+from app.services.statistics import presence
 
 #: persons regularly present per full-time caseworker (§4.1)
 CASELOAD_RATIO = 80
@@ -44,45 +45,65 @@ class CaseloadRow:
         return self.persons > self.capacity
 
 
-def _present(on: dt.date) -> Any:
-    cutoff = on - relativedelta(months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING)
-    return (
-        or_(Person.assigned_on.is_(None), Person.assigned_on <= on),
-        or_(Person.moved_away_on.is_(None), Person.moved_away_on > on),
-        or_(Person.moved_in_own_housing_on.is_(None), Person.moved_in_own_housing_on > cutoff),
-    )
+def caseload_queries(organisation_id: int, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The statements of :func:`caseload_rows` (for a :class:`~app.services.bundle.Bundle`).
 
-
-def caseload_per_caseworker(organisation_id: int, on: dt.date | None = None) -> list[CaseloadRow]:
-    """Return the caseload of each active staff member of a provider on day ``on`` (default today).
-
-    Persons present (assigned, not moved away, less than 3 months in own housing — as the
-    Anlage-1 indicator) counted per responsible caseworker; a last row (``user_id`` None)
-    holds the persons without a responsible caseworker when there are any. Two statements.
+    ``caseload_counts``: persons present per responsible caseworker; ``caseload_staff``: the
+    accounts with an FTE with the organisation in the days (FTE-days); ``caseload_names``: the
+    caseworkers of the counts. Core statements over the organisation's own rows only.
     """
-    day = on or dt.date.today()
-    counts = dict(
-        db.session.execute(
-            select(Person.caseworker_id, func.count(Person.id))
-            .where(Person.organisation_id == organisation_id, *_present(day))
-            .group_by(Person.caseworker_id)
-            .execution_options(msa_unscoped=True)
-        ).all()
-    )
-    users = db.session.execute(
-        select(MsaUser.id, MsaUser.first_name, MsaUser.last_name, MsaUser.fte)
-        .where(MsaUser.organisation_id == organisation_id, MsaUser.active.is_(True))
-        .order_by(MsaUser.last_name, MsaUser.first_name, MsaUser.id)
-    ).all()
-    rows = [
-        CaseloadRow(uid, f"{first} {last}".strip(), float(fte or 0), int(counts.pop(uid, 0)))
-        for uid, first, last, fte in users
-        if (fte or 0) > 0 or counts.get(uid)
-    ]
-    orphaned = sum(int(n) for n in counts.values())
+    counts = presence.caseload_query(organisation_id, start, end)
+    fte = presence.staff_fte_query(organisation_id, start, end).subquery("fte")
+    user = MsaUser.__table__.c
+    counted = counts.subquery("counted")
+    return {
+        "caseload_counts": counts,
+        "caseload_staff": select(user.id, user.first_name, user.last_name, fte.c.fte_days)
+        .join_from(fte, MsaUser.__table__, user.id == fte.c.user_id)
+        .order_by(user.last_name, user.first_name, user.id),
+        "caseload_names": select(user.id, user.first_name, user.last_name).where(
+            user.id.in_(select(counted.c.cw).where(counted.c.cw.is_not(None)))
+        ),
+    }
+
+
+def caseload_rows(data: Mapping[str, Any], start: dt.date, end: dt.date) -> list[CaseloadRow]:
+    """Return the caseload of each account of the organisation in the days ``start`` … ``end``.
+
+    The one caseload definition (app.services.statistics.presence): persons present per
+    responsible caseworker against the FTE each account had in those days (averaged). Accounts
+    with an FTE or with persons are listed (by name); a last row "ohne zuständige Fachkraft"
+    holds the persons without a responsible caseworker when there are any. The rows sum to the
+    organisation's ``persons_present`` of the same days.
+    """
+    counts = {cw: int(n) for cw, n in data["caseload_counts"]}
+    rows: list[CaseloadRow] = []
+    for uid, first, last, fte_days in data["caseload_staff"]:
+        fte = presence.average_fte(fte_days, start, end)
+        persons = counts.pop(uid, 0)
+        if fte > 0 or persons:
+            rows.append(CaseloadRow(uid, f"{first or ''} {last or ''}".strip(), fte, persons))
+    names = {
+        uid: f"{first or ''} {last or ''}".strip() for uid, first, last in data["caseload_names"]
+    }
+    for uid in sorted((u for u in counts if u is not None), key=lambda u: (names.get(u, ""), u)):
+        rows.append(CaseloadRow(uid, names.get(uid, ""), 0.0, counts.pop(uid)))
+    orphaned = sum(counts.values())
     if orphaned:
-        rows.append(CaseloadRow(None, "ohne zuständige Fachkraft", 0.0, orphaned))
+        rows.append(CaseloadRow(None, presence.WITHOUT_CASEWORKER, 0.0, orphaned))
     return rows
+
+
+def caseload_per_caseworker(
+    organisation_id: int, on: dt.date | None = None, end: dt.date | None = None
+) -> list[CaseloadRow]:
+    """Return the caseload of a provider's staff on day ``on`` (default today) — or in the days
+    ``on`` … ``end`` — by :func:`caseload_rows`. One statement."""
+    start = on or dt.date.today()
+    last = end or start
+    bundle = Bundle()
+    bundle.update(caseload_queries(organisation_id, start, last))
+    return caseload_rows(bundle.run(unscoped=True), start, last)
 
 
 def training_summary(organisation_id: int, year: int) -> dict[str, Any]:

@@ -14,7 +14,10 @@ from app.models import (
     CaseEvent,
     CaseManagementCase,
 )
-from app.services.case_management.workflow import ASSESSMENT
+
+#: the step whose entry is the decision for case management (``workflow.ASSESSMENT``; named
+#: here so that the statistics do not import the workflow, which imports the statistics)
+ASSESSMENT = "assessment"
 
 
 def persons_in_case_management(organisation_id: int, year: int, month: int) -> dict[int, int]:
@@ -48,6 +51,7 @@ def persons_in_case_management(organisation_id: int, year: int, month: int) -> d
             sa_or(CaseManagementCase.closed_on.is_(None), CaseManagementCase.closed_on >= first),
         )
         .group_by(CaseManagementCase.caseworker_id)
+        .execution_options(msa_unscoped=True)  # the caller decided who may see the figure
     )
     return {int(cw): int(n) for cw, n in db.session.execute(stmt)}
 
@@ -66,18 +70,17 @@ def persons_in_case_management_query(
     month's last day and not closed before the month's start — then
     ``count(DISTINCT person_id)`` per organisation, caseworker and month.
 
-    Organisations are limited explicitly to those whose rows the signed-in user may see
-    (:func:`app.security.scoping.visible_organisation_ids`), so the statement can run unscoped
-    (``msa_unscoped``, no query for shared persons) and be part of a larger unscoped statement.
-    None when nothing can be counted.
+    The statement counts exactly the organisations asked for and runs unscoped
+    (``msa_unscoped``), like every figure of the statistics: the callers decide beforehand which
+    organisation a user may see (``quarterly_report.allowed_view``), so every reviewing role —
+    Prüfer and Kreis-Admin alike — gets the same figures. A case counts for the organisation
+    stored on it (the writer). None when nothing can be counted.
     """
     import calendar
 
     from sqlalchemy import Date, Integer, and_, literal, or_, union_all
 
-    from app.security.scoping import visible_organisation_ids
-
-    org_ids = visible_organisation_ids(organisation_ids)
+    org_ids = list(organisation_ids)
     wanted = sorted(set(months))
     if not org_ids or not wanted:
         return None
@@ -138,7 +141,7 @@ def persons_in_case_management_batch(
     """Return ``{(organisation_id, caseworker_id, year, month): persons}`` in one statement.
 
     The batched form of :func:`persons_in_case_management` (same counts, see
-    :func:`persons_in_case_management_query`); organisations the user may not see are left out.
+    :func:`persons_in_case_management_query`), for exactly the organisations asked for.
     """
     stmt = persons_in_case_management_query(organisation_ids, months)
     if stmt is None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -49,9 +48,11 @@ from app.models import (
     OrganisationKind,
     Person,
 )
-from app.models.figures import RetainedMonthCount
-from app.models.person import ASYLBLG_PREFIX, COUNSELLING_MONTHS_AFTER_OWN_HOUSING
+from app.models.custody import CustodyPeriod
+from app.models.figures import RetainedIndicatorCount, RetainedMonthCount
+from app.models.staff import StaffFtePeriod
 from app.security.matrix import ROLE_CASEWORKER
+from app.services.statistics import presence
 
 FIGURES = ("individual", "group", "education_system", "return_counselling", "case_management")
 FIGURE_LABELS = {
@@ -75,7 +76,8 @@ CaseManagementCounter = Callable[[int, int, int], Mapping[int, int]]
 CaseManagementBatchQuery = Callable[
     [Sequence[int], Sequence[tuple[int, int]], int | None], Select[Any] | None
 ]
-#: Set by the case-management module; while None, ``case_management`` is 0 everywhere.
+#: A counter of its own (the case-management module registers the same one as the default);
+#: while None, the statistics count with ``case_management_counts`` — never 0 for lack of a hook.
 CASE_MANAGEMENT_COUNTER: CaseManagementCounter | None = None
 #: The batched form of a counter, registered with :func:`use_case_management_counter`:
 #: :func:`monthly_counts` puts it into its own statement while ``CASE_MANAGEMENT_COUNTER`` is
@@ -97,7 +99,15 @@ def use_case_management_counter(
 
 def _batch_query() -> CaseManagementBatchQuery | None:
     counter = CASE_MANAGEMENT_COUNTER
-    if counter is None or counter is not _BATCH_QUERY_OF:
+    if counter is None:
+        # the figure does not depend on which modules registered views: without a counter of
+        # its own, Anlage 1 counts with the statistics' own batched query
+        from app.services.statistics.case_management_counts import (
+            persons_in_case_management_query,
+        )
+
+        return persons_in_case_management_query
+    if counter is not _BATCH_QUERY_OF:
         return None
     return CASE_MANAGEMENT_BATCH_QUERY
 
@@ -405,9 +415,10 @@ def indicators_for_periods(
 ) -> list[dict[int, dict[str, Any]]]:
     """Return :func:`indicators` for each ``(start, end)`` of ``periods``, in one statement.
 
-    One ``UNION ALL`` of three aggregates grouped by organisation — integration courses,
-    persons (moves into own housing and persons present) and FTE — with one conditional
-    ``sum`` column per period, whatever the number of periods and organisations.
+    One ``UNION ALL`` of three aggregates grouped by organisation — FTE from the accounts' FTE
+    history, integration courses, and the custody periods (moves into own housing and persons
+    present, ``app.services.statistics.presence``) — with one conditional ``sum`` column per
+    period, whatever the number of periods and organisations.
     """
     ids = list(organisation_ids)
     spans = list(periods)
@@ -420,90 +431,115 @@ def indicators_for_periods(
     def count_if(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    def nulls(k: int) -> list[Any]:
+    def nulls(k: int, kind: Any = Integer) -> list[Any]:
         # typed: PostgreSQL resolves UNION ALL pairwise and would make two bare NULLs text
-        return [cast(null(), Integer) for _ in range(k)]
+        return [cast(null(), kind) for _ in range(k)]
 
-    u = MsaUser.__table__.c
-    fte = select(
+    first_day = min(s for s, _e in spans)
+    last_day = max(e for _s, e in spans)
+    fp = StaffFtePeriod.__table__.c
+    fte = select(  # first branch: the FTE columns keep their numeric type
         literal_column("0").label("kind"),
-        u.organisation_id.label("org"),
-        func.sum(u.fte).label("fte"),  # first branch: the FTE column keeps its numeric type
+        fp.organisation_id.label("org"),
+        *(func.sum(presence.fte_days(start, end)) for start, end in spans),
         *nulls(3 * n),
-    ).where(u.organisation_id.in_(ids), u.active.is_(True))
+    ).where(
+        fp.organisation_id.in_(ids),
+        fp.valid_from <= last_day,
+        or_(fp.valid_to.is_(None), fp.valid_to >= first_day),
+    )
     ic = IntegrationCourse.__table__.c
     courses = select(
         literal_column("1"),
         ic.organisation_id,
-        cast(null(), Numeric),
+        *nulls(n, Numeric),
         *(count_if(and_(ic.end_on >= start, ic.end_on <= end)) for start, end in spans),
         *nulls(2 * n),
     ).where(
         ic.organisation_id.in_(ids),
         ic.completed.is_(True),
-        ic.end_on >= min(s for s, _e in spans),
-        ic.end_on <= max(e for _s, e in spans),
+        ic.end_on >= first_day,
+        ic.end_on <= last_day,
     )
+    cp = CustodyPeriod.__table__.c
     p = Person.__table__.c
-    present = []
-    for _start, end in spans:
-        cutoff = end - relativedelta(months=COUNSELLING_MONTHS_AFTER_OWN_HOUSING)
-        present.append(
-            count_if(
-                and_(
-                    or_(p.assigned_on.is_(None), p.assigned_on <= end),
-                    or_(p.moved_away_on.is_(None), p.moved_away_on > end),
-                    or_(
-                        p.moved_in_own_housing_on.is_(None),
-                        p.moved_in_own_housing_on > cutoff,
-                        # under the AsylbLG counselling does not end with own housing
-                        p.benefit_basis.like(ASYLBLG_PREFIX + "%"),
-                    ),
-                )
-            )
-        )
-    persons = select(
-        literal_column("2"),
-        p.organisation_id,
-        cast(null(), Numeric),
-        *nulls(n),
-        *(
-            count_if(and_(p.moved_in_own_housing_on >= start, p.moved_in_own_housing_on <= end))
-            for start, end in spans
-        ),
-        *present,
-    ).where(p.organisation_id.in_(ids))
-    stmt = union_all(
-        fte.group_by(u.organisation_id),
-        courses.group_by(ic.organisation_id),
-        persons.group_by(p.organisation_id),
+    own = p.moved_in_own_housing_on
+    # the move into own housing counts for the holder on that day (the receiver on the day
+    # of a handover; the holder of the current period also after a move-away on that day)
+    held_that_day = and_(
+        cp.started_on <= own,
+        or_(cp.ended_on.is_(None), cp.ended_on > own, and_(cp.ended_on == own, cp.current)),
     )
-    staff: dict[int, Any] = {}
+    persons = (
+        select(
+            literal_column("2"),
+            cp.organisation_id,
+            *nulls(n, Numeric),
+            *nulls(n),
+            *(count_if(and_(own >= start, own <= end, held_that_day)) for start, end in spans),
+            *(count_if(presence.present(start, end)) for start, end in spans),
+        )
+        .select_from(presence.periods_with_person())
+        .where(
+            cp.organisation_id.in_(ids),
+            cp.started_on <= last_day,
+            or_(cp.ended_on.is_(None), cp.ended_on >= first_day),
+        )
+    )
+    # moves into own housing and completed courses of destroyed case files (by month)
+    rt = RetainedIndicatorCount.__table__.c
+    month_no = rt.year * 100 + rt.month
+
+    def in_months(start: dt.date, end: dt.date) -> Any:
+        return and_(
+            month_no >= start.year * 100 + start.month, month_no <= end.year * 100 + end.month
+        )
+
+    def sum_if(condition: Any, value: Any) -> Any:
+        return func.sum(case((condition, value), else_=0))
+
+    retained = select(
+        literal_column("3"),
+        rt.organisation_id,
+        *nulls(n, Numeric),
+        *(sum_if(in_months(start, end), rt.completed_courses) for start, end in spans),
+        *(sum_if(in_months(start, end), rt.own_housing) for start, end in spans),
+        *nulls(n),
+    ).where(rt.organisation_id.in_(ids), in_months(first_day, last_day))
+    stmt = union_all(
+        fte.group_by(fp.organisation_id),
+        courses.group_by(ic.organisation_id),
+        persons.group_by(cp.organisation_id),
+        retained.group_by(rt.organisation_id),
+    )
+    fte_days: dict[int, list[Any]] = {}
     course_counts: dict[int, list[Any]] = {}
     housing: dict[int, list[Any]] = {}
     present_counts: dict[int, list[Any]] = {}
-    for kind, org, staff_fte, *values in db.session.execute(
-        stmt.execution_options(msa_unscoped=True)
-    ):
+    for kind, org, *values in db.session.execute(stmt.execution_options(msa_unscoped=True)):
         if int(kind) == 0:
-            staff[org] = staff_fte
-        elif int(kind) == 1:
-            course_counts[org] = values[:n]
-        else:
-            housing[org] = values[n : 2 * n]
-            present_counts[org] = values[2 * n :]
+            fte_days[org] = values[:n]
+            continue
+        for into, part in (
+            (course_counts, values[n : 2 * n]),
+            (housing, values[2 * n : 3 * n]),
+            (present_counts, values[3 * n :]),
+        ):
+            if any(v is not None for v in part):
+                before = into.get(org) or [0] * n
+                into[org] = [int(x or 0) + int(y or 0) for x, y in zip(before, part, strict=True)]
     out: list[dict[int, dict[str, Any]]] = []
-    for i in range(n):
+    for i, (start, end) in enumerate(spans):
         per_org: dict[int, dict[str, Any]] = {}
         for org_id in ids:
-            fte_sum = Decimal(staff.get(org_id) or 0)
+            fte_avg = presence.average_fte((fte_days.get(org_id) or [0] * n)[i], start, end)
             persons_present = int((present_counts.get(org_id) or [0] * n)[i] or 0)
-            ratio = round(float(persons_present / fte_sum), 1) if fte_sum > 0 else None
+            ratio = round(persons_present / fte_avg, 1) if fte_avg > 0 else None
             per_org[org_id] = {
                 "completed_courses": int((course_counts.get(org_id) or [0] * n)[i] or 0),
                 "own_housing": int((housing.get(org_id) or [0] * n)[i] or 0),
                 "persons_present": persons_present,
-                "fte": float(fte_sum),
+                "fte": fte_avg,
                 "caseload_per_fte": ratio,
                 "above_ratio": ratio is not None and ratio > CASELOAD_RATIO,
             }

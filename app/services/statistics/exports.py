@@ -32,8 +32,8 @@ def indicator_rows(stats: Mapping[str, Any]) -> list[list[Any]]:
     return [
         ["Abgeschlossene Integrationskurse", ind["completed_courses"]],
         ["Übergänge in eigenen Wohnraum", ind["own_housing"]],
-        ["Regelmäßig anwesende Personen (Quartalsende)", ind["persons_present"]],
-        ["VZÄ", ind["fte"]],
+        ["Regelmäßig anwesende Personen (im Quartal betreut)", ind["persons_present"]],
+        ["VZÄ (Mittel des Quartals)", ind["fte"]],
         ["Personen je VZÄ (Schlüssel 1:80)", ind["caseload_per_fte"]],
     ]
 

@@ -10,7 +10,9 @@ destruction) — and the calendar month. No person id, no name, no text: the row
 at least the organisation × caseworker × month, like the figures submitted to the state.
 
 :func:`app.services.statistics.monthly_counts` adds these rows to the counts of the remaining
-records, so a destruction changes no figure of any month, provider or caseworker. Group
+records, so a destruction changes no figure of any month, provider or caseworker. Persons
+present come from the custody periods, which stay as anonymous periods; :func:`retain_counts`
+first ends them where counselling ended (own housing), which only the person's file knew. Group
 sessions are not deleted by a purge (only the participant row goes) and need no retention.
 """
 
@@ -22,11 +24,20 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Table, and_, case, cast, extract, func, select
+from sqlalchemy import Integer, Table, and_, case, cast, extract, func, or_, select
 from sqlalchemy.engine import Connection
 
-from app.models import CaseEvent, CaseManagementCase, ContactNote, Referral
-from app.models.figures import RetainedMonthCount, RetainedReferralCount
+from app.models import (
+    CaseEvent,
+    CaseManagementCase,
+    ContactNote,
+    IntegrationCourse,
+    Person,
+    Referral,
+)
+from app.models.custody import CustodyPeriod
+from app.models.figures import RetainedIndicatorCount, RetainedMonthCount, RetainedReferralCount
+from app.services.statistics.presence import clip_to_counselling
 
 INDIVIDUAL_KINDS = ("individual", "accompaniment")
 MONTH_COLUMNS = ("individual", "group_sessions", "education_system", "return_counselling")
@@ -127,6 +138,43 @@ def _referral_counts(conn: Connection, person_ids: Sequence[int]) -> Counter[tup
     return out
 
 
+def _indicator_counts(
+    conn: Connection, person_ids: Sequence[int]
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Moves into own housing (for the holder on that day, as the live indicator) and completed
+    integration courses (for the organisation on the course) per organisation and month."""
+    out: dict[tuple[Any, ...], dict[str, int]] = {}
+
+    def add(org: int, day: dt.date, key: str) -> None:
+        row = out.setdefault(
+            (int(org), day.year, day.month), {"own_housing": 0, "completed_courses": 0}
+        )
+        row[key] += 1
+
+    p = _table(Person).c
+    cp = _table(CustodyPeriod).c
+    own = p.moved_in_own_housing_on
+    held = (
+        select(cp.organisation_id, own)
+        .join(_table(Person), p.id == cp.person_id)
+        .where(
+            cp.person_id.in_(person_ids),
+            own.is_not(None),
+            cp.started_on <= own,
+            or_(cp.ended_on.is_(None), cp.ended_on > own, and_(cp.ended_on == own, cp.current)),
+        )
+    )
+    for org, day in conn.execute(held):
+        add(org, day, "own_housing")
+    ic = _table(IntegrationCourse).c
+    courses = select(ic.organisation_id, ic.end_on).where(
+        ic.person_id.in_(person_ids), ic.completed.is_(True), ic.end_on.is_not(None)
+    )
+    for org, day in conn.execute(courses):
+        add(org, day, "completed_courses")
+    return out
+
+
 def _add_rows(
     conn: Connection, table: Table, keys: Sequence[str], rows: dict[tuple[Any, ...], dict[str, int]]
 ) -> None:
@@ -163,6 +211,12 @@ def retain_counts(
         ("organisation_id", "caseworker_id", "year", "month"),
         month_rows,
     )
+    indicator_rows = _indicator_counts(conn, person_ids)
+    _add_rows(
+        conn, _table(RetainedIndicatorCount), ("organisation_id", "year", "month"), indicator_rows
+    )
+    # persons present: the anonymous custody periods must say alone until when counselling ran
+    clip_to_counselling(conn, person_ids)
     referral_rows = {key: {"referrals": n} for key, n in _referral_counts(conn, person_ids).items()}
     _add_rows(
         conn,
@@ -173,4 +227,5 @@ def retain_counts(
     return {
         "statistics_retained_month": len(month_rows),
         "statistics_retained_referral": len(referral_rows),
+        "statistics_retained_indicator": len(indicator_rows),
     }
