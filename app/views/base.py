@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort
 from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.forms import FieldConverter
 from flask_appbuilder.widgets import ListWidget
 from werkzeug.wrappers import Response
 
@@ -15,6 +16,7 @@ from app.datamodel import (
     limit_related_choices,
 )
 from app.security.matrix import READ_WRITE_METHODS
+from app.views.date_field import GermanDateField, GermanDateInput
 
 #: Columns that a request may never set: taken from the user or the system.
 PROTECTED_COLUMNS = ("organisation", "organisation_id", "version", "created_at", "updated_at")
@@ -32,6 +34,14 @@ def _safe_get_action_permission_name(self: Any, name: str) -> str:
 
 # Applies to FAB's own security views (users, roles, groups, permissions) as well.
 ModelView.get_action_permission_name = _safe_get_action_permission_name  # type: ignore[method-assign]
+
+# One date widget on every form: every Date column of a generated add/edit form is the German
+# date field (TT.MM.JJJJ in and out, impossible dates refused, input kept), not FAB's date
+# picker with its ISO text.
+FieldConverter.conversion_table = tuple(
+    ("is_date", GermanDateField, GermanDateInput) if marker == "is_date" else (marker, f, w)
+    for marker, f, w in FieldConverter.conversion_table
+)
 
 
 class MsaListWidget(ListWidget):

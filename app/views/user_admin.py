@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import DecimalField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import AdminLogEntry, MsaUser
 from app.security import matrix
@@ -152,12 +153,10 @@ class AdminLogView(BaseView):
 
 
 def _date(raw: str, key: str, errors: dict[str, str]) -> dt.date | None:
-    if not raw:
-        return None
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        errors[key] = "Bitte ein Datum angeben."
+        return parse_date(raw)
+    except DateError as exc:
+        errors[key] = exc.message
         return None
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 
+from app import dates
 from app.extensions import db
 from app.models import Accommodation, CatalogueEntry, Household, Organisation, Person
 from app.models.base import utcnow
@@ -108,7 +109,6 @@ _SEX_WORDS = {
     "oa": "unknown",
     "ohneangabe": "unknown",
 }
-_DATE_FORMATS = ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 _CHUNK = 5000
 
 
@@ -225,37 +225,16 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d.%m.%Y")
     if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y")
+        return dates.de_date(value)
     return str(value).strip()
 
 
 def parse_date(value: Any) -> dt.date | None:
     """Read an Excel date, an Excel serial number or a ``TT.MM.JJJJ`` text; None if empty.
 
-    Raises ValueError for anything else."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 1 <= value < 100000:
-            return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
-        raise ValueError(str(value))
-    text = str(value).strip()
-    if not text:
-        return None
-    text = text.split(" ")[0]
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
+    Raises ``dates.DateError`` (a ValueError, German message) for anything else."""
+    return dates.parse_date(value, serials=True)
 
 
 @dataclass
@@ -422,8 +401,8 @@ def _parse_row(
         raw = _cell(cells, layout, fld)
         try:
             day = parse_date(raw)
-        except ValueError:
-            result.error(fld, f"Ungültiges Datum „{_text(raw)}“ – erwartet TT.MM.JJJJ.")
+        except dates.DateError as exc:
+            result.error(fld, exc.message)
             continue
         if day is None:
             if fld == "birth_date":
