@@ -210,3 +210,25 @@ def test_rest_payload_refuses_impossible_dates(app: Any, factory: Any, api_token
     resp = client.post("/api/v1/contactnote/", json=body, headers=headers)
     assert resp.status_code in (400, 422)
     assert REFUSAL in resp.get_data(as_text=True)
+
+
+def test_list_search_reads_a_german_date(factory: Any, login_as: Any) -> None:
+    """The search filter of a list takes 05.12.2026 as the 5th of December, not 12 May."""
+    client, person = _setup(factory, login_as)
+    factory.make_note(person, client.user_id, date=dt.date(2026, 5, 12), summary="Mai-Vermerk")
+    factory.make_note(person, client.user_id, date=dt.date(2026, 12, 5), summary="Dezember-Vermerk")
+    page = client.get("/contactnoteview/list/?_flt_0_date=05.12.2026").get_data(as_text=True)
+    assert "Dezember-Vermerk" in page and "Mai-Vermerk" not in page
+    resp = client.get("/contactnoteview/list/?_flt_0_date=31.02.2026")
+    assert "Mai-Vermerk" not in resp.get_data(as_text=True)
+
+
+def test_pages_and_documents_bind_the_one_date_format(app: Any) -> None:
+    """The Jinja filter de_date is the one function of app/dates.py on pages and in documents."""
+    from app import dates
+    from app.services.documents.render import _environment
+
+    assert app.jinja_env.filters["de_date"] is dates.de_date
+    assert app.jinja_env.filters["de_datetime"] is dates.de_datetime
+    assert _environment(None).filters["de_date"] is dates.de_date
+    assert app.jinja_env.globals["date_input"]("x", "2026-12-05").count('value="05.12.2026"') == 1
