@@ -51,12 +51,9 @@ def _date(raw: Any) -> dt.date | None:
 
 def berlin(value: Any) -> str:
     """Template filter: a stored UTC time as ``TT.MM.JJJJ HH:MM`` in Europe/Berlin."""
-    from zoneinfo import ZoneInfo
+    from app.dates import de_datetime
 
-    if not isinstance(value, dt.datetime):
-        return value.strftime("%d.%m.%Y") if isinstance(value, dt.date) else "–"
-    local = value.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Europe/Berlin"))
-    return local.strftime("%d.%m.%Y %H:%M")
+    return de_datetime(value)
 
 
 # -- assignment import (Kreis-Admin) ---------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import DecimalField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app import dates
 from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import AdminLogEntry, MsaUser
@@ -46,7 +47,7 @@ FIELD_LABELS = {
 
 def berlin(value: dt.datetime) -> str:
     """A stored UTC time as TT.MM.JJJJ HH:MM:SS in Europe/Berlin."""
-    return value.replace(tzinfo=dt.UTC).astimezone(BERLIN).strftime("%d.%m.%Y %H:%M:%S")
+    return dates.berlin(value).strftime("%d.%m.%Y %H:%M:%S")
 
 
 def _shown(value: Any) -> str:
