@@ -5,7 +5,8 @@ every model view (``msa/widgets/list.html``, ``appbuilder/general/widgets/show.h
 page added later shows German values without a formatter of its own:
 
 - ``None`` / "" → "–", booleans → "ja" / "nein";
-- dates ``TT.MM.JJJJ``, date-times in Europe/Berlin ``TT.MM.JJJJ HH:MM`` (stored as naive UTC);
+- dates ``TT.MM.JJJJ``, date-times in Europe/Berlin ``TT.MM.JJJJ HH:MM`` (stored as naive UTC),
+  both from ``app/dates.py`` — the one place of German dates; ``de_date`` is bound here only;
 - numbers with decimal comma and thousands point;
 - enum members and catalogue codes → their German label (``DISPLAY_LABELS`` per enum, else the
   column's catalogue, else the catalogue in which the code is unique).
@@ -18,13 +19,14 @@ import enum
 import re
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from markupsafe import Markup
 
-BERLIN = ZoneInfo("Europe/Berlin")
-EMPTY = "–"
+from app.dates import BERLIN, EMPTY, berlin, de_date, de_datetime, de_datetime_long
+
+__all__ = ["BERLIN", "EMPTY", "berlin", "de_date", "de_datetime", "display", "init_formatting"]
+
 MONTHS = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",
     "Juli", "August", "September", "Oktober", "November", "Dezember",
@@ -151,36 +153,6 @@ def _relabel_enum_fields() -> None:
     EnumField._msa_german = True  # type: ignore[attr-defined,unused-ignore]
 
 
-def de_date(value: Any) -> str:
-    """``TT.MM.JJJJ`` ("–" for none); a date-time is shown in Europe/Berlin."""
-    if value is None or value == "":
-        return EMPTY
-    if isinstance(value, dt.datetime):
-        return berlin(value).strftime("%d.%m.%Y")
-    if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y")
-    try:  # an ISO date (or date-time) string from a serialised result
-        return dt.date.fromisoformat(str(value)[:10]).strftime("%d.%m.%Y")
-    except ValueError:
-        return str(value)
-
-
-def berlin(value: dt.datetime) -> dt.datetime:
-    """A stored time (naive = UTC) in Europe/Berlin."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(BERLIN)
-
-
-def de_datetime(value: Any) -> str:
-    """``TT.MM.JJJJ HH:MM`` in Europe/Berlin ("–" for none)."""
-    if value is None or value == "":
-        return EMPTY
-    if isinstance(value, dt.datetime):
-        return berlin(value).strftime("%d.%m.%Y %H:%M")
-    return de_date(value)
-
-
 def de_number(value: Any, digits: int | None = None) -> str:
     """German number: ``1.234,5`` ("–" for none)."""
     if value is None or value == "":
@@ -262,6 +234,7 @@ def init_formatting(app: Flask) -> None:
             "msa_value": display,
             "de_date": de_date,
             "de_datetime": de_datetime,
+            "berlin_datetime": de_datetime_long,
             "de_number": de_number,
             "de_month": de_month,
         }

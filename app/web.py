@@ -104,10 +104,10 @@ def _render_error(code: int, text: str) -> str:
 
 def init_web(app: Flask) -> None:
     """Register headers, German default locale and generic error pages."""
-    from app.services.documents.formatting import berlin_datetime, date_de, decimal_de, month_de
+    from app.services.documents.formatting import decimal_de, month_de
+    from app.views.date_field import date_input
 
-    app.jinja_env.filters["berlin_datetime"] = berlin_datetime
-    app.jinja_env.filters["de_date"] = date_de
+    app.jinja_env.globals["date_input"] = date_input
     app.jinja_env.filters["month_de"] = month_de
     app.jinja_env.filters["decimal_de"] = decimal_de
 

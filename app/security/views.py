@@ -437,7 +437,15 @@ def _bad_filter_value(view: Any, col: str, value: Any) -> bool:
                 if item_text and not (digits.isdigit() and int(digits) <= MAX_INT32):
                     return True
             return False
-        if datamodel.is_date(col) or datamodel.is_datetime(col):
+        if datamodel.is_date(col):
+            from app.dates import DateError, parse_date
+
+            try:
+                parse_date(text)
+            except DateError:
+                return True
+            return False
+        if datamodel.is_datetime(col):
             import datetime as dt
 
             try:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.services import catalogues
 
@@ -110,9 +111,12 @@ def _parse_date(value: Any) -> dt.date:
     if not isinstance(value, str):
         raise ValueError(MSG_DATE)
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(MSG_DATE) from exc
+        day = parse_date(value)
+    except DateError as exc:
+        raise ValueError(exc.message) from None
+    if day is None:
+        raise ValueError(MSG_REQUIRED)
+    return day
 
 
 def _convert(name: str, spec: FieldSpec, value: Any) -> Any:

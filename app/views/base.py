@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import abort
 from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.forms import FieldConverter
+from flask_appbuilder.models.sqla import filters as fab_filters
 from flask_appbuilder.widgets import ListWidget
 from werkzeug.wrappers import Response
 
@@ -14,7 +17,9 @@ from app.datamodel import (
     german_blank_choices,
     limit_related_choices,
 )
+from app.dates import DateError, parse_date
 from app.security.matrix import READ_WRITE_METHODS
+from app.views.date_field import GermanDateField, GermanDateInput
 
 #: Columns that a request may never set: taken from the user or the system.
 PROTECTED_COLUMNS = ("organisation", "organisation_id", "version", "created_at", "updated_at")
@@ -32,6 +37,29 @@ def _safe_get_action_permission_name(self: Any, name: str) -> str:
 
 # Applies to FAB's own security views (users, roles, groups, permissions) as well.
 ModelView.get_action_permission_name = _safe_get_action_permission_name  # type: ignore[method-assign]
+
+# One date widget on every form: every Date column of a generated add/edit form is the German
+# date field (TT.MM.JJJJ in and out, impossible dates refused, input kept), not FAB's date
+# picker with its ISO text.
+FieldConverter.conversion_table = tuple(
+    ("is_date", GermanDateField, GermanDateInput) if marker == "is_date" else (marker, f, w)
+    for marker, f, w in FieldConverter.conversion_table
+)
+
+_fab_set_value_to_type = fab_filters.set_value_to_type
+
+
+def _german_set_value_to_type(datamodel: Any, column_name: str, value: Any) -> Any:
+    """A search filter's date is read by app/dates.py (FAB's reads 05.12.2026 as 12 May)."""
+    if datamodel.is_date(column_name) and not isinstance(value, dt.date):
+        try:
+            return parse_date(value)
+        except DateError:
+            return None
+    return _fab_set_value_to_type(datamodel, column_name, value)
+
+
+fab_filters.set_value_to_type = _german_set_value_to_type
 
 
 class MsaListWidget(ListWidget):

@@ -20,6 +20,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from app.datamodel import MsaSQLAInterface
+from app.dates import de_date
 from app.extensions import db
 from app.models.cooperation import PROJECT_KIND_LABELS, Meeting, Project, Volunteer, WorkingGroup
 from app.models.organisation import Organisation
@@ -50,7 +51,7 @@ class JoinedSQLAInterface(MsaSQLAInterface):
 
 def fmt_date(value: Any) -> str:
     """TT.MM.JJJJ (empty for no date)."""
-    return value.strftime("%d.%m.%Y") if value else ""
+    return de_date(value, "")
 
 
 def yes_no(value: Any) -> str:

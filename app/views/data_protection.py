@@ -14,6 +14,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import (
     AccessLog,
@@ -41,12 +42,10 @@ def _org_names() -> dict[int, str]:
 
 
 def _parse_date(value: str, label: str, errors: dict[str, str]) -> dt.date | None:
-    if not value:
-        return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        errors[label] = "Bitte ein Datum im Format JJJJ-MM-TT angeben."
+        return parse_date(value)
+    except DateError as exc:
+        errors[label] = exc.message
         return None
 
 

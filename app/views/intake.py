@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import Person
 from app.models.base import utcnow
@@ -42,25 +43,17 @@ HANDOVER_FORM_KEY = "msa_handover_form"
 
 def _date(raw: Any) -> dt.date | None:
     """Parse ``JJJJ-MM-TT`` (date input, API) or ``TT.MM.JJJJ``; None if empty; 400 if wrong."""
-    if raw in (None, ""):
-        return None
-    text = str(raw).strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise IntakeError(f"Ungültiges Datum „{text}“ (TT.MM.JJJJ).")
+    try:
+        return parse_date(raw)
+    except DateError as exc:
+        raise IntakeError(exc.message) from None
 
 
 def berlin(value: Any) -> str:
     """Template filter: a stored UTC time as ``TT.MM.JJJJ HH:MM`` in Europe/Berlin."""
-    from zoneinfo import ZoneInfo
+    from app.dates import de_datetime
 
-    if not isinstance(value, dt.datetime):
-        return value.strftime("%d.%m.%Y") if isinstance(value, dt.date) else "–"
-    local = value.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Europe/Berlin"))
-    return local.strftime("%d.%m.%Y %H:%M")
+    return de_datetime(value)
 
 
 # -- assignment import (Kreis-Admin) ---------------------------------------------------------

@@ -17,6 +17,8 @@ from sqlalchemy.orm import selectinload
 from wtforms import DecimalField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app import dates
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import AdminLogEntry, MsaUser
 from app.security import matrix
@@ -45,7 +47,7 @@ FIELD_LABELS = {
 
 def berlin(value: dt.datetime) -> str:
     """A stored UTC time as TT.MM.JJJJ HH:MM:SS in Europe/Berlin."""
-    return value.replace(tzinfo=dt.UTC).astimezone(BERLIN).strftime("%d.%m.%Y %H:%M:%S")
+    return dates.berlin(value).strftime("%d.%m.%Y %H:%M:%S")
 
 
 def _shown(value: Any) -> str:
@@ -152,12 +154,10 @@ class AdminLogView(BaseView):
 
 
 def _date(raw: str, key: str, errors: dict[str, str]) -> dt.date | None:
-    if not raw:
-        return None
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        errors[key] = "Bitte ein Datum angeben."
+        return parse_date(raw)
+    except DateError as exc:
+        errors[key] = exc.message
         return None
 
 

@@ -120,7 +120,7 @@ def test_add_person_validation_messages(factory: Any, login_as: Any) -> None:
         "/personview/add",
         data={"first_name": "A", "last_name": "B", "birth_date": "1899-12-31"},
     ).get_data(as_text=True)
-    assert "nicht vor dem 01.01.1900" in html
+    assert "Das Datum muss zwischen dem 01.01.1900 und dem 31.12.2099 liegen." in html
     html = client.post(
         "/personview/add",
         data={

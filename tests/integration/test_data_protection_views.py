@@ -128,7 +128,8 @@ def test_log_search_filters_without_content(app: Flask, login_as: Any, people: A
     assert "leitung.b" in page and "fachkraft.a" not in page
     page = client.get("/datenschutz/protokoll?person=abc&von=gestern").get_data(as_text=True)
     assert "Bitte eine Personen-Nummer" in page and 'value="abc"' in page
-    assert "Format JJJJ-MM-TT" in page
+    assert "„gestern“ ist kein Datum – bitte im Format TT.MM.JJJJ angeben." in page
+    assert 'value="gestern"' in page
 
 
 def test_subject_access_export_json_pdf_and_logged(app: Flask, login_as: Any, people: Any) -> None:

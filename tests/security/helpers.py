@@ -138,6 +138,7 @@ class FormFields:
                         fields.hidden[name] = a.get("value") or ""
                     elif (
                         "data-format" in a
+                        or "data-msa-date" in a
                         or kind == "date"
                         or name.endswith(("_on", "_date", "_until"))
                     ):

@@ -7,6 +7,7 @@ functions alike), so a circle cannot hide in a function body.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,57 @@ def test_services_are_grouped_by_domain() -> None:
     }
     loose = {p.name for p in (APP / "services").glob("*.py")} - shared
     assert loose == set(), f"Modul ohne Domäne in app/services: {sorted(loose)}"
+
+
+#: modules that may call ``strptime``/``fromisoformat`` — none of them on a date a user, a client
+#: or a file gave: those all go through app/dates.py
+DATE_PARSING_ALLOWED = {
+    "app/dates.py": "the one parser of German, ISO and spreadsheet dates",
+    "app/services/bundle.py": "reads values back from the database (SQLite returns text)",
+    "app/security/views.py": "checks a FAB search-filter date-time value (FAB reads it as ISO)",
+}
+_DATE_PARSING = re.compile(r"\b(?:strptime|fromisoformat)\s*\(|date\(\s*1899\s*,")
+
+
+def _date_parsers(root: Path) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root.parent).as_posix()
+        for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _DATE_PARSING.search(line.split("#")[0]):
+                found.setdefault(rel, []).append(no)
+    return found
+
+
+def test_dates_are_parsed_in_one_module() -> None:
+    """Only app/dates.py turns a given text or number into a date (German messages, no shift)."""
+    offenders = {k: v for k, v in _date_parsers(APP).items() if k not in DATE_PARSING_ALLOWED}
+    assert offenders == {}, f"Datum außerhalb von app/dates.py gelesen: {offenders}"
+
+
+def test_date_parser_finder_finds_a_parser(tmp_path: Path) -> None:
+    """The finder itself works: a strptime or fromisoformat call is found, a word is not."""
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "x.py").write_text(
+        "a = dt.datetime.strptime(t, f)\nb = dt.date.fromisoformat(t)\n"
+        "c = 'strptime'\nd = dt.date(1899, 12, 30)\n",
+        encoding="utf-8",
+    )
+    assert _date_parsers(pkg) == {"app/x.py": [1, 2, 4]}
+
+
+#: modules over the limit that the one-door work is splitting (each entry leaves with its split)
+OVER_LIMIT_ALLOWED = {"app/views/intake.py", "app/views/casefile/api.py"}
+MAX_LINES = 700
+
+
+def test_no_module_of_app_is_over_700_lines() -> None:
+    """A module of app/ stays readable: at most 700 lines."""
+    long = {
+        p.relative_to(ROOT).as_posix(): n
+        for p in APP.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert {k: v for k, v in long.items() if k not in OVER_LIMIT_ALLOWED} == {}
+    assert set(long) >= OVER_LIMIT_ALLOWED, "Modul ist kurz genug: aus der Ausnahmeliste nehmen"

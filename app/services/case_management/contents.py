@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import (
     AssessmentEntry,
@@ -61,19 +62,15 @@ def _text(data: dict[str, Any], key: str, label: str, *, required: bool = True) 
 
 
 def _date(data: dict[str, Any], key: str, label: str, *, required: bool = True) -> dt.date | None:
-    value = data.get(key)
-    if isinstance(value, dt.date):
-        return value
-    if value in (None, ""):
-        if required:
-            raise CaseWorkflowError(f"Bitte {label} angeben.", field=key)
-        return None
     try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
+        day = parse_date(data.get(key))
+    except DateError as exc:
         raise CaseWorkflowError(
-            f"{label[0].upper()}{label[1:]}: bitte ein Datum (JJJJ-MM-TT) angeben.", field=key
+            f"{label[0].upper()}{label[1:]}: {exc.message}", field=key
         ) from None
+    if day is None and required:
+        raise CaseWorkflowError(f"Bitte {label} angeben.", field=key)
+    return day
 
 
 def _bool(data: dict[str, Any], key: str) -> bool:

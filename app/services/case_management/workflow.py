@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import (
     AssessmentEntry,
@@ -140,17 +141,10 @@ class CaseWorkflowError(Exception):
 
 def parse_on(value: Any) -> dt.date | None:
     """Return the day a step happened from ``"YYYY-MM-DD"`` / ``TT.MM.JJJJ`` (None: today)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise CaseWorkflowError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).", field="on")
+    try:
+        return parse_date(value)
+    except DateError as exc:
+        raise CaseWorkflowError(exc.message, field="on") from None
 
 
 def _check_on(on: dt.date, previous: dt.date | None, today: dt.date) -> None:

@@ -1,4 +1,4 @@
-"""German number and month formats for pages and exports (issue 15).
+"""German number and month formats for pages and exports.
 
 Decimals with a comma (``12,5``), months as ``Jul 2026`` — never ``2026-07`` or ``12.5`` on a
 German page, in a CSV/XLSX/PDF export or a document.
@@ -50,28 +50,3 @@ def decimal_de(value: Any, places: int = 1) -> str:
         text = f"{float(value):,.{places}f}"
         return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
     return str(value)
-
-
-def berlin_datetime(value: Any) -> str:
-    """Return a stored UTC time (naive) as ``TT.MM.JJJJ, HH:MM Uhr`` in Europe/Berlin."""
-    if not isinstance(value, dt.datetime):
-        return "–" if value in (None, "") else str(value)
-    from zoneinfo import ZoneInfo
-
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-    local = aware.astimezone(ZoneInfo("Europe/Berlin"))
-    return local.strftime("%d.%m.%Y, %H:%M Uhr")
-
-
-def date_de(value: Any) -> str:
-    """Return ``TT.MM.JJJJ`` for a date or an ISO date string; empty for None."""
-    if value in (None, ""):
-        return ""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y")
-    try:
-        return dt.date.fromisoformat(str(value)[:10]).strftime("%d.%m.%Y")
-    except ValueError:
-        return str(value)

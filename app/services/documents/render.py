@@ -34,6 +34,8 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader, Undefined
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from app.dates import de_date, de_datetime_long
+
 __all__ = [
     "DEFAULT_TEMPLATE_DIR",
     "DocumentTemplateError",
@@ -90,14 +92,10 @@ class LocalOnlyURLFetcher(URLFetcher):
 
 
 def format_date_de(value: object) -> str:
-    """Format a date as ``TT.MM.JJJJ``; pass strings and empty values through unchanged."""
+    """Format a date as ``TT.MM.JJJJ`` (``app.dates``); empty for no date, other text unchanged."""
     if value is None or isinstance(value, Undefined):
         return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d.%m.%Y")
-    if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y")
-    return str(value)
+    return de_date(value, "")
 
 
 def _template_dir(template_dir: str | Path | None) -> Path:
@@ -144,11 +142,13 @@ def _environment(loader_dir: Path | None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # ``date_de`` stays as the documents' name of the one date format: county-adapted
+    # templates use it; empty for no date as a letter wants it
     env.filters["date_de"] = format_date_de
-    from app.services.documents.formatting import berlin_datetime, date_de, decimal_de, month_de
+    from app.services.documents.formatting import decimal_de, month_de
 
-    env.filters["de_date"] = date_de
-    env.filters["berlin_datetime"] = berlin_datetime
+    env.filters["de_date"] = de_date
+    env.filters["berlin_datetime"] = de_datetime_long
     env.filters["month_de"] = month_de
     env.filters["decimal_de"] = decimal_de
     return env

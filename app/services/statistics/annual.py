@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import FileAudit, FileAuditItem, MonitoringEntry, Organisation
 from app.models.figures import AnnualTalk
@@ -271,17 +272,11 @@ def talk_json(talk: AnnualTalk | None) -> dict[str, Any] | None:
 
 
 def _date(value: Any, field: str, label: str, errors: dict[str, str]) -> dt.date | None:
-    if value in (None, ""):
+    try:
+        return parse_date(value)
+    except DateError as exc:
+        errors[field] = f"{label}: {exc.message}"
         return None
-    if isinstance(value, dt.date):
-        return value
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(str(value).strip(), fmt).date()
-        except ValueError:
-            continue
-    errors[field] = f"{label}: bitte ein gültiges Datum angeben (TT.MM.JJJJ)."
-    return None
 
 
 def record_talk(

@@ -14,6 +14,7 @@ from flask_appbuilder.api import BaseApi, protect
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import (
     CaseManagementCase,
@@ -27,9 +28,10 @@ from app.views.case_management.common import _case_data, _visible_person
 
 
 def _parse_date(value: str | None) -> dt.date | None:
+    """A filter date of a list (``app.dates``); an unreadable one filters nothing."""
     try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
+        return parse_date(value)
+    except DateError:
         return None
 
 

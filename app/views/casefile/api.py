@@ -10,7 +10,6 @@ record needs the ``version`` it read (409 otherwise).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 
 from flask import current_app, g, request
@@ -23,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import (
     Accommodation,
@@ -399,8 +399,10 @@ class PersonApi(CaseRecordApi):
         if not (isinstance(first, str) and isinstance(last, str) and isinstance(born, str)):
             return None  # the field checks answer
         try:
-            birth_date = dt.date.fromisoformat(born)
-        except ValueError:
+            birth_date = parse_date(born)
+        except DateError:
+            return None
+        if birth_date is None:
             return None
         own = find_duplicates(first, last, birth_date)
         scope = current_scope()
@@ -456,7 +458,7 @@ class PersonApi(CaseRecordApi):
             return
         ends = None
         if isinstance(moved_in, str):
-            end = counselling_end(dt.date.fromisoformat(moved_in), row.get("benefit_basis"))
+            end = counselling_end(parse_date(moved_in), row.get("benefit_basis"))
             ends = end.isoformat() if end else None
         row["counselling_ends_on"] = ends
 

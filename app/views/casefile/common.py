@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField
 
+from app.dates import de_date
 from app.extensions import db
 from app.models import (
     NetworkPartner,
@@ -80,7 +81,7 @@ class EagerSQLAInterface(SQLAInterface):
 
 
 def _fmt_date(value: Any) -> str:
-    return value.strftime("%d.%m.%Y") if value else ""
+    return de_date(value, "")
 
 
 def _nationality_label(code: Any) -> str:

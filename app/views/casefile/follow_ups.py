@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -12,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import (
     FollowUp,
@@ -31,16 +31,6 @@ from app.views.casefile.common import (
     _fmt_date,
     _person_or_404,
 )
-
-
-def _parse_day(raw: str) -> dt.date | None:
-    """A date from a form: ``JJJJ-MM-TT`` (date field) or ``TT.MM.JJJJ`` (typed)."""
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 class MyFollowUpView(ScopedModelView):
@@ -85,8 +75,11 @@ class MyFollowUpView(ScopedModelView):
     def new(self, person_id: int) -> Response:
         """Wiedervorlage anlegen — on its own (date + subject) from the case file (issue 16)."""
         person = _person_or_404(person_id)
-        raw = (request.form.get("due_on") or "").strip()
-        due_on = _parse_day(raw)
+        try:
+            due_on = parse_date(request.form.get("due_on"))
+        except DateError as exc:
+            flash("Die Wiedervorlage wurde nicht angelegt: " + exc.message, "danger")
+            return redirect(url_for("PersonView.show", pk=person_id) + "#wiedervorlagen")
         try:
             add_follow_up(
                 person,

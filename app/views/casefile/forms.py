@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -16,36 +14,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import Optional, ValidationError
-from wtforms.widgets import DateInput, NumberInput
+from wtforms.widgets import NumberInput
 
 from app.services.catalogues import valid_codes
+from app.views.date_field import GermanDateField
 
-DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+__all__ = ["GermanDateField", "GermanIntegerField", "catalogue_select"]
+
 BLANK = ("", "– bitte wählen –")
-
-
-class GermanDateField(DateField):
-    """Date input (HTML5) accepting ISO and German dates, with a German parse error."""
-
-    widget = DateInput()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("format", DATE_FORMATS)
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        raw = str(valuelist[0]).strip()
-        for fmt in DATE_FORMATS:
-            try:
-                self.data = dt.datetime.strptime(raw, fmt).date()
-                return
-            except ValueError:
-                continue
-        self.data = None
-        raise ValueError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).")
 
 
 class GermanIntegerField(IntegerField):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import MoveProcedure, Person, SocialReport
 from app.services.data_protection.access_log import log_access
@@ -110,12 +111,7 @@ def _criteria_from_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _parse_date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        try:
-            return dt.datetime.strptime(value, "%d.%m.%Y").date()
-        except ValueError:
-            return None
+        return parse_date(value)
+    except DateError:
+        return None

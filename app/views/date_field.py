@@ -1,0 +1,123 @@
+"""The one date field of every form: German text input, parsed by ``app/dates.py``.
+
+Shown and accepted as ``TT.MM.JJJJ`` (typing ``05.12.2026``, pasting ``5.12.26`` or
+``2026-12-05`` work); never an ISO date shown to the user. An impossible or out-of-range date is
+refused at the field with the German message of :mod:`app.dates`, and the typed text stays in
+the field. ``app/static/js/msa-date.js`` writes a pasted or short date as ``TT.MM.JJJJ`` when the
+field is left (display only: the server parses whatever arrives).
+
+FAB's generated add/edit forms get this field for every Date column through
+``app/views/base.py`` (FAB's converter table), the hand-written forms use it directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from markupsafe import Markup
+from wtforms import Field
+from wtforms.widgets import html_params
+
+from app.dates import EARLIEST, HINT, LATEST, DateError, de_date, parse_date
+
+HELP = "Format TT.MM.JJJJ, z. B. 05.12.2026"
+_ISO_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def date_input(
+    name: str,
+    value: Any = "",
+    *,
+    id: str | None = None,
+    describedby: str | None = None,
+    invalid: bool = False,
+    **attrs: Any,
+) -> Markup:
+    """The German date input as HTML (also the Jinja global ``date_input`` of hand-written forms).
+
+    ``value``: a date, an ISO text (shown German) or the text the user typed (kept as typed).
+    """
+    field_id = id or name
+    if isinstance(value, str):
+        text = de_date(value, "") if _ISO_TEXT.match(value.strip()) else value
+    else:
+        text = de_date(value, "")
+    attrs.setdefault("class", "form-control msa-date")
+    hint_id = f"{field_id}-hilfe"
+    if invalid:
+        attrs["aria-invalid"] = "true"
+    params = html_params(
+        type="text",
+        id=field_id,
+        name=name,
+        value=text,
+        inputmode="numeric",
+        autocomplete="off",
+        placeholder=HINT,
+        title=HELP,
+        maxlength=20,
+        **{"aria-describedby": " ".join(filter(None, (hint_id, describedby)))},
+        **{"data-msa-date": "1"},
+        **attrs,
+    )
+    html = '<input {}><span id="{}" class="help-block msa-date-hint">{}</span>'
+    return Markup(html).format(Markup(params), hint_id, HELP)  # noqa: S704 params escaped
+
+
+class GermanDateInput:
+    """Widget: a text input with the German format hint and a help text."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if field.flags.required:
+            kwargs.setdefault("required", True)
+        cls = kwargs.pop("class_", None) or kwargs.pop("class", None) or ""
+        classes = " ".join(c for c in (cls, "form-control", "msa-date") if c)
+        classes = " ".join(dict.fromkeys(classes.split()))
+        describedby = kwargs.pop("aria-describedby", None) or kwargs.pop("aria_describedby", None)
+        invalid = bool(field.errors) or str(kwargs.pop("aria-invalid", "")) == "true"
+        kwargs["class"] = classes
+        return date_input(
+            field.name, field._value(), describedby=describedby, invalid=invalid, **kwargs
+        )
+
+
+class GermanDateField(Field):
+    """Date field: German text in and out; refuses impossible dates, keeps the input."""
+
+    widget = GermanDateInput()
+
+    def __init__(
+        self,
+        label: Any = None,
+        validators: Any = None,
+        *,
+        minimum: dt.date = EARLIEST,
+        maximum: dt.date = LATEST,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("format", None)  # the format is the portal's, not the form's
+        widget = kwargs.pop("widget", None)
+        super().__init__(label, validators, **kwargs)
+        if widget is not None and not isinstance(widget, GermanDateInput):
+            widget = None  # FAB's converter hands its date picker: the German input instead
+        if widget is not None:
+            self.widget = widget
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(str(self.raw_data[0]).split())
+        return de_date(self.data, "")
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = parse_date(valuelist[0], minimum=self.minimum, maximum=self.maximum)
+        except DateError as exc:
+            self.data = None
+            raise ValueError(exc.message) from None
