@@ -80,7 +80,7 @@ def _finish_login(user: Any) -> Response:
     session.pop(PENDING_KEY, None)
     session.pop(ENROL_KEY, None)
     login_user(user, remember=False)
-    return redirect(next_url)
+    return throttling.remember_device(redirect(next_url), user.username)
 
 
 class _SecondFactorLogin:
@@ -125,7 +125,7 @@ class _SecondFactorLogin:
                     return redirect(url_for("TotpView.verify"))
                 return redirect(url_for("TotpView.enrol"))
             login_user(user, remember=False)
-            return redirect(next_url)
+            return throttling.remember_device(redirect(next_url), user.username)
         return self.render_template(  # type: ignore[attr-defined]
             self.login_template,  # type: ignore[attr-defined]
             title=self.title,  # type: ignore[attr-defined]
@@ -254,7 +254,7 @@ class SecurityApi(fab_api.SecurityApi):
         }
         if login_payload.get("refresh"):
             resp[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(identity=str(user.id))
-        return self.response(200, **resp)
+        return throttling.remember_device(self.response(200, **resp), user.username)
 
 
 MsaAuthDBView = AuthDBView
