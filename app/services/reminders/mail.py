@@ -63,7 +63,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     ).lower()
     if starttls not in STARTTLS_MODES:
         raise MailConfigError("MSA_SMTP_STARTTLS muss auto oder require sein")
-    cafile = (query.get("cafile") or [None])[0] or os.environ.get("MSA_SMTP_CAFILE") or None
+    cafiles = query.get("cafile") or []
+    cafile = (cafiles[0] if cafiles else None) or os.environ.get("MSA_SMTP_CAFILE") or None
     return SmtpSettings(
         host=parts.hostname,
         port=port,
