@@ -407,6 +407,27 @@ class MsaSecurityManager(SecurityManager):
             return user
         return None
 
+    def create_jwt_manager(self, app: Any) -> Any:
+        """FAB's JWT manager; a token that is malformed, expired, revoked or otherwise not
+        accepted is 401 with a JSON body (flask-jwt-extended answers a malformed one 422)."""
+        from flask import jsonify
+
+        jwt_manager = super().create_jwt_manager(app)
+
+        def refused(*_args: Any) -> Any:
+            return jsonify(message="Anmeldung erforderlich: Das Zugangstoken ist ungültig."), 401
+
+        for loader in (
+            jwt_manager.invalid_token_loader,
+            jwt_manager.expired_token_loader,
+            jwt_manager.unauthorized_loader,
+            jwt_manager.revoked_token_loader,
+            jwt_manager.user_lookup_error_loader,
+            jwt_manager.needs_fresh_token_loader,
+        ):
+            loader(refused)
+        return jwt_manager
+
     def load_user_jwt(self, _jwt_header: Any, jwt_data: dict[str, Any]) -> Any:
         """Accept a token only while the user's session epoch is unchanged (logout revokes)."""
         from app.security.sessions import EPOCH_KEY
