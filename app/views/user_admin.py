@@ -40,6 +40,9 @@ FIELD_LABELS = {
     "permissions": "Rechte (entzogen / erteilt)",
     "name": "Name",
     "kind": "Art",
+    # a refused change (action "refused"): what was asked for and why it was refused
+    "_aktion": "Vorhaben",
+    "_grund": "Grund der Ablehnung",
 }
 
 
