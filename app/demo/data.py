@@ -30,7 +30,8 @@ from app.models import (
 )
 from app.services.casefile.search import search_key
 from app.services.catalogues import catalogue_file
-from app.services.organisations import DomainError, create_organisation, create_user
+from app.services.organisations import DomainError, create_organisation
+from app.services.staff.accounts import create_user
 
 ACCOMMODATIONS = (
     (

@@ -1,9 +1,9 @@
-"""Organisations and staff accounts (R-1.1, R-1.3)."""
+"""Organisations and accommodations (R-1.1); staff accounts: app.services.staff.accounts."""
 
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import Accommodation, MsaUser, Organisation, OrganisationKind
+from app.models import Accommodation, Organisation, OrganisationKind
 
 
 class DomainError(Exception):
@@ -33,41 +33,6 @@ def create_organisation(name: str, kind: str, **fields: str | None) -> Organisat
     db.session.add(org)
     db.session.commit()
     return org
-
-
-def create_user(
-    username: str,
-    password: str,
-    role: str,
-    *,
-    organisation: str | None = None,
-    fte: float | None = None,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    email: str | None = None,
-    actor: MsaUser | None = None,
-) -> MsaUser:
-    """Create a staff account through the one account door (app.services.staff.accounts)."""
-    from app.services.staff.accounts import create_account
-
-    return create_account(
-        username,
-        password,
-        role,
-        organisation=organisation,
-        fte=fte,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        actor=actor,
-    )
-
-
-def set_user_active(user_id: int, active: bool, *, actor: MsaUser | None) -> MsaUser:
-    """Deactivate or reactivate an account (app.services.staff.accounts.set_active)."""
-    from app.services.staff.accounts import set_active
-
-    return set_active(user_id, active, actor=actor)
 
 
 ACCOMMODATION_KIND_ALIASES = {

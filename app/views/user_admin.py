@@ -21,7 +21,8 @@ from app.extensions import db
 from app.models import AdminLogEntry, MsaUser
 from app.security import matrix
 from app.security.admin_log import ACTION_LABELS, OBJECT_LABELS
-from app.services.organisations import DomainError, create_user, set_user_active
+from app.services.organisations import DomainError
+from app.services.staff.accounts import create_user, set_active
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LOG_PAGE_SIZE = 50
@@ -269,7 +270,7 @@ class TeamView(BaseView):
     def team_active(self, user_id: int) -> Any:
         wanted = request.form.get("aktiv") == "1"
         try:
-            set_user_active(user_id, wanted, actor=g.user)
+            set_active(user_id, wanted, actor=g.user)
         except DomainError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("TeamView.team"))

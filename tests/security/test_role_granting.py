@@ -148,7 +148,8 @@ def test_service_walk_every_role_and_organisation(app: Flask, orgs: dict[str, An
     """create_user(actor=…) — used by the CLI (--actor) and the team page — follows the table."""
     from app.extensions import db
     from app.models import AdminLogEntry, MsaUser
-    from app.services.organisations import DomainError, create_user
+    from app.services.organisations import DomainError
+    from app.services.staff.accounts import create_user
 
     with app.app_context():
         actors = {

@@ -30,6 +30,8 @@ from app.services.organisations import DomainError
 #: the length of FAB's ``ab_user.username`` column
 USERNAME_MAX = 64
 NO_ROLE = "Bitte wählen Sie mindestens eine Rolle."
+#: how the administration log shows a secret that changed
+CHANGED = "geändert"
 
 
 def normalise_username(username: str) -> str:
@@ -145,7 +147,7 @@ def create_account(
     ``actor``: the account on whose behalf (its role-granting rules apply); None is the
     operator at the server's shell (rules of an Admin).
     """
-    from app.security.admin_log import acting_as
+    from app.security.admin_log import acting_as, write_refusals
     from app.security.granting import GrantRefusedError, fit_problem
 
     if role not in matrix.ALL_ROLES:
@@ -186,8 +188,13 @@ def create_account(
             db.session.commit()
         except GrantRefusedError as exc:
             db.session.rollback()
+            write_refusals()  # the flush hook's backstop refused: leave a trace
             raise DomainError(str(exc)) from exc
     return user
+
+
+#: the name the CLI, the team page and the demo data have always called
+create_user = create_account
 
 
 def set_password(user_id: Any, password: str, *, actor: MsaUser | None) -> MsaUser:
@@ -207,7 +214,6 @@ def set_password(user_id: Any, password: str, *, actor: MsaUser | None) -> MsaUs
         user = None
     if user is None:
         raise DomainError("Dieses Konto gibt es nicht.")
-    check_password(password, username=user.username)
     if actor is not None and int(actor.id) != int(user.id):
         state = Account.of(user)
         try:
@@ -215,13 +221,11 @@ def set_password(user_id: Any, password: str, *, actor: MsaUser | None) -> MsaUs
         except GrantRefusedError as exc:
             refuse("update", "user", user.id, user.username, {"password": [None, CHANGED]}, exc)
             raise
+    check_password(password, username=user.username)
     user.password = hash_password(password)
     db.session.commit()
     bump_session_epoch(user)
     return user
-
-
-CHANGED = "geändert"
 
 
 def set_active(user_id: int, active: bool, *, actor: MsaUser | None) -> MsaUser:
@@ -230,7 +234,7 @@ def set_active(user_id: int, active: bool, *, actor: MsaUser | None) -> MsaUser:
     A deactivated account cannot sign in, and its sessions and tokens end at once
     (app.security.manager.load_user).
     """
-    from app.security.admin_log import refuse
+    from app.security.admin_log import refuse, write_refusals
     from app.security.granting import Account, GrantRefusedError, check_change
 
     user = db.session.get(MsaUser, user_id)
@@ -250,5 +254,6 @@ def set_active(user_id: int, active: bool, *, actor: MsaUser | None) -> MsaUser:
         db.session.commit()
     except GrantRefusedError as exc:
         db.session.rollback()
+        write_refusals()  # the flush hook's backstop refused: leave a trace
         raise DomainError(str(exc)) from exc
     return user
