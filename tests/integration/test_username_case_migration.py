@@ -46,7 +46,7 @@ def test_upgrade_names_usernames_that_differ_only_in_case(tmp_path: Path) -> Non
 
         with app.app_context():
             config = app.extensions["migrate"].migrate.get_config()
-            with pytest.raises(RuntimeError, match="Groß-/Kleinschreibung.*pruefer"):
+            with pytest.raises(RuntimeError, match=r"Groß-/Kleinschreibung.*pruefer"):
                 command.upgrade(config, "head")
     finally:
         from app.extensions import db
