@@ -155,8 +155,14 @@ class Config:
     AUTH_RATE_LIMITED = True
     #: per IP address (generous: one office behind NAT shares one address)
     AUTH_RATE_LIMIT = os.environ.get("MSA_AUTH_RATE_LIMIT", "60 per minute")
-    #: failed sign-ins per account name, from any address (app.security.throttling)
+    #: failed sign-ins per account name from unknown devices, from any address
+    #: (app.security.throttling; a known device of the account is exempt)
     AUTH_ACCOUNT_RATE_LIMIT = os.environ.get("MSA_AUTH_ACCOUNT_RATE_LIMIT", "5 per minute")
+    #: failed sign-ins per source address across all accounts (unknown devices)
+    AUTH_SOURCE_RATE_LIMIT = os.environ.get("MSA_AUTH_SOURCE_RATE_LIMIT", "20 per 10 minutes")
+    #: failed sign-ins per account on one known device (signed cookie ``msa_device``)
+    AUTH_DEVICE_RATE_LIMIT = os.environ.get("MSA_AUTH_DEVICE_RATE_LIMIT", "5 per minute")
+    AUTH_DEVICE_COOKIE_DAYS = int(os.environ.get("MSA_AUTH_DEVICE_COOKIE_DAYS", "180"))
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 

@@ -98,7 +98,8 @@ def create_user_command(
     """Create a user; the password comes from MSA_PASSWORD or a prompt."""
     from app.extensions import db
     from app.models import MsaUser
-    from app.services.organisations import DomainError, create_user
+    from app.services.organisations import DomainError
+    from app.services.staff.accounts import create_user
 
     acting = None
     if actor:

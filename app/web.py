@@ -212,13 +212,25 @@ def init_web(app: Flask) -> None:
 
     def _refused(exc: GrantRefusedError) -> tuple[str | dict[str, object], int]:
         from app.extensions import db
+        from app.security.admin_log import write_refusals
 
         db.session.rollback()
+        write_refusals()
         if request.path.startswith("/api/"):
             return {"message": str(exc)}, 403
         return render_template("error.html", code=403, text=str(exc)), 403
 
     app.register_error_handler(GrantRefusedError, _refused)
+
+    @app.after_request
+    def _log_refusals(response: Response) -> Response:
+        """A refusal the flush hook noted where a view caught the error itself (FAB's forms
+        answer with a message): log it after the rollback — refused changes leave a trace."""
+        from app.security.admin_log import write_refusals
+
+        write_refusals()
+        return response
+
     for code in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(code, _error)
     app.register_error_handler(Exception, _unexpected(app, _error))

@@ -30,7 +30,8 @@ from app.models import (
 )
 from app.services.casefile.search import search_key
 from app.services.catalogues import catalogue_file
-from app.services.organisations import DomainError, create_organisation, create_user
+from app.services.organisations import DomainError, create_organisation
+from app.services.staff.accounts import create_user
 
 #: the demo staff's FTE counts from this day (before the oldest demo assignment)
 DEMO_STAFF_SINCE = dt.date(2020, 1, 1)

@@ -18,7 +18,7 @@ def load_demo_data_protection() -> dict[str, int]:
     """Demo: the data protection officer account and two case files due for destruction."""
     from app.models import MsaUser
     from app.security.matrix import ROLE_DPO
-    from app.services.organisations import create_user
+    from app.services.staff.accounts import create_user
 
     if not db.session.scalar(select(MsaUser.id).where(MsaUser.username == DEMO_DPO_USERNAME)):
         create_user(

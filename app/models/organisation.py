@@ -7,7 +7,19 @@ from decimal import Decimal
 
 from flask_appbuilder.models.sqla import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, Numeric, String, Text, false, true
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    false,
+    func,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -82,6 +94,11 @@ class MsaUser(User):
     organisation: Mapped[Organisation | None] = relationship(
         Organisation, lazy="joined", foreign_keys=[organisation_id]
     )
+
+
+#: a sign-in name is the same whatever its case: ``Pruefer`` cannot be created next to
+#: ``pruefer`` (sign-in compares lower(username) and must find exactly one account)
+Index("uq_ab_user_username_lower", func.lower(MsaUser.__table__.c.username), unique=True)
 
 
 class AccommodationKind(enum.Enum):

@@ -29,7 +29,7 @@ from typing import Any
 
 from flask import g, has_app_context, has_request_context
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.models.admin_log import AdminLogEntry
@@ -79,7 +79,13 @@ OBJECT_LABELS = {
     "organisation": "Organisation",
     "permission": "Recht",
 }
-ACTION_LABELS = {"create": "angelegt", "update": "geändert", "delete": "gelöscht"}
+ACTION_LABELS = {
+    "create": "angelegt",
+    "update": "geändert",
+    "delete": "gelöscht",
+    "refused": "verweigert",
+}
+_REFUSALS = "_msa_admin_refusals"
 
 
 class AdminLogAppendOnlyError(Exception):
@@ -244,7 +250,11 @@ def _user_entry(session: Session, user: Any, action: str, actor: Any) -> dict[st
             before, after = _user_states(session, user)
             if action == "delete":
                 before, after = (before or after), None
-            check_change(actor_account, before, after)
+            try:
+                check_change(actor_account, before, after)
+            except GrantRefusedError as exc:
+                _note_refusal(action, "user", user.id, user.username, changes, exc)
+                raise
     return {"object_type": "user", "label": getattr(user, "username", None), "changes": changes}
 
 
@@ -288,6 +298,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 entry = _role_entry(obj, action)
             elif isinstance(obj, Organisation):
                 changes = {} if action == "delete" else _column_changes(obj, frozenset())
+                if "kind" in changes and action == "update":
+                    _check_kind_change(session, obj, changes, actor)
                 entry = {"object_type": "organisation", "label": obj.name, "changes": changes}
                 if action == "update" and not changes:
                     entry = None
@@ -348,9 +360,130 @@ __all__ = [
 
 
 def check_user(user: Any, action: str) -> None:
-    """Raise :class:`GrantRefusedError` unless the acting user may make this change of ``user``."""
+    """Raise :class:`GrantRefusedError` unless the acting user may make this change of ``user``
+    (a refusal is logged)."""
     from app.extensions import db
 
     actor, _name, _id = _actor()
-    with db.session.no_autoflush:
-        _user_entry(db.session, user, action, actor)
+    try:
+        with db.session.no_autoflush:
+            _user_entry(db.session, user, action, actor)
+    except GrantRefusedError:
+        write_refusals()
+        raise
+
+
+def _check_kind_change(
+    session: Session, org: Any, changes: dict[str, list[Any]], actor: Any
+) -> None:
+    """Changing an organisation's kind changes every account in it: each account must stay
+    one the actor may manage and its roles must fit the new kind (a Kreis-Admin must not
+    turn a provider full of accounts it made into the county organisation)."""
+    old_kind, new_kind = changes["kind"]
+    users = session.scalars(select(MsaUser.id).where(MsaUser.organisation_id == org.id)).all()
+    acting = None if actor is None else _committed_account(session, actor)
+    for user_id in users:
+        user = session.get(MsaUser, user_id)
+        if user is None:
+            continue
+        roles = frozenset(r.name for r in user.roles or [])
+        before = Account(user.id, roles, org.id, old_kind)
+        after = Account(user.id, roles, org.id, new_kind)
+        try:
+            if acting is not None:
+                check_change(acting, before, after)
+            else:
+                from app.security.granting import fit_problem
+
+                problem = fit_problem(roles, new_kind)
+                if problem:
+                    raise GrantRefusedError(problem)
+        except GrantRefusedError as exc:
+            message = f"Die Art kann nicht geändert werden (Konto {user.username}): {exc}"
+            _note_refusal("update", "organisation", org.id, org.name, changes, message)
+            raise GrantRefusedError(message) from exc
+
+
+def check_organisation(org: Any) -> None:
+    """Raise :class:`GrantRefusedError` unless the acting user may change ``org`` so (its
+    kind decides which roles its accounts may hold); a refusal is logged."""
+    from app.extensions import db
+
+    actor, _name, _id = _actor()
+    try:
+        with db.session.no_autoflush:
+            changes = _column_changes(org, frozenset())
+            if "kind" in changes and inspect(org).persistent:
+                _check_kind_change(db.session, org, changes, actor)
+    except GrantRefusedError:
+        write_refusals()
+        raise
+
+
+def _note_refusal(
+    action: str,
+    object_type: str,
+    object_id: Any,
+    label: Any,
+    changes: dict[str, list[Any]],
+    reason: Any,
+) -> None:
+    """Remember a refused change; :func:`write_refusals` logs it after the rollback."""
+    if not has_app_context():
+        return
+    pending = g.get(_REFUSALS)
+    if pending is None:
+        pending = []
+        setattr(g, _REFUSALS, pending)
+    pending.append(
+        {
+            "object_type": object_type,
+            "object_id": object_id,
+            "label": None if label is None else str(label),
+            "changes": {
+                "_aktion": [None, ACTION_LABELS.get(action, action)],
+                "_grund": [None, str(reason)],
+                **changes,
+            },
+        }
+    )
+
+
+def write_refusals() -> int:
+    """Roll back the refused change and log every noted refusal (``verweigert``); return how
+    many. A refusal that the flush hook noted is written by the caller that caught it (the
+    error handler, a service, or the request's end)."""
+    from app.extensions import db
+
+    pending = g.pop(_REFUSALS, None) if has_app_context() else None
+    if not pending:
+        return 0
+    _actor_user, name, actor_id = _actor()
+    db.session.rollback()
+    for entry in pending:
+        db.session.add(
+            AdminLogEntry(
+                actor_id=actor_id,
+                actor_name=name[:128],
+                action="refused",
+                object_type=entry["object_type"],
+                object_id=entry["object_id"],
+                object_label=(entry["label"] or "")[:300] or None,
+                changes=json.dumps(entry["changes"], ensure_ascii=False, sort_keys=True),
+            )
+        )
+    db.session.commit()
+    return len(pending)
+
+
+def refuse(
+    action: str,
+    object_type: str,
+    object_id: Any,
+    label: Any,
+    changes: dict[str, list[Any]],
+    reason: Any,
+) -> None:
+    """Log a refused change now (the caller raises the refusal afterwards)."""
+    _note_refusal(action, object_type, object_id, label, changes, reason)
+    write_refusals()

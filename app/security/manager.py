@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, has_request_context
+from flask import current_app, flash, g, has_request_context, redirect, url_for
+from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.forms import ResetPasswordForm
@@ -91,31 +92,72 @@ def _all_rows(interface: Any) -> Any:
     return rows
 
 
-class _GrantingChecks:
-    """Role-granting rules (app.security.granting) before FAB adds, edits or deletes an account.
+def _required_role(_form: Any, field: Any) -> None:
+    """At least one role (FAB's own check also asks for groups, which this portal has not)."""
+    if not field.data:
+        raise ValidationError(str(_l("Bitte wählen Sie mindestens eine Rolle.")))
 
-    The flush hook in app.security.admin_log enforces the same rules on every path; checking
-    here first gives the user the German reason instead of FAB's general error.
-    """
+
+def _username_free(_form: Any, field: Any) -> None:
+    """Sign-in names are unique without regard to case (German message on the form)."""
+    from flask import request
+
+    from app.services.organisations import DomainError
+    from app.services.staff.accounts import check_username_free, normalise_username
+
+    pk = (request.view_args or {}).get("pk")
+    try:
+        check_username_free(
+            normalise_username(field.data or ""),
+            account_id=int(pk) if pk is not None and str(pk).isdigit() else None,
+        )
+    except DomainError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class _AccountDoor:
+    """FAB's user forms delegate to the one account door (app.services.staff.accounts):
+    granting rules, username unique without regard to case, at least one role, password
+    policy and hash. A refusal is FAB's German form message (``flash``), never a 500."""
+
+    validators_columns = {"roles": [_required_role], "username": [_username_free]}
+    #: accounts of a central directory have no password here
+    with_password = False
 
     def pre_add(self, item: Any) -> None:
-        from app.security.admin_log import check_user
+        from app.services.staff.accounts import prepare_new
 
-        check_user(item, "create")
+        prepare_new(item, (item.password or "") if self.with_password else None)
 
     def pre_update(self, item: Any) -> None:
-        from app.security.admin_log import check_user
+        from app.services.staff.accounts import prepare_change
 
-        check_user(item, "update")
+        prepare_change(item)
 
     def pre_delete(self, item: Any) -> None:
-        from app.security.admin_log import check_user
+        from app.services.staff.accounts import prepare_delete
 
-        check_user(item, "delete")
+        prepare_delete(item)
 
 
-class MsaUserDBModelView(_GrantingChecks, _FastUserList, UserDBModelView):
+class _ResetPasswordAction:
+    """ "Passwort zurücksetzen" for exactly one account (FAB's action fails on a list)."""
+
+    @action("resetpasswords", _l("Passwort zurücksetzen"), "", "fa-lock", multiple=False)
+    def resetpasswords(self, items: Any) -> Any:
+        chosen = items if isinstance(items, list) else [items]
+        chosen = [item for item in chosen if item is not None]
+        if len(chosen) != 1:
+            flash(str(_l("Bitte wählen Sie genau ein Konto.")), "warning")
+            return redirect(url_for(f"{type(self).__name__}.list"))
+        sm = current_app.appbuilder.sm  # type: ignore[attr-defined]
+        return redirect(url_for(f"{sm.resetpasswordview.__name__}.this_form_get", pk=chosen[0].id))
+
+
+class MsaUserDBModelView(_ResetPasswordAction, _AccountDoor, _FastUserList, UserDBModelView):
     """Benutzer verwalten — with organisation and FTE (VZÄ)."""
+
+    with_password = True
 
     list_columns = ["first_name", "last_name", "username", "organisation", "roles", "active"]
     # FAB's default also searches by group (ab_group is not used here): one select less
@@ -177,7 +219,7 @@ class MsaUserDBModelView(_GrantingChecks, _FastUserList, UserDBModelView):
     }
 
 
-class MsaUserLDAPModelView(_GrantingChecks, _FastUserList, UserLDAPModelView):
+class MsaUserLDAPModelView(_AccountDoor, _FastUserList, UserLDAPModelView):
     """Benutzer verwalten with a central directory: organisation and FTE are set here."""
 
     list_columns = MsaUserDBModelView.list_columns
@@ -186,7 +228,7 @@ class MsaUserLDAPModelView(_GrantingChecks, _FastUserList, UserLDAPModelView):
     label_columns = MsaUserDBModelView.label_columns
 
 
-class MsaUserOAuthModelView(_GrantingChecks, _FastUserList, UserOAuthModelView):
+class MsaUserOAuthModelView(_AccountDoor, _FastUserList, UserOAuthModelView):
     """Benutzer verwalten with OAuth/OpenID Connect sign-in."""
 
     list_columns = MsaUserDBModelView.list_columns
@@ -214,11 +256,55 @@ class ChangeMyPasswordForm(ResetPasswordForm):
     )
 
 
-class ResetMyPasswordView(fab_views.ResetMyPasswordView):
+class _OwnPasswordDoor:
+    """The own password through the account door as well (policy message on the form)."""
+
+    def form_post(self, form: Any) -> Any:
+        from app.services.organisations import DomainError
+
+        try:
+            self.appbuilder.sm.reset_password(g.user.id, form.password.data)  # type: ignore[attr-defined]
+        except DomainError as exc:
+            form.password.errors = [*form.password.errors, str(exc)]
+            return self.render_template(  # type: ignore[attr-defined]
+                self.form_template,  # type: ignore[attr-defined]
+                title=self.form_title,  # type: ignore[attr-defined]
+                widgets=self._get_edit_widget(form=form),  # type: ignore[attr-defined]
+                appbuilder=self.appbuilder,  # type: ignore[attr-defined]
+            )
+        flash(str(_l("Das Passwort ist geändert.")), "info")
+        return None
+
+
+class ResetMyPasswordView(_OwnPasswordDoor, fab_views.ResetMyPasswordView):
     """Eigenes Passwort ändern — asks for the current password (FAB's class name: same
     endpoints and permissions)."""
 
     form = ChangeMyPasswordForm
+
+
+class ResetPasswordView(fab_views.ResetPasswordView):
+    """Passwort eines anderen Kontos zurücksetzen — through the account door; a refused
+    password (policy) is a German message on the form, not a 500. FAB's class name: same
+    endpoints and permissions."""
+
+    def form_post(self, form: Any) -> Any:
+        from flask import request
+
+        from app.services.organisations import DomainError
+
+        try:
+            self.appbuilder.sm.reset_password(request.args.get("pk"), form.password.data)
+        except DomainError as exc:
+            form.password.errors = [*form.password.errors, str(exc)]
+            return self.render_template(
+                self.form_template,
+                title=self.form_title,
+                widgets=self._get_edit_widget(form=form),
+                appbuilder=self.appbuilder,
+            )
+        flash(str(_l("Das Passwort ist geändert.")), "info")
+        return None
 
 
 def _auth_views() -> tuple[Any, Any, Any]:
@@ -242,6 +328,7 @@ class MsaSecurityManager(SecurityManager):
     authldapview = _AUTH_LDAP_VIEW
     security_api = _SECURITY_API
     resetmypasswordview = ResetMyPasswordView
+    resetpasswordview = ResetPasswordView
 
     # Permission checks: one query per request instead of one per menu entry and button.
     def get_user_roles(self, user: Any) -> list[Any]:
@@ -320,6 +407,27 @@ class MsaSecurityManager(SecurityManager):
             return user
         return None
 
+    def create_jwt_manager(self, app: Any) -> Any:
+        """FAB's JWT manager; a token that is malformed, expired, revoked or otherwise not
+        accepted is 401 with a JSON body (flask-jwt-extended answers a malformed one 422)."""
+        from flask import jsonify
+
+        jwt_manager = super().create_jwt_manager(app)
+
+        def refused(*_args: Any) -> Any:
+            return jsonify(message="Anmeldung erforderlich: Das Zugangstoken ist ungültig."), 401
+
+        for loader in (
+            jwt_manager.invalid_token_loader,
+            jwt_manager.expired_token_loader,
+            jwt_manager.unauthorized_loader,
+            jwt_manager.revoked_token_loader,
+            jwt_manager.user_lookup_error_loader,
+            jwt_manager.needs_fresh_token_loader,
+        ):
+            loader(refused)
+        return jwt_manager
+
     def load_user_jwt(self, _jwt_header: Any, jwt_data: dict[str, Any]) -> Any:
         """Accept a token only while the user's session epoch is unchanged (logout revokes)."""
         from app.security.sessions import EPOCH_KEY
@@ -338,24 +446,13 @@ class MsaSecurityManager(SecurityManager):
         bump_session_epoch(user)
 
     def reset_password(self, userid: Any, password: str) -> None:
-        """A password change ends every existing session and token of the user."""
-        from app.security.granting import Account, check_change
-        from app.security.sessions import bump_session_epoch
+        """Set a password through the account door: policy, granting rules, hash; every
+        existing session and token of the user ends."""
+        from app.services.staff.accounts import set_password
 
-        target = self.get_user_by_id(userid)
-        if target is None:
-            return
         actor = g.get("user") if has_request_context() else None
         signed_in = actor is not None and getattr(actor, "is_authenticated", False)
-        if signed_in and actor is not None and int(actor.id) != int(target.id):
-            # someone else's password: only who may manage that account (never an Admin's
-            # password by a Kreis-Admin — that would be taking over the account)
-            state = Account.of(target)
-            check_change(Account.of(actor), state, state)
-        super().reset_password(userid, password)
-        user = self.get_user_by_id(userid)
-        if user is not None:
-            bump_session_epoch(user)
+        set_password(userid, password, actor=actor if signed_in else None)
 
     # -- directory sign-in (LDAP / Active Directory): groups -> roles and organisation ---------
     def _ldap_calculate_user_roles(self, user_attributes: dict[str, Any]) -> list[Any]:

@@ -386,6 +386,10 @@ USER_ADMIN: frozenset[tuple[str, str]] = frozenset(
         ("can_edit", "MsaUserDBModelView"),
         ("can_delete", "MsaUserDBModelView"),
         ("resetpasswords", "MsaUserDBModelView"),
+        # the reset form the action leads to (docs/security.md: the Kreis-Admin resets
+        # passwords of the accounts it manages; app.security.granting decides which)
+        ("can_this_form_get", "ResetPasswordView"),
+        ("can_this_form_post", "ResetPasswordView"),
     }
 )
 

@@ -75,12 +75,21 @@ def _pending_user() -> Any:
     return user
 
 
+def safe_next(raw: str | None) -> str:
+    """A same-origin path after normalising it as a browser would (app.security.redirects),
+    then FAB's own check; else the index page."""
+    from app.security.redirects import local_target
+
+    index = current_app.appbuilder.get_url_for_index  # type: ignore[attr-defined]
+    return str(get_safe_redirect(local_target(raw, index)))
+
+
 def _finish_login(user: Any) -> Response:
-    next_url = get_safe_redirect(str(session.get(PENDING_KEY, {}).get("next") or ""))
+    next_url = safe_next(str(session.get(PENDING_KEY, {}).get("next") or ""))
     session.pop(PENDING_KEY, None)
     session.pop(ENROL_KEY, None)
     login_user(user, remember=False)
-    return redirect(next_url)
+    return throttling.remember_device(redirect(next_url), user.username)
 
 
 class _SecondFactorLogin:
@@ -94,10 +103,10 @@ class _SecondFactorLogin:
 
     def _login(self) -> Any:
         if g.user is not None and g.user.is_authenticated:
-            return redirect(self._get_safe_next_url())  # type: ignore[attr-defined]
+            return redirect(safe_next(request.args.get("next")))
         form = LoginForm_db()
         if form.validate_on_submit():
-            next_url = get_safe_redirect(request.args.get("next", ""))
+            next_url = safe_next(request.args.get("next", ""))
             wait = throttling.wait_seconds(form.username.data)
             if wait:
                 flash(throttling.message(wait), "danger")
@@ -125,7 +134,7 @@ class _SecondFactorLogin:
                     return redirect(url_for("TotpView.verify"))
                 return redirect(url_for("TotpView.enrol"))
             login_user(user, remember=False)
-            return redirect(next_url)
+            return throttling.remember_device(redirect(next_url), user.username)
         return self.render_template(  # type: ignore[attr-defined]
             self.login_template,  # type: ignore[attr-defined]
             title=self.title,  # type: ignore[attr-defined]
@@ -254,7 +263,7 @@ class SecurityApi(fab_api.SecurityApi):
         }
         if login_payload.get("refresh"):
             resp[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(identity=str(user.id))
-        return self.response(200, **resp)
+        return throttling.remember_device(self.response(200, **resp), user.username)
 
 
 MsaAuthDBView = AuthDBView

@@ -58,6 +58,14 @@ class OrganisationView(MsaModelView):
     }
     order_columns = ["name", "city"]
 
+    def pre_update(self, item: Organisation) -> None:
+        """The kind decides which roles its accounts may hold: a change of kind goes through
+        the role-granting rules (app.security.granting), a refusal is logged."""
+        from app.security.admin_log import check_organisation
+
+        super().pre_update(item)
+        check_organisation(item)
+
 
 class AccommodationView(MsaModelView):
     """Unterkünfte — with capacity and occupancy (R-1.2)."""

@@ -23,7 +23,8 @@ from app.extensions import db
 from app.models import AdminLogEntry, MsaUser
 from app.security import matrix
 from app.security.admin_log import ACTION_LABELS, OBJECT_LABELS
-from app.services.organisations import DomainError, create_user, set_user_active
+from app.services.organisations import DomainError
+from app.services.staff.accounts import create_user, set_active
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LOG_PAGE_SIZE = 50
@@ -42,6 +43,9 @@ FIELD_LABELS = {
     "permissions": "Rechte (entzogen / erteilt)",
     "name": "Name",
     "kind": "Art",
+    # a refused change (action "refused"): what was asked for and why it was refused
+    "_aktion": "Vorhaben",
+    "_grund": "Grund der Ablehnung",
 }
 
 
@@ -266,7 +270,7 @@ class TeamView(BaseView):
     def team_active(self, user_id: int) -> Any:
         wanted = request.form.get("aktiv") == "1"
         try:
-            set_user_active(user_id, wanted, actor=g.user)
+            set_active(user_id, wanted, actor=g.user)
         except DomainError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("TeamView.team"))

@@ -110,7 +110,8 @@ def test_one_account_is_throttled_from_many_addresses(app: Flask, database_url: 
     assert codes[3:] == [429, 429]
     text = resp.get_data(as_text=True)
     assert re.search(r"Bitte warten Sie \d+ Sekunden", text)
-    # the right password does not help while the account is throttled
+    # the right password does not help an unknown device while the account is throttled
+    # (a known device of the owner is exempt: tests/security/test_signin_throttling.py)
     blocked = limited.test_client()
     blocked.environ_base["REMOTE_ADDR"] = "10.0.0.99"
     resp = blocked.post("/login/", data={"username": username, "password": factories.PASSWORD})

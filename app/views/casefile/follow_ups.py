@@ -104,10 +104,9 @@ class MyFollowUpView(ScopedModelView):
             abort(404)
         if complete_follow_up(follow_up, actor=_current_user()):
             flash(f"„{follow_up.title}“ ist erledigt.", "success")
-        target = request.form.get("next") or ""
-        if target.startswith("/") and not target.startswith("//"):
-            return redirect(target)
-        return redirect(url_for("MyFollowUpView.list"))
+        from app.security.redirects import local_target
+
+        return redirect(local_target(request.form.get("next"), url_for("MyFollowUpView.list")))
 
 
 class ReferralView(ScopedModelView):
