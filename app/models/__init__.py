@@ -1,5 +1,8 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
+from flask_appbuilder.models.sqla import Model
+from sqlalchemy import Integer
+
 from app.models.admin_log import AdminLogEntry, IdempotencyRecord
 from app.models.audit import AccessLog
 from app.models.calendar import Appointment
@@ -120,3 +123,18 @@ __all__ = [
     "WorkingGroup",
     "group_participant",
 ]
+
+
+def _ids_never_reused() -> None:
+    """Ids are never reused (R-8.1, R-8.2): an id that once named a person, a record, a user or
+    an organisation may be in the access log, the deletion protocol or a document; SQLite
+    without ``AUTOINCREMENT`` would give a destroyed row's id to the next row. Every table with
+    a single integer key — FAB's ``ab_*`` tables included — gets it (migration
+    0018_security_data); PostgreSQL sequences never reuse."""
+    for table in Model.metadata.tables.values():
+        key = list(table.primary_key.columns)
+        if len(key) == 1 and isinstance(key[0].type, Integer):
+            table.dialect_kwargs["sqlite_autoincrement"] = True
+
+
+_ids_never_reused()
