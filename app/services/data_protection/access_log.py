@@ -23,6 +23,7 @@ ACTIONS = frozenset(
         "share",
         "share_end",
         "duplicate_hint",
+        "duplicate_check",
         "import",
     }
 )
@@ -44,6 +45,7 @@ ACTION_LABELS = {
     "share": "Freigabe erteilt",
     "share_end": "Freigabe beendet",
     "duplicate_hint": "Dublettenhinweis (anderer Träger)",
+    "duplicate_check": "Dublettenprüfung",
     "import": "Zuweisungsimport",
 }
 
