@@ -6,7 +6,7 @@ budget of checked persons: ``DUPLICATE_CHECK_RATE_LIMIT`` for single checks (per
 API), ``IMPORT_CHECK_RATE_LIMIT`` for the rows of assignment-list previews (one preview counts
 its rows once). The counters live in Redis when ``REDIS_URL`` is set (every process and host
 counts together), else in the rate limiter's storage (``RATELIMIT_STORAGE_URI``, in memory per
-process). ``RATELIMIT_ENABLED = False`` (test runs) switches the budget off.
+process). ``RATELIMIT_ENABLED = False`` (test runs) switches the budget off, not the logging.
 """
 
 from __future__ import annotations
@@ -57,15 +57,13 @@ def allow(user: Any, *, cost: int = 1) -> bool:
 def allow_preview(user: Any, preview: str, rows: int) -> tuple[bool, bool]:
     """(allowed, first time) for the preview ``preview`` (an import and its column mapping):
     its rows count once against the account's import budget, however often it is paged."""
-    if not _enabled():
-        return True, True
     from limits import parse
     from limits.strategies import FixedWindowRateLimiter
 
     marker = hashlib.sha256(f"{_account(user)}:{preview}".encode()).hexdigest()
     first = int(_storage().incr(f"{NAMESPACE}:preview:{marker}", 86400)) == 1
-    if not first:
-        return True, False
+    if not first or not _enabled():
+        return True, first
     item = parse(current_app.config.get("IMPORT_CHECK_RATE_LIMIT", DEFAULT_IMPORT_LIMIT))
     limiter = FixedWindowRateLimiter(_storage())
     allowed = bool(limiter.hit(item, f"{NAMESPACE}-import", _account(user), cost=max(1, rows)))

@@ -31,6 +31,7 @@ from app.services.intake import assignment_import as imp
 from app.services.intake import handover as ho
 from app.services.intake import sharing
 from app.services.intake.common import IntakeError
+from app.services.intake.expiry import delete_stale_previews
 from app.views.hub import HubSection, TimelineEvent, register_hub_section, register_timeline_source
 
 PREVIEW_PAGE_SIZE = 100
@@ -101,6 +102,7 @@ class AssignmentImportView(BaseView):
     @has_access
     def imports(self) -> Any:
         """Upload form and the latest imports."""
+        delete_stale_previews()  # unconfirmed uploads are not kept (app.services.intake.expiry)
         rows = db.session.execute(
             select(
                 AssignmentImport.id,
@@ -134,6 +136,7 @@ class AssignmentImportView(BaseView):
     @has_access
     def upload(self) -> Any:
         """Store the uploaded file for the preview (nothing is imported yet)."""
+        delete_stale_previews()
         file = request.files.get("file")
         if file is None or not file.filename:
             flash("Bitte eine Datei auswählen (.xlsx oder .csv).", "danger")

@@ -97,6 +97,8 @@ class PurgeReport:
     rows_by_table: dict[str, int] = field(default_factory=dict)
     log_content_cleared: int = 0
     log_rows_expired: int = 0
+    #: unconfirmed assignment-list uploads deleted (app.services.intake.expiry)
+    stale_imports_deleted: int = 0
 
     @property
     def persons(self) -> int:
@@ -288,6 +290,9 @@ def purge_expired(
             report.log_content_cleared += cleared
         report.rows_by_table = dict(sorted(counts.items()))
         report.log_rows_expired = expire_access_log(conn, on)
+        from app.services.intake.expiry import delete_stale_previews
+
+        report.stale_imports_deleted = delete_stale_previews(conn)
         if dry_run:
             db.session.rollback()
             return report
@@ -334,3 +339,4 @@ def report_lines(report: PurgeReport) -> Iterable[str]:
     yield f"Zugriffsprotokoll: {report.log_content_cleared} Detailtext(e) geleert, " + (
         f"{report.log_rows_expired} abgelaufene Zeile(n) gelöscht"
     )
+    yield f"Unbestätigte Zuweisungslisten gelöscht: {report.stale_imports_deleted}"
