@@ -19,6 +19,8 @@ from flask import current_app
 NAMESPACE = "msa-duplicate-check"
 DEFAULT_LIMIT = "30 per 10 minutes"
 DEFAULT_IMPORT_LIMIT = "2000 per day"
+#: the refusal (German)
+MESSAGE = "Zu viele Dublettenprüfungen von diesem Konto. Bitte versuchen Sie es später erneut."
 
 
 def _storage() -> Any:

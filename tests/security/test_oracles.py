@@ -136,6 +136,30 @@ def test_the_duplicate_check_is_throttled_per_account(
     assert client.post("/api/v1/person/", json=body, headers=w["hb2"]).status_code == 409
 
 
+def test_the_browser_form_is_the_same_door(
+    app: Flask, api_token: Any, login_as: Any, budget: dict[str, Any]
+) -> None:
+    """The person form in the browser: every check logged with the asking account, the same
+    budget per account; a refused check creates nothing."""
+    budget["DUPLICATE_CHECK_RATE_LIMIT"] = "2 per hour"
+    w = _world(app, api_token)
+    browser = login_as(matrix.ROLE_LEAD, w["b"])
+    for day in (20, 21):
+        form = {
+            "first_name": "Probe",
+            "last_name": "Formular",
+            "birth_date": (BORN + dt.timedelta(days=day)).strftime("%d.%m.%Y"),
+        }
+        assert browser.post("/personview/add", data=form).status_code == 302
+    checks = _log(app, "duplicate_check")
+    assert len(checks) == 2 and all("Browser" in d for _u, _p, d in checks)
+    form = {"first_name": "Amal", "last_name": "Hadad", "birth_date": BORN.strftime("%d.%m.%Y")}
+    page = browser.post("/personview/add", data=form).get_data(as_text=True)
+    assert "Zu viele Dublettenprüfungen" in page and "Träger A" not in page
+    assert _persons(app) == 3
+    assert "gedrosselt" in _log(app, "duplicate_check")[-1][2]
+
+
 def _import_world(app: Flask) -> None:
     with app.app_context():
         a = factories.make_org("Caritas Test")

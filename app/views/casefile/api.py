@@ -41,7 +41,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.contact import CONTACT_KINDS
 from app.models.person import counselling_end
-from app.security import matrix
+from app.security import duplicate_throttle, matrix
 from app.security.scoping import ScopeViolationError, current_scope
 from app.services.data_protection.access_log import log_access, log_accesses
 from app.services.record_payloads import (
@@ -60,9 +60,7 @@ MSG_FORBIDDEN = "Keine Berechtigung für diese Aktion."
 MSG_SCOPE = "Ein verknüpfter Datensatz ist nicht zugänglich – es wurde nichts gespeichert."
 MSG_INTEGRITY = "Der Datensatz widerspricht vorhandenen Daten – es wurde nichts gespeichert."
 MSG_NOTE_PERSON = "Der Beratungsvermerk gehört nicht zu dieser Person."
-MSG_CHECK_THROTTLED = (
-    "Zu viele Dublettenprüfungen von diesem Konto. Bitte versuchen Sie es später erneut."
-)
+MSG_CHECK_THROTTLED = duplicate_throttle.MESSAGE
 
 SENSITIVE_FIELDS = (
     "health",
@@ -407,7 +405,6 @@ class PersonApi(CaseRecordApi):
 
     def _duplicates(self, first: str, last: str, birth_date: dt.date) -> Response | None:
         """The duplicate check (R-2.6): throttled per account, every check access-logged."""
-        from app.security import duplicate_throttle
         from app.services.casefile.duplicates import find_duplicates
         from app.services.intake.duplicates import (
             known_elsewhere,
