@@ -1,7 +1,9 @@
 """All models, imported so that Alembic and the mappers see every table."""
 
+from typing import Any
+
 from flask_appbuilder.models.sqla import Model
-from sqlalchemy import Integer
+from sqlalchemy import Integer, Table, event
 
 from app.models.admin_log import AdminLogEntry, IdempotencyRecord
 from app.models.audit import AccessLog
@@ -138,3 +140,17 @@ def _ids_never_reused() -> None:
 
 
 _ids_never_reused()
+
+
+def _autoincrement_on_create(table: Table, connection: Any, **_kw: Any) -> None:
+    """The same for every table a migration creates or rebuilds on SQLite (``op.create_table``,
+    batch mode's copy of a table): without it a later rebuild would silently drop
+    ``AUTOINCREMENT`` again."""
+    if connection.dialect.name == "sqlite":
+        key = list(table.primary_key.columns)
+        if len(key) == 1 and isinstance(key[0].type, Integer):
+            table.dialect_kwargs["sqlite_autoincrement"] = True
+
+
+if not event.contains(Table, "before_create", _autoincrement_on_create):
+    event.listen(Table, "before_create", _autoincrement_on_create)

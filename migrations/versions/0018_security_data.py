@@ -85,7 +85,7 @@ def _integer_pk_tables(bind: sa.engine.Connection) -> list[str]:
     return out
 
 
-def _rebuild(bind: sa.engine.Connection, autoincrement: bool) -> None:
+def _rebuild(bind: sa.engine.Connection) -> None:
     """Rebuild the tables (foreign keys are off during SQLite migrations: migrations/env.py);
     indexes the reflection cannot carry over (expressions) are created again as they were."""
     for name in _integer_pk_tables(bind):
@@ -96,8 +96,9 @@ def _rebuild(bind: sa.engine.Connection, autoincrement: bool) -> None:
             ),
             {"t": name},
         ).all()
-        kwargs = {"sqlite_autoincrement": True} if autoincrement else {}
-        with op.batch_alter_table(name, recreate="always", table_kwargs=kwargs):
+        with op.batch_alter_table(
+            name, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ):
             pass
         present = {
             n
@@ -114,7 +115,7 @@ def _rebuild(bind: sa.engine.Connection, autoincrement: bool) -> None:
 def upgrade():
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        _rebuild(bind, autoincrement=True)
+        _rebuild(bind)
         for sql in SQLITE_TRIGGERS:
             op.execute(sql)
         return
@@ -135,10 +136,11 @@ def upgrade():
 def downgrade():
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
+        # the tables keep AUTOINCREMENT: every table created or rebuilt on SQLite gets it
+        # (app.models), and ids that are never reused harm no earlier revision
         for table in LOG_TABLES:
             for verb in ("update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
-        _rebuild(bind, autoincrement=False)
         return
     if bind.dialect.name == "postgresql":
         for table in LOG_TABLES:
