@@ -165,6 +165,12 @@ class Config:
     AUTH_DEVICE_COOKIE_DAYS = int(os.environ.get("MSA_AUTH_DEVICE_COOKIE_DAYS", "180"))
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    #: duplicate checks across providers per account (app.security.duplicate_throttle)
+    DUPLICATE_CHECK_RATE_LIMIT = os.environ.get(
+        "MSA_DUPLICATE_CHECK_RATE_LIMIT", "30 per 10 minutes"
+    )
+    #: rows of assignment-list previews per account (the same throttle)
+    IMPORT_CHECK_RATE_LIMIT = os.environ.get("MSA_IMPORT_CHECK_RATE_LIMIT", "2000 per day")
 
     # German first, English second
     BABEL_DEFAULT_LOCALE = "de"
@@ -202,6 +208,8 @@ class Config:
     CASELOAD_PER_FTE = 80
     RETENTION_YEARS_AFTER_MOVE_AWAY = 2
     ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", "1095"))
+    #: unconfirmed assignment-list uploads are deleted after this many hours
+    IMPORT_PREVIEW_KEEP_HOURS = int(os.environ.get("MSA_IMPORT_PREVIEW_KEEP_HOURS", "24"))
     FILE_AUDIT_SAMPLE_SIZE = 5
     BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
     COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3

@@ -59,6 +59,8 @@ ACCESS_LOG_CATEGORIES = {
     "case_management": "Case Management",
     "sensitive": "Besondere Kategorien",
     "retention": "Löschfristen",
+    "log_retention": "Aufbewahrung des Zugriffsprotokolls",
+    "duplicate_check": "Dublettenprüfung",
     "aktenpruefung": "Aktenprüfung",
     "auskunft_art15": "Auskunft (Art. 15)",
 }

@@ -98,11 +98,29 @@ def run_migrations_online():
     with connectable.connect() as connection:
         from app.extensions import include_in_migrations
 
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # a rebuilt table (batch mode) is dropped and renamed: with foreign keys on, the
+            # DROP would cascade into the rows referencing it. Off outside the transaction,
+            # checked before the commit, on again afterwards (the connection goes back to the
+            # pool).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         conf_args.setdefault("include_object", include_in_migrations(connection.dialect.name))
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

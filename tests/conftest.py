@@ -109,13 +109,23 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     with application.app_context():
         db.session.remove()
         tables = [t for t in db.metadata.sorted_tables if t.name not in KEEP_TABLES]
+        from app.services.data_protection.log_guard import SQLITE_TRIGGERS, sqlite_guard_lifted
+
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                # the logs refuse TRUNCATE (trigger); the test superuser switches triggers off
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
-                for table in reversed(tables):
-                    conn.execute(table.delete())
+                triggers = [name for pair in SQLITE_TRIGGERS.values() for name in pair]
+                with sqlite_guard_lifted(conn, triggers):
+                    for table in reversed(tables):
+                        conn.execute(table.delete())
+                if conn.execute(
+                    text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
+                ).first():
+                    conn.execute(text("DELETE FROM sqlite_sequence"))  # as RESTART IDENTITY
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from app.services.intake import assignment_import as imp
 from app.services.intake import handover as ho
 from app.services.intake import sharing
 from app.services.intake.common import IntakeError
+from app.services.intake.expiry import delete_stale_previews
 from app.views.hub import HubSection, TimelineEvent, register_hub_section, register_timeline_source
 
 PREVIEW_PAGE_SIZE = 100
@@ -57,6 +58,30 @@ def berlin(value: Any) -> str:
 
 
 # -- assignment import (Kreis-Admin) ---------------------------------------------------------
+MSG_PREVIEW_THROTTLED = (
+    "Zu viele Dublettenprüfungen von diesem Konto (Zeilen der Zuweisungslisten). Bitte "
+    "versuchen Sie es später erneut."
+)
+
+
+def _preview_checked(record: AssignmentImport, analysis: imp.Analysis) -> bool:
+    """The preview's duplicate check (R-2.6): its rows count once against the account's budget
+    and the check is access-logged once — hit or miss; False when the budget is spent."""
+    from app.security import duplicate_throttle
+    from app.services.intake.duplicates import log_list_check, log_refused_check
+
+    allowed, first = duplicate_throttle.allow_preview(
+        g.user, f"{record.id}:{record.mapping or ''}", len(analysis.rows)
+    )
+    if not allowed:
+        log_refused_check("Zuweisungsliste")
+        return False
+    if first:
+        matched = sorted({r.person_id for r in analysis.rows if r.person_id is not None})
+        log_list_check(matched, checked=len(analysis.rows), channel="Zuweisungsliste")
+    return True
+
+
 class AssignmentImportView(BaseView):
     """Zuweisungsimport — upload, column mapping, preview, confirmation."""
 
@@ -70,6 +95,7 @@ class AssignmentImportView(BaseView):
     @has_access
     def imports(self) -> Any:
         """Upload form and the latest imports."""
+        delete_stale_previews()  # unconfirmed uploads are not kept (app.services.intake.expiry)
         rows = db.session.execute(
             select(
                 AssignmentImport.id,
@@ -103,6 +129,7 @@ class AssignmentImportView(BaseView):
     @has_access
     def upload(self) -> Any:
         """Store the uploaded file for the preview (nothing is imported yet)."""
+        delete_stale_previews()
         file = request.files.get("file")
         if file is None or not file.filename:
             flash("Bitte eine Datei auswählen (.xlsx oder .csv).", "danger")
@@ -189,6 +216,9 @@ class AssignmentImportView(BaseView):
         except imp.ImportFileError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("AssignmentImportView.mapping", pk=pk))
+        if not _preview_checked(record, analysis):
+            flash(MSG_PREVIEW_THROTTLED, "danger")
+            return redirect(url_for("AssignmentImportView.imports"))
         only_errors = request.args.get("fehler") == "1"
         rows = [r for r in analysis.rows if r.status == "error"] if only_errors else analysis.rows
         pages = max(1, (len(rows) + PREVIEW_PAGE_SIZE - 1) // PREVIEW_PAGE_SIZE)

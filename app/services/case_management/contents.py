@@ -27,6 +27,7 @@ from app.models import (
     ThirdPartyService,
 )
 from app.models.base import utcnow
+from app.services.case_management import special
 from app.services.case_management.workflow import (
     CLOSED,
     CONTENT_LABELS,
@@ -153,6 +154,14 @@ def record_assessment(
         )
     if not entries:
         raise CaseWorkflowError("Bitte mindestens einen Aspekt neu oder geändert beschreiben.")
+    refused = [e.aspect_code for e in entries if special.category_of(e.aspect_code)]
+    if refused and not special.may("can_write"):
+        # special categories only with the permission of the special-category page
+        raise CaseWorkflowError(
+            "Für besondere Kategorien (Gesundheit, Religion, biografische Ereignisse) fehlt "
+            "die Berechtigung.",
+            field="aspect" if "aspect" in data else f"aspect_{refused[0]}",
+        )
     db.session.add_all(entries)
     db.session.commit()
     return entries

@@ -23,6 +23,7 @@ ACTIONS = frozenset(
         "share",
         "share_end",
         "duplicate_hint",
+        "duplicate_check",
         "import",
     }
 )
@@ -44,6 +45,7 @@ ACTION_LABELS = {
     "share": "Freigabe erteilt",
     "share_end": "Freigabe beendet",
     "duplicate_hint": "Dublettenhinweis (anderer Träger)",
+    "duplicate_check": "Dublettenprüfung",
     "import": "Zuweisungsimport",
 }
 
@@ -57,7 +59,7 @@ def log_access(
     commit: bool = True,
 ) -> AccessLog:
     """Append one access-log row for the current user; never pass special-category values."""
-    entry = AccessLog(**_values(person_id, action, category, detail))
+    entry = AccessLog(**entry_values(person_id, action, category, detail))
     db.session.add(entry)
     if commit:
         db.session.commit()
@@ -69,14 +71,14 @@ def log_accesses(
 ) -> None:
     """Append several access-log rows ``(person_id, action, category, detail)`` in ONE
     statement (a multi-row INSERT; the ORM would insert row by row to fetch each id)."""
-    rows = [_values(*entry) for entry in entries]
+    rows = [entry_values(*entry) for entry in entries]
     if rows:
         db.session.execute(insert(AccessLog), rows)
     if commit:
         db.session.commit()
 
 
-def _values(
+def entry_values(
     person_id: int | None, action: str, category: str | None, detail: str | None
 ) -> dict[str, Any]:
     if action not in ACTIONS:

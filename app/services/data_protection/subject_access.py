@@ -28,6 +28,7 @@ from app.models.base import utcnow
 from app.models.contact import group_participant
 from app.services import catalogues
 from app.services.bundle import Bundle
+from app.services.case_management import special
 from app.services.data_protection.retention import person_owned_tables
 
 #: German headings of the known tables (others are shown with their table name)
@@ -184,6 +185,11 @@ def collect(person_id: int) -> dict[str, Any]:
     records: dict[str, list[dict[str, Any]]] = {}
     for table in gathered["tables"][1:]:
         rows = _dicts(table, data[f"t:{table.name}"])
+        if table.name == "cm_assessment_entry":
+            # special categories typed into the assessment are exported as such
+            rows, special_rows = special.split_rows(rows)
+            if special_rows:
+                records[special.EXPORT_KEY] = special_rows
         if rows:
             records[table.name] = rows
     household = next(iter(data["household"]), None)
@@ -247,12 +253,24 @@ def export_pdf(person_id: int) -> bytes:
             (label, household.name if label == "Haushalt" else value)
             for label, value in person_fields
         ]
-    sections = []
+    sections: list[dict[str, Any]] = []
     for name, rows in by_name.items():
         if name == person_name or not rows:
             continue
         if "date" in rows[0]:  # notes, referrals, appointments: in the order they happened
             rows = sorted(rows, key=lambda r: (r["date"] is None, r["date"] or dt.date.min))
+        if name == "cm_assessment_entry":
+            # special categories typed into the assessment: a section of their own
+            rows, special_rows = special.split_rows(rows)
+            if special_rows:
+                sections.append(
+                    {
+                        "title": special.EXPORT_TITLE,
+                        "rows": readable_rows(name, special_rows, names),
+                    }
+                )
+            if not rows:
+                continue
         readable = readable_rows(name, rows, names)
         if name == "contact_note":
             topic_labels = catalogues.labels("contact_topic")

@@ -68,3 +68,41 @@ def log_hints(hits: list[KnownElsewhere], channel: str, *, commit: bool = True) 
         ],
         commit=commit,
     )
+
+
+def log_check(
+    hits: list[KnownElsewhere], channel: str, *, own_hits: int = 0, checked: int = 1
+) -> None:
+    """Access-log one duplicate check — hit or miss — with the asking account (the current
+    user), and every cross-provider hint; committed at once, so that no later failure of the
+    request can take the trace back (a miss is an answer too)."""
+    detail = (
+        f"Dublettenprüfung ({channel}): {checked} geprüft, {len(hits)} Treffer bei anderen "
+        f"Trägern, {own_hits} eigene"
+    )
+    log_accesses([(None, "duplicate_check", "duplicate_check", detail)], commit=False)
+    log_hints(hits, channel, commit=False)
+    db.session.commit()
+
+
+def log_refused_check(channel: str) -> None:
+    """Access-log a check refused by the account's budget (app.security.duplicate_throttle)."""
+    log_accesses(
+        [(None, "duplicate_check", "duplicate_check", f"Dublettenprüfung ({channel}): gedrosselt")]
+    )
+
+
+def log_list_check(matched_person_ids: list[int], *, checked: int, channel: str) -> None:
+    """Access-log the duplicate check of an assignment-list preview: one row for the check
+    (rows checked, hits) and one per matched person (which provider's file it named)."""
+    hits = len(matched_person_ids)
+    detail = f"Dublettenprüfung ({channel}): {checked} Zeile(n) geprüft, {hits} Treffer"
+    log_accesses(
+        [
+            (None, "duplicate_check", "duplicate_check", detail),
+            *(
+                (pid, "duplicate_hint", None, f"Dublettenhinweis ({channel})")
+                for pid in matched_person_ids
+            ),
+        ]
+    )

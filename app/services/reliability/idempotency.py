@@ -4,24 +4,29 @@ The key is stored in the SAME database transaction as the created row
 (:class:`app.models.admin_log.IdempotencyRecord`): when the reply is lost after the commit
 (connection killed, client time-out), the retry finds the key and gets the row that was
 committed; when the transaction did not commit, neither the row nor the key exists and the
-retry creates it. A store outside the database (Redis) cannot give that guarantee — the row
-could be committed and the key lost between the two writes — so with ``REDIS_URL`` set, Redis
-only serialises two concurrent requests with the same key (a short lock); the record of what was
-done is always the database's. Two requests racing past the lock still meet the unique
-constraint (user, key): the second create is rolled back and answered with the first.
+retry creates it.
+
+Two concurrent requests with the same key are serialised by a lock that lives exactly as long as
+the create's transaction — a PostgreSQL advisory transaction lock: a commit, a rollback, a
+killed connection or a dead worker frees it, so a retry after a 503 (or any failed request)
+never meets a stale lock. (A lock in Redis with an expiry outlived failed requests: retries got
+409 for up to 30 s.) SQLite writes one transaction at a time anyway. Two requests racing past
+the lock still meet the unique constraint (user, key): the second create is rolled back and
+answered with the first.
+
+The fingerprint compares the parsed JSON body in canonical form (sorted keys, no whitespace):
+a retry that formats the same body differently is the same request.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
+import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
-from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from app.extensions import db
 from app.models.admin_log import IdempotencyRecord
@@ -32,7 +37,6 @@ HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 #: how long a key is kept (a client retries within minutes; a day is generous)
 KEEP = dt.timedelta(hours=24)
-LOCK_SECONDS = 30
 
 
 class BadIdempotencyKeyError(ValueError):
@@ -59,10 +63,19 @@ def parse_key(raw: str | None) -> str | None:
     return raw
 
 
+def canonical_body(body: bytes) -> bytes:
+    """The body as canonical JSON (sorted keys, no whitespace); other bodies unchanged."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
     """Hash of the request a key was first used for (the same key for another body: refused)."""
     digest = hashlib.sha256()
-    for part in (method.encode(), b"\0", path.encode(), b"\0", body):
+    for part in (method.encode(), b"\0", path.encode(), b"\0", canonical_body(body)):
         digest.update(part)
     return digest.hexdigest()
 
@@ -99,34 +112,23 @@ def remember(user_id: int, key: str, fp: str, resource: str, object_id: int | No
     )
 
 
-def _redis() -> Any:
-    url = current_app.config.get("REDIS_URL") or ""
-    if not url:
-        return None
-    import redis
-
-    client = current_app.extensions.get("msa_redis")
-    if client is None:
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        current_app.extensions["msa_redis"] = client
-    return client
+def _lock_id(user_id: int, key: str) -> int:
+    digest = hashlib.sha256(f"msa-idempotency:{user_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def acquire(user_id: int, key: str) -> bool:
-    """Take the short lock of (user, key) in Redis; True without Redis or when it is down."""
-    client = _redis()
-    if client is None:
+    """Take the lock of (user, key) for the current transaction; False while another request
+    with the same key is running. Freed by the transaction's end, whatever ends it."""
+    if db.session.get_bind().dialect.name != "postgresql":
         return True
-    try:
-        return bool(client.set(f"msa:idem:{user_id}:{key}", "1", nx=True, ex=LOCK_SECONDS))
-    except Exception:  # Redis down: the unique constraint still protects
-        return True
+    return bool(
+        db.session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:lock)"), {"lock": _lock_id(user_id, key)}
+        ).scalar()
+    )
 
 
 def release(user_id: int, key: str) -> None:
-    """Give the lock back."""
-    client = _redis()
-    if client is None:
-        return
-    with contextlib.suppress(Exception):  # the lock expires by itself
-        client.delete(f"msa:idem:{user_id}:{key}")
+    """Nothing to give back: the lock ends with the transaction (commit, rollback, lost
+    connection)."""

@@ -22,6 +22,7 @@ from app.models import (
 from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
 from app.services.case_management import contents as cm_contents
+from app.services.case_management import special
 from app.services.case_management import workflow as wf
 from app.services.data_protection.access_log import log_access
 from app.views.case_management.common import _case_data, _visible_person
@@ -73,10 +74,18 @@ def case_json(case_: CaseManagementCase, *, full: bool = True) -> dict[str, Any]
         if interview
         else None
     )
+    # special categories: text only with their read permission, and the read logged
+    readable = special.may("can_read")
     out["assessment"] = {
-        code: {"text": e.text, "recorded_at": e.recorded_at.isoformat()}
+        code: {
+            "text": e.text if readable or special.category_of(code) is None else None,
+            "recorded_at": e.recorded_at.isoformat(),
+            "special_category": special.category_of(code) is not None,
+        }
         for code, e in {row.aspect_code: row for row in data["assessment"]}.items()
     }
+    if readable:
+        special.log_read(case_.person_id, out["assessment"], channel="API")
     out["goals"] = [
         {
             "id": goal.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -27,6 +28,7 @@ from app.models import (
 from app.security import matrix
 from app.services.bundle import Bundle, attach
 from app.services.case_management import queries as cm_queries
+from app.services.case_management import special
 from app.services.case_management import workflow as wf
 from app.services.casefile.contacts import partner_from_label
 from app.services.catalogues import choices, labels
@@ -154,7 +156,20 @@ def case_context(case_: CaseManagementCase, form: dict[str, Any] | None = None) 
     goals = data["goals"]
     users = data["users"]
     partner_names = dict(data["partners"])
-    assessment = data["assessment"]
+    # special categories: text only with their read permission (the caller logs the
+    # read after rendering: ``special_shown``); their fields only with the write permission
+    readable, writable = special.may("can_read"), special.may("can_write")
+    assessment = [
+        row
+        if readable or special.category_of(row.aspect_code) is None
+        else SimpleNamespace(
+            id=row.id,
+            aspect_code=row.aspect_code,
+            recorded_at=row.recorded_at,
+            text=special.WITHHELD,
+        )
+        for row in data["assessment"]
+    ]
     return {
         "case": case_,
         "person": data["person"][0],
@@ -174,7 +189,16 @@ def case_context(case_: CaseManagementCase, form: dict[str, Any] | None = None) 
         "due": [cm_queries.DueItem(due, title) for due, title in data["due"]],
         "interview": next(iter(data["interview"]), None),
         "decisions": wf.DECISIONS,
-        "aspects": choices("assessment_aspect"),
+        "aspects": [
+            (code, label)
+            for code, label in choices("assessment_aspect")
+            if writable or special.category_of(code) is None
+        ],
+        "special_shown": sorted(
+            {row.aspect_code for row in data["assessment"] if special.category_of(row.aspect_code)}
+        )
+        if readable
+        else [],
         "aspect_labels": labels("assessment_aspect"),
         # the newest entry per aspect, and all entries newest first
         "assessment": {row.aspect_code: row for row in assessment},

@@ -9,6 +9,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from app.extensions import db
 from app.models import (
     CaseManagementCase,
 )
@@ -16,6 +17,7 @@ from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
 from app.services.case_management import contents as cm_contents
 from app.services.case_management import queries as cm_queries
+from app.services.case_management import special
 from app.services.case_management import workflow as wf
 from app.services.data_protection.access_log import log_access
 from app.views.case_management.api import _parse_date
@@ -57,11 +59,14 @@ class CaseManagementView(BaseView):
     @has_access
     def show(self, pk: int) -> Any:
         case_ = self._case_or_404(pk)
+        context = case_context(case_)
         body = self.render_template(
-            "case_management/case.html", errors={}, form={}, form_kind=None, **case_context(case_)
+            "case_management/case.html", errors={}, form={}, form_kind=None, **context
         )
         # logged after rendering: the commit would expire the loaded rows (a second SELECT)
-        log_access(case_.person_id, "read", category="case_management")
+        log_access(case_.person_id, "read", category="case_management", commit=False)
+        special.log_read(case_.person_id, context["special_shown"], channel="Web", commit=False)
+        db.session.commit()
         return body
 
     @expose("/person/<int:person_id>")
@@ -124,16 +129,12 @@ class CaseManagementView(BaseView):
         except wf.CaseWorkflowError as exc:
             case_ = self._case_or_404(pk)
             errors = {exc.field or "_form": exc.message}
-            return (
-                self.render_template(
-                    "case_management/case.html",
-                    errors=errors,
-                    form=data,
-                    form_kind=kind,
-                    **case_context(case_, data),
-                ),
-                422,
+            context = case_context(case_, data)
+            body = self.render_template(
+                "case_management/case.html", errors=errors, form=data, form_kind=kind, **context
             )
+            special.log_read(case_.person_id, context["special_shown"], channel="Web")
+            return body, 422
         log_access(case_.person_id, "update", category="case_management")
         flash("Gespeichert.", "success")
         return redirect(url_for("CaseManagementView.show", pk=pk) + f"#{kind}")

@@ -10,6 +10,7 @@ record needs the ``version`` it read (409 otherwise).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from flask import current_app, g, request
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from app.dates import DateError, parse_date
+from app.dates import parse_date
 from app.extensions import db
 from app.models import (
     Accommodation,
@@ -41,7 +42,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.contact import CONTACT_KINDS
 from app.models.person import counselling_end
-from app.security import matrix
+from app.security import duplicate_throttle, matrix
 from app.security.scoping import ScopeViolationError, current_scope
 from app.services.data_protection.access_log import log_access, log_accesses
 from app.services.record_payloads import (
@@ -60,6 +61,7 @@ MSG_FORBIDDEN = "Keine Berechtigung für diese Aktion."
 MSG_SCOPE = "Ein verknüpfter Datensatz ist nicht zugänglich – es wurde nichts gespeichert."
 MSG_INTEGRITY = "Der Datensatz widerspricht vorhandenen Daten – es wurde nichts gespeichert."
 MSG_NOTE_PERSON = "Der Beratungsvermerk gehört nicht zu dieser Person."
+MSG_CHECK_THROTTLED = duplicate_throttle.MESSAGE
 
 SENSITIVE_FIELDS = (
     "health",
@@ -195,6 +197,10 @@ class CaseRecordApi(MsaModelRestApi):
             return self._error(400, MSG_INTEGRITY)
         return None
 
+    def before_create(self, item: Any) -> Response | None:
+        """Hook after the body was validated, before the row is written (a refusal reply)."""
+        return None
+
     def after_write(self, item: Any, action: str) -> None:
         """Hook after a successful create/update (access log of persons)."""
 
@@ -224,6 +230,9 @@ class CaseRecordApi(MsaModelRestApi):
             problems = self.check(item, data)
             if problems:
                 return self._error(400, problems)
+            refused = self.before_create(item)
+            if refused is not None:
+                return refused
             db.session.add(item)
             failed = self._flush()
             if failed is not None:
@@ -375,42 +384,44 @@ class PersonApi(CaseRecordApi):
         return self.response(200, result=result)
 
     def post_headless(self) -> Response:
-        """Create a person — 409 with the candidates when it may exist already (issue 14)."""
+        """Create a person — 409 with the candidates when it may exist already (issue 14).
+
+        The body is validated first; only a valid body reaches the duplicate check
+        (``before_create``), so that an invalid one cannot probe it."""
         payload = request.get_json(silent=True)
+        g.msa_confirm_new = False
         if isinstance(payload, dict) and "confirm_new" in payload:
             confirm = payload.pop("confirm_new")  # the cached JSON: the create below reads it
             if not isinstance(confirm, bool):
                 return self._error(400, {"confirm_new": "Erwartet wird true oder false."})
-            if not confirm:
-                conflict = self._duplicates(payload)
-                if conflict is not None:
-                    return conflict
-        elif isinstance(payload, dict):
-            conflict = self._duplicates(payload)
-            if conflict is not None:
-                return conflict
+            g.msa_confirm_new = confirm
         return super().post_headless()
 
-    def _duplicates(self, payload: dict[str, Any]) -> Response | None:
-        from app.services.casefile.duplicates import find_duplicates
-        from app.services.intake.duplicates import known_elsewhere, log_hints, provider_names
+    def before_create(self, item: Any) -> Response | None:
+        if g.get("msa_confirm_new"):
+            return None
+        if item in db.session:  # the check commits its log row: never the unchecked person
+            db.session.expunge(item)
+        return self._duplicates(item.first_name, item.last_name, item.birth_date)
 
-        first, last, born = (payload.get(k) for k in ("first_name", "last_name", "birth_date"))
-        if not (isinstance(first, str) and isinstance(last, str) and isinstance(born, str)):
-            return None  # the field checks answer
-        try:
-            birth_date = parse_date(born)
-        except DateError:
-            return None
-        if birth_date is None:
-            return None
+    def _duplicates(self, first: str, last: str, birth_date: dt.date) -> Response | None:
+        """The duplicate check (R-2.6): throttled per account, every check access-logged."""
+        from app.services.casefile.duplicates import find_duplicates
+        from app.services.intake.duplicates import (
+            known_elsewhere,
+            log_check,
+            log_refused_check,
+            provider_names,
+        )
+
+        if not duplicate_throttle.allow(g.user):
+            log_refused_check("API")
+            return self._error(429, MSG_CHECK_THROTTLED)
         own = find_duplicates(first, last, birth_date)
         scope = current_scope()
         others = known_elsewhere(
             first, last, birth_date, organisation_id=scope.organisation_id if scope else None
         )
-        if not own and not others:
-            return None
         candidates: list[dict[str, Any]] = [
             {
                 "id": d.id,
@@ -422,9 +433,10 @@ class PersonApi(CaseRecordApi):
             for d in own
         ]
         candidates += [{"organisation": name} for name in provider_names(others)]
-        if others:
-            log_hints(others, "API")
         names = ", ".join(provider_names(others))
+        log_check(others, "API", own_hits=len(own))
+        if not own and not others:
+            return None
         message = (
             f"Die Person ist bereits bei {names} bekannt; fragen Sie dort eine Übergabe an. "
             if others

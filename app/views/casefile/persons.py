@@ -26,13 +26,18 @@ from app.models import (
     PersonLanguage,
     PersonVulnerability,
 )
-from app.security import matrix
+from app.security import duplicate_throttle, matrix
 from app.services.bundle import Bundle
 from app.services.casefile import persons as person_service
 from app.services.casefile.duplicates import find_duplicates
 from app.services.casefile.search import search_persons
 from app.services.data_protection.access_log import log_access, log_accesses
-from app.services.intake.duplicates import known_elsewhere, log_hints, provider_names
+from app.services.intake.duplicates import (
+    known_elsewhere,
+    log_check,
+    log_refused_check,
+    provider_names,
+)
 from app.views import hub
 from app.views.base import ScopedModelView
 from app.views.casefile.common import (
@@ -158,18 +163,32 @@ class PersonView(ScopedModelView):
         if request.method == "GET":
             form.caseworker_id.data = str(_current_user().id)
         elif (data := _validate_person_form(form)) is not None:
-            duplicates = find_duplicates(data["first_name"], data["last_name"], data["birth_date"])
-            # issue 14: known at another provider — its name only, access-logged
-            elsewhere = known_elsewhere(
-                data["first_name"],
-                data["last_name"],
-                data["birth_date"],
-                organisation_id=_current_user().organisation_id,
-            )
-            if (duplicates or elsewhere) and not form.confirm_duplicate.data:
-                known_at = provider_names(elsewhere)
-                if elsewhere:
-                    log_hints(elsewhere, "Browser")
+            # the check runs on a valid form only, within the account's budget, and is
+            # access-logged hit or miss (app.security.duplicate_throttle); a confirmed create
+            # does not ask again
+            elsewhere: list[Any] = []
+            throttled = False
+            if not form.confirm_duplicate.data:
+                throttled = not duplicate_throttle.allow(_current_user())
+                if throttled:
+                    log_refused_check("Browser")
+                    flash(duplicate_throttle.MESSAGE, "danger")
+                else:
+                    duplicates = find_duplicates(
+                        data["first_name"], data["last_name"], data["birth_date"]
+                    )
+                    # known at another provider — its name only
+                    elsewhere = known_elsewhere(
+                        data["first_name"],
+                        data["last_name"],
+                        data["birth_date"],
+                        organisation_id=_current_user().organisation_id,
+                    )
+                    known_at = provider_names(elsewhere)
+                    log_check(elsewhere, "Browser", own_hits=len(duplicates))
+            if throttled:
+                pass
+            elif duplicates or elsewhere:
                 flash(
                     "Möglicherweise gibt es diese Person schon (gleiches Geburtsdatum, ähnlicher "
                     "Name). Bitte prüfen Sie die Treffer; wenn es eine andere Person ist, "
