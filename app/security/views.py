@@ -391,6 +391,11 @@ MAX_INT32 = 2**31 - 1
 MAX_PAGE_SIZE = 500
 
 
+def _beyond_int32(text: str) -> bool:
+    digits = text.strip().lstrip("+-")
+    return digits.isdigit() and abs(int(digits[:20])) > MAX_INT32
+
+
 def _huge_int(text: str) -> bool:
     digits = text.strip().lstrip("+-")
     return digits.isdigit() and len(digits) >= 19 and abs(int(digits)) > MAX_ID
@@ -547,6 +552,8 @@ def _reject_impossible_input() -> Response | None:
     for key, value in request.args.items():
         if "\x00" in value or _huge_int(value):
             abort(400)  # NUL, or a number no integer column holds (filters, paging)
+        if (key == "id" or key.endswith("_id")) and _beyond_int32(value):
+            abort(400)  # an id no row can have: PostgreSQL refuses to compare an INTEGER with it
         if key.startswith("_flt_"):
             pass
         elif "_oc_" in key and value not in _order_columns(key.split("_oc_", 1)[1]):

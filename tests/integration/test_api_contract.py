@@ -142,7 +142,7 @@ def test_description_types_ids_and_errors_as_answered(app: Flask, api_token) -> 
 def test_malformed_input_is_refused_not_a_server_error(app: Flask, client, api_token) -> None:
     """A ``q`` with a broken number (prison raises ValueError, FAB catches only its own parse
     error) and a JSON body that is no object when opening or moving a case are answered 400;
-    a social-report filter by an id beyond the integer range finds nothing."""
+    so is an id parameter beyond the integer range (a social-report or statistics filter)."""
     with app.app_context():
         own = factories.make_org("Träger A")
         person_id = factories.make_person(own).id
@@ -152,9 +152,13 @@ def test_malformed_input_is_refused_not_a_server_error(app: Flask, client, api_t
         resp = client.get(url, query_string={"q": "-4.636424273758994e+16"}, headers=headers)
         assert resp.status_code == 400, (url, resp.get_data(as_text=True))
         assert client.get(url, query_string={"q": "(page:0)"}, headers=headers).status_code == 200
-    # an id no integer column holds (PostgreSQL refused the query: 500)
-    resp = client.get("/api/v1/socialreport/?person_id=787401226399127", headers=headers)
-    assert resp.status_code == 200 and resp.get_json()["result"] == []
+    # ids no integer column holds (PostgreSQL refused the query: 500)
+    for url in (
+        "/api/v1/socialreport/?person_id=787401226399127",
+        "/api/v1/statistics/quarterly?organisation_id=381591051912&year=2026&quarter=1",
+        "/api/v1/statistics/referrals?organisation_id=-2285271095&year=2026&quarter=1",
+    ):
+        assert client.get(url, headers=headers).status_code == 400, url
     opened = client.post("/api/v1/casemanagement/", json={"person_id": person_id}, headers=headers)
     assert opened.status_code == 201, opened.get_data(as_text=True)
     case_id = opened.get_json()["id"]
