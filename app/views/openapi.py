@@ -232,8 +232,8 @@ def describe(spec: dict[str, Any]) -> dict[str, Any]:
             own = OWN_OPERATIONS.get((method, path))
             if own is not None and not operation.get("responses"):
                 operation.update(copy.deepcopy(own))
+                operation.setdefault("security", [{"jwt": []}])  # all behind @protect()
             _add_path_parameters(operation, names)
-            operation.setdefault("security", [{"jwt": []}])
             operation.setdefault("responses", {})
             for status in operation["responses"].values():
                 _fix_schema(status)
@@ -259,7 +259,12 @@ def _add_path_parameters(operation: dict[str, Any], names: list[str]) -> None:
     for name in names:
         if name not in declared:
             params.append(
-                {"in": "path", "name": name, "required": True, "schema": PATH_PARAMETERS[name]}
+                {
+                    "in": "path",
+                    "name": name,
+                    "required": True,
+                    "schema": PATH_PARAMETERS.get(name, {"type": "string"}),
+                }
             )
 
 
