@@ -61,6 +61,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
             if isinstance(view, BaseApi) and view.blueprint is not None:
                 csrf.exempt(view.blueprint)
     init_web(app)
+    from app.views import openapi
+
+    openapi.install(app)  # the description matches the answers (app/views/openapi.py)
     if app.config.get("MSA_PROXY_FIX"):
         # One trusted reverse proxy sets X-Forwarded-For/-Proto/-Host/-Port (docs/deployment.md):
         # client address for rate limits and logs, https URLs and secure redirects behind TLS.

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 #: scripts only from the portal itself or with the request's nonce — no inline script, no
 #: inline event handler (``onclick=``) runs; FAB's templates carry ``nonce="{{ csp_nonce() }}"``
 CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
     "script-src 'self' 'nonce-{nonce}'; script-src-attr 'none'; font-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )

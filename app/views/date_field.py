@@ -44,6 +44,8 @@ def date_input(
         text = de_date(value, "") if _ISO_TEXT.match(value.strip()) else value
     else:
         text = de_date(value, "")
+    if "class_" in attrs:
+        attrs["class"] = attrs.pop("class_")
     attrs.setdefault("class", "form-control msa-date")
     hint_id = f"{field_id}-hilfe"
     if invalid:

@@ -439,8 +439,11 @@ class StatisticsApi(BaseApi):
             quarter = int(request.args["quarter"])
             raw_org = request.args.get("organisation_id")
             org_arg = int(raw_org) if raw_org not in (None, "") else None
+            st.Quarter(year, quarter)  # before any query: PostgreSQL refuses a year beyond INTEGER
         except (KeyError, ValueError):
             return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
+        except st.StatisticsError as exc:
+            return self.response_400(message=str(exc))
         live = request.args.get("live", "").lower() in ("1", "true", "yes")
         try:
             org_id, caseworker = qr.allowed_view(qr.Viewer.of(g.user), org_arg)

@@ -300,6 +300,11 @@ class CustodyMachine(RuleBasedStateMachine):
             assert listed.status_code == 200
             want = {pid for pid, p in self.persons.items() if org == p.holder or org in p.shares}
             assert {row["id"] for row in listed.get_json()["result"]} == want, org
+            found = self.client.get(
+                f"/api/v1/person/search?q=Kustodie{_letters(self.run)}", headers=self.headers[org]
+            )
+            assert found.status_code == 200
+            assert {row["id"] for row in found.get_json()["result"]} == want, ("Suche", org)
             if not want:
                 continue
             with self.app.app_context():

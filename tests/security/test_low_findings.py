@@ -215,6 +215,47 @@ def test_csp_has_no_unsafe_inline_script_and_pages_carry_its_nonce(
     assert re.search(r"'nonce-([^']+)'", second).group(1) != nonce  # type: ignore[union-attr]
 
 
+# --- CSP without 'unsafe-inline' for styles -----------------------------------------------------
+
+#: FAB templates the portal never renders (SAML sign-in, which it does not offer)
+UNRENDERED_FAB_TEMPLATES = {"login_saml.html"}
+
+
+def _style_attributes(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    found = re.findall(r"<[a-zA-Z][^<>]*\sstyle=[^<>]*>", text)
+    found += [tag for tag in re.findall(r"<style\b[^>]*>", text) if "nonce=" not in tag]
+    return found
+
+
+def test_no_rendered_template_has_a_style_attribute_or_a_style_block() -> None:
+    """No ``style="…"`` attribute and no <style> without nonce in the templates a browser gets —
+    ours, and FAB's unless ours override them — since the CSP's style-src has no
+    'unsafe-inline' (documents/ are rendered into PDFs only, never sent as HTML)."""
+    ours = TEMPLATE_DIRS[0]
+    bad: list[str] = []
+    for path in ours.rglob("*.html"):
+        if path.relative_to(ours).parts[0] != "documents":
+            bad += [f"{path.relative_to(ours)}: {tag}" for tag in _style_attributes(path)]
+    fab = _fab_templates()
+    for path in fab.rglob("*.html"):
+        overridden = (ours / path.relative_to(fab)).exists()
+        if not overridden and path.name not in UNRENDERED_FAB_TEMPLATES:
+            bad += [f"FAB {path.relative_to(fab)}: {tag}" for tag in _style_attributes(path)]
+    assert not bad, bad
+
+
+def test_csp_allows_styles_only_from_the_portal(app: Flask, login_as: Any) -> None:
+    """style-src is the portal's own files: neither 'unsafe-inline' nor a foreign source."""
+    with app.app_context():
+        org = factories.make_org()
+    client = login_as(matrix.ROLE_CASEWORKER, org)
+    for url in ("/login/", "/personview/list/"):
+        csp = client.get(url).headers["Content-Security-Policy"]
+        style_src = re.search(r"style-src ([^;]*)", csp).group(1)  # type: ignore[union-attr]
+        assert style_src.split() == ["'self'"], style_src
+
+
 # --- no form content or CSRF token in a redirect URL (file audit) -------------------------------
 
 

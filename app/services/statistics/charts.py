@@ -43,7 +43,9 @@ def _frame(title: str, desc: str, body: list[str], chart_id: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="msa-chart" id="{escape(chart_id)}" '
         f'width="100%" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t {escape(chart_id)}-d" '
-        f'style="max-width:100%;height:auto;font-family:sans-serif">'
+        # no style attribute (the CSP allows none): a presentation attribute for the font,
+        # the size from app/static/css/msa.css (svg.msa-chart)
+        f'font-family="sans-serif">'
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'
         f'<desc id="{escape(chart_id)}-d">{escape(desc)}</desc>'
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>'

@@ -187,6 +187,8 @@ class CaseManagementApi(BaseApi):
     def post(self) -> Response:
         """Open a case for ``person_id`` in step first_interview."""
         body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            return self.response_400(message="JSON-Objekt erwartet.")
         try:
             person_id = int(body.get("person_id"))
         except (TypeError, ValueError):
@@ -220,6 +222,8 @@ class CaseManagementApi(BaseApi):
         if case_ is None:
             return self.response_404()
         body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            return self.response_400(message="JSON-Objekt erwartet.")
         try:
             wf.transition(
                 case_,
