@@ -233,7 +233,7 @@ def test_contact_note_post_refused(
     before = _count(app, ContactNote)
     resp = client.post("/api/v1/contactnote/", json=body, headers=headers)
     assert resp.status_code == 400, resp.get_json()
-    assert field in resp.get_json()["message"]
+    assert resp.get_json()["field"] == field and field in resp.get_json()["errors"]
     assert _count(app, ContactNote) == before
 
 

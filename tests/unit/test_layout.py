@@ -126,6 +126,7 @@ def test_services_are_grouped_by_domain() -> None:
         "__init__.py",
         "bundle.py",
         "catalogues.py",
+        "errors.py",
         "export_safety.py",
         "organisations.py",
         "record_payloads.py",

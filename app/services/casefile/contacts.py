@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,28 +11,30 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    ContactNote,
-    ContactNoteTopic,
     FollowUp,
     GroupSession,
     NetworkPartner,
     Person,
-    Referral,
 )
-from app.models.contact import CONTACT_KINDS
 from app.services.catalogues import valid_codes
+from app.services.errors import DomainError, Problem
 from app.services.statistics.periods import ClosedPeriodError
 
-SUMMARY_MAX = 10000
-FOLLOW_UP_TITLE_MAX = 300
 
 
-class ContactValidationError(ValueError):
+class ContactValidationError(DomainError):
     """Invalid contact data; ``errors`` maps field names to German messages."""
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
-        self.errors = errors
+    def __init__(
+        self, errors: dict[str, list[str]] | None = None, *, problems: list[Problem] | None = None
+    ) -> None:
+        if problems is None:
+            problems = [
+                Problem(name, f"{name}.invalid", message)
+                for name, messages in (errors or {}).items()
+                for message in messages
+            ]
+        super().__init__(problems=problems)
 
 
 @dataclass
@@ -62,111 +64,6 @@ def _check_common(
         errs.add("date", "Das Datum liegt mehr als drei Jahre zurück.")
     if duration_minutes is not None and not 1 <= duration_minutes <= 1440:
         errs.add("duration_minutes", "Die Dauer muss zwischen 1 und 1440 Minuten liegen.")
-
-
-def document_contact(
-    person: Person,
-    *,
-    actor: Any,
-    summary: str,
-    date: dt.date | None = None,
-    kind: str = "individual",
-    topics: Iterable[str] = (),
-    duration_minutes: int | None = None,
-    interpreter_used: bool = False,
-    result: str | None = None,
-    education_system: bool = False,
-    return_counselling: bool = False,
-    partner_id: int | None = None,
-    follow_up_on: dt.date | None = None,
-    follow_up_title: str | None = None,
-    today: dt.date | None = None,
-) -> ContactNote:
-    """Document one counselling contact of ``person`` by ``actor`` (Beratungsvermerk).
-
-    Writes the note with its topics, a referral when a network partner is given and a
-    follow-up for the actor when a due date is given — in one transaction.
-    """
-    today = today or dt.date.today()
-    date = date or today
-    topic_list = list(dict.fromkeys(t for t in topics if t))
-    errs = _Errors()
-    _check_common(errs, date=date, duration_minutes=duration_minutes, today=today)
-    if kind not in CONTACT_KINDS:
-        errs.add("kind", "Unbekannte Kontaktart.")
-    unknown = set(topic_list) - valid_codes("contact_topic")
-    if unknown:
-        errs.add("topics", "Unbekannter Themenbereich: " + ", ".join(sorted(unknown)))
-    if not summary or not summary.strip():
-        errs.add("summary", "Bitte den Inhalt der Beratung kurz festhalten.")
-    elif len(summary) > SUMMARY_MAX:
-        errs.add("summary", f"Höchstens {SUMMARY_MAX} Zeichen erlaubt.")
-    if result and len(result) > SUMMARY_MAX:
-        errs.add("result", f"Höchstens {SUMMARY_MAX} Zeichen erlaubt.")
-    partner = None
-    if partner_id is not None:
-        partner = db.session.get(NetworkPartner, partner_id)
-        if partner is None:
-            errs.add("partner_id", "Unbekannter Netzwerkpartner.")
-    if follow_up_on is not None:
-        if follow_up_on < today:
-            errs.add("follow_up_on", "Die Wiedervorlage darf nicht in der Vergangenheit liegen.")
-        if follow_up_title and len(follow_up_title) > FOLLOW_UP_TITLE_MAX:
-            errs.add("follow_up_title", f"Höchstens {FOLLOW_UP_TITLE_MAX} Zeichen erlaubt.")
-    elif follow_up_title and follow_up_title.strip():
-        errs.add("follow_up_on", "Bitte ein Fälligkeitsdatum für die Wiedervorlage angeben.")
-    errs.raise_if_any()
-
-    try:
-        note = ContactNote(
-            person_id=person.id,
-            organisation_id=person.organisation_id,
-            caseworker_id=actor.id,
-            date=date,
-            kind=kind,
-            duration_minutes=duration_minutes,
-            interpreter_used=interpreter_used,
-            summary=summary.strip(),
-            result=(result or "").strip() or None,
-            education_system=education_system,
-            return_counselling=return_counselling,
-            partner_id=partner.id if partner else None,
-        )
-        note.topics = [ContactNoteTopic(code=code) for code in topic_list]
-        db.session.add(note)
-        db.session.flush()
-        if partner is not None:
-            db.session.add(
-                Referral(
-                    person_id=person.id,
-                    organisation_id=person.organisation_id,
-                    partner_id=partner.id,
-                    date=date,
-                    topic_code=topic_list[0] if topic_list else None,
-                    contact_note_id=note.id,
-                )
-            )
-        if follow_up_on is not None:
-            db.session.add(
-                FollowUp(
-                    person_id=person.id,
-                    organisation_id=person.organisation_id,
-                    assignee_id=actor.id,
-                    due_on=follow_up_on,
-                    title=(follow_up_title or "").strip()
-                    or f"Wiedervorlage: {summary.strip()[:80]}",
-                    contact_note_id=note.id,
-                    source="contact_note",
-                )
-            )
-        db.session.commit()
-    except ClosedPeriodError as exc:
-        db.session.rollback()
-        raise ContactValidationError({"date": [exc.message]}) from exc
-    except Exception:
-        db.session.rollback()
-        raise
-    return note
 
 
 def create_group_session(

@@ -39,11 +39,12 @@ from app.models import (
     group_participant,
 )
 from app.models.base import utcnow
-from app.models.contact import CONTACT_KINDS
 from app.models.person import counselling_end
 from app.security import matrix
 from app.security.scoping import ScopeViolationError, current_scope
+from app.services.casefile.notes import create_note, update_note
 from app.services.data_protection.access_log import log_access, log_accesses
+from app.services.errors import DomainError, Problem
 from app.services.record_payloads import (
     MSG_CONFLICT,
     MSG_NOT_JSON,
@@ -51,6 +52,7 @@ from app.services.record_payloads import (
     FieldSpec,
     PayloadError,
     clean,
+    visible_row,
 )
 from app.services.statistics.periods import ClosedPeriodError
 from app.views.base import MsaModelRestApi
@@ -592,31 +594,108 @@ class ContactNoteApi(CaseRecordApi):
     base_order = ("date", "desc")
 
     def add_specs(self) -> dict[str, FieldSpec]:
+        """The shapes of the fields (a date is a date, a flag a flag); every rule of a note —
+        limits, catalogue, kind, partner, closed quarters — is app.services.casefile.notes'."""
         return {
             "person_id": FieldSpec("ref", required=True, model=Person),
-            "date": FieldSpec("date", required=True, past_only=True),
-            "kind": FieldSpec("kind", required=True, choices=CONTACT_KINDS),
-            "topics": FieldSpec("codes", catalogue="contact_topic"),
-            "summary": FieldSpec("text", required=True, max_len=5000),
-            "result": FieldSpec("text", max_len=5000),
+            "date": FieldSpec("date"),
+            "summary": FieldSpec("text"),
+            "result": FieldSpec("text"),
             "education_system": FieldSpec("bool"),
             "return_counselling": FieldSpec("bool"),
-            "duration_minutes": FieldSpec("int", lo=1, hi=1440),
             "interpreter_used": FieldSpec("bool"),
-            "partner_id": FieldSpec("ref", model=NetworkPartner),
         }
 
-    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
-        topics = data.pop("topics", None)
-        super().apply(item, data, created=created)
-        if created:
-            item.caseworker_id = g.user.id
-        if topics is not None:
-            keep = {t.code: t for t in item.topics}
-            item.topics = [keep.get(c) or ContactNoteTopic(code=c) for c in topics]
-        for flag in ("education_system", "return_counselling", "interpreter_used"):
-            if getattr(item, flag) is None:
-                setattr(item, flag, False)
+    #: fields passed to the verb as sent (the verb checks them, with its keys)
+    RAW_FIELDS = ("kind", "topics", "duration_minutes", "partner_id")
+
+    def _values(self, payload: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+        raw = {k: payload.pop(k) for k in self.RAW_FIELDS if k in payload}
+        specs = self.add_specs() if not partial else self.edit_specs()
+        data = clean(payload, specs, partial=partial, versioned=partial)
+        topics = raw.get("topics")
+        if "topics" in raw and not (
+            isinstance(topics, list) and all(isinstance(t, str) for t in topics)
+        ):
+            raise PayloadError({"topics": "Bitte eine Liste von Themen-Codes angeben."})
+        for name in ("duration_minutes", "partner_id"):
+            value = raw.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise PayloadError({name: "Bitte eine ganze Zahl angeben."})
+        data.update(raw)
+        return data
+
+    def _refused(self, exc: DomainError | PayloadError) -> Response:
+        """A refusal in the one shape of domain errors: ``message``, ``field``, ``key``."""
+        if isinstance(exc, PayloadError):
+            exc = DomainError(
+                problems=[
+                    Problem(name, f"{name}.format", str(msg if isinstance(msg, str) else msg[0]))
+                    for name, msg in exc.errors.items()
+                ]
+            )
+        return self.response(exc.status, **exc.as_json())
+
+    def post_headless(self) -> Response:
+        """Create through :func:`app.services.casefile.notes.create_note`."""
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self._error(400, MSG_NOT_JSON)
+        key, fp, early = self.idempotency_begin()
+        if early is not None:
+            return early
+        try:
+            try:
+                data = self._values(dict(payload), partial=False)
+            except PayloadError as exc:
+                return self._refused(exc)
+            person = visible_row(Person, data.pop("person_id"))
+            body: dict[str, Any] = {}
+
+            def within(note: ContactNote) -> None:
+                body.update(self._dump(note))
+                self.idempotency_remember(key, fp, note)
+
+            try:
+                create_note(
+                    person,
+                    actor=g.user,
+                    summary=data.pop("summary", None) or "",
+                    date=data.pop("date", None),
+                    kind=data.pop("kind", "individual"),
+                    within=within,
+                    **data,
+                )
+            except DomainError as exc:
+                return self._refused(exc)
+            except IntegrityError:
+                return self.idempotency_race(key, fp) or self._error(400, MSG_INTEGRITY)
+            return self.response(201, id=body["id"], result=body)
+        finally:
+            self.idempotency_end(key)
+
+    def put_headless(self, pk: Any) -> Response:
+        """Change through :func:`app.services.casefile.notes.update_note`."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self._error(404, MSG_NOT_FOUND)
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self._error(400, MSG_NOT_JSON)
+        try:
+            data = self._values(dict(payload), partial=True)
+        except PayloadError as exc:
+            return self._refused(exc)
+        version = data.pop("version")
+        try:
+            update_note(item, actor=g.user, version=version, changes=data)
+        except DomainError as exc:
+            return self._refused(exc)
+        except StaleDataError:
+            db.session.rollback()
+            return self._error(409, MSG_CONFLICT)
+        body = self._dump(item)
+        return self.response(200, id=body["id"], result=body)
 
     def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         # the notes just read are in the session with their topics (``lazy="selectin"``):
