@@ -140,7 +140,8 @@ def test_validate_person_rules(db_session: Any) -> None:
 
 
 def test_follow_up_buckets(db_session: Any, factory: Any) -> None:
-    from app.services.casefile.contacts import complete_follow_up, my_open_follow_ups
+    from app.services.casefile.contacts import my_open_follow_ups
+    from app.services.casefile.follow_ups import complete_follow_up
 
     org = factory.make_org()
     worker = factory.make_user("Fachkraft", org)

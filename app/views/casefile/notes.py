@@ -23,9 +23,9 @@ from app.models import (
 from app.security import matrix
 from app.services.casefile import persons as person_service
 from app.services.casefile.contacts import (
-    ContactValidationError,
     create_group_session,
     partner_from_label,
+    update_group_session,
 )
 from app.services.casefile.notes import NoteError, create_note, update_note
 from app.services.data_protection.access_log import log_access
@@ -42,6 +42,7 @@ from app.views.casefile.common import (
     _person_or_404,
     note_form,
 )
+from app.views.casefile.domain_edit import DomainEditMixin
 from app.views.casefile.forms import (
     GroupSessionForm,
 )
@@ -334,7 +335,7 @@ class ContactNoteView(ScopedModelView):
 
 
 # ---------------------------------------------------------------- group sessions
-class GroupSessionView(ScopedModelView):
+class GroupSessionView(DomainEditMixin, ScopedModelView):
     """Gruppenberatungen — one session, many participants (R-3.2)."""
 
     datamodel = SQLAInterface(GroupSession)
@@ -367,9 +368,8 @@ class GroupSessionView(ScopedModelView):
         "participants": _l("Teilnehmende"),
     }
     base_order = ("date", "desc")
-
-    def pre_update(self, item: Any) -> None:
-        _check_closed_period(item)
+    update_verb = staticmethod(update_group_session)
+    record_name = "Gruppenberatung"
 
     def pre_delete(self, item: Any) -> None:
         _check_closed_period(item)
@@ -406,9 +406,11 @@ class GroupSessionView(ScopedModelView):
                     education_system=bool(form.education_system.data),
                     return_counselling=bool(form.return_counselling.data),
                 )
-            except ContactValidationError as exc:
-                participant_errors = exc.errors.pop("participant_ids", [])
-                _apply_form_errors(form, exc.errors)
+            except DomainError as exc:
+                db.session.rollback()
+                errors = exc.errors
+                participant_errors = errors.pop("participant_ids", [])
+                _apply_form_errors(form, {k: v for k, v in errors.items() if k})
             else:
                 flash("Die Gruppenberatung wurde gespeichert.", "success")
                 return redirect(url_for("GroupSessionView.show", pk=session.id))
