@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +106,7 @@ def create_group_session(
     education_system: bool = False,
     return_counselling: bool = False,
     today: dt.date | None = None,
+    within: Callable[[Any], None] | None = None,
 ) -> GroupSession:
     """Document one group session with its participants (counted once, R-3.2)."""
     today = today or dt.date.today()
@@ -141,6 +142,9 @@ def create_group_session(
         )
         session.participants = persons
         db.session.add(session)
+        if within is not None:
+            db.session.flush()
+            within(session)  # a door's bookkeeping in the same transaction
     return session
 
 

@@ -11,6 +11,7 @@ workflow.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -98,6 +99,7 @@ def create_follow_up(
     done_on: dt.date | None = None,
     contact_note_id: int | None = None,
     today: dt.date | None = None,
+    within: Callable[[Any], None] | None = None,
 ) -> FollowUp:
     """Set a follow-up on its own (date + subject), for ``assignee_id`` or the actor."""
     today = today or dt.date.today()
@@ -124,6 +126,9 @@ def create_follow_up(
             source="manual",
         )
         db.session.add(follow_up)
+        if within is not None:
+            db.session.flush()
+            within(follow_up)  # a door's bookkeeping in the same transaction
     return follow_up
 
 
@@ -199,6 +204,7 @@ def create_referral(
     note: str | None = None,
     outcome: str | None = None,
     today: dt.date | None = None,
+    within: Callable[[Any], None] | None = None,
 ) -> Referral:
     """Record a referral of ``person`` to a network partner (Vermittlung)."""
     today = today or dt.date.today()
@@ -225,6 +231,9 @@ def create_referral(
             outcome=outcome or None,
         )
         db.session.add(referral)
+        if within is not None:
+            db.session.flush()
+            within(referral)  # a door's bookkeeping in the same transaction
     return referral
 
 

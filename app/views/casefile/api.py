@@ -26,25 +26,16 @@ from werkzeug.wrappers import Response
 from app.extensions import db
 from app.models import (
     Accommodation,
-    ContactNote,
-    ContactNoteTopic,
-    FollowUp,
-    GroupSession,
     Household,
     MsaUser,
-    NetworkPartner,
     Person,
     PersonSensitive,
-    Referral,
-    group_participant,
 )
 from app.models.base import utcnow
 from app.models.person import counselling_end
 from app.security import matrix
 from app.security.scoping import ScopeViolationError, current_scope
-from app.services.casefile.notes import create_note, update_note
 from app.services.data_protection.access_log import log_access, log_accesses
-from app.services.errors import DomainError, Problem
 from app.services.record_payloads import (
     MSG_CONFLICT,
     MSG_NOT_JSON,
@@ -52,7 +43,6 @@ from app.services.record_payloads import (
     FieldSpec,
     PayloadError,
     clean,
-    visible_row,
 )
 from app.services.statistics.periods import ClosedPeriodError
 from app.views.base import MsaModelRestApi
@@ -61,7 +51,6 @@ MSG_NOT_FOUND = "Der Datensatz wurde nicht gefunden."
 MSG_FORBIDDEN = "Keine Berechtigung für diese Aktion."
 MSG_SCOPE = "Ein verknüpfter Datensatz ist nicht zugänglich – es wurde nichts gespeichert."
 MSG_INTEGRITY = "Der Datensatz widerspricht vorhandenen Daten – es wurde nichts gespeichert."
-MSG_NOTE_PERSON = "Der Beratungsvermerk gehört nicht zu dieser Person."
 
 SENSITIVE_FIELDS = (
     "health",
@@ -548,337 +537,7 @@ class PersonApi(CaseRecordApi):
         return self.response(200, id=person.id, result=self._sensitive_dump(row))
 
 
-NOTE_FIELDS = [
-    "person_id",
-    "date",
-    "kind",
-    "topics",
-    "summary",
-    "result",
-    "education_system",
-    "return_counselling",
-    "duration_minutes",
-    "interpreter_used",
-    "partner_id",
-]
-
-
-def _topic_map(note_ids: list[int]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {i: {"topics": []} for i in note_ids}
-    if not note_ids:
-        return out
-    rows = db.session.execute(
-        select(ContactNoteTopic.contact_note_id, ContactNoteTopic.code)
-        .where(ContactNoteTopic.contact_note_id.in_(note_ids))
-        .order_by(ContactNoteTopic.code)
-    )
-    for note_id, code in rows:
-        out[note_id]["topics"].append(code)
-    return out
-
-
-class ContactNoteApi(CaseRecordApi):
-    """REST: /api/v1/contactnote/ — counselling contacts (R-3.1)."""
-
-    resource_name = "contactnote"
-    datamodel = SQLAInterface(ContactNote)
-    class_permission_name = matrix.CONTACT_NOTE
-    versioned = True
-    read_log_category = "contact_note"
-    _columns = [c for c in NOTE_FIELDS if c != "topics"]
-    list_columns = ["id", *_columns, "caseworker_id", "version"]
-    show_columns = ["id", *_columns, "caseworker_id", "version", "created_at", "updated_at"]
-    add_columns = edit_columns = _columns
-    search_columns = ["person", "date", "kind", "education_system", "return_counselling"]
-    order_columns = ["date", "id"]
-    base_order = ("date", "desc")
-
-    def add_specs(self) -> dict[str, FieldSpec]:
-        """The shapes of the fields (a date is a date, a flag a flag); every rule of a note —
-        limits, catalogue, kind, partner, closed quarters — is app.services.casefile.notes'."""
-        return {
-            "person_id": FieldSpec("ref", required=True, model=Person),
-            "date": FieldSpec("date"),
-            "summary": FieldSpec("text"),
-            "result": FieldSpec("text"),
-            "education_system": FieldSpec("bool"),
-            "return_counselling": FieldSpec("bool"),
-            "interpreter_used": FieldSpec("bool"),
-        }
-
-    #: fields passed to the verb as sent (the verb checks them, with its keys)
-    RAW_FIELDS = ("kind", "topics", "duration_minutes", "partner_id")
-
-    def _values(self, payload: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        raw = {k: payload.pop(k) for k in self.RAW_FIELDS if k in payload}
-        specs = self.add_specs() if not partial else self.edit_specs()
-        data = clean(payload, specs, partial=partial, versioned=partial)
-        topics = raw.get("topics")
-        if "topics" in raw and not (
-            isinstance(topics, list) and all(isinstance(t, str) for t in topics)
-        ):
-            raise PayloadError({"topics": "Bitte eine Liste von Themen-Codes angeben."})
-        for name in ("duration_minutes", "partner_id"):
-            value = raw.get(name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise PayloadError({name: "Bitte eine ganze Zahl angeben."})
-        data.update(raw)
-        return data
-
-    def _refused(self, exc: DomainError | PayloadError) -> Response:
-        """A refusal in the one shape of domain errors: ``message``, ``field``, ``key``."""
-        if isinstance(exc, PayloadError):
-            exc = DomainError(
-                problems=[
-                    Problem(name, f"{name}.format", str(msg if isinstance(msg, str) else msg[0]))
-                    for name, msg in exc.errors.items()
-                ]
-            )
-        return self.response(exc.status, **exc.as_json())
-
-    def post_headless(self) -> Response:
-        """Create through :func:`app.services.casefile.notes.create_note`."""
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            return self._error(400, MSG_NOT_JSON)
-        key, fp, early = self.idempotency_begin()
-        if early is not None:
-            return early
-        try:
-            try:
-                data = self._values(dict(payload), partial=False)
-            except PayloadError as exc:
-                return self._refused(exc)
-            person = visible_row(Person, data.pop("person_id"))
-            body: dict[str, Any] = {}
-
-            def within(note: ContactNote) -> None:
-                body.update(self._dump(note))
-                self.idempotency_remember(key, fp, note)
-
-            try:
-                create_note(
-                    person,
-                    actor=g.user,
-                    summary=data.pop("summary", None) or "",
-                    date=data.pop("date", None),
-                    kind=data.pop("kind", "individual"),
-                    within=within,
-                    **data,
-                )
-            except DomainError as exc:
-                return self._refused(exc)
-            except IntegrityError:
-                return self.idempotency_race(key, fp) or self._error(400, MSG_INTEGRITY)
-            return self.response(201, id=body["id"], result=body)
-        finally:
-            self.idempotency_end(key)
-
-    def put_headless(self, pk: Any) -> Response:
-        """Change through :func:`app.services.casefile.notes.update_note`."""
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            return self._error(404, MSG_NOT_FOUND)
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            return self._error(400, MSG_NOT_JSON)
-        try:
-            data = self._values(dict(payload), partial=True)
-        except PayloadError as exc:
-            return self._refused(exc)
-        version = data.pop("version")
-        try:
-            update_note(item, actor=g.user, version=version, changes=data)
-        except DomainError as exc:
-            return self._refused(exc)
-        except StaleDataError:
-            db.session.rollback()
-            return self._error(409, MSG_CONFLICT)
-        body = self._dump(item)
-        return self.response(200, id=body["id"], result=body)
-
-    def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
-        # the notes just read are in the session with their topics (``lazy="selectin"``):
-        # take the codes from there instead of a second query
-        loaded = [db.session.identity_map.get(db.session.identity_key(ContactNote, i)) for i in ids]
-        if all(n is not None and "topics" in n.__dict__ for n in loaded):
-            return {n.id: {"topics": sorted(n.topic_codes)} for n in loaded if n is not None}
-        return _topic_map(ids)
-
-
-GROUP_FIELDS = [
-    "date",
-    "topic",
-    "topic_code",
-    "participant_ids",
-    "education_system",
-    "return_counselling",
-    "duration_minutes",
-    "interpreter_used",
-    "summary",
-]
-
-
-class GroupSessionApi(CaseRecordApi):
-    """REST: /api/v1/groupsession/ — one session, many participants (R-3.2)."""
-
-    resource_name = "groupsession"
-    datamodel = SQLAInterface(GroupSession)
-    class_permission_name = matrix.GROUP_SESSION
-    read_log_category = "group_session"
-    _columns = [c for c in GROUP_FIELDS if c != "participant_ids"]
-    list_columns = ["id", *_columns, "caseworker_id"]
-    show_columns = ["id", *_columns, "caseworker_id", "created_at", "updated_at"]
-    add_columns = edit_columns = _columns
-    search_columns = ["date", "topic", "topic_code"]
-    order_columns = ["date", "id"]
-    base_order = ("date", "desc")
-
-    def add_specs(self) -> dict[str, FieldSpec]:
-        return {
-            "date": FieldSpec("date", required=True, past_only=True),
-            "topic": FieldSpec("str", required=True, max_len=300),
-            "topic_code": FieldSpec("code", catalogue="contact_topic"),
-            "participant_ids": FieldSpec("refs", required=True, model=Person),
-            "education_system": FieldSpec("bool"),
-            "return_counselling": FieldSpec("bool"),
-            "duration_minutes": FieldSpec("int", lo=1, hi=1440),
-            "interpreter_used": FieldSpec("bool"),
-            "summary": FieldSpec("text", max_len=5000),
-        }
-
-    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
-        participant_ids = data.pop("participant_ids", None)
-        super().apply(item, data, created=created)
-        if created:
-            item.caseworker_id = g.user.id
-        if participant_ids is not None:
-            item.participants = list(
-                db.session.execute(select(Person).where(Person.id.in_(participant_ids)))
-                .scalars()
-                .all()
-            )
-        for flag in ("education_system", "return_counselling", "interpreter_used"):
-            if getattr(item, flag) is None:
-                setattr(item, flag, False)
-
-    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
-        scope = current_scope()
-        org_id = scope.organisation_id if scope else None
-        foreign = [p.id for p in item.participants if p.organisation_id != org_id]
-        if foreign and scope is not None and scope.mode != "all":
-            return {"participant_ids": MSG_REF.format(value=", ".join(map(str, foreign)))}
-        return {}
-
-    def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
-        out: dict[int, dict[str, Any]] = {i: {"participant_ids": []} for i in ids}
-        if not ids:
-            return out
-        rows = db.session.execute(
-            select(group_participant.c.group_session_id, group_participant.c.person_id)
-            .join(Person, Person.id == group_participant.c.person_id)
-            .where(group_participant.c.group_session_id.in_(ids))
-            .order_by(group_participant.c.person_id)
-        )
-        for session_id, person_id in rows:
-            out[session_id]["participant_ids"].append(person_id)
-        return out
-
-
-def _check_note_of_person(item: Any) -> dict[str, str]:
-    note_id = getattr(item, "contact_note_id", None)
-    if note_id is None:
-        return {}
-    note = db.session.execute(
-        select(ContactNote.person_id).where(ContactNote.id == note_id)
-    ).scalar_one_or_none()
-    if note is None:
-        return {"contact_note_id": MSG_REF.format(value=note_id)}
-    if note != item.person_id:
-        return {"contact_note_id": MSG_NOTE_PERSON}
-    return {}
-
-
-REFERRAL_FIELDS = [
-    "person_id",
-    "partner_id",
-    "date",
-    "topic_code",
-    "contact_note_id",
-    "note",
-    "outcome",
-]
-
-
-class ReferralApi(CaseRecordApi):
-    """REST: /api/v1/referral/ — referrals to network partners (R-6.2)."""
-
-    resource_name = "referral"
-    datamodel = SQLAInterface(Referral)
-    class_permission_name = matrix.REFERRAL
-    read_log_category = "referral"
-    list_columns = show_columns = ["id", *REFERRAL_FIELDS, "created_at"]
-    add_columns = edit_columns = REFERRAL_FIELDS
-    search_columns = ["person", "partner", "date", "topic_code"]
-    order_columns = ["date", "id"]
-    base_order = ("date", "desc")
-
-    def add_specs(self) -> dict[str, FieldSpec]:
-        return {
-            "person_id": FieldSpec("ref", required=True, model=Person),
-            "partner_id": FieldSpec("ref", required=True, model=NetworkPartner),
-            "date": FieldSpec("date", required=True, past_only=True),
-            "topic_code": FieldSpec("code", catalogue="contact_topic"),
-            "contact_note_id": FieldSpec("ref", model=ContactNote),
-            "note": FieldSpec("text", max_len=5000),
-            "outcome": FieldSpec("code", catalogue="referral_outcome"),
-        }
-
-    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
-        return _check_note_of_person(item)
-
-
-FOLLOW_UP_FIELDS = ["person_id", "assignee_id", "due_on", "title", "done_on", "contact_note_id"]
-
-
-class FollowUpApi(CaseRecordApi):
-    """REST: /api/v1/followup/ — follow-ups (Wiedervorlagen) (R-3.4)."""
-
-    resource_name = "followup"
-    datamodel = SQLAInterface(FollowUp)
-    class_permission_name = matrix.FOLLOW_UP
-    read_log_category = "follow_up"
-    list_columns = show_columns = ["id", *FOLLOW_UP_FIELDS, "source", "created_at"]
-    add_columns = edit_columns = FOLLOW_UP_FIELDS
-    search_columns = ["person", "due_on", "done_on", "title"]
-    order_columns = ["due_on", "id"]
-    base_order = ("due_on", "asc")
-
-    def add_specs(self) -> dict[str, FieldSpec]:
-        return {
-            "person_id": FieldSpec("ref", required=True, model=Person),
-            "assignee_id": FieldSpec("int"),
-            "due_on": FieldSpec("date", required=True),
-            "title": FieldSpec("str", required=True, max_len=300),
-            "done_on": FieldSpec("date", past_only=True),
-            "contact_note_id": FieldSpec("ref", model=ContactNote),
-        }
-
-    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
-        super().apply(item, data, created=created)
-        if created:
-            if item.assignee_id is None:
-                item.assignee_id = g.user.id
-            item.source = "manual"
-
-    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
-        problems = _check_note_of_person(item)
-        if "assignee_id" in data and not _own_org_user_ids([item.assignee_id]):
-            problems["assignee_id"] = MSG_REF.format(value=item.assignee_id)
-        return problems
-
-
-APIS = (PersonApi, ContactNoteApi, GroupSessionApi, ReferralApi, FollowUpApi)
+APIS = (PersonApi,)
 
 
 def register(appbuilder: AppBuilder) -> None:
