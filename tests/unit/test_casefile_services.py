@@ -67,9 +67,7 @@ def test_name_key_maintained_on_save(db_session: Any, factory: Any) -> None:
     assert person.name_key == name_key("Jussuf", "Nasser")
 
 
-def test_create_note_writes_note_topics_referral_follow_up(
-    db_session: Any, factory: Any
-) -> None:
+def test_create_note_writes_note_topics_referral_follow_up(db_session: Any, factory: Any) -> None:
     from app.models import FollowUp, Referral
     from app.services.casefile.notes import create_note
 
@@ -101,9 +99,7 @@ def test_create_note_writes_note_topics_referral_follow_up(
     )
 
 
-def test_create_note_refuses_bad_input_and_writes_nothing(
-    db_session: Any, factory: Any
-) -> None:
+def test_create_note_refuses_bad_input_and_writes_nothing(db_session: Any, factory: Any) -> None:
     from app.models import ContactNote
     from app.services.casefile.notes import NoteError, create_note
 

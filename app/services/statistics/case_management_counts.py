@@ -14,7 +14,7 @@ from app.models import (
     CaseEvent,
     CaseManagementCase,
 )
-from app.services.case_management.workflow import ASSESSMENT
+from app.models.case_management import ASSESSMENT
 
 
 def persons_in_case_management(organisation_id: int, year: int, month: int) -> dict[int, int]:
