@@ -25,6 +25,7 @@ from app.models.contact import CONTACT_KINDS
 from app.services.catalogues import valid_codes
 from app.services.data_protection.access_log import log_access
 from app.services.errors import DomainError, Problems, unit_of_work
+from app.services.record_payloads import MSG_CONFLICT
 from app.services.statistics.periods import ClosedPeriodError, check_open
 
 #: the longest summary or result of a note (the case-file form's limit, for every door)
@@ -33,11 +34,6 @@ FOLLOW_UP_TITLE_MAX = 300
 #: a note may be documented at most three years after the contact
 MAX_AGE_DAYS = 3 * 366
 DURATION_RANGE = (1, 1440)
-#: the message of an edit based on an outdated version (the REST API's words)
-MSG_CONFLICT = (
-    "Der Datensatz wurde inzwischen geändert. Bitte neu laden und die Änderung erneut vornehmen."
-)
-
 #: the fields a note's edit can change (the follow-up is set only with a new note)
 NOTE_FIELDS = (
     "date",
