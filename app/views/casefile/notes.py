@@ -67,10 +67,11 @@ def _note_input(form: Any) -> tuple[dict[str, Any], str, str, Problems]:
     date, a partner name that names no partner)."""
     form.validate()
     problems = Problems(NoteError)
-    for name in ("date", "duration_minutes", "follow_up_on"):
-        for message in getattr(form, name).errors:
-            problems.add(name, f"{name}.format", str(message))
-        getattr(form, name).errors = []
+    for field in form:
+        # what the form alone can tell: no date, no number, an invalid form token
+        for message in field.errors:
+            problems.add(field.name, f"{field.name}.format", str(message))
+        field.errors = []
     partner_raw = form.partner_id.data or ""
     partner_text = (request.form.get("partner_search") or "").strip()
     if not partner_raw and partner_text:
