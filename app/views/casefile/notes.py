@@ -50,17 +50,6 @@ from app.views.casefile.persons import PersonView, _is_reviewer, casefile_contex
 
 
 # ---------------------------------------------------------------- contact notes
-def _check_closed_period(item: Any) -> None:
-    """Refuse a change or deletion dated in a submitted quarter (FAB shows the message)."""
-    from app.services.statistics.periods import ClosedPeriodError, check_item
-
-    try:
-        check_item(db.session, item)
-    except ClosedPeriodError:
-        db.session.rollback()
-        raise
-
-
 def _note_input(form: Any) -> tuple[dict[str, Any], str, str, Problems]:
     """The note's fields as the form sends them (the verb checks them), the chosen partner
     (id text) and the typed partner text; problems the form alone can tell (a date that is no
@@ -148,9 +137,6 @@ class ContactNoteView(ScopedModelView):
         "return_counselling",
         "partner",
     ]
-
-    def pre_delete(self, item: Any) -> None:
-        _check_closed_period(item)
 
     base_permissions = ["can_read", "can_write"]
     search_columns = ["date", "kind", "summary"]
@@ -372,9 +358,6 @@ class GroupSessionView(DomainEditMixin, ScopedModelView):
     update_verb = staticmethod(update_group_session)
     record_name = "Gruppenberatung"
 
-    def pre_delete(self, item: Any) -> None:
-        _check_closed_period(item)
-
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self) -> Any:
@@ -413,7 +396,7 @@ class GroupSessionView(DomainEditMixin, ScopedModelView):
                 participant_errors = errors.pop("participant_ids", [])
                 _apply_form_errors(form, {k: v for k, v in errors.items() if k})
             else:
-                flash("Die Gruppenberatung wurde gespeichert.", "success")
+                flash(f"Gruppenberatung vom {_fmt_date(form.date.data)} gespeichert.", "success")
                 return redirect(url_for("GroupSessionView.show", pk=session.id))
         return self.render_template(
             "casefile/group_session_form.html",
