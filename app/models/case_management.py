@@ -36,6 +36,18 @@ def _case_fk() -> Mapped[int]:
     )
 
 
+#: the steps of the case-management workflow (the transition table is in
+#: app.services.case_management.workflow; statistics count from ``ASSESSMENT`` on)
+FIRST_INTERVIEW = "first_interview"
+OCCASION_BASED = "occasion_based"
+ASSESSMENT = "assessment"
+GOAL_AGREEMENT = "goal_agreement"
+HELP_PLANNING = "help_planning"
+SERVICE_STEERING = "service_steering"
+MONITORING = "monitoring"
+CLOSED = "closed"
+
+
 class CaseManagementCase(PersonOwned, Timestamped, Model):
     """Case-Management-Fall — one person's case; ``step`` moves only through the workflow."""
 

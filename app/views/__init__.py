@@ -78,7 +78,9 @@ def register_views(appbuilder: AppBuilder) -> None:
 
     from app.views import guards, sensitive
     from app.views.casefile import api as casefile_api
+    from app.views.casefile import contact_api
 
     casefile_api.register(appbuilder)
+    contact_api.register(appbuilder)
     sensitive.register(appbuilder)
     guards.register(appbuilder)

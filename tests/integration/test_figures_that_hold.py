@@ -312,7 +312,7 @@ def test_one_answer_before_after_submission_refused_edits_and_purge(
         f"/contactnoteview/document/{world['stays']}",
         data={"date": "2025-05-10", "kind": "individual", "summary": "Nachgetragen"},
     )
-    assert page.status_code == 422
+    assert page.status_code == 409  # refused, the form shown again with the input
     assert "2. Quartal 2025 ist bereits an den Landkreis gemeldet" in page.get_data(as_text=True)
     deleted = ui.post(f"/contactnoteview/delete/{note_id}", follow_redirects=True)
     assert deleted.status_code == 404  # notes are never deleted by provider roles (issue 16)

@@ -1,4 +1,4 @@
-"""Services of the case file: duplicate check (R-2.6), name key, document_contact (R-3.1)."""
+"""Services of the case file: duplicate check (R-2.6), name key, create_note (R-3.1)."""
 
 from __future__ import annotations
 
@@ -67,20 +67,19 @@ def test_name_key_maintained_on_save(db_session: Any, factory: Any) -> None:
     assert person.name_key == name_key("Jussuf", "Nasser")
 
 
-def test_document_contact_writes_note_topics_referral_follow_up(
-    db_session: Any, factory: Any
-) -> None:
+def test_create_note_writes_note_topics_referral_follow_up(db_session: Any, factory: Any) -> None:
     from app.models import FollowUp, Referral
-    from app.services.casefile.contacts import document_contact
+    from app.services.casefile.notes import create_note
 
     org = factory.make_org()
     worker = factory.make_user("Fachkraft", org)
     person = factory.make_person(org)
     partner = factory.make_partner()
     due = dt.date.today() + dt.timedelta(days=3)
-    note = document_contact(
+    note = create_note(
         person,
         actor=worker,
+        date=dt.date.today(),
         summary="Antrag besprochen",
         topics=["housing", "health", "housing"],
         partner_id=partner.id,
@@ -100,17 +99,15 @@ def test_document_contact_writes_note_topics_referral_follow_up(
     )
 
 
-def test_document_contact_refuses_bad_input_and_writes_nothing(
-    db_session: Any, factory: Any
-) -> None:
+def test_create_note_refuses_bad_input_and_writes_nothing(db_session: Any, factory: Any) -> None:
     from app.models import ContactNote
-    from app.services.casefile.contacts import ContactValidationError, document_contact
+    from app.services.casefile.notes import NoteError, create_note
 
     org = factory.make_org()
     worker = factory.make_user("Fachkraft", org)
     person = factory.make_person(org)
-    with pytest.raises(ContactValidationError) as exc:
-        document_contact(
+    with pytest.raises(NoteError) as exc:
+        create_note(
             person,
             actor=worker,
             summary=" ",
@@ -139,7 +136,8 @@ def test_validate_person_rules(db_session: Any) -> None:
 
 
 def test_follow_up_buckets(db_session: Any, factory: Any) -> None:
-    from app.services.casefile.contacts import complete_follow_up, my_open_follow_ups
+    from app.services.casefile.contacts import my_open_follow_ups
+    from app.services.casefile.follow_ups import complete_follow_up
 
     org = factory.make_org()
     worker = factory.make_user("Fachkraft", org)

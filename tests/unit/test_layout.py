@@ -127,6 +127,7 @@ def test_services_are_grouped_by_domain() -> None:
         "__init__.py",
         "bundle.py",
         "catalogues.py",
+        "errors.py",
         "export_safety.py",
         "organisations.py",
         "record_payloads.py",
@@ -188,3 +189,65 @@ def test_no_module_of_app_is_over_700_lines() -> None:
     }
     assert {k: v for k, v in long.items() if k not in OVER_LIMIT_ALLOWED} == {}
     assert set(long) >= OVER_LIMIT_ALLOWED, "Modul ist kurz genug: aus der Ausnahmeliste nehmen"
+
+
+#: the records with one door: model -> the service modules that may write it
+RECORD_DOORS = {
+    "ContactNote": {"app.services.casefile.notes"},
+    "ContactNoteTopic": {"app.services.casefile.notes"},
+    "GroupSession": {"app.services.casefile.contacts"},
+    "Referral": {"app.services.casefile.follow_ups", "app.services.casefile.notes"},
+    "FollowUp": {
+        "app.services.casefile.follow_ups",
+        # a note's follow-up is written with the note, in its transaction
+        "app.services.casefile.notes",
+        # the monitoring follow-ups of a case are rows of the case-management workflow
+        "app.services.case_management.workflow",
+    },
+}
+_WRITE_CALLS = {"insert", "update", "delete"}
+
+
+def _record_writes(path: Path) -> list[tuple[str, int]]:
+    """(model, line) of every construction of a record or Core write on its table in ``path``."""
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name in RECORD_DOORS:
+            found.append((name, node.lineno))
+        elif name in _WRITE_CALLS and node.args:
+            target = node.args[0]
+            if isinstance(target, ast.Attribute) and target.attr == "__table__":
+                target = target.value
+            if isinstance(target, ast.Name) and target.id in RECORD_DOORS:
+                found.append((target.id, node.lineno))
+    return found
+
+
+def test_records_are_written_only_by_their_domain_service() -> None:
+    """A contact note, group session, referral or follow-up is created or written with a Core
+    statement only in its domain service — never in a view, an API or another service."""
+    offenders = []
+    for name, path in _modules().items():
+        if not (name.startswith("app.views") or name.startswith("app.services")):
+            continue
+        for model, line in _record_writes(path):
+            if name not in RECORD_DOORS[model]:
+                offenders.append(f"{path.relative_to(ROOT)}:{line} schreibt {model}")
+    assert offenders == []
+
+
+def test_record_write_finder_finds_writes(tmp_path: Path) -> None:
+    """The finder sees constructions and Core writes (a check that cannot fail proves nothing)."""
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "db.session.add(ContactNote(summary='x'))\n"
+        "db.session.execute(insert(Referral.__table__), rows)\n"
+        "db.session.execute(update(FollowUp).values(title='y'))\n"
+        "select(GroupSession)\n",
+        encoding="utf-8",
+    )
+    assert _record_writes(sample) == [("ContactNote", 1), ("Referral", 2), ("FollowUp", 3)]

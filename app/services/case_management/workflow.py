@@ -28,16 +28,18 @@ from app.models import (
     MsaUser,
     Person,
 )
+from app.models import case_management as _steps
 from app.models.base import utcnow
 
-FIRST_INTERVIEW = "first_interview"
-OCCASION_BASED = "occasion_based"
-ASSESSMENT = "assessment"
-GOAL_AGREEMENT = "goal_agreement"
-HELP_PLANNING = "help_planning"
-SERVICE_STEERING = "service_steering"
-MONITORING = "monitoring"
-CLOSED = "closed"
+#: the step names (defined with the model, which stores them)
+FIRST_INTERVIEW = _steps.FIRST_INTERVIEW
+OCCASION_BASED = _steps.OCCASION_BASED
+ASSESSMENT = _steps.ASSESSMENT
+GOAL_AGREEMENT = _steps.GOAL_AGREEMENT
+HELP_PLANNING = _steps.HELP_PLANNING
+SERVICE_STEERING = _steps.SERVICE_STEERING
+MONITORING = _steps.MONITORING
+CLOSED = _steps.CLOSED
 
 #: the steps in the order of the concept paper
 STEPS: tuple[str, ...] = (

@@ -3,170 +3,94 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    ContactNote,
-    ContactNoteTopic,
     FollowUp,
     GroupSession,
     NetworkPartner,
     Person,
-    Referral,
 )
-from app.models.contact import CONTACT_KINDS
 from app.services.catalogues import valid_codes
-from app.services.statistics.periods import ClosedPeriodError
-
-SUMMARY_MAX = 10000
-FOLLOW_UP_TITLE_MAX = 300
+from app.services.errors import DomainError, Problems, unit_of_work
+from app.services.statistics.periods import ClosedPeriodError, check_open
 
 
-class ContactValidationError(ValueError):
-    """Invalid contact data; ``errors`` maps field names to German messages."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
-        self.errors = errors
+class GroupSessionError(DomainError):
+    """A group session was refused; nothing was written."""
 
 
-@dataclass
-class _Errors:
-    errors: dict[str, list[str]] = field(default_factory=dict)
+#: the fields a group session's edit can change
+GROUP_SESSION_FIELDS = (
+    "date",
+    "topic",
+    "topic_code",
+    "participant_ids",
+    "duration_minutes",
+    "interpreter_used",
+    "summary",
+    "education_system",
+    "return_counselling",
+)
 
-    def add(self, key: str, message: str) -> None:
-        self.errors.setdefault(key, []).append(message)
 
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ContactValidationError(self.errors)
-
-
-def _check_common(
-    errs: _Errors,
-    *,
-    date: dt.date | None,
-    duration_minutes: int | None,
-    today: dt.date,
+def _check_group_session(
+    problems: Problems, values: dict[str, Any], persons: list[Person], *, today: dt.date
 ) -> None:
-    if date is None:
-        errs.add("date", "Bitte ein Datum angeben.")
+    """The rules of a group session (the same limits as a note's)."""
+    from app.services.casefile.notes import MAX_AGE_DAYS, SUMMARY_MAX
+
+    date = values.get("date")
+    if not isinstance(date, dt.date):
+        problems.add("date", "date.required", "Bitte ein Datum angeben (TT.MM.JJJJ).")
     elif date > today:
-        errs.add("date", "Das Datum eines Kontakts darf nicht in der Zukunft liegen.")
-    elif date < today - dt.timedelta(days=3 * 366):
-        errs.add("date", "Das Datum liegt mehr als drei Jahre zurück.")
-    if duration_minutes is not None and not 1 <= duration_minutes <= 1440:
-        errs.add("duration_minutes", "Die Dauer muss zwischen 1 und 1440 Minuten liegen.")
-
-
-def document_contact(
-    person: Person,
-    *,
-    actor: Any,
-    summary: str,
-    date: dt.date | None = None,
-    kind: str = "individual",
-    topics: Iterable[str] = (),
-    duration_minutes: int | None = None,
-    interpreter_used: bool = False,
-    result: str | None = None,
-    education_system: bool = False,
-    return_counselling: bool = False,
-    partner_id: int | None = None,
-    follow_up_on: dt.date | None = None,
-    follow_up_title: str | None = None,
-    today: dt.date | None = None,
-) -> ContactNote:
-    """Document one counselling contact of ``person`` by ``actor`` (Beratungsvermerk).
-
-    Writes the note with its topics, a referral when a network partner is given and a
-    follow-up for the actor when a due date is given — in one transaction.
-    """
-    today = today or dt.date.today()
-    date = date or today
-    topic_list = list(dict.fromkeys(t for t in topics if t))
-    errs = _Errors()
-    _check_common(errs, date=date, duration_minutes=duration_minutes, today=today)
-    if kind not in CONTACT_KINDS:
-        errs.add("kind", "Unbekannte Kontaktart.")
-    unknown = set(topic_list) - valid_codes("contact_topic")
-    if unknown:
-        errs.add("topics", "Unbekannter Themenbereich: " + ", ".join(sorted(unknown)))
-    if not summary or not summary.strip():
-        errs.add("summary", "Bitte den Inhalt der Beratung kurz festhalten.")
-    elif len(summary) > SUMMARY_MAX:
-        errs.add("summary", f"Höchstens {SUMMARY_MAX} Zeichen erlaubt.")
-    if result and len(result) > SUMMARY_MAX:
-        errs.add("result", f"Höchstens {SUMMARY_MAX} Zeichen erlaubt.")
-    partner = None
-    if partner_id is not None:
-        partner = db.session.get(NetworkPartner, partner_id)
-        if partner is None:
-            errs.add("partner_id", "Unbekannter Netzwerkpartner.")
-    if follow_up_on is not None:
-        if follow_up_on < today:
-            errs.add("follow_up_on", "Die Wiedervorlage darf nicht in der Vergangenheit liegen.")
-        if follow_up_title and len(follow_up_title) > FOLLOW_UP_TITLE_MAX:
-            errs.add("follow_up_title", f"Höchstens {FOLLOW_UP_TITLE_MAX} Zeichen erlaubt.")
-    elif follow_up_title and follow_up_title.strip():
-        errs.add("follow_up_on", "Bitte ein Fälligkeitsdatum für die Wiedervorlage angeben.")
-    errs.raise_if_any()
-
-    try:
-        note = ContactNote(
-            person_id=person.id,
-            organisation_id=person.organisation_id,
-            caseworker_id=actor.id,
-            date=date,
-            kind=kind,
-            duration_minutes=duration_minutes,
-            interpreter_used=interpreter_used,
-            summary=summary.strip(),
-            result=(result or "").strip() or None,
-            education_system=education_system,
-            return_counselling=return_counselling,
-            partner_id=partner.id if partner else None,
+        problems.add(
+            "date", "date.future", "Das Datum eines Kontakts darf nicht in der Zukunft liegen."
         )
-        note.topics = [ContactNoteTopic(code=code) for code in topic_list]
-        db.session.add(note)
-        db.session.flush()
-        if partner is not None:
-            db.session.add(
-                Referral(
-                    person_id=person.id,
-                    organisation_id=person.organisation_id,
-                    partner_id=partner.id,
-                    date=date,
-                    topic_code=topic_list[0] if topic_list else None,
-                    contact_note_id=note.id,
-                )
-            )
-        if follow_up_on is not None:
-            db.session.add(
-                FollowUp(
-                    person_id=person.id,
-                    organisation_id=person.organisation_id,
-                    assignee_id=actor.id,
-                    due_on=follow_up_on,
-                    title=(follow_up_title or "").strip()
-                    or f"Wiedervorlage: {summary.strip()[:80]}",
-                    contact_note_id=note.id,
-                    source="contact_note",
-                )
-            )
-        db.session.commit()
-    except ClosedPeriodError as exc:
-        db.session.rollback()
-        raise ContactValidationError({"date": [exc.message]}) from exc
-    except Exception:
-        db.session.rollback()
-        raise
-    return note
+    elif date < today - dt.timedelta(days=MAX_AGE_DAYS):
+        problems.add("date", "date.too_old", "Das Datum liegt mehr als drei Jahre zurück.")
+    duration = values.get("duration_minutes")
+    if duration is not None and not (isinstance(duration, int) and 1 <= duration <= 1440):
+        problems.add(
+            "duration_minutes",
+            "duration.range",
+            "Die Dauer muss zwischen 1 und 1440 Minuten liegen.",
+        )
+    topic = (values.get("topic") or "").strip()
+    if not topic:
+        problems.add("topic", "topic.required", "Bitte das Thema angeben.")
+    elif len(topic) > 300:
+        problems.add("topic", "topic.too_long", "Höchstens 300 Zeichen erlaubt.")
+    code = values.get("topic_code")
+    if code and code not in valid_codes("contact_topic"):
+        problems.add("topic_code", "topic_code.unknown", "Unbekannter Themenbereich.")
+    if len(values.get("summary") or "") > SUMMARY_MAX:
+        problems.add("summary", "summary.too_long", f"Höchstens {SUMMARY_MAX} Zeichen erlaubt.")
+    ids = values.get("participant_ids") or []
+    if not ids:
+        problems.add(
+            "participant_ids",
+            "participants.required",
+            "Bitte mindestens eine teilnehmende Person auswählen.",
+        )
+    elif len(persons) != len(ids):
+        problems.add(
+            "participant_ids",
+            "participants.unknown",
+            "Unbekannte Person in der Teilnehmendenliste.",
+        )
+
+
+def _participants(ids: Sequence[int]) -> tuple[list[int], list[Person]]:
+    unique = list(dict.fromkeys(int(i) for i in ids))
+    if not unique:
+        return [], []
+    return unique, list(db.session.scalars(select(Person).where(Person.id.in_(unique))))
 
 
 def create_group_session(
@@ -182,56 +106,83 @@ def create_group_session(
     education_system: bool = False,
     return_counselling: bool = False,
     today: dt.date | None = None,
+    within: Callable[[Any], None] | None = None,
 ) -> GroupSession:
     """Document one group session with its participants (counted once, R-3.2)."""
     today = today or dt.date.today()
-    errs = _Errors()
-    _check_common(errs, date=date, duration_minutes=duration_minutes, today=today)
-    if not topic or not topic.strip():
-        errs.add("topic", "Bitte das Thema angeben.")
-    elif len(topic) > 300:
-        errs.add("topic", "Höchstens 300 Zeichen erlaubt.")
-    if topic_code and topic_code not in valid_codes("contact_topic"):
-        errs.add("topic_code", "Unbekannter Themenbereich.")
-    ids = list(dict.fromkeys(int(i) for i in participant_ids))
-    persons = list(db.session.scalars(select(Person).where(Person.id.in_(ids)))) if ids else []
-    if not ids:
-        errs.add("participant_ids", "Bitte mindestens eine teilnehmende Person auswählen.")
-    elif len(persons) != len(ids):
-        errs.add("participant_ids", "Unbekannte Person in der Teilnehmendenliste.")
-    errs.raise_if_any()
+    ids, persons = _participants(participant_ids)
+    values = {
+        "date": date,
+        "topic": topic,
+        "topic_code": topic_code,
+        "participant_ids": ids,
+        "duration_minutes": duration_minutes,
+        "summary": summary,
+    }
+    problems = Problems(GroupSessionError)
+    _check_group_session(problems, values, persons, today=today)
+    problems.raise_if_any()
+    organisation_id = getattr(actor, "organisation_id", None)
     try:
+        check_open(db.session, organisation_id, date)
+    except ClosedPeriodError as exc:
+        raise ClosedPeriodError(exc.message, field="date") from exc
+    with unit_of_work():
         session = GroupSession(
-            organisation_id=getattr(actor, "organisation_id", None),
+            organisation_id=organisation_id,
             caseworker_id=actor.id,
             date=date,
             topic=topic.strip(),
             topic_code=topic_code or None,
             duration_minutes=duration_minutes,
-            interpreter_used=interpreter_used,
+            interpreter_used=bool(interpreter_used),
             summary=(summary or "").strip() or None,
-            education_system=education_system,
-            return_counselling=return_counselling,
+            education_system=bool(education_system),
+            return_counselling=bool(return_counselling),
         )
         session.participants = persons
         db.session.add(session)
-        db.session.commit()
-    except ClosedPeriodError as exc:
-        db.session.rollback()
-        raise ContactValidationError({"date": [exc.message]}) from exc
-    except Exception:
-        db.session.rollback()
-        raise
+        if within is not None:
+            db.session.flush()
+            within(session)  # a door's bookkeeping in the same transaction
     return session
 
 
-def complete_follow_up(follow_up: FollowUp, *, actor: Any, today: dt.date | None = None) -> bool:
-    """Mark a follow-up as done; return False when it was already done."""
-    if follow_up.done_on is not None:
-        return False
-    follow_up.done_on = today or dt.date.today()
-    db.session.commit()
-    return True
+def update_group_session(
+    session: GroupSession, *, actor: Any, changes: dict[str, Any], today: dt.date | None = None
+) -> GroupSession:
+    """Change a group session: the rules of its creation; old and new date in open quarters."""
+    today = today or dt.date.today()
+    unknown = set(changes) - set(GROUP_SESSION_FIELDS)
+    if unknown:
+        raise GroupSessionError(
+            "Unbekannte Felder: " + ", ".join(sorted(unknown)), key="field.unknown"
+        )
+    values: dict[str, Any] = {
+        name: getattr(session, name) for name in GROUP_SESSION_FIELDS if name != "participant_ids"
+    }
+    values["participant_ids"] = [p.id for p in session.participants]
+    values.update(changes)
+    ids, persons = _participants(values["participant_ids"])
+    values["participant_ids"] = ids
+    problems = Problems(GroupSessionError)
+    _check_group_session(problems, values, persons, today=today)
+    problems.raise_if_any()
+    try:
+        check_open(db.session, session.organisation_id, session.date, values["date"])
+    except ClosedPeriodError as exc:
+        raise ClosedPeriodError(exc.message, field="date") from exc
+    with unit_of_work():
+        for name, value in changes.items():
+            if name == "participant_ids":
+                session.participants = persons
+            elif name in ("topic", "summary"):
+                setattr(session, name, (value or "").strip() or None)
+            elif name in ("interpreter_used", "education_system", "return_counselling"):
+                setattr(session, name, bool(value))
+            else:
+                setattr(session, name, value)
+    return session
 
 
 @dataclass(frozen=True)
@@ -241,37 +192,6 @@ class FollowUpBuckets:
     overdue: list[FollowUp]
     today: list[FollowUp]
     upcoming: list[FollowUp]
-
-
-def add_follow_up(person: Person, *, actor: Any, due_on: Any, title: str) -> FollowUp:
-    """Set a follow-up on its own (date + subject) for the actor (issue 16).
-
-    Raises ``ContactValidationError`` (German messages per field) and writes nothing when the
-    date is missing or past or the subject empty.
-    """
-    errors: dict[str, list[str]] = {}
-    if not isinstance(due_on, dt.date):
-        errors["due_on"] = ["Bitte ein Datum angeben (TT.MM.JJJJ)."]
-    elif due_on < dt.date.today():
-        errors["due_on"] = ["Eine Wiedervorlage kann nicht in der Vergangenheit liegen."]
-    text = (title or "").strip()
-    if not text:
-        errors["title"] = ["Bitte einen Betreff angeben."]
-    elif len(text) > 300:
-        errors["title"] = ["Der Betreff darf höchstens 300 Zeichen lang sein."]
-    if errors:
-        raise ContactValidationError(errors)
-    follow_up = FollowUp(
-        person_id=person.id,
-        organisation_id=person.organisation_id,
-        assignee_id=actor.id,
-        due_on=due_on,
-        title=text,
-        source="manual",
-    )
-    db.session.add(follow_up)
-    db.session.commit()
-    return follow_up
 
 
 def my_open_follow_ups(

@@ -14,10 +14,7 @@ from app.models import (
     CaseEvent,
     CaseManagementCase,
 )
-
-#: the step whose entry is the decision for case management (``workflow.ASSESSMENT``; named
-#: here so that the statistics do not import the workflow, which imports the statistics)
-ASSESSMENT = "assessment"
+from app.models.case_management import ASSESSMENT
 
 
 def persons_in_case_management(organisation_id: int, year: int, month: int) -> dict[int, int]:

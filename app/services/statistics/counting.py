@@ -13,7 +13,7 @@ every provider.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ from app.models.figures import RetainedIndicatorCount, RetainedMonthCount
 from app.models.staff import StaffFtePeriod
 from app.security.matrix import ROLE_CASEWORKER
 from app.services.statistics import presence
+from app.services.statistics.case_management_counts import persons_in_case_management_query
 
 FIGURES = ("individual", "group", "education_system", "return_counselling", "case_management")
 FIGURE_LABELS = {
@@ -67,49 +68,6 @@ INDIVIDUAL_KINDS = ("individual", "accompaniment")
 CASELOAD_RATIO = 80
 #: Organisations that report Anlage-1 figures.
 REPORTING_KINDS = (OrganisationKind.provider, OrganisationKind.specialist_service)
-
-#: ``counter(organisation_id, year, month) -> {caseworker_id: persons in case management}``
-CaseManagementCounter = Callable[[int, int, int], Mapping[int, int]]
-#: ``query(organisation_ids, [(year, month), …], caseworker_id) -> SELECT (organisation_id,
-#: caseworker_id, year, month, persons)`` — the counter's figure for many organisations and
-#: months as one aggregate statement (None: nothing to count); it must run unscoped
-CaseManagementBatchQuery = Callable[
-    [Sequence[int], Sequence[tuple[int, int]], int | None], Select[Any] | None
-]
-#: A counter of its own (the case-management module registers the same one as the default);
-#: while None, the statistics count with ``case_management_counts`` — never 0 for lack of a hook.
-CASE_MANAGEMENT_COUNTER: CaseManagementCounter | None = None
-#: The batched form of a counter, registered with :func:`use_case_management_counter`:
-#: :func:`monthly_counts` puts it into its own statement while ``CASE_MANAGEMENT_COUNTER`` is
-#: the counter it was registered with. A counter set on its own (another module, a test) is
-#: called once per organisation and month.
-CASE_MANAGEMENT_BATCH_QUERY: CaseManagementBatchQuery | None = None
-_BATCH_QUERY_OF: CaseManagementCounter | None = None
-
-
-def use_case_management_counter(
-    counter: CaseManagementCounter | None, batch_query: CaseManagementBatchQuery | None = None
-) -> None:
-    """Register the counter of persons in case management and, optionally, its batched form."""
-    global CASE_MANAGEMENT_COUNTER, CASE_MANAGEMENT_BATCH_QUERY, _BATCH_QUERY_OF
-    CASE_MANAGEMENT_COUNTER = counter
-    CASE_MANAGEMENT_BATCH_QUERY = batch_query
-    _BATCH_QUERY_OF = counter if batch_query is not None else None
-
-
-def _batch_query() -> CaseManagementBatchQuery | None:
-    counter = CASE_MANAGEMENT_COUNTER
-    if counter is None:
-        # the figure does not depend on which modules registered views: without a counter of
-        # its own, Anlage 1 counts with the statistics' own batched query
-        from app.services.statistics.case_management_counts import (
-            persons_in_case_management_query,
-        )
-
-        return persons_in_case_management_query
-    if counter is not _BATCH_QUERY_OF:
-        return None
-    return CASE_MANAGEMENT_BATCH_QUERY
 
 
 class StatisticsError(Exception):
@@ -254,14 +212,13 @@ def monthly_counts(
         sessions = sessions.where(gs.caseworker_id == caseworker_id)
         retained = retained.where(rt.caseworker_id == caseworker_id)
     parts: list[Select[Any]] = [notes, sessions, retained]
-    batch_query = _batch_query()
-    if batch_query is not None:
-        org_ids = list(organisation_ids) if organisation_ids is not None else reporting_org_ids()
-        cm = batch_query(org_ids, _months(start, end), caseworker_id)
-        if cm is not None:
-            c = cm.subquery("case_management")
-            zeros = [literal(0) for _ in range(4)]
-            parts.append(select(c.c.org, c.c.cw, c.c.y, c.c.m, *zeros, c.c.persons))
+    # persons in case management: a plain call into the case-management counting
+    org_ids = list(organisation_ids) if organisation_ids is not None else reporting_org_ids()
+    cm = persons_in_case_management_query(org_ids, _months(start, end), caseworker_id)
+    if cm is not None:
+        c = cm.subquery("case_management")
+        zeros = [literal(0) for _ in range(4)]
+        parts.append(select(c.c.org, c.c.cw, c.c.y, c.c.m, *zeros, c.c.persons))
     u = union_all(*parts).subquery()
     stmt = select(
         u.c.org,
@@ -285,33 +242,11 @@ def monthly_counts(
             case_management=int(persons or 0),
         )
         out.append((int(org), int(cw), f"{int(y)}-{int(m):02d}", figures))
-    if CASE_MANAGEMENT_COUNTER is not None and batch_query is None:
-        out.extend(_case_management(start, end, organisation_ids, caseworker_id))
     return out
 
 
 def _months(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
     return [(int(k[:4]), int(k[5:])) for k in month_keys(start, end)]
-
-
-def _case_management(
-    start: dt.date, end: dt.date, organisation_ids: Sequence[int] | None, caseworker_id: int | None
-) -> Iterable[tuple[int, int, str, dict[str, int]]]:
-    """Persons in case management from the per-month counter: one call per organisation/month."""
-    counter = CASE_MANAGEMENT_COUNTER
-    if counter is None:
-        return []
-    org_ids = list(organisation_ids) if organisation_ids is not None else reporting_org_ids()
-    out = []
-    for org_id in org_ids:
-        for year, month in _months(start, end):
-            for cw, persons in counter(org_id, year, month).items():
-                if caseworker_id is not None and cw != caseworker_id:
-                    continue
-                figures = _zero()
-                figures["case_management"] = int(persons)
-                out.append((org_id, int(cw), f"{year}-{month:02d}", figures))
-    return out
 
 
 def reporting_org_ids() -> list[int]:

@@ -26,6 +26,7 @@ from app.models.case_management import CaseEvent, CaseManagementCase
 from app.models.contact import ContactNote, GroupSession
 from app.models.person import Person
 from app.models.statistics import QuarterlyReport
+from app.services.errors import DomainError
 from app.services.statistics.counting import FIGURES, Quarter, quarterly_statistics
 
 #: report states in which the quarter is closed for writes and answered by its snapshot
@@ -34,12 +35,11 @@ CLOSED_STATUSES = ("submitted", "reviewed")
 STATUS_NAMES = {"draft": "open", "submitted": "submitted", "reviewed": "reviewed"}
 
 
-class ClosedPeriodError(Exception):
-    """A write dated in a submitted or reviewed quarter; ``message`` is German."""
+class ClosedPeriodError(DomainError):
+    """A write dated in a submitted or reviewed quarter; ``message`` is German (409)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    status = 409
+    key = "quarter.closed"
 
 
 def closed_message(day: dt.date) -> str:

@@ -22,18 +22,6 @@ from app.views.hub import HubSection, register_hub_section, register_timeline_so
 
 def register(appbuilder: AppBuilder) -> None:
     """Register the case-management views, API, hub section and timeline source."""
-    from app.services.statistics import counting as statistics
-    from app.services.statistics.case_management_counts import (
-        persons_in_case_management,
-        persons_in_case_management_query,
-    )
-
-    # Anlage 1 counts persons in case management through this hook
-    # (app.services.statistics.counting);
-    # the batched form counts all organisations and months of a page in one statement.
-    statistics.use_case_management_counter(
-        persons_in_case_management, persons_in_case_management_query
-    )
     appbuilder.add_view(
         CaseManagementView,
         "Meine Fälle",

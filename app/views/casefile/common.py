@@ -117,10 +117,26 @@ def _apply_form_errors(form: Any, errors: dict[str, list[str]]) -> None:
         field.errors = [*list(field.errors or []), *messages]
 
 
-def note_form(formdata: Any = None) -> ContactNoteForm:
+def note_form(formdata: Any = None, note: Any = None) -> ContactNoteForm:
+    """The note form of the person's page; with ``note`` prefilled for its edit."""
     form = ContactNoteForm(formdata=formdata)
     form.kind.choices = list(CONTACT_KIND_LABELS.items())[:2]
-    if formdata is None:
+    if note is not None and formdata is None:
+        for name in (
+            "date",
+            "kind",
+            "duration_minutes",
+            "interpreter_used",
+            "summary",
+            "result",
+            "education_system",
+            "return_counselling",
+        ):
+            getattr(form, name).data = getattr(note, name)
+        form.partner_id.data = str(note.partner_id) if note.partner_id else ""
+        if note.kind not in dict(form.kind.choices):
+            form.kind.choices = list(CONTACT_KIND_LABELS.items())
+    elif formdata is None:
         form.date.data = dt.date.today()
         form.kind.data = "individual"
     return form

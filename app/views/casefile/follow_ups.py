@@ -18,12 +18,14 @@ from app.models import (
     Referral,
 )
 from app.security import matrix
-from app.services.casefile.contacts import (
-    ContactValidationError,
-    add_follow_up,
+from app.services.casefile.contacts import my_open_follow_ups
+from app.services.casefile.follow_ups import (
     complete_follow_up,
-    my_open_follow_ups,
+    create_follow_up,
+    update_follow_up,
+    update_referral,
 )
+from app.services.errors import DomainError
 from app.views.base import ScopedModelView
 from app.views.casefile.common import (
     EagerSQLAInterface,
@@ -31,9 +33,10 @@ from app.views.casefile.common import (
     _fmt_date,
     _person_or_404,
 )
+from app.views.casefile.domain_edit import DomainEditMixin
 
 
-class MyFollowUpView(ScopedModelView):
+class MyFollowUpView(DomainEditMixin, ScopedModelView):
     """Meine Wiedervorlagen — open follow-ups of the signed-in user (R-3.4)."""
 
     datamodel = EagerSQLAInterface(FollowUp, FollowUp.person)
@@ -50,6 +53,9 @@ class MyFollowUpView(ScopedModelView):
         "source": _l("Herkunft"),
     }
     base_order = ("due_on", "asc")
+    update_verb = staticmethod(update_follow_up)
+    record_name = "Wiedervorlage"
+    record_date = "due_on"
 
     @expose("/list/", methods=["GET"])
     @has_access
@@ -81,13 +87,13 @@ class MyFollowUpView(ScopedModelView):
             flash("Die Wiedervorlage wurde nicht angelegt: " + exc.message, "danger")
             return redirect(url_for("PersonView.show", pk=person_id) + "#wiedervorlagen")
         try:
-            add_follow_up(
+            create_follow_up(
                 person,
                 actor=_current_user(),
                 due_on=due_on,
                 title=request.form.get("title") or "",
             )
-        except ContactValidationError as exc:
+        except DomainError as exc:
             db.session.rollback()
             messages = [m for msgs in exc.errors.values() for m in msgs]
             flash("Die Wiedervorlage wurde nicht angelegt: " + " ".join(messages), "danger")
@@ -109,7 +115,7 @@ class MyFollowUpView(ScopedModelView):
         return redirect(local_target(request.form.get("next"), url_for("MyFollowUpView.list")))
 
 
-class ReferralView(ScopedModelView):
+class ReferralView(DomainEditMixin, ScopedModelView):
     """Vermittlungen an Netzwerkpartner (R-6.2)."""
 
     datamodel = EagerSQLAInterface(Referral, Referral.person, Referral.partner)
@@ -120,6 +126,8 @@ class ReferralView(ScopedModelView):
     # person and partner stay as documented: no select over the whole person table or
     # partner directory (a referral is made from the case file's note form)
     edit_columns = ["date", "topic_code", "note"]
+    update_verb = staticmethod(update_referral)
+    record_name = "Vermittlung"
     label_columns = {
         "date": _l("Datum"),
         "person": _l("Person"),

@@ -12,7 +12,6 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from wtforms import HiddenField
 
 from app.extensions import db
 from app.models import (
@@ -24,12 +23,13 @@ from app.models import (
 from app.security import matrix
 from app.services.casefile import persons as person_service
 from app.services.casefile.contacts import (
-    ContactValidationError,
     create_group_session,
-    document_contact,
     partner_from_label,
+    update_group_session,
 )
+from app.services.casefile.notes import NoteError, create_note, update_note
 from app.services.data_protection.access_log import log_access
+from app.services.errors import DomainError, Problems
 from app.views.base import ScopedModelView
 from app.views.casefile.common import (
     FLAG_FIELDS,
@@ -42,6 +42,7 @@ from app.views.casefile.common import (
     _person_or_404,
     note_form,
 )
+from app.views.casefile.domain_edit import DomainEditMixin
 from app.views.casefile.forms import (
     GroupSessionForm,
 )
@@ -49,71 +50,74 @@ from app.views.casefile.persons import PersonView, _is_reviewer, casefile_contex
 
 
 # ---------------------------------------------------------------- contact notes
-def _check_closed_period(item: Any) -> None:
-    """Refuse a change or deletion dated in a submitted quarter (FAB shows the message)."""
-    from app.services.statistics.periods import ClosedPeriodError, check_item
+def _note_input(form: Any) -> tuple[dict[str, Any], str, str, Problems]:
+    """The note's fields as the form sends them (the verb checks them), the chosen partner
+    (id text) and the typed partner text; problems the form alone can tell (a date that is no
+    date, a partner name that names no partner)."""
+    form.validate()
+    problems = Problems(NoteError)
+    for field in form:
+        # what the form alone can tell: no date, no number, an invalid form token
+        for message in field.errors:
+            problems.add(field.name, f"{field.name}.format", str(message))
+        field.errors = []
+    partner_raw = form.partner_id.data or ""
+    partner_text = (request.form.get("partner_search") or "").strip()
+    if not partner_raw and partner_text:
+        # typed, but not picked from the suggestions (or no JavaScript): the name decides
+        found = partner_from_label(partner_text)
+        if found is None:
+            problems.add(
+                "partner_id",
+                "partner.ambiguous",
+                f"Netzwerkpartner „{partner_text}“ nicht eindeutig gefunden – bitte aus den "
+                "Vorschlägen wählen oder das Feld leeren.",
+            )
+        else:
+            partner_raw = str(found)
+    values = {
+        "date": form.date.data,
+        "kind": form.kind.data or "individual",
+        "topics": request.form.getlist("topics"),
+        "duration_minutes": form.duration_minutes.data,
+        "interpreter_used": bool(form.interpreter_used.data),
+        "summary": form.summary.data or "",
+        "result": form.result.data,
+        "education_system": bool(form.education_system.data),
+        "return_counselling": bool(form.return_counselling.data),
+        "partner_id": int(partner_raw) if partner_raw.isdigit() else None,
+    }
+    return values, partner_raw, partner_text, problems
 
-    try:
-        check_item(db.session, item)
-    except ClosedPeriodError:
-        db.session.rollback()
-        raise
+
+def _form_refusal(form: Any, error: DomainError) -> list[str]:
+    """Put a refusal's messages at their fields; return the topics' messages."""
+    errors = error.errors
+    topic_errors = errors.pop("topics", [])
+    _apply_form_errors(form, {k: v for k, v in errors.items() if k})
+    return topic_errors
 
 
-class VersionedEditMixin:
-    """FAB edit form with a hidden ``version``: an outdated save is refused, input kept.
+def _closed_notice(note: ContactNote) -> dict[str, Any] | None:
+    """The notice of a note dated in a submitted quarter, with the way to reopen it."""
+    from app.services.statistics.counting import Quarter
+    from app.services.statistics.periods import closed_quarters
 
-    FAB's edit form alone lets the last writer win (FAB-NOTES); this adds the check.
+    q = Quarter.of(note.date)
+    if not closed_quarters(db.session, [(note.organisation_id, note.date)]):
+        return None
+    return {
+        "label": q.label,
+        "url": url_for("StatisticsView.quarter", year=q.year, quarter=q.quarter),
+    }
+
+
+class ContactNoteView(ScopedModelView):
+    """Beratungsvermerke — every counselling contact (R-3.1).
+
+    Written only through app.services.casefile.notes: the person's page documents a note, the
+    edit route shows the same note form prefilled; FAB's generic forms are not offered.
     """
-
-    conflict_subject = "Der Datensatz"
-    edit_form_extra_fields: dict[str, Any] = {"version": HiddenField(), **FLAG_FIELDS}
-
-    def _change_detail(self, item: Any) -> str:
-        return f"{type(item).__name__} {item.id}"
-
-    def process_form(self, form: Any, is_created: bool) -> None:
-        if not is_created and "version" in form:
-            del form["version"]  # never written from the request
-
-    def post_update(self, item: Any) -> None:
-        log_access(item.person_id, "update", detail=self._change_detail(item))
-
-    @expose("/edit/<pk>", methods=["GET", "POST"])
-    @has_access
-    def edit(self, pk: Any) -> Any:
-        view: Any = self
-        if request.method == "POST":
-            item = view.datamodel.get(pk)
-            if item is None:
-                abort(404)
-            try:
-                person_service.check_version(item, request.form.get("version"))
-            except person_service.ConflictError:
-                form = view.edit_form.refresh(request.form)
-                flash(
-                    person_service.conflict_message(
-                        item.person_id, self.conflict_subject, self._change_detail(item)
-                    ),
-                    "danger",
-                )
-                widgets = view._get_edit_widget(form=form, exclude_cols=[])
-                return view.render_template(
-                    view.edit_template, title=view.edit_title, widgets=widgets
-                )
-        widgets = view._edit(pk)
-        if not widgets:
-            return view.post_edit_redirect()
-        return view.render_template(
-            view.edit_template,
-            title=view.edit_title,
-            widgets=widgets,
-            related_views=view._related_views,
-        )
-
-
-class ContactNoteView(VersionedEditMixin, ScopedModelView):
-    """Beratungsvermerke — every counselling contact (R-3.1)."""
 
     datamodel = EagerSQLAInterface(ContactNote, ContactNote.person, ContactNote.partner)
     class_permission_name = matrix.CONTACT_NOTE
@@ -133,23 +137,6 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
         "return_counselling",
         "partner",
     ]
-    edit_columns = [
-        "date",
-        "duration_minutes",
-        "interpreter_used",
-        "summary",
-        "result",
-        "education_system",
-        "return_counselling",
-        "version",
-    ]
-    conflict_subject = "Der Beratungsvermerk"
-
-    def pre_update(self, item: Any) -> None:
-        _check_closed_period(item)
-
-    def pre_delete(self, item: Any) -> None:
-        _check_closed_period(item)
 
     base_permissions = ["can_read", "can_write"]
     search_columns = ["date", "kind", "summary"]
@@ -209,6 +196,86 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
         flash("Bitte öffnen Sie die Fallakte der Person und dokumentieren Sie dort.", "info")
         return redirect(url_for("PersonView.list"))
 
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: Any) -> Any:
+        """Beratungsvermerk bearbeiten — the note form of the person's page, prefilled.
+
+        A note of a submitted quarter says so and links the quarter; a refused save shows the
+        form again with the input and the German messages at their fields.
+        """
+        if not str(pk).isdigit():
+            abort(404)
+        note = db.session.scalars(
+            select(ContactNote)
+            .options(joinedload(ContactNote.person), joinedload(ContactNote.partner))
+            .where(ContactNote.id == int(pk))
+        ).one_or_none()
+        if note is None:
+            abort(404)
+        status = 200
+        topic_errors: list[str] = []
+        if request.method == "GET":
+            form = note_form(formdata=None, note=note)
+            topics = note.topic_codes
+            partner_label = note.partner.name if note.partner else ""
+            version = note.version
+        else:
+            form = note_form(formdata=request.form)
+            values, partner_raw, partner_text, problems = _note_input(form)
+            topics = values["topics"]
+            partner_label = _partner_label(partner_raw) or partner_text
+            version_raw = request.form.get("version") or ""
+            version = int(version_raw) if version_raw.isdigit() else None
+            try:
+                problems.raise_if_any()
+                saved_id = int(pk)
+                update_note(
+                    note,
+                    actor=_current_user(),
+                    version=version if version is not None else -1,
+                    changes=values,
+                )
+            except DomainError as exc:
+                db.session.rollback()
+                status = exc.status if exc.status == 409 else 422
+                if exc.key == "conflict":
+                    flash(
+                        person_service.conflict_message(
+                            note.person_id, "Der Beratungsvermerk", f"ContactNote {note.id}"
+                        ),
+                        "danger",
+                    )
+                else:
+                    topic_errors = _form_refusal(form, exc)
+                    flash(
+                        "Der Vermerk wurde nicht gespeichert. " + exc.message
+                        if exc.field is None or exc.key == "quarter.closed"
+                        else "Der Vermerk wurde nicht gespeichert. Bitte prüfen Sie die "
+                        "markierten Felder.",
+                        "danger",
+                    )
+            else:
+                flash(f"Beratungsvermerk vom {_fmt_date(values['date'])} gespeichert.", "success")
+                return redirect(url_for("ContactNoteView.show", pk=saved_id))
+        note = db.session.get(ContactNote, int(pk)) or note
+        return (
+            self.render_template(
+                "casefile/note_edit.html",
+                title=self.edit_title,
+                note=note,
+                note_form=form,
+                version=version,
+                selected_topics=topics,
+                topic_errors=topic_errors,
+                topic_choices=person_service.catalogue_choices("contact_topic"),
+                partner_label=partner_label,
+                closed=_closed_notice(note),
+                fmt_date=_fmt_date,
+            ),
+            status,
+        )
+
     @expose("/document/<int:person_id>", methods=["POST"])
     @has_access
     def document(self, person_id: int) -> Any:
@@ -216,46 +283,26 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
         person = _person_or_404(person_id)
         person_id = person.id  # the commit expires ``person``: no reload for the redirect
         form = note_form(formdata=request.form)
-        form.validate()
-        topics = request.form.getlist("topics")
-        partner_raw = form.partner_id.data or ""
-        partner_text = (request.form.get("partner_search") or "").strip()
-        errors: dict[str, list[str]] = {}
-        if not partner_raw and partner_text:
-            # typed, but not picked from the suggestions (or no JavaScript): the name decides
-            found = partner_from_label(partner_text)
-            if found is None:
-                errors["partner_id"] = [
-                    f"Netzwerkpartner „{partner_text}“ nicht eindeutig gefunden – bitte aus den "
-                    "Vorschlägen wählen oder das Feld leeren."
-                ]
-            else:
-                partner_raw = str(found)
+        values, partner_raw, partner_text, problems = _note_input(form)
         try:
-            if errors or any(f.errors for f in form):
-                raise ContactValidationError(errors)
-            document_contact(
+            problems.raise_if_any()
+            create_note(
                 person,
                 actor=_current_user(),
-                date=form.date.data,
-                kind=form.kind.data or "individual",
-                topics=topics,
-                duration_minutes=form.duration_minutes.data,
-                interpreter_used=bool(form.interpreter_used.data),
-                summary=form.summary.data or "",
-                result=form.result.data,
-                education_system=bool(form.education_system.data),
-                return_counselling=bool(form.return_counselling.data),
-                partner_id=int(partner_raw) if partner_raw.isdigit() else None,
                 follow_up_on=form.follow_up_on.data,
                 follow_up_title=form.follow_up_title.data,
+                **values,
             )
-        except ContactValidationError as exc:
-            errors = exc.errors
-        if errors or any(f.errors for f in form):
-            _apply_form_errors(form, {k: v for k, v in errors.items() if k != "topics"})
+        except DomainError as exc:
+            db.session.rollback()
+            topic_errors = _form_refusal(form, exc)
             flash(
-                "Der Vermerk wurde nicht gespeichert. Bitte prüfen Sie die markierten Felder.",
+                "Der Vermerk wurde nicht gespeichert. "
+                + (
+                    exc.message
+                    if exc.key == "quarter.closed"
+                    else "Bitte prüfen Sie die markierten Felder."
+                ),
                 "danger",
             )
             return (
@@ -264,18 +311,18 @@ class ContactNoteView(VersionedEditMixin, ScopedModelView):
                     title=f"Fallakte {person.full_name}",
                     note_form=form,
                     partner_label=_partner_label(partner_raw) or partner_text,
-                    selected_topics=topics,
-                    topic_errors=errors.get("topics", []),
+                    selected_topics=values["topics"],
+                    topic_errors=topic_errors,
                     **casefile_context(person),
                 ),
-                422,
+                exc.status if exc.status == 409 else 422,
             )
-        flash("Der Beratungsvermerk wurde gespeichert.", "success")
+        flash(f"Beratungsvermerk vom {_fmt_date(values['date'])} gespeichert.", "success")
         return redirect(url_for("PersonView.show", pk=person_id) + "#zeitstrahl")
 
 
 # ---------------------------------------------------------------- group sessions
-class GroupSessionView(ScopedModelView):
+class GroupSessionView(DomainEditMixin, ScopedModelView):
     """Gruppenberatungen — one session, many participants (R-3.2)."""
 
     datamodel = SQLAInterface(GroupSession)
@@ -308,12 +355,8 @@ class GroupSessionView(ScopedModelView):
         "participants": _l("Teilnehmende"),
     }
     base_order = ("date", "desc")
-
-    def pre_update(self, item: Any) -> None:
-        _check_closed_period(item)
-
-    def pre_delete(self, item: Any) -> None:
-        _check_closed_period(item)
+    update_verb = staticmethod(update_group_session)
+    record_name = "Gruppenberatung"
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -347,11 +390,13 @@ class GroupSessionView(ScopedModelView):
                     education_system=bool(form.education_system.data),
                     return_counselling=bool(form.return_counselling.data),
                 )
-            except ContactValidationError as exc:
-                participant_errors = exc.errors.pop("participant_ids", [])
-                _apply_form_errors(form, exc.errors)
+            except DomainError as exc:
+                db.session.rollback()
+                errors = exc.errors
+                participant_errors = errors.pop("participant_ids", [])
+                _apply_form_errors(form, {k: v for k, v in errors.items() if k})
             else:
-                flash("Die Gruppenberatung wurde gespeichert.", "success")
+                flash(f"Gruppenberatung vom {_fmt_date(form.date.data)} gespeichert.", "success")
                 return redirect(url_for("GroupSessionView.show", pk=session.id))
         return self.render_template(
             "casefile/group_session_form.html",
