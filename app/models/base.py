@@ -25,9 +25,9 @@ class PersonOwned(OrgScoped):
     """Row hanging off one person, written by one organisation (``organisation_id``: the writer).
 
     Visible by provenance (``app.security.scoping``): to its writer while it holds or may see
-    the person, and to the holders it was released to. ``custody_period_id``: the person's
-    custody period in which it was written (empty for rows written before custody history was
-    kept or in the person's first flush — those were written by the holder).
+    the person, and to the holders it was released to. ``custody_period_id``: for a row written
+    by an organisation the file was shared with, the custody period whose share allowed it;
+    empty for the holder's own rows (a holder's rows follow the holder, ``released``).
     """
 
     @declared_attr

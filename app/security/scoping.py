@@ -333,14 +333,20 @@ def _enforce_scope_on_write(session: Session, flush_context: Any, instances: Any
                 # a person created in the same flush: its organisation is set above
                 if person.organisation_id is None:
                     person.organisation_id = scope.organisation_id
+                holder = person.organisation_id
             else:
                 person_id = obj.person_id if obj.person_id else getattr(person, "id", None)
-                visible = _visible_org(session, Person, person_id)[0] if person_id else False
+                visible, holder = (
+                    _visible_org(session, Person, person_id) if person_id else (False, None)
+                )
                 if not visible:
                     raise ScopeViolationError("Person ist nicht sichtbar")
             # the row belongs to its writer: the holder, or the organisation the file is
-            # shared with (its own figures, its own special categories)
+            # shared with (its own figures, its own special categories); a share recipient's
+            # row is stamped with the custody period whose share allowed it
             obj.organisation_id = scope.organisation_id
+            if holder != scope.organisation_id:
+                obj.__dict__["_msa_stamp_period"] = True
         else:
             obj.organisation_id = scope.organisation_id
         for key, target in _scoped_fk_targets(obj):
@@ -367,11 +373,17 @@ def _enforce_scope_on_write(session: Session, flush_context: Any, instances: Any
 
 @event.listens_for(Session, "before_flush")
 def _stamp_custody_period(session: Session, flush_context: Any, instances: Any) -> None:
-    """Stamp every new person-owned row with the custody period it is written in."""
+    """Stamp a share recipient's new row with the custody period it is written in.
+
+    The holder's own rows need no stamp: a holder sees what it wrote, and the holders after it
+    see it exactly when they see what that holder wrote (``released``)."""
     rows = [
         obj
         for obj in session.new
-        if isinstance(obj, PersonOwned) and obj.custody_period_id is None and obj.person_id
+        if isinstance(obj, PersonOwned)
+        and obj.__dict__.get("_msa_stamp_period")
+        and obj.custody_period_id is None
+        and obj.person_id
     ]
     if not rows:
         return

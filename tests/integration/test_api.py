@@ -101,7 +101,7 @@ def test_login_via_api_and_person_crud(app: Flask, client, world, api_token) -> 
         ({"is_admin": True}, "is_admin"),
         ({"nationality": "xx-unbekannt"}, "nationality"),
         ({"birth_date": "2999-01-01"}, "birth_date"),
-        ({"birth_date": "01.02.1990"}, "birth_date"),
+        ({"birth_date": "31.02.1990"}, "birth_date"),
         ({"first_name": "x" * 101}, "first_name"),
         ({"first_name": ""}, "first_name"),
     ],

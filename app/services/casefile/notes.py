@@ -122,11 +122,15 @@ def _check_quarter(organisation_id: int | None, *days: dt.date | None) -> None:
         raise ClosedPeriodError(exc.message, field="date") from exc
 
 
-def _sync_referral(note: ContactNote, partner: NetworkPartner | None, topics: list[str]) -> None:
+def _sync_referral(
+    note: ContactNote, partner: NetworkPartner | None, topics: list[str], *, new: bool = False
+) -> None:
     """Keep the note's derived referral: one row while the note names a partner, none else."""
-    existing = db.session.scalars(
-        select(Referral).where(Referral.contact_note_id == note.id)
-    ).first()
+    existing = (
+        None
+        if new  # a new note has no referral yet: no statement for it
+        else db.session.scalars(select(Referral).where(Referral.contact_note_id == note.id)).first()
+    )
     if partner is None:
         if existing is not None:
             db.session.delete(existing)
@@ -228,7 +232,7 @@ def create_note(
         note.topics = [ContactNoteTopic(code=code) for code in topic_list]
         db.session.add(note)
         db.session.flush()
-        _sync_referral(note, partner, topic_list)
+        _sync_referral(note, partner, topic_list, new=True)
         if follow_up_on is not None:
             db.session.add(
                 FollowUp(
