@@ -89,7 +89,9 @@ def test_bench_page_within_budget(app: Flask, page: Page) -> None:
         resp = _request(client, page, params)
     assert resp.status_code == page.expect_status, (page.name, resp.status_code)
     assert len(resp.data) < MAX_PAGE_BYTES, (page.name, len(resp.data))
-    assert len(statements) <= MAX_STATEMENTS, " | ".join([page.name] + [" ".join(s[:70].split()) for s in statements])
+    assert len(statements) <= MAX_STATEMENTS, " | ".join(
+        [page.name] + [" ".join(s[:70].split()) for s in statements]
+    )
 
 
 def test_bench_login_within_budget(app: Flask) -> None:
