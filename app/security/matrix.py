@@ -63,6 +63,8 @@ READ_WRITE_METHODS: dict[str, str] = {
     "content": "write",
     "overview": "read",
     "cv": "read",
+    # letters to clients are written on behalf of the case: the case's writers print them
+    "letter": "write",
     "pdf": "read",
     "docx": "read",
     "new_version": "write",

@@ -88,3 +88,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import accessibility
 
     accessibility.register(appbuilder)
+
+    from app.views import letters
+
+    letters.register(appbuilder)
