@@ -38,6 +38,7 @@ from app.extensions import db
 from app.models import AccessLog, Household, Person, PurgeRecord
 from app.models.base import PersonOwned, utcnow
 from app.services.data_protection.log_guard import sqlite_guard_lifted
+from app.services.errors import unit_of_work
 
 #: tables never touched by a purge even if a foreign key would lead there
 PROTECTED_TABLES = frozenset({"organisation", "ab_user", "catalogue_entry", "purge_record"})
@@ -284,7 +285,7 @@ def purge_expired(
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA secure_delete=ON")
     ids = [d.person_id for d in report.due]
-    try:
+    with unit_of_work(commit=not dry_run):
         per_person: dict[int, int] = {}
         counts: dict[str, int] = {}
         for pid in ids:
@@ -299,8 +300,7 @@ def purge_expired(
 
         report.stale_imports_deleted = delete_stale_previews(conn)
         if dry_run:
-            db.session.rollback()
-            return report
+            return report  # the dry run's deletions are rolled back at the block's end
         now = utcnow()
         for d in report.due:
             db.session.add(
@@ -318,10 +318,6 @@ def purge_expired(
             from app.services.data_protection.access_log import log_access
 
             log_access(None, "purge", category="retention", detail=_summary(report), commit=False)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return report
 
 
