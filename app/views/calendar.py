@@ -10,8 +10,8 @@ from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from wtforms import BooleanField, StringField, TimeField
-from wtforms.validators import DataRequired, Optional
+from wtforms import BooleanField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from app.extensions import db
 from app.models.calendar import Appointment
@@ -124,12 +124,18 @@ class AppointmentView(DomainEditMixin, ScopedModelView):
         "interpreter_needed": yes_no,
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "date": GermanDateField("Datum", validators=[DataRequired("Bitte ein Datum angeben.")]),
+        # InputRequired, not DataRequired: an unreadable date keeps the date field's message
+        "date": GermanDateField(
+            "Datum", validators=[InputRequired("Bitte ein Datum angeben (TT.MM.JJJJ).")]
+        ),
         "start_time": TimeField(
             "Beginn", format="%H:%M", validators=[DataRequired("Bitte eine Uhrzeit angeben.")]
         ),
         "end_time": TimeField("Ende", format="%H:%M", validators=[Optional()]),
         "title": StringField("Betreff", validators=[DataRequired("Bitte einen Betreff angeben.")]),
+        # lengths are the verb's rules (one German message through every door)
+        "place": StringField("Ort"),
+        "notes": TextAreaField("Notizen"),
         "interpreter_needed": BooleanField("Dolmetschung nötig"),
         "partner": PartnerSearchField("Netzwerkpartner", single=True),
     }

@@ -68,9 +68,11 @@ def test_one_submission_per_provider_and_quarter(setup: dict[str, Any]) -> None:
 def test_unique_constraint_guards_concurrent_submission(setup: dict[str, Any]) -> None:
     """A second row for the same quarter is refused by the database itself."""
     qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
-    db.session.add(QuarterlyReport(organisation_id=setup["org"], year=2025, quarter=2))
-    with pytest.raises(qr.ReportError, match="gleichzeitig"):
-        qr._commit("Die Meldung wurde gleichzeitig eingereicht; bitte neu laden")
+    from app.services.errors import unit_of_work
+
+    conflict = qr._conflict("Die Meldung wurde gleichzeitig eingereicht")
+    with pytest.raises(qr.ReportError, match="gleichzeitig"), unit_of_work(translate=conflict):
+        db.session.add(QuarterlyReport(organisation_id=setup["org"], year=2025, quarter=2))
     assert db.session.query(QuarterlyReport).count() == 1
 
 

@@ -125,13 +125,16 @@ def record_first_interview(
     decision = data.get("decision") or None
     if decision not in DECISIONS:
         raise CaseWorkflowError(
-            "Bitte entscheiden: Case Management oder anlassbezogene Hilfe.", field="decision"
+            "Bitte entscheiden: Case Management oder anlassbezogene Hilfe.",
+            field="decision",
+            key="decision.required",
         )
     transparency = _bool(data, "transparency_given")
     if decision == "case_management" and not transparency:
         raise CaseWorkflowError(
             "Für Case Management muss Transparenz über das Verfahren hergestellt sein.",
             field="transparency_given",
+            key="transparency_given.required",
         )
     held_on = _date(data, "held_on", "das Datum", required=False) or dt.date.today()
     interview = first_interview_of(case_.id) or FirstInterview(**_owned(case_))

@@ -127,6 +127,8 @@ class CaseManagementView(BaseView):
         except wf.CaseWorkflowError as exc:
             case_ = self._case_or_404(pk)
             errors = {exc.field or "_form": exc.message}
+            if case_.step not in wf.CONTENT_STEPS[kind]:
+                flash(exc.message, "danger")  # the step has no form to show it at
             context = case_context(case_, data)
             body = self.render_template(
                 "case_management/case.html", errors=errors, form=data, form_kind=kind, **context
