@@ -400,7 +400,8 @@ def test_open_case_rule_through_every_door(
 # -- case management: transitions -----------------------------------------------------------
 def _case_in_first_interview(world: dict[str, Any]) -> int:
     """A case opened today whose first interview decided for case management."""
-    from app.services.case_management import contents, workflow as wf
+    from app.services.case_management import contents
+    from app.services.case_management import workflow as wf
 
     case_ = wf.open_case(_person(world), actor=_actor(world))
     contents.record_first_interview(
@@ -554,7 +555,8 @@ def test_content_rule_through_every_door(
     client: FlaskClient, world: dict[str, Any], rule: str, door: str
 ) -> None:
     """A step content: the same refusal or the same stored row and access-log row."""
-    from app.services.case_management import contents, workflow as wf
+    from app.services.case_management import contents
+    from app.services.case_management import workflow as wf
 
     kind, change, field, key = CONTENT_RULES[rule]
     values = {**GOOD_INTERVIEW, **change} if kind == "first_interview" else dict(change)
