@@ -82,7 +82,7 @@ class DataProtectionView(BaseView):
     @expose("/loeschfristen/ausfuehren", methods=["POST"])
     @has_access
     def retention_run(self) -> Any:
-        report = retention.purge_expired(actor=g.user.username)
+        report = retention.purge_expired(actor=g.user)
         flash(
             f"{report.persons} Fallakte(n) vernichtet, "
             f"{report.log_rows_expired} abgelaufene Protokollzeile(n) gelöscht.",

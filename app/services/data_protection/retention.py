@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
@@ -271,9 +272,12 @@ def expire_access_log(conn: Connection, on: dt.date | None = None) -> int:
 
 
 def purge_expired(
-    *, on: dt.date | None = None, dry_run: bool = False, actor: str = "system"
+    *, on: dt.date | None = None, dry_run: bool = False, actor: Any = "system"
 ) -> PurgeReport:
     """Destroy every due case file (and expired access-log rows) in one transaction.
+
+    ``actor``: the acting user (an ``MsaUser``), or the name of the job that runs the purge
+    (``"cli:purge-expired"``); the purge records keep the name.
 
     With ``dry_run`` the same deletions run and are rolled back, so the report shows exactly
     what a real run would delete. Returns ids, dates and row counts, never content.
@@ -310,7 +314,7 @@ def purge_expired(
                     moved_away_on=d.moved_away_on,
                     due_on=d.due_on,
                     purged_at=now,
-                    purged_by=actor,
+                    purged_by=actor if isinstance(actor, str) else actor.username,
                     rows_deleted=per_person.get(d.person_id, 0),
                 )
             )
