@@ -140,7 +140,7 @@ class StatisticsView(BaseView):
             quarter=period.quarter,
         )
         try:
-            qr.submit_report(org_id or -1, period.year, period.quarter, acting=qr.Viewer.of(g.user))
+            qr.submit_report(org_id or -1, period.year, period.quarter, actor=g.user)
         except qr.ReportForbiddenError:
             abort(403)
         except st.StatisticsError as exc:
@@ -307,7 +307,7 @@ class AnnualEvaluationView(BaseView):
         year = _year(request.form)
         org_id = _int_arg(request.form, "organisation_id", None)
         try:
-            record_talk(org_id or -1, year, request.form, acting=qr.Viewer.of(g.user))
+            record_talk(org_id or -1, year, request.form, actor=g.user)
         except qr.ReportForbiddenError:
             abort(403)
         except AnnualTalkError as exc:
@@ -372,7 +372,6 @@ class StatisticsReviewView(BaseView):
         )
 
     def _decide(self, report_id: int, action: str) -> Any:
-        viewer = qr.Viewer.of(g.user)
         comment = request.form.get("comment", "")
         report = db.session.get(qr.QuarterlyReport, report_id)
         if report is None:
@@ -385,10 +384,10 @@ class StatisticsReviewView(BaseView):
         )
         try:
             if action == "review":
-                qr.review_report(report_id, acting=viewer, comment=comment)
+                qr.review_report(report_id, actor=g.user, comment=comment)
                 flash("Die Quartalsmeldung ist als geprüft markiert.", "success")
             else:
-                qr.return_report(report_id, comment, acting=viewer)
+                qr.return_report(report_id, comment, actor=g.user)
                 flash("Die Quartalsmeldung wurde an den Träger zurückgegeben.", "success")
         except qr.ReportForbiddenError:
             abort(403)
@@ -495,7 +494,7 @@ class StatisticsApi(BaseApi):
         except (KeyError, TypeError, ValueError, st.StatisticsError):
             return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
         try:
-            qr.submit_report(org_id or -1, year, quarter, acting=viewer)
+            qr.submit_report(org_id or -1, year, quarter, actor=g.user)
         except qr.ReportForbiddenError as exc:
             return self.response(403, message=str(exc))
         except st.StatisticsError as exc:
