@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort
+from flask import abort, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.forms import FieldConverter
 from flask_appbuilder.models.sqla import filters as fab_filters
@@ -62,6 +62,24 @@ def _german_set_value_to_type(datamodel: Any, column_name: str, value: Any) -> A
 fab_filters.set_value_to_type = _german_set_value_to_type
 
 
+def record_label(item: Any) -> str:
+    """The name of a record in a page title: its person's name, else its name or title."""
+    if item is None:
+        return ""
+    person = getattr(item, "person", None)
+    full_name = getattr(person, "full_name", None)
+    if isinstance(full_name, str) and full_name:
+        return full_name
+    user = getattr(item, "user", None)
+    if getattr(user, "last_name", None):
+        return f"{user.first_name} {user.last_name}".strip()
+    for attr in ("name", "title", "full_name", "username"):
+        value = getattr(item, attr, None)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
 class MsaListWidget(ListWidget):
     """FAB's list table, with URLs and texts built once per page instead of once per row."""
 
@@ -88,6 +106,31 @@ class MsaModelView(ModelView):
                 self.datamodel, list(cols), getattr(self, "undeferred_columns", ())
             )
         super().__init__(**kwargs)
+
+    def render_template(self, template: str, **kwargs: Any) -> Any:
+        """FAB's show and edit pages are titled with the record as well ("Termin – Yıldız, Mehmet")."""
+        if template in (self.show_template, self.edit_template) and kwargs.get("title") in (
+            self.show_title,
+            self.edit_title,
+        ):
+            pk = kwargs.get("pk", (request.view_args or {}).get("pk"))
+            label = self.record_label(pk) if pk is not None else ""
+            if label:
+                kwargs["title"] = f"{kwargs['title']} – {label}"
+        return super().render_template(template, **kwargs)
+
+    def record_label(self, pk: Any) -> str:
+        """What names the record in the page title: its person, else its name or title.
+
+        The row is taken from the session (FAB has just loaded it): no further statement.
+        """
+        from app.extensions import db
+
+        try:
+            item = db.session.get(self.datamodel.obj, int(pk))
+        except (TypeError, ValueError):
+            return ""
+        return record_label(item)
 
     def _init_forms(self) -> None:
         super()._init_forms()

@@ -70,6 +70,7 @@ class DataProtectionView(BaseView):
         ).all()
         return self.render_template(
             "data_protection/retention.html",
+            title="Löschfristen",
             due=due,
             dry=dry,
             records=records,
@@ -135,6 +136,7 @@ class DataProtectionView(BaseView):
             )
         return self.render_template(
             "data_protection/log_search.html",
+            title="Protokollsuche",
             rows=rows,
             total=total,
             page=page,
@@ -164,6 +166,11 @@ class DataProtectionView(BaseView):
                     error = "Keine Person mit dieser Nummer gespeichert."
         return self.render_template(
             "data_protection/subject_access.html",
+            title=(
+                f"Auskunft nach Art. 15 DSGVO – Person {person.id}"
+                if person is not None
+                else "Auskunft nach Art. 15 DSGVO"
+            ),
             raw=raw,
             error=error,
             person=person,
@@ -238,6 +245,7 @@ class FileAuditView(BaseView):
         today = retention.today()
         return self.render_template(
             "data_protection/audits.html",
+            title="Aktenprüfungen",
             rows=rows,
             orgs=_org_names(),
             providers=providers,
@@ -296,11 +304,13 @@ class FileAuditView(BaseView):
             .where(FileAuditItem.audit_id == audit.id)
             .order_by(FileAuditItem.id)
         ).all()
+        orgs = _org_names()
         return self.render_template(
             "data_protection/audit_show.html",
+            title=f"Aktenprüfung {audit.label} – {orgs.get(audit.organisation_id, '')}",
             audit=audit,
             items=items,
-            orgs=_org_names(),
+            orgs=orgs,
             reviewer=audits.is_reviewer(g.user),
         )
 
@@ -315,6 +325,7 @@ class FileAuditView(BaseView):
         )
         body = self.render_template(
             "data_protection/audit_item.html",
+            title=f"Geprüfte Fallakte {item.person.last_name}, {item.person.first_name}",
             item=item,
             person=item.person,
             person_url=(

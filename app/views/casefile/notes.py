@@ -330,6 +330,7 @@ class GroupSessionView(DomainEditMixin, ScopedModelView):
     list_title = _l("Gruppenberatungen")
     show_title = _l("Gruppenberatung")
     add_title = _l("Gruppenberatung dokumentieren")
+    edit_title = _l("Gruppenberatung bearbeiten")
     list_columns = ["date", "topic"]
     show_columns = ["date", "topic", "duration_minutes", "summary", "participants"]
     edit_columns = [
