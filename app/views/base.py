@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, request
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.forms import FieldConverter
 from flask_appbuilder.models.sqla import filters as fab_filters
@@ -17,7 +17,7 @@ from app.datamodel import (
     german_blank_choices,
     limit_related_choices,
 )
-from app.dates import DateError, parse_date
+from app.dates import DateError, de_date, parse_date
 from app.security.matrix import READ_WRITE_METHODS
 from app.views.date_field import GermanDateField, GermanDateInput
 
@@ -107,8 +107,48 @@ class MsaModelView(ModelView):
             )
         super().__init__(**kwargs)
 
+    # -- after saving: a message that names the record, back to the list -----------------------
+    @property
+    def add_row_message(self) -> str:  # type: ignore[override]
+        return str(g.get("msa_saved_message") or f"{self.show_title} gespeichert.")
+
+    @property
+    def edit_row_message(self) -> str:  # type: ignore[override]
+        return str(g.get("msa_saved_message") or f"{self.show_title} gespeichert.")
+
+    def saved_message(self, item: Any) -> str:
+        """ "Fortbildung vom 05.12.2026 – Lena Leitner gespeichert." """
+        day = getattr(item, "date", None)
+        label = record_label(item)
+        text = str(self.show_title)
+        if isinstance(day, dt.date):
+            text += f" vom {de_date(day)}"
+        if label:
+            text += f" – {label}"
+        return f"{text} gespeichert."
+
+    def post_add(self, item: Any) -> None:
+        g.msa_saved_message = self.saved_message(item)
+
+    def post_update(self, item: Any) -> None:
+        g.msa_saved_message = self.saved_message(item)
+
+    def _back_to_list(self) -> Response:
+        endpoint = f"{type(self).__name__}.list"
+        if endpoint in current_app.view_functions:
+            return redirect(url_for(endpoint))
+        return super().post_add_redirect()  # type: ignore[no-any-return]
+
+    def post_add_redirect(self) -> Response:
+        """After saving a new record: its list (FAB's page history often led to "/")."""
+        return self._back_to_list()
+
+    def post_edit_redirect(self) -> Response:
+        """After saving a change: the list the record belongs to."""
+        return self._back_to_list()
+
     def render_template(self, template: str, **kwargs: Any) -> Any:
-        """FAB's show and edit pages are titled with the record as well ("Termin – Yıldız, Mehmet")."""
+        """FAB's show and edit pages are titled with their record ("Termin – Mehmet Yıldız")."""
         if template in (self.show_template, self.edit_template) and kwargs.get("title") in (
             self.show_title,
             self.edit_title,

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.dates import DateError, parse_date
 from app.extensions import db
+from app.formatting import plural
 from app.models import (
     AccessLog,
     ContactNote,
@@ -84,9 +85,11 @@ class DataProtectionView(BaseView):
     @has_access
     def retention_run(self) -> Any:
         report = retention.purge_expired(actor=g.user.username)
+        expired = plural(
+            report.log_rows_expired, "abgelaufene Protokollzeile", "abgelaufene Protokollzeilen"
+        )
         flash(
-            f"{report.persons} Fallakte(n) vernichtet, "
-            f"{report.log_rows_expired} abgelaufene Protokollzeile(n) gelöscht.",
+            f"{plural(report.persons, 'Fallakte', 'Fallakten')} vernichtet, {expired} gelöscht.",
             "success",
         )
         return redirect(url_for("DataProtectionView.retention"))
@@ -279,7 +282,10 @@ class FileAuditView(BaseView):
             # the page again with what was entered: form content and CSRF token never go into
             # a URL (browser history, proxy and server logs)
             return self._audits_page(form), 400
-        flash(f"Stichprobe mit {audit.sample_size} Fallakte(n) gezogen.", "success")
+        flash(
+            f"Stichprobe mit {plural(audit.sample_size, 'Fallakte', 'Fallakten')} gezogen.",
+            "success",
+        )
         return redirect(url_for("FileAuditView.audit_show", audit_id=audit.id))
 
     def _audit_or_404(self, audit_id: int) -> FileAudit:
