@@ -142,6 +142,9 @@ class Config:
     FAB_CREATE_DB = False
     FAB_UPDATE_PERMS = False
     FAB_API_SWAGGER_UI = True
+    #: the county's name in header, footer and landing page (demo: the demo county)
+    MSA_COUNTY_NAME = os.environ.get("MSA_COUNTY_NAME", "Landkreis Musterkreis")
+    FAB_API_SWAGGER_TEMPLATE = "msa/swagger.html"
     FAB_ADD_SECURITY_API = False
     FAB_API_MAX_PAGE_SIZE = 100
     FAB_PASSWORD_COMPLEXITY_ENABLED = True

@@ -159,3 +159,18 @@ def labels_many(*catalogues: str) -> dict[str, dict[str, str]]:
 def valid_codes(catalogue: str) -> set[str]:
     """Return the active codes of a catalogue."""
     return {code for code, _ in choices(catalogue)}
+
+
+#: at most this many accepted values are named in a refusal (a nationality list is long)
+ACCEPTED_SHOWN = 12
+
+
+def accepted(catalogue: str) -> str:
+    """The accepted values of a catalogue for a refusal: "Erlaubt: Arbeit (work), …"."""
+    entries = choices(catalogue)
+    shown = ", ".join(f"{label} ({code})" for code, label in entries[:ACCEPTED_SHOWN])
+    if not entries:
+        return "Der Katalog hat keine aktiven Einträge."
+    more = len(entries) - ACCEPTED_SHOWN
+    tail = f" und {more} weitere (Verwaltung → Kataloge)" if more > 0 else ""
+    return f"Erlaubt: {shown}{tail}."

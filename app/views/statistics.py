@@ -110,6 +110,7 @@ class StatisticsView(BaseView):
         org_id, period, stats, report, caseworker = _figures_for(request.args, organisations)
         return self.render_template(
             "statistics/quarter.html",
+            title=f"Quartalsstatistik {period.label} – {stats.get('organisation', '')}",
             stats=stats,
             period=period,
             org_id=org_id,
@@ -349,6 +350,7 @@ class StatisticsReviewView(BaseView):
         rows = [(org_id, name, reports.get(org_id)) for org_id, name in shown]
         return self.render_template(
             "statistics/overview.html",
+            title=f"Quartalsmeldungen der Träger {period.label}",
             period=period,
             rows=rows,
             counts=counts,
@@ -366,6 +368,7 @@ class StatisticsReviewView(BaseView):
         dashboard = charts.reviewer_dashboard(period.year, period.quarter)
         return self.render_template(
             "statistics/charts.html",
+            title=f"Auswertungen mit Diagrammen {period.label}",
             period=period,
             dashboard=dashboard,
             years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),

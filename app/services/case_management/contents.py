@@ -48,7 +48,7 @@ from app.services.case_management.workflow import (
     schedule_follow_up,
     step_label,
 )
-from app.services.catalogues import valid_codes
+from app.services.catalogues import accepted, valid_codes
 from app.services.data_protection.access_log import log_access
 from app.services.errors import unit_of_work
 
@@ -413,7 +413,9 @@ def add_monitoring(
     gap_topic = data.get("service_gap_topic") or None
     gap = str(data.get("service_gap") or "").strip() or None
     if gap_topic is not None and gap_topic not in valid_codes("contact_topic"):
-        raise CaseWorkflowError("Unbekannter Themenbereich.", field="service_gap_topic")
+        raise CaseWorkflowError(
+            f"Unbekannter Themenbereich. {accepted('contact_topic')}", field="service_gap_topic"
+        )
     if gap and not gap_topic:
         raise CaseWorkflowError(
             "Bitte den Themenbereich der Angebotslücke angeben.", field="service_gap_topic"

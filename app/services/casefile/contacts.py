@@ -16,7 +16,7 @@ from app.models import (
     NetworkPartner,
     Person,
 )
-from app.services.catalogues import valid_codes
+from app.services.catalogues import accepted, valid_codes
 from app.services.errors import DomainError, Problems, unit_of_work
 from app.services.statistics.periods import ClosedPeriodError, check_open
 
@@ -68,7 +68,11 @@ def _check_group_session(
         problems.add("topic", "topic.too_long", "Höchstens 300 Zeichen erlaubt.")
     code = values.get("topic_code")
     if code and code not in valid_codes("contact_topic"):
-        problems.add("topic_code", "topic_code.unknown", "Unbekannter Themenbereich.")
+        problems.add(
+            "topic_code",
+            "topic_code.unknown",
+            f"Unbekannter Themenbereich. {accepted('contact_topic')}",
+        )
     if len(values.get("summary") or "") > SUMMARY_MAX:
         problems.add("summary", "summary.too_long", f"Höchstens {SUMMARY_MAX} Zeichen erlaubt.")
     ids = values.get("participant_ids") or []

@@ -151,6 +151,9 @@ def _environment(loader_dir: Path | None) -> Environment:
     env.filters["berlin_datetime"] = de_datetime_long
     env.filters["month_de"] = month_de
     env.filters["decimal_de"] = decimal_de
+    from app.formatting import plural
+
+    env.filters["plural"] = plural
     return env
 
 

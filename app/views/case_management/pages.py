@@ -61,7 +61,12 @@ class CaseManagementView(BaseView):
         case_ = self._case_or_404(pk)
         context = case_context(case_)
         body = self.render_template(
-            "case_management/case.html", errors={}, form={}, form_kind=None, **context
+            "case_management/case.html",
+            errors={},
+            form={},
+            form_kind=None,
+            title=_case_title(context["person"]),
+            **context,
         )
         # logged after rendering: the commit would expire the loaded rows (a second SELECT)
         with unit_of_work():
@@ -77,6 +82,7 @@ class CaseManagementView(BaseView):
             abort(404)
         return self.render_template(
             "case_management/person.html",
+            title=f"Case Management – Übersicht {person.last_name}, {person.first_name}",
             person=person,
             section_ctx=run_section(HUB_SECTIONS["case_management"], person),
         )
@@ -131,12 +137,21 @@ class CaseManagementView(BaseView):
                 flash(exc.message, "danger")  # the step has no form to show it at
             context = case_context(case_, data)
             body = self.render_template(
-                "case_management/case.html", errors=errors, form=data, form_kind=kind, **context
+                "case_management/case.html",
+                errors=errors,
+                form=data,
+                form_kind=kind,
+                title=_case_title(context["person"]),
+                **context,
             )
             special.log_read(case_.person_id, context["special_shown"], channel="Web")
             return body, 422
         flash("Gespeichert.", "success")
         return redirect(url_for("CaseManagementView.show", pk=pk) + f"#{kind}")
+
+
+def _case_title(person: Any) -> str:
+    return f"Case Management – Fall {person.last_name}, {person.first_name}"
 
 
 class ServiceGapView(BaseView):
@@ -158,6 +173,7 @@ class ServiceGapView(BaseView):
             by_topic[row.topic_label] = by_topic.get(row.topic_label, 0) + row.entries
         return self.render_template(
             "case_management/service_gaps.html",
+            title="Angebotslücken im Landkreis",
             rows=rows,
             by_topic=sorted(by_topic.items(), key=lambda kv: -kv[1]),
             since=since,

@@ -42,6 +42,8 @@ class MyFollowUpView(DomainEditMixin, ScopedModelView):
     datamodel = EagerSQLAInterface(FollowUp, FollowUp.person)
     class_permission_name = matrix.FOLLOW_UP
     list_title = _l("Meine Wiedervorlagen")
+    show_title = _l("Wiedervorlage")
+    edit_title = _l("Wiedervorlage bearbeiten")
     list_columns = ["due_on", "person", "title"]
     show_columns = ["due_on", "person", "title", "done_on", "source"]
     add_columns = edit_columns = ["due_on", "title"]
@@ -121,6 +123,8 @@ class ReferralView(DomainEditMixin, ScopedModelView):
     datamodel = EagerSQLAInterface(Referral, Referral.person, Referral.partner)
     class_permission_name = matrix.REFERRAL
     list_title = _l("Vermittlungen")
+    show_title = _l("Vermittlung")
+    edit_title = _l("Vermittlung bearbeiten")
     list_columns = ["date", "person", "partner", "topic_code"]
     search_columns = ["date", "topic_code"]
     # person and partner stay as documented: no select over the whole person table or

@@ -79,6 +79,8 @@ class PersonLanguageView(SubRecordView):
 
     datamodel = SQLAInterface(PersonLanguage)
     add_title = _l("Sprachkenntnis hinzufügen")
+    list_title = _l("Sprachkenntnisse")
+    show_title = _l("Sprachkenntnis")
     edit_title = _l("Sprachkenntnis bearbeiten")
     list_columns = add_columns = edit_columns = ["language", "level", "certificate"]
     label_columns = {
@@ -97,6 +99,8 @@ class PersonDegreeView(SubRecordView):
 
     datamodel = SQLAInterface(PersonDegree)
     add_title = _l("Abschluss hinzufügen")
+    list_title = _l("Abschlüsse")
+    show_title = _l("Abschluss")
     edit_title = _l("Abschluss bearbeiten")
     list_columns = add_columns = edit_columns = [
         "kind",
@@ -126,6 +130,8 @@ class EmploymentView(SubRecordView):
 
     datamodel = SQLAInterface(Employment)
     add_title = _l("Tätigkeit hinzufügen")
+    list_title = _l("Tätigkeiten")
+    show_title = _l("Tätigkeit")
     edit_title = _l("Tätigkeit bearbeiten")
     list_columns = add_columns = edit_columns = [
         "employer",
@@ -153,6 +159,8 @@ class IntegrationCourseView(SubRecordView):
 
     datamodel = SQLAInterface(IntegrationCourse)
     add_title = _l("Integrationskurs hinzufügen")
+    list_title = _l("Integrationskurse")
+    show_title = _l("Integrationskurs")
     edit_title = _l("Integrationskurs bearbeiten")
     list_columns = add_columns = edit_columns = [
         "course",
@@ -180,6 +188,8 @@ class PersonVulnerabilityView(SubRecordView):
 
     datamodel = SQLAInterface(PersonVulnerability)
     add_title = _l("Vulnerabilität hinzufügen")
+    list_title = _l("Vulnerabilitäten")
+    show_title = _l("Vulnerabilität")
     edit_title = _l("Vulnerabilität bearbeiten")
     list_columns = add_columns = edit_columns = ["code", "note"]
     label_columns = {"code": _l("Schutzbedarf"), "note": _l("Bemerkung")}
