@@ -16,7 +16,7 @@ from app.models.partner import NetworkPartner
 from app.models.person import Person
 from app.services.calendar.settings import FEED_DAYS_AHEAD, FEED_DAYS_BACK
 from app.services.intake.custody_read import persons_visible_to_organisation
-from app.services.links import page_path
+from app.services.reminders.links import page_path
 
 #: default length of an appointment without an end time
 DEFAULT_MINUTES = 60

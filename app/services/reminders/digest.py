@@ -17,7 +17,7 @@ from app.models.contact import FollowUp
 from app.models.organisation import MsaUser
 from app.models.person import Person
 from app.services.intake.custody_read import person_visible_to
-from app.services.links import page_path
+from app.services.reminders.links import page_path
 from app.services.reminders.mail import MailConfigError, SmtpSettings, parse_smtp_url, send_mail
 
 #: residence permits expiring within this many weeks are reminded
