@@ -86,11 +86,23 @@ def _same_site(base: str, href: str) -> str | None:
     return path + (f"?{parts.query}" if parts.query else "")
 
 
+#: query keys of a list's sort order and page: the same page of another order
+_LIST_STATE = ("_oc_", "_od_", "page_", "psize_")
+
+
 def pattern(url: str) -> tuple[str, tuple[str, ...]]:
     """A URL's pattern: ids replaced, query values left out."""
     parts = urlsplit(url)
     path = re.sub(r"/\d+(?=/|$|\.)", "/<id>", parts.path)
-    keys = tuple(sorted({re.sub(r"\d+", "<n>", k) for k, _ in parse_qsl(parts.query, True)}))
+    keys = tuple(
+        sorted(
+            {
+                re.sub(r"\d+", "<n>", k)
+                for k, _ in parse_qsl(parts.query, True)
+                if not k.startswith(_LIST_STATE)
+            }
+        )
+    )
     return path, keys
 
 

@@ -21,6 +21,7 @@ from app.models import (
     QuarterlyReport,
 )
 from app.services.bundle import Bundle
+from app.services.case_management.workflow import OPEN_STEPS
 from app.services.staff.figures import CaseloadRow, caseload_queries, caseload_rows
 
 #: "without contact" after this many weeks
@@ -73,7 +74,11 @@ def caseworker_queries(user_id: int, today: dt.date) -> dict[str, Any]:
         "overdue": select(func.count(FollowUp.id)).where(*mine, FollowUp.due_on < today),
         "due_today": select(func.count(FollowUp.id)).where(*mine, FollowUp.due_on == today),
         "open_cases": select(CaseManagementCase.step, func.count(CaseManagementCase.id))
-        .where(CaseManagementCase.caseworker_id == user_id, CaseManagementCase.closed_on.is_(None))
+        .where(
+            CaseManagementCase.caseworker_id == user_id,
+            # the open steps of the workflow, as "Meine Fälle" lists them
+            CaseManagementCase.step.in_(sorted(OPEN_STEPS)),
+        )
         .group_by(CaseManagementCase.step),
         "without_contact": select(func.count(Person.id)).where(*without_contact(user_id, today)),
     }
