@@ -4,6 +4,7 @@ out of the page sideways."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -57,7 +58,7 @@ def test_one_row_of_navigation_and_even_card_grids(
             assert not ragged, f"{account} bei {width} px: ungleiche Karten {ragged}"
             # no card starts inside another row (a card hanging below a taller neighbour)
             spans = sorted((top, max(bottoms)) for top, bottoms in rows.items())
-            for (_t1, b1), (t2, _b2) in zip(spans, spans[1:], strict=False):
+            for (_t1, b1), (t2, _b2) in itertools.pairwise(spans):
                 assert t2 >= b1, f"{account} bei {width} px: versetzte Karten {spans}"
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
