@@ -89,6 +89,14 @@ def test_long_topic_and_provider_names_read_whole() -> None:
     assert "…" not in svg
     assert "Begegnungsmöglichkeiten" in text and "Freizeitangebote" in text
     assert "Musterkreis" in text
+    # many topics: a horizontal chart, each name beside its bar, whole
+    names = [topic, "Arbeitssuche", "Sprachliche und kulturelle Barrieren abbauen"] * 4
+    svg = charts.hbar_chart("c4", "T", names, [("Vermerke", list(range(12)))])
+    root = ET.fromstring(svg)
+    text = "".join(root.itertext())
+    assert "…" not in svg and "Freizeitangebote" in text and "Barrieren abbauen" in text
+    widths = [float(r.get("width")) for r in root.iter(f"{SVG}rect") if r.get("class") == "bar"]
+    assert abs(widths[2] - 2 * widths[1]) < 0.2 and widths[0] == 0
 
 
 def test_reviewer_dashboard_draws_five_charts(factory: Any) -> None:

@@ -40,17 +40,17 @@ def _fmt(v: float) -> str:
     return f"{v:g}".replace(".", ",")
 
 
-def _frame(title: str, desc: str, body: list[str], chart_id: str) -> str:
+def _frame(title: str, desc: str, body: list[str], chart_id: str, height: int = HEIGHT) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="msa-chart" id="{escape(chart_id)}" '
-        f'width="100%" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'width="100%" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t {escape(chart_id)}-d" '
         # no style attribute (the CSP allows none): a presentation attribute for the font,
         # the size from app/static/css/msa.css (svg.msa-chart)
         f'font-family="sans-serif">'
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'
         f'<desc id="{escape(chart_id)}-d">{escape(desc)}</desc>'
-        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>'
+        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#fff"/>'
         # the page's heading names the chart: no second, visible title in the picture
         + "".join(body)
         + "</svg>"
@@ -233,6 +233,47 @@ def bar_chart(
     return _frame(title, _describe(categories, series), body, chart_id)
 
 
+#: the label column of a horizontal bar chart (long category names read whole)
+HBAR_LABEL_W = 260
+
+
+def hbar_chart(chart_id: str, title: str, categories: Sequence[str], series: Series) -> str:
+    """Return a horizontal bar chart of one series: for many categories with long names (topics),
+    each name wrapped beside its bar, never cut; the value at the end of the bar."""
+    values = [v or 0 for v in (series[0][1] if series else [])]
+    upper, intervals = axis_scale(max(values, default=0), integers=_whole(values))
+    left, right, top = HBAR_LABEL_W + 10, WIDTH - MARGIN_RIGHT - 30, 28
+    labels = [wrap_label(c, 40) for c in categories]
+    heights = [max(26, 13 * len(lines) + 10) for lines in labels]
+    height = top + sum(heights) + 12
+    body: list[str] = []
+    for i in range(intervals + 1):
+        x = left + (right - left) * i / intervals
+        body.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" y2="{height - 10}" stroke="#ddd"/>'
+            f'<text x="{x:.1f}" y="{top - 10}" font-size="11" text-anchor="middle" '
+            f'fill="#333">{_fmt(round(upper * i / intervals, 2))}</text>'
+        )
+    y = top
+    name = series[0][0] if series else ""
+    for c, lines, h, v in zip(categories, labels, heights, values, strict=False):
+        mid = y + h / 2
+        first = mid - (len(lines) - 1) * 13 / 2 + 4
+        body.append(
+            f'<text x="{HBAR_LABEL_W}" y="{first:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#222">' + _tspans(lines, HBAR_LABEL_W, 13) + "</text>"
+        )
+        w = (right - left) * v / upper
+        body.append(
+            f'<rect class="bar" x="{left}" y="{mid - 8:.1f}" width="{w:.1f}" height="16" '
+            f'fill="{PALETTE[0]}"><title>{escape(name)} – {escape(c)}: {_fmt(v)}</title></rect>'
+            f'<text x="{left + w + 4:.1f}" y="{mid + 4:.1f}" font-size="11" fill="#222">'
+            f"{_fmt(v)}</text>"
+        )
+        y += h
+    return _frame(title, _describe(categories, series), body, chart_id, height)
+
+
 def line_chart(chart_id: str, title: str, categories: Sequence[str], series: Series) -> str:
     """Return a line chart with one line and dots per series (trends over months/quarters)."""
     values = [v or 0 for _n, vals in series for v in vals]
@@ -386,7 +427,7 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
             {
                 "id": "chart-topics",
                 "title": f"Vermerke je Thema ({period.label})",
-                "svg": bar_chart("chart-topics", "Vermerke je Thema", topic_names, topic_series),
+                "svg": hbar_chart("chart-topics", "Vermerke je Thema", topic_names, topic_series),
                 "table": table(topic_names, topic_series),
             },
             {
