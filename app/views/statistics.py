@@ -340,6 +340,17 @@ class StatisticsReviewView(BaseView):
         orgs = st.reporting_organisations()
         reports = qr.reports_for_quarter(period.year, period.quarter, [i for i, _n in orgs])
         counts = Counter(reports[i].status if i in reports else "draft" for i, _n in orgs)
+        total = len(orgs)
+        # ?status=submitted: only the reports waiting for review (the landing tile)
+        status = request.args.get("status")
+        if status in REPORT_STATUS_LABELS:
+            orgs = [
+                (i, n)
+                for i, n in orgs
+                if (reports[i].status if i in reports else "draft") == status
+            ]
+        else:
+            status = None
         # a state or the whole country has hundreds of providers: one page of them at a time
         pages = max(1, -(-len(orgs) // OVERVIEW_PAGE_SIZE))
         try:
@@ -354,10 +365,11 @@ class StatisticsReviewView(BaseView):
             period=period,
             rows=rows,
             counts=counts,
-            total=len(orgs),
+            total=total,
             page=page,
             pages=pages,
             status_labels=REPORT_STATUS_LABELS,
+            status=status,
             years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
         )
 

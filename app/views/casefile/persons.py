@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -29,6 +30,7 @@ from app.models import (
 from app.security import duplicate_throttle, matrix
 from app.services.bundle import Bundle
 from app.services.casefile import persons as person_service
+from app.services.casefile.desk import without_contact
 from app.services.casefile.duplicates import find_duplicates
 from app.services.casefile.search import search_persons
 from app.services.data_protection.access_log import log_access, log_accesses
@@ -105,6 +107,20 @@ def log_reviewer_reads(person_ids: list[int], detail: str) -> None:
     """Access-log a reviewer's (Prüfer) read of persons in a list or search (one INSERT)."""
     if person_ids and _is_reviewer():
         log_accesses([(pid, "read", "case_file", detail) for pid in person_ids])
+
+
+class _WithoutContact(BaseFilter):
+    """The landing tile's filter: own persons without a note for 8 weeks (value: the user)."""
+
+    name = "ohne Kontakt seit 8 Wochen"
+    arg_name = "ohne_kontakt"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        return query.filter(*without_contact(int(value), dt.date.today()))
+
+
+#: the query argument of the tile "Eigene Personen ohne Kontakt seit 8 Wochen"
+WITHOUT_CONTACT_ARG = "ohne_kontakt"
 
 
 class PersonView(ScopedModelView):
@@ -296,13 +312,28 @@ class PersonView(ScopedModelView):
         log_reviewer_reads([h.id for h in hits], "Personensuche")
         return body
 
+    def _get_list_widget(self, filters: Any, **kwargs: Any) -> Any:
+        """FAB's list; with ``?ohne_kontakt=1`` only the rows the landing tile counts."""
+        if request.args.get(WITHOUT_CONTACT_ARG) == "1":
+            filters = filters.copy()
+            filters.add_filter("id", _WithoutContact, _current_user().id)
+        return super()._get_list_widget(filters, **kwargs)
+
     @expose("/list/")
     @has_access
     def list(self) -> Any:
         """Personen — FAB's list; a reviewer's read of the list is access-logged (issue 16)."""
         self.update_redirect()
         widgets = self._list()
-        body = self.render_template(self.list_template, title=self.list_title, widgets=widgets)
+        without_contact_only = request.args.get(WITHOUT_CONTACT_ARG) == "1"
+        body = self.render_template(
+            self.list_template,
+            title="Eigene Personen ohne Kontakt seit 8 Wochen"
+            if without_contact_only
+            else self.list_title,
+            widgets=widgets,
+            without_contact_only=without_contact_only,
+        )
         pks = widgets["list"].template_args.get("pks") or []
         log_reviewer_reads([int(pk) for pk in pks], "Personenliste")
         return body
