@@ -12,17 +12,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flask import g, request
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.extensions import db
-from app.models import MsaUser, Person
-from app.models.base import utcnow
+from app.models import Person
 from app.security import duplicate_throttle, matrix
-from app.security.scoping import ScopeViolationError, current_scope
-from app.services.data_protection.access_log import log_access, log_accesses
+from app.services.data_protection.access_log import log_accesses
 from app.services.errors import DomainError, Problem
 from app.services.record_payloads import (
     MSG_CONFLICT,
@@ -31,7 +28,6 @@ from app.services.record_payloads import (
     PayloadError,
     clean,
 )
-from app.services.statistics.periods import ClosedPeriodError
 from app.views.base import MsaModelRestApi
 
 MSG_NOT_FOUND = "Der Datensatz wurde nicht gefunden."
@@ -46,21 +42,8 @@ def _is_reviewer() -> bool:
     return bool(user) and any(r.name == matrix.ROLE_REVIEWER for r in getattr(user, "roles", []))
 
 
-def _own_org_user_ids(ids: list[int]) -> set[int]:
-    """Return the ids among ``ids`` of active users of the caller's organisation."""
-    scope = current_scope()
-    if scope is None or scope.organisation_id is None or not ids:
-        return set()
-    rows = db.session.execute(
-        select(MsaUser.id).where(
-            MsaUser.id.in_(ids), MsaUser.organisation_id == scope.organisation_id
-        )
-    ).scalars()
-    return set(rows)
-
-
 class CaseRecordApi(MsaModelRestApi):
-    """Common write path of the case-record resources.
+    """Common read path of the case-record resources (writes: :class:`VerbRecordApi`).
 
     No DELETE (issue 16): case records are corrected by PUT (with version history), a person
     who left gets ``moved_away_on``; only the retention procedure destroys case files.
@@ -83,15 +66,6 @@ class CaseRecordApi(MsaModelRestApi):
         specs = dict(self.add_specs())
         specs.pop("person_id", None)  # a record never moves to another person
         return specs
-
-    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
-        """Copy checked values onto the model (subclasses handle lists and defaults)."""
-        for key, value in data.items():
-            setattr(item, key, value)
-
-    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
-        """Cross-field checks after ``apply`` (field → German message)."""
-        return {}
 
     # -- serialisation extras ----------------------------------------------------------------
     def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -141,126 +115,6 @@ class CaseRecordApi(MsaModelRestApi):
 
     def _error(self, code: int, message: Any) -> Response:
         return self.response(code, message=message)
-
-    # -- writes ------------------------------------------------------------------------------
-    def _commit(self) -> Response | None:
-        """Commit the write (refusals as in :meth:`_write`)."""
-        return self._write(db.session.commit)
-
-    def _write(self, step: Any) -> Response | None:
-        """Run ``flush`` or ``commit``: refusals of the scope, a closed quarter, the version and
-        the integrity roll back and answer 400/409 with the German message."""
-        try:
-            step()
-        except ScopeViolationError:
-            db.session.rollback()
-            return self._error(400, MSG_SCOPE)
-        except ClosedPeriodError as exc:
-            db.session.rollback()
-            return self._error(409, exc.message)
-        except StaleDataError:
-            db.session.rollback()
-            return self._error(409, MSG_CONFLICT)
-        except IntegrityError:
-            db.session.rollback()
-            return self._error(400, MSG_INTEGRITY)
-        return None
-
-    def before_create(self, item: Any) -> Response | None:
-        """Hook after the body was validated, before the row is written (a refusal reply)."""
-        return None
-
-    def after_write(self, item: Any, action: str) -> None:
-        """Hook after a successful create/update (access log of persons)."""
-
-    def created_body(self, item: Any) -> dict[str, Any]:
-        return self._dump(item)
-
-    def _flush(self) -> Response | None:
-        """Flush the write: refusals come here, before the reply is built."""
-        return self._write(db.session.flush)
-
-    def post_headless(self) -> Response:
-        """Create; the reply is built before the commit, so that nothing after the commit can
-        turn a committed create into an error; ``Idempotency-Key`` makes retries safe."""
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            return self._error(400, MSG_NOT_JSON)
-        key, fp, early = self.idempotency_begin()
-        if early is not None:
-            return early
-        try:
-            try:
-                data = clean(payload, self.add_specs(), partial=False)
-            except PayloadError as exc:
-                return self._error(400, exc.errors)
-            item = self.datamodel.obj()
-            self.apply(item, data, created=True)
-            problems = self.check(item, data)
-            if problems:
-                return self._error(400, problems)
-            refused = self.before_create(item)
-            if refused is not None:
-                return refused
-            db.session.add(item)
-            failed = self._flush()
-            if failed is not None:
-                return failed
-            body = self._dump(item)
-            self.after_write(item, "create")  # access log in the same transaction
-            self.idempotency_remember(key, fp, item)
-            failed = self._commit()
-            if failed is not None:
-                return self.idempotency_race(key, fp) or failed
-            return self.response(201, id=body["id"], result=body)
-        finally:
-            self.idempotency_end(key)
-
-    def put_headless(self, pk: Any) -> Response:
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            return self._error(404, MSG_NOT_FOUND)
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            return self._error(400, MSG_NOT_JSON)
-        try:
-            data = clean(payload, self.edit_specs(), partial=True, versioned=self.versioned)
-        except PayloadError as exc:
-            return self._error(400, exc.errors)
-        if self.versioned and data.pop("version") != item.version:
-            db.session.rollback()
-            return self._error(409, MSG_CONFLICT)
-        touched = bool(data)
-        self.apply(item, data, created=False)
-        if touched and hasattr(item, "updated_at"):
-            # child rows (topics, participants) count as a change of the record: new version
-            item.updated_at = utcnow()
-        problems = self.check(item, data)
-        if problems:
-            db.session.rollback()
-            return self._error(400, problems)
-        failed = self._flush()
-        if failed is not None:
-            return failed
-        body = self._dump(item)
-        self.after_write(item, "update")  # access log in the same transaction
-        failed = self._commit()
-        if failed is not None:
-            return failed
-        return self.response(200, id=body["id"], result=body)
-
-    def delete_headless(self, pk: Any) -> Response:
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            return self._error(404, MSG_NOT_FOUND)
-        person_id = item.id if isinstance(item, Person) else None
-        db.session.delete(item)
-        failed = self._commit()
-        if failed is not None:
-            return failed
-        if person_id is not None:
-            log_access(person_id, "delete", detail="API")
-        return self.response(200, message="Gelöscht.")
 
 
 def refusal_body(exc: DomainError | PayloadError) -> DomainError:

@@ -21,7 +21,7 @@ from app.models import (
     PersonVulnerability,
 )
 from app.security import matrix
-from app.services.casefile.records import KINDS, create_record, update_record
+from app.services.casefile.records import KINDS, check_record, create_record, update_record
 from app.services.errors import DomainError
 from app.views.base import ScopedModelView
 from app.views.casefile.common import (
@@ -56,16 +56,29 @@ class SubRecordView(ScopedModelView):
     def _person_from_args(self) -> Person:
         return _person_or_404(request.args.get("person_id"))
 
-    def _form_values(self, form: Any, columns: list[str]) -> dict[str, Any]:
-        return {name: form[name].data for name in columns if name in form}
+    def _read(self, form: Any, columns: list[str]) -> tuple[dict[str, Any], set[str]]:
+        """The values of the form as the verb takes them, and the fields the form could not
+        read (a date that is none: its German message stays at the field). The fields' own
+        validators are not the rules: the verb gives every refusal, with its message."""
+        form.validate()
+        unread: set[str] = set()
+        for field in form:
+            if field.name == "csrf_token":
+                unread.update({field.name} if field.errors else set())
+                continue
+            field.errors = list(field.process_errors)
+            if field.errors:
+                unread.add(field.name)
+        values = {n: form[n].data for n in columns if n in form and n not in unread}
+        return values, unread
 
     def _saved(self, person: Person) -> Response:
         flash(f"{KINDS[self.record_kind].name} gespeichert.", "success")
         return redirect(url_for("PersonView.show", pk=person.id) + "#profil")
 
-    def _refused(self, form: Any, exc: DomainError) -> None:
+    def _refused(self, form: Any, exc: DomainError, unread: set[str]) -> None:
         db.session.rollback()
-        _apply_form_errors(form, {k: v for k, v in exc.errors.items() if k})
+        _apply_form_errors(form, {k: v for k, v in exc.errors.items() if k and k not in unread})
         flash(f"{KINDS[self.record_kind].name} wurde nicht gespeichert. {exc.message}", "danger")
 
     @expose("/add", methods=["GET", "POST"])
@@ -77,18 +90,15 @@ class SubRecordView(ScopedModelView):
         status = 200
         if request.method == "POST":
             status = 422
-            if form.validate():
-                try:
-                    create_record(
-                        self.record_kind,
-                        person,
-                        actor=_current_user(),
-                        values=self._form_values(form, self.add_columns),
-                    )
-                except DomainError as exc:
-                    self._refused(form, exc)
+            values, unread = self._read(form, self.add_columns)
+            try:
+                if unread:  # nothing is written; the other fields' problems are shown too
+                    check_record(self.record_kind, values)
                 else:
+                    create_record(self.record_kind, person, actor=_current_user(), values=values)
                     return self._saved(person)
+            except DomainError as exc:
+                self._refused(form, exc, unread)
         widgets = self._get_add_widget(form=form)
         return (
             self.render_template(
@@ -111,17 +121,16 @@ class SubRecordView(ScopedModelView):
         else:
             form = self.edit_form.refresh(request.form)
             status = 422
-            if form.validate():
-                try:
-                    update_record(
-                        item,
-                        actor=_current_user(),
-                        changes=self._form_values(form, self.edit_columns),
-                    )
-                except DomainError as exc:
-                    self._refused(form, exc)
+            changes, unread = self._read(form, self.edit_columns)
+            try:
+                if unread:  # nothing is written; the other fields' problems are shown too
+                    current = {n: getattr(item, n) for n in KINDS[self.record_kind].rules}
+                    check_record(self.record_kind, {**current, **changes})
                 else:
+                    update_record(item, actor=_current_user(), changes=changes)
                     return self._saved(person)
+            except DomainError as exc:
+                self._refused(form, exc, unread)
         widgets = self._get_edit_widget(form=form)
         return (
             self.render_template(
