@@ -272,3 +272,22 @@ def test_end_of_a_record_without_period_is_refused(actors: dict[str, Any], facto
     assert caught.value.key == "end_on.before_start"
     db.session.expire_all()
     assert db.session.get(Employment, job.id).end_on is None  # type: ignore[union-attr]
+
+
+def test_add_person_writes_several_as_one_unit(actors: dict[str, Any]) -> None:
+    """``add_person`` inside the caller's unit of work: a refused row rolls back the others
+    (a file of assignments is written whole or not at all)."""
+    from app.services.errors import unit_of_work
+
+    before = _count(Person)
+    good = {"first_name": "Eins", "last_name": "Datei", "birth_date": "01.02.1990"}
+    with pytest.raises(DomainError) as caught, unit_of_work():
+        persons.add_person(good, actor=actors["worker"], channel="Zuweisungsimport")
+        persons.add_person({**good, "birth_date": "30.02.1990"}, actor=actors["worker"])
+    assert caught.value.key == "birth_date.invalid"
+    assert _count(Person) == before
+    with unit_of_work():
+        first = persons.add_person(good, actor=actors["worker"], channel="Zuweisungsimport")
+        second = persons.add_person({**good, "first_name": "Zwei"}, actor=actors["worker"])
+    assert _count(Person) == before + 2
+    assert first.file_number == f"MSA-{first.id:06d}" and second.version == 1

@@ -316,31 +316,48 @@ def create_person(
     gets ``MSA-<id>``. Access-logged ("create", ``channel`` as detail) in the same
     transaction. The duplicate check (R-2.6) is the door's, before it calls this verb.
     """
-    org = organisation_id if organisation_id is not None else actor.organisation_id
-    clean = check_person(values, organisation_id=org, today=today)
     with unit_of_work():
-        person = Person(organisation_id=org)
-        for key, value in clean.items():
-            setattr(person, key, value)
-        person.employable = bool(clean.get("employable"))
-        if person.caseworker_id is None and getattr(actor, "organisation_id", None) == org:
-            person.caseworker_id = actor.id
-        db.session.add(person)
-        db.session.flush()
-        if not person.file_number:
-            # the number needs the id: written beside the row's version (a new person is
-            # version 1, whichever door created it)
-            number = file_number_for(person.id)
-            db.session.execute(
-                update(Person.__table__)
-                .where(Person.__table__.c.id == person.id)
-                .values(file_number=number)
-            )
-            set_committed_value(person, "file_number", number)
-        log_access(person.id, "create", detail=channel, commit=False)
+        person = add_person(
+            values, actor=actor, organisation_id=organisation_id, channel=channel, today=today
+        )
         if within is not None:
             db.session.flush()
             within(person)  # a door's bookkeeping in the same transaction
+    return person
+
+
+def add_person(
+    values: Mapping[str, Any],
+    *,
+    actor: Any,
+    organisation_id: int | None = None,
+    channel: str | None = None,
+    today: dt.date | None = None,
+) -> Person:
+    """:func:`create_person` inside the caller's transaction (no commit): for a door that
+    writes several persons as one unit, such as a file of assignments, within its own
+    ``unit_of_work``. The same rules; a refusal raises :class:`PersonError`."""
+    org = organisation_id if organisation_id is not None else actor.organisation_id
+    clean = check_person(values, organisation_id=org, today=today)
+    person = Person(organisation_id=org)
+    for key, value in clean.items():
+        setattr(person, key, value)
+    person.employable = bool(clean.get("employable"))
+    if person.caseworker_id is None and getattr(actor, "organisation_id", None) == org:
+        person.caseworker_id = actor.id
+    db.session.add(person)
+    db.session.flush()
+    if not person.file_number:
+        # the number needs the id: written beside the row's version (a new person is
+        # version 1, whichever door created it)
+        number = file_number_for(person.id)
+        db.session.execute(
+            update(Person.__table__)
+            .where(Person.__table__.c.id == person.id)
+            .values(file_number=number)
+        )
+        set_committed_value(person, "file_number", number)
+    log_access(person.id, "create", detail=channel, commit=False)
     return person
 
 

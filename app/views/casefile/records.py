@@ -30,9 +30,7 @@ from app.views.casefile.common import (
     _optional_checkbox,
     _person_or_404,
 )
-from app.views.casefile.forms import (
-    catalogue_select,
-)
+from app.views.casefile.forms import GermanIntegerField, catalogue_select
 
 
 # ---------------------------------------------------------------- sub-records
@@ -186,6 +184,8 @@ class PersonDegreeView(SubRecordView):
         "kind": catalogue_select("Art", "vocational_qualification", required=True),
         "country": catalogue_select("Land", "nationality"),
         "recognition_status": catalogue_select("Anerkennung", "recognition"),
+        # German parse message; the range is the verb's rule
+        "year": GermanIntegerField("Jahr"),
     }
 
 
