@@ -159,6 +159,9 @@ def _context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
         ],
         "receivers": data.get("receivers", []),
         "languages": letters.language_choices(),
+        "preferred": letters.preferred_language(
+            [person.interpreter_language, *(person.languages or [])]
+        ),
         "kinds": letters.KINDS,
     }
 

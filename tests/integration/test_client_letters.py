@@ -286,3 +286,21 @@ def test_an_unreviewed_phrase_makes_the_kind_german_only(tmp_path: Path, monkeyp
         assert all(block["xx"] is None for block in context["blocks"])
     finally:
         letters.catalogue.cache_clear()
+
+
+def test_without_a_record_id_the_latest_record_is_printed(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """The ids are optional: the latest appointment, the latest handover, the first specialist
+    service — a GET form of the case file works before a record is chosen."""
+    client = world["client"]
+    p = world["person"]
+    text = _pdf_text(client.get(f"/schreiben/{p}/appointment.pdf?lang=en").data)
+    assert "15.12.2026" in text
+    text = _pdf_text(client.get(f"/schreiben/{p}/consent_handover.pdf?lang=en").data)
+    assert "Diakonie Beelitz" in text
+    text = _pdf_text(client.get(f"/schreiben/{p}/consent_sharing.pdf?lang=en").data)
+    assert "Fachberatungsdienst Psychosozial" in text
+    # the stranger's handover is not the caller's person's: still not found
+    stranger = world["stranger"]
+    assert client.get(f"/schreiben/{stranger}/consent_handover.pdf").status_code == 404

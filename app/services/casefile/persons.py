@@ -21,6 +21,7 @@ from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import AccessLog, Accommodation, Household, MsaUser, Person
 from app.models.base import utcnow
+from app.models.person import READING_ABILITY_LABELS
 from app.services.casefile.duplicates import name_key
 from app.services.catalogues import labels
 from app.services.data_protection.access_log import log_access
@@ -35,6 +36,7 @@ CATALOGUE_FIELDS: dict[str, str] = {
     "benefit_basis": "benefit_basis",
     "family_status": "marital_status",
     "household_role": "household_relation",
+    "interpreter_language": "language",
 }
 
 #: maximum lengths of the text columns (from the model)
@@ -101,6 +103,9 @@ PERSON_FIELDS = (
     "sex",
     "nationality",
     "languages_spoken",
+    "languages",
+    "interpreter_language",
+    "reading_ability",
     "phone",
     "email",
     "residence_status",
@@ -142,6 +147,8 @@ def _person_problems(data: Mapping[str, Any], today: dt.date, problems: Problems
                 value = _INVALID
         elif name == "employable":
             value = bool(value)
+        elif name == "languages":
+            value = _languages(value, problems)
         elif isinstance(value, str):
             value = value.strip() or None
         elif value is not None and name not in _ID_FIELDS:
@@ -178,6 +185,13 @@ def _person_problems(data: Mapping[str, Any], today: dt.date, problems: Problems
                 "birth_date.too_old",
                 "Das Geburtsdatum darf nicht vor dem 01.01.1900 liegen.",
             )
+    reading = clean.get("reading_ability")
+    if reading and reading not in READING_ABILITY_LABELS:
+        problems.add(
+            "reading_ability",
+            "reading_ability.unknown",
+            "Unbekannter Wert – möglich: " + ", ".join(READING_ABILITY_LABELS.values()) + ".",
+        )
     email = clean.get("email")
     if isinstance(email, str) and not _EMAIL.match(email) and not problems.has("email"):
         problems.add("email", "email.invalid", "Keine gültige E-Mail-Adresse.")
@@ -218,6 +232,29 @@ def _person_problems(data: Mapping[str, Any], today: dt.date, problems: Problems
 
 
 _INVALID = object()
+
+
+def _languages(value: Any, problems: Problems) -> list[str] | None:
+    """The client's languages as a list of catalogue codes, preferred first (a list, or codes
+    separated by commas); unknown codes are refused, repeated ones kept once."""
+    if value is None or value == "":
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        problems.add("languages", "languages.format", "Bitte eine Liste von Sprachcodes angeben.")
+        return None
+    codes = list(dict.fromkeys(i.strip() for i in items if i.strip()))
+    known = {c for c, _ in catalogue_choices("language")}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        problems.add(
+            "languages",
+            "languages.unknown",
+            "Unbekannte Sprache: " + ", ".join(unknown) + " – bitte aus der Liste wählen.",
+        )
+    return codes or None
+
+
 _ID_FIELDS = ("household_id", "accommodation_id", "caseworker_id")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Appointment, Handover, MoveProcedure, Organisation, Person, PersonShare
-from app.models.organisation import MsaUser
+from app.models.organisation import MsaUser, OrganisationKind
 from app.services.data_protection.access_log import log_access
 from app.services.documents import letters
 
@@ -34,8 +34,11 @@ class LetterFile:
     bilingual: bool
 
 
-def _int(args: Mapping[str, Any], name: str) -> int:
+def _int(args: Mapping[str, Any], name: str) -> int | None:
+    """The id ``name`` of the request, None when it is not given (the default record)."""
     value = str(args.get(name) or "")
+    if not value:
+        return None
     if not value.isdigit():
         raise letters.LetterError(f"Bitte {name} als Zahl angeben.")
     return int(value)
@@ -63,11 +66,13 @@ def letter_data(
         "caseworker": _name(person.caseworker_id),
     }
     if kind == "appointment":
+        appointment_id = _int(args, "appointment_id")
+        query = select(Appointment).where(Appointment.person_id == person.id)
+        if appointment_id is not None:
+            query = query.where(Appointment.id == appointment_id)
+        # without an id: the person's latest appointment
         appointment = db.session.scalars(
-            select(Appointment).where(
-                Appointment.id == _int(args, "appointment_id"),
-                Appointment.person_id == person.id,
-            )
+            query.order_by(Appointment.date.desc(), Appointment.id.desc())
         ).first()
         if appointment is None:
             raise LetterNotFoundError
@@ -80,12 +85,17 @@ def letter_data(
             interpreter=appointment.interpreter_needed,
         )
     elif kind == "consent_handover":
-        handover = db.session.get(Handover, _int(args, "handover_id"))
-        if (
-            handover is None
-            or handover.person_id != person.id
-            or organisation_id not in (handover.from_organisation_id, handover.to_organisation_id)
-        ):
+        handover_id = _int(args, "handover_id")
+        query = select(Handover).where(
+            Handover.person_id == person.id,
+            (Handover.from_organisation_id == organisation_id)
+            | (Handover.to_organisation_id == organisation_id),
+        )
+        if handover_id is not None:
+            query = query.where(Handover.id == handover_id)
+        # without an id: the latest handover of the person the caller's organisation is part of
+        handover = db.session.scalars(query.order_by(Handover.id.desc())).first()
+        if handover is None:
             raise LetterNotFoundError
         data.update(
             receiver=_org_name(handover.to_organisation_id),
@@ -94,7 +104,22 @@ def letter_data(
             household=handover.include_household,
         )
     elif kind == "consent_sharing":
-        receiver = db.session.get(Organisation, _int(args, "organisation_id"))
+        receiver_id = _int(args, "organisation_id")
+        if receiver_id is None:
+            # without an id: the organisation of the person's latest share, else the first
+            # specialist service (the Fachberatungsdienst a share is usually for)
+            receiver_id = db.session.scalar(
+                select(PersonShare.organisation_id)
+                .where(PersonShare.person_id == person.id)
+                .order_by(PersonShare.id.desc())
+                .limit(1)
+            ) or db.session.scalar(
+                select(Organisation.id)
+                .where(Organisation.kind == OrganisationKind.specialist_service)
+                .order_by(Organisation.name)
+                .limit(1)
+            )
+        receiver = db.session.get(Organisation, receiver_id) if receiver_id is not None else None
         if receiver is None or receiver.id == person.organisation_id:
             raise LetterNotFoundError
         share = db.session.scalars(

@@ -352,6 +352,20 @@ def render_letter(
     return render_pdf("letter", context, tagged=True)
 
 
+#: catalogue codes written with another language's letters (Dari: the Farsi texts)
+ALIASES: Final[dict[str, str]] = {"prs": "fa"}
+
+
+def preferred_language(codes: Sequence[str | None]) -> str:
+    """The letter language of a client: the first of ``codes`` (interpreter language, then
+    the client's languages) that has letters, else German."""
+    for code in codes:
+        code = ALIASES.get(code or "", code or "")
+        if code in LANGUAGES:
+            return code
+    return "de"
+
+
 def language_choices() -> Sequence[tuple[str, str]]:
     return [("de", "nur Deutsch")] + [
         (lang.code, f"{lang.german} ({lang.own})") for lang in LANGUAGES.values()

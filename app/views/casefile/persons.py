@@ -26,6 +26,7 @@ from app.models import (
     PersonLanguage,
     PersonVulnerability,
 )
+from app.models.person import READING_ABILITY_LABELS
 from app.security import duplicate_throttle, matrix
 from app.services.bundle import Bundle
 from app.services.casefile import persons as person_service
@@ -410,6 +411,7 @@ def casefile_context(person: Person) -> dict[str, Any]:
     return {
         "person": person,
         "lbl": person_service.label,
+        "reading_label": lambda code: READING_ABILITY_LABELS.get(code or "", ""),
         "fmt_date": _fmt_date,
         "age": person_service.age_on(person.birth_date, today),
         "today": today,

@@ -151,6 +151,11 @@ class VerbRecordApi(CaseRecordApi):
             if name == "topics":
                 if not (isinstance(value, list) and all(isinstance(t, str) for t in value)):
                     raise PayloadError({name: "Bitte eine Liste von Themen-Codes angeben."})
+            elif name == "languages":
+                if value is not None and not (
+                    isinstance(value, list) and all(isinstance(t, str) for t in value)
+                ):
+                    raise PayloadError({name: "Bitte eine Liste von Sprachcodes angeben."})
             elif name.endswith("_id") or name == "duration_minutes":
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                     raise PayloadError({name: "Bitte eine ganze Zahl angeben."})
