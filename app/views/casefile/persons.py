@@ -75,38 +75,27 @@ def _fill_person_choices(form: PersonForm) -> None:
     form.caseworker_id.choices = [BLANK, *((str(i), f"{f} {lname}") for i, f, lname in workers)]
 
 
-def _person_input(form: PersonForm) -> dict[str, Any] | None:
-    """The submitted person, checked by the verb's rules (nothing written); German errors at
-    the fields, None when refused. A field the form could not read (a date) keeps its own
-    message and is not sent to the verb."""
+def _person_input(form: PersonForm, person: Person | None = None) -> dict[str, Any] | None:
+    """The submitted person (a new one, or the changes of ``person``), checked by the verb's
+    rules (nothing written); German errors at the fields, None when refused. A field the form
+    could not read (a date) keeps its own message and is not sent to the verb."""
     form.validate()
     data = form.person_data()
     for key in ("accommodation_id", "caseworker_id"):
         value = (getattr(form, key).data or "").strip()
         data[key] = int(value) if value.isdigit() else (value or None)
     unread = {n for n in form.PERSON_FIELDS if getattr(form, n).errors}
+    org = person.organisation_id if person is not None else _current_user().organisation_id
     try:
         person_service.check_person(
             {k: v for k, v in data.items() if k not in unread},
-            organisation_id=_current_user().organisation_id,
+            organisation_id=org,
+            current=person,
         )
     except DomainError as exc:
         _apply_form_errors(form, {k: v for k, v in exc.errors.items() if k not in unread})
         return None
     return None if unread else data
-
-
-def _person_changes(form: PersonForm) -> dict[str, Any] | None:
-    """The submitted changes of a case file (the form's fields); None when the form could
-    not read a field (its message sits at the field)."""
-    form.validate()
-    data = form.person_data()
-    for key in ("accommodation_id", "caseworker_id"):
-        value = (getattr(form, key).data or "").strip()
-        data[key] = int(value) if value.isdigit() else (value or None)
-    if any(getattr(form, n).errors for n in form.PERSON_FIELDS):
-        return None
-    return data
 
 
 def _is_reviewer() -> bool:
@@ -254,7 +243,7 @@ class PersonView(ScopedModelView):
         else:
             form = PersonForm()
             _fill_person_choices(form)
-            data = _person_changes(form)
+            data = _person_input(form, person)
             if data is not None:
                 try:
                     person_service.update_person(
