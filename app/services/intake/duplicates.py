@@ -110,3 +110,13 @@ def log_list_check(matched_person_ids: list[int], *, checked: int, channel: str)
             ),
         ]
     )
+
+
+def log_preview_page(person_ids: list[int], *, filename: str, page: int) -> None:
+    """Access-log one shown page of an assignment-list preview: one row per person whose
+    provider (where the person is held) the page shows — every time it is shown, paging and
+    reloading included (the check itself is logged once, :func:`log_list_check`)."""
+    detail = f"Vorschau Zuweisungsliste {filename}, Seite {page}: Träger angezeigt"[:300]
+    ids = list(dict.fromkeys(person_ids))
+    if ids:
+        log_accesses([(pid, "import", "import_preview", detail) for pid in ids])
