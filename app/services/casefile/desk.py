@@ -21,6 +21,7 @@ from app.models import (
     QuarterlyReport,
 )
 from app.services.bundle import Bundle
+from app.services.intake.caseworkers import count_query
 from app.services.staff.figures import CaseloadRow, caseload_queries, caseload_rows
 
 #: "without contact" after this many weeks
@@ -40,6 +41,8 @@ class Desk:
     quarter: tuple[int, int] | None = None
     quarter_status: str | None = None
     reports_waiting: int | None = None
+    #: persons of the lead's provider without a caseworker (imported persons, above all)
+    unassigned: int | None = None
 
 
 def previous_quarter(today: dt.date) -> tuple[int, int]:
@@ -80,6 +83,7 @@ def lead_queries(organisation_id: int, today: dt.date) -> dict[str, Any]:
         "team_overdue": select(func.count(FollowUp.id)).where(
             FollowUp.done_on.is_(None), FollowUp.due_on < today
         ),
+        "unassigned": count_query(organisation_id),
         "quarter_status": select(QuarterlyReport.status).where(
             QuarterlyReport.organisation_id == organisation_id,
             QuarterlyReport.year == year,
@@ -130,6 +134,7 @@ def load_desk(
         desk.open_cases = [(str(step), int(n)) for step, n in data["open_cases"]]
     if lead and organisation_id is not None:
         desk.team_overdue = scalar("team_overdue")
+        desk.unassigned = scalar("unassigned")
         desk.caseloads = caseload_rows(data, today, today)
         desk.quarter = previous_quarter(today)
         status = data.get("quarter_status") or []
