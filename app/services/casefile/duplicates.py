@@ -45,7 +45,7 @@ def similar_keys(a: str, b: str) -> bool:
 def birth_date_condition(born: dt.date) -> Any:
     """WHERE condition on ``Person.birth_date`` for the candidates of ``born`` (indexed)."""
     days, span = name_match.candidate_dates(born)
-    conditions = [Person.birth_date.in_(days)]
+    conditions: list[Any] = [Person.birth_date.in_(days)]
     if span is not None:
         conditions.append(and_(Person.birth_date >= span[0], Person.birth_date <= span[1]))
     return or_(*conditions)
