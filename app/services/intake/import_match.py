@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 
@@ -31,8 +31,8 @@ from app.services.casefile import name_match
 from app.services.casefile.name_match import Token
 from app.services.intake.import_table import FIELDS
 
-if TYPE_CHECKING:  # pragma: no cover
-    from app.services.intake.assignment_import import RowResult
+#: a row of ``assignment_import.RowResult`` (not imported here: that module imports this one)
+RowResult = Any
 
 _CHUNK = 5000
 #: the portal's own file numbers (given on entering a person by hand): not an AZR number
