@@ -1,7 +1,7 @@
 """the one name matcher: stored name keys recomputed
 
 Revision ID: 0024_intake_matcher
-Revises: 0020_figures_history
+Revises: 0018_security_data
 Create Date: 2026-12-06 23:00:00
 
 ``person.name_key`` and ``person.search_key`` are recomputed with the one name matcher
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_intake_matcher"
-down_revision = "0020_figures_history"
+down_revision = "0018_security_data"
 branch_labels = None
 depends_on = None
 
