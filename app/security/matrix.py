@@ -139,6 +139,9 @@ READ_WRITE_METHODS: dict[str, str] = {
     "directory_pdf": "read",
     "staff_overview": "read",
     "cooperation_quarter": "read",
+    # persons without a caseworker and their bulk assignment (app/views/unassigned.py)
+    "unassigned": "read",
+    "assign_caseworkers": "write",
 }
 
 R = frozenset({"can_read"})

@@ -92,3 +92,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views import letters
 
     letters.register(appbuilder)
+
+    from app.views import unassigned
+
+    unassigned.register(appbuilder)

@@ -1,7 +1,7 @@
 """The client's languages on the case file: preferred languages, interpreter, reading ability
 
 Revision ID: 0027_client_languages
-Revises: 0018_security_data
+Revises: 0024_intake_matcher
 Create Date: 2026-12-06 23:15:00
 
 ``person.languages`` (ISO 639 codes of the catalogue ``language``, preferred first),
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027_client_languages"
-down_revision = "0018_security_data"
+down_revision = "0024_intake_matcher"
 branch_labels = None
 depends_on = None
 

@@ -22,6 +22,7 @@ from app.models import (
 )
 from app.services.bundle import Bundle
 from app.services.case_management.workflow import OPEN_STEPS
+from app.services.intake.caseworkers import count_query
 from app.services.staff.figures import CaseloadRow, caseload_queries, caseload_rows
 
 #: "without contact" after this many weeks
@@ -41,6 +42,8 @@ class Desk:
     quarter: tuple[int, int] | None = None
     quarter_status: str | None = None
     reports_waiting: int | None = None
+    #: persons of the lead's provider without a caseworker (imported persons, above all)
+    unassigned: int | None = None
 
 
 def previous_quarter(today: dt.date) -> tuple[int, int]:
@@ -91,6 +94,7 @@ def lead_queries(organisation_id: int, today: dt.date) -> dict[str, Any]:
         # the one caseload definition (app.services.staff.figures), on today
         **caseload_queries(organisation_id, today, today),
         "team_overdue": select(func.count(FollowUp.id)).where(*team_overdue(today)),
+        "unassigned": count_query(organisation_id),
         "quarter_status": select(QuarterlyReport.status).where(
             QuarterlyReport.organisation_id == organisation_id,
             QuarterlyReport.year == year,
@@ -145,6 +149,7 @@ def load_desk(
         desk.open_cases = [(str(step), int(n)) for step, n in data["open_cases"]]
     if lead and organisation_id is not None:
         desk.team_overdue = scalar("team_overdue")
+        desk.unassigned = scalar("unassigned")
         desk.caseloads = caseload_rows(data, today, today)
         desk.quarter = previous_quarter(today)
         status = data.get("quarter_status") or []

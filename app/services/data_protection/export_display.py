@@ -22,7 +22,7 @@ from app.models import Accommodation, MsaUser, NetworkPartner, Organisation
 from app.models.contact import CONTACT_KIND_LABELS
 from app.models.housing import PROCEDURE_STATUS_LABELS, REPORT_STATUS_LABELS, TRACK_LABELS
 from app.models.intake import (
-    CONSENT_FORM_LABELS,
+    CONSENT_FORM_DISPLAY,
     HANDOVER_SCOPE_LABELS,
     HANDOVER_STATUS_LABELS,
 )
@@ -308,7 +308,7 @@ VALUE_LABELS: dict[tuple[str, str], Mapping[str, str]] = {
     ("social_report", "status"): REPORT_STATUS_LABELS,
     ("handover", "scope"): HANDOVER_SCOPE_LABELS,
     ("handover", "status"): HANDOVER_STATUS_LABELS,
-    ("handover", "consent_form"): CONSENT_FORM_LABELS,
+    ("handover", "consent_form"): CONSENT_FORM_DISPLAY,
 }
 
 

@@ -173,6 +173,8 @@ class PersonApi(VerbRecordApi):
                 "last_name": d.last_name,
                 "birth_date": d.birth_date.isoformat(),
                 "file_number": d.file_number,
+                "score": d.score,
+                "reasons": list(d.reasons),
             }
             for d in own
         ]
