@@ -104,7 +104,7 @@ READ_WRITE_METHODS: dict[str, str] = {
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",
-    # intake and movement across providers (issue 14, app/views/intake.py)
+    # intake and movement across providers (issue 14, app/views/intake/)
     "imports": "read",
     "upload": "write",
     "mapping": "write",
