@@ -15,19 +15,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from app import dates
 from app.extensions import db
-from app.models import Accommodation, CatalogueEntry, Household, Organisation, Person
+from app.models import (
+    Accommodation,
+    AssignmentImport,
+    AssignmentImportRow,
+    CatalogueEntry,
+    Household,
+    Organisation,
+    Person,
+)
 from app.models.base import utcnow
 from app.services.casefile.duplicates import name_key, similar_keys
 from app.services.casefile.search import search_key
 from app.services.data_protection.access_log import log_accesses
+from app.services.errors import unit_of_work
 from app.services.intake.custody import sync_custody
 from app.services.intake.import_table import (
     FIELDS,
@@ -37,6 +47,7 @@ from app.services.intake.import_table import (
     REQUIRED,
     ImportFileError,
     Layout,
+    is_footer,
     locate_header,
     normalise_header,
     read_table,
@@ -106,6 +117,19 @@ class Catalogues:
     sex: dict[str, str]
     nationality: dict[str, str]
     residence_status: dict[str, str]
+    #: catalogue -> {alias key: code} (app.services.intake.aliases)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: catalogue -> {code: German label} (the preview shows labels, not codes)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def code(self, catalogue: str, text: str) -> str | None:
+        """The code a cell's text stands for (code, label, ISO code or alias), or None."""
+        from app.services.intake.aliases import alias_key
+
+        found = getattr(self, catalogue).get(normalise_header(text))
+        if found is None:
+            found = self.aliases.get(catalogue, {}).get(alias_key(text))
+        return found
 
     @classmethod
     def load(cls) -> Catalogues:
@@ -119,7 +143,9 @@ class Catalogues:
             ).where(CatalogueEntry.catalogue.in_(("sex", "nationality", "residence_status")))
         )
         out: dict[str, dict[str, str]] = {"sex": {}, "nationality": {}, "residence_status": {}}
+        labels: dict[str, dict[str, str]] = {k: {} for k in out}
         for catalogue, code, label_de, label_en, extra in rows:
+            labels[catalogue][code] = label_de
             lookup = out[catalogue]
             names = [code, label_de, label_en]
             if isinstance(extra, dict):
@@ -130,7 +156,9 @@ class Catalogues:
         for word, code in _SEX_WORDS.items():
             if code in out["sex"].values():
                 out["sex"].setdefault(word, code)
-        return cls(out["sex"], out["nationality"], out["residence_status"])
+        from app.services.intake.aliases import lookup
+
+        return cls(out["sex"], out["nationality"], out["residence_status"], lookup(), labels)
 
 
 @dataclass
@@ -168,10 +196,17 @@ class RowResult:
     person_id: int | None = None
     household_id: int | None = None
     changes: dict[str, Any] = field(default_factory=dict)
+    #: (column, German message) of what was left empty or looks wrong; the row is imported
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    #: the parsed values as the preview shows them (dates TT.MM.JJJJ, labels for codes)
+    shown: dict[str, str] = field(default_factory=dict)
 
     def error(self, fld: str, message: str) -> None:
         self.errors.append((FIELDS.get(fld, fld), message))
         self.status = "error"
+
+    def warn(self, fld: str, message: str) -> None:
+        self.warnings.append((FIELDS.get(fld, fld), message))
 
     @property
     def status_label(self) -> str:
@@ -190,6 +225,8 @@ class Analysis:
     filename: str
     layout: Layout
     rows: list[RowResult]
+    #: footer and note lines under the header that were skipped ("Summe: 14 Personen")
+    skipped: list[int] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary of INTERFACES.md (what an import of this analysis does)."""
@@ -207,14 +244,27 @@ class Analysis:
             ],
         }
 
+    def details(self) -> dict[str, Any]:
+        """The summary and the counts of the pages, in rows (not messages): rows with an
+        error, rows with a warning, skipped footer lines."""
+        return {
+            **self.summary(),
+            "error_rows": sum(1 for r in self.rows if r.status == "error"),
+            "warning_rows": sum(1 for r in self.rows if r.warnings),
+            "skipped_rows": len(self.skipped),
+        }
+
 
 def analyse(
-    content: bytes, filename: str = "", mapping: Mapping[str, str] | None = None
+    content: bytes,
+    filename: str = "",
+    mapping: Mapping[str, str] | None = None,
+    parse_errors: dict[int, list[tuple[str, str]]] | None = None,
 ) -> Analysis:
     """Read a file and decide per row: new, known (maybe with changes) or error. No writes.
 
     Raises :class:`ImportFileError` when the file cannot be read or a required column is
-    missing."""
+    missing. ``parse_errors`` (optional) receives each row's errors before matching."""
     table = read_table(content, filename)
     layout = locate_header(table, mapping)
     if layout.missing:
@@ -223,15 +273,27 @@ def analyse(
     catalogues = Catalogues.load()
     accommodations = _accommodations()
     rows: list[RowResult] = []
+    skipped: list[int] = []
     for number, cells in table:
         if number <= layout.header_row:
             continue
         if all(_text(c) == "" for c in cells):
             continue
-        rows.append(_parse_row(number, cells, layout, catalogues, accommodations))
+        if is_footer(cells):
+            skipped.append(number)
+            continue
+        row = _parse_row(number, cells, layout, catalogues, accommodations)
+        if parse_errors is not None and row.errors:
+            parse_errors[number] = list(row.errors)
+        rows.append(row)
+    judge(rows)
+    return Analysis(filename, layout, rows, skipped)
+
+
+def judge(rows: list[RowResult]) -> None:
+    """Match the parsed rows against the known persons and apply the family rule."""
     _match(rows)
     _households(rows)
-    return Analysis(filename, layout, rows)
 
 
 def _cell(cells: list[Any], layout: Layout, fld: str) -> Any:
@@ -251,6 +313,7 @@ def _parse_row(
     values = {f: _text(_cell(cells, layout, f)) for f in layout.columns}
     result = RowResult(number, values)
     data = result.data
+    _check_characters(result)
     for fld in ("last_name", "first_name"):
         text = values.get(fld, "")
         if not text:
@@ -278,9 +341,14 @@ def _parse_row(
         text = values.get(fld, "")
         if not text:
             continue
-        code = getattr(catalogues, fld).get(normalise_header(text))
+        code = catalogues.code(fld, text)
         if code is None:
-            result.error(fld, f"Unbekannter Wert „{text}“.")
+            # an optional column: the person is imported, the field stays empty
+            result.warn(
+                fld,
+                f"Unbekannter Wert „{text}“ – das Feld bleibt leer (Zuordnung unter "
+                "„Katalog-Zuordnungen“ möglich).",
+            )
         else:
             data[fld] = code
     file_number = values.get("file_number", "")
@@ -300,7 +368,50 @@ def _parse_row(
         data["accommodation_id"] = info.id
         result.organisation_id = info.operator_id
         result.provider = info.operator
+    result.shown = _shown(result, catalogues, info)
     return result
+
+
+#: control characters a cell may not hold (tab, line feed and carriage return are allowed)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: UTF-8 read as Windows-1252/Latin-1: "Ã¤" for "ä", "â€“" for "–"; U+FFFD: an unknown byte
+_MOJIBAKE = re.compile(
+    r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a\u20ac\u2122]|â€|\ufffd"
+)
+
+
+def _check_characters(result: RowResult) -> None:
+    """Refuse control characters (never stored: PostgreSQL refuses NUL) and flag text that
+    looks like a wrong encoding; the shown values carry a visible mark instead."""
+    for fld, text in list(result.values.items()):
+        if _CONTROL.search(text):
+            result.error(
+                fld, "Die Zelle enthält Steuerzeichen (z. B. NUL) – bitte die Datei prüfen."
+            )
+            result.values[fld] = _CONTROL.sub("\ufffd", text)
+        elif _MOJIBAKE.search(text):
+            result.warn(
+                fld,
+                f"„{text}“ sieht nach einer falschen Zeichenkodierung aus (z. B. „Ã¤“ statt "
+                "„ä“) – bitte die Datei als UTF-8 oder Windows-1252 speichern.",
+            )
+
+
+def _shown(
+    result: RowResult, catalogues: Catalogues, info: AccommodationInfo | None
+) -> dict[str, str]:
+    """The values the import will store, as the preview shows them."""
+    data, out = result.data, dict(result.values)
+    for fld in ("birth_date", "assigned_on"):
+        if isinstance(data.get(fld), dt.date):
+            out[fld] = dates.de_date(data[fld])
+    for fld in ("sex", "nationality", "residence_status"):
+        if fld in out:
+            code = data.get(fld)
+            out[fld] = catalogues.labels.get(fld, {}).get(code, code) if code else ""
+    if info is not None and "accommodation" in out:
+        out["accommodation"] = info.name
+    return out
 
 
 @dataclass
@@ -436,23 +547,45 @@ def _match(rows: list[RowResult]) -> None:
 
 
 def _households(rows: list[RowResult]) -> None:
-    """One household per Familien-Nr.: all members at the same provider."""
-    provider_of: dict[str, tuple[int | None, int]] = {}
+    """One household per Familien-Nr., imported all or nothing: a family whose members are at
+    different providers, or of which one member has an error, is refused as a whole (every
+    member's row says why); nothing of it is written."""
+    families: dict[str, list[RowResult]] = {}
     for r in rows:
         family = r.data.get("household")
-        if r.status == "error" or not family:
-            continue
-        first = provider_of.setdefault(family, (r.organisation_id, r.row))
-        if first[0] != r.organisation_id:
-            r.error(
-                "household",
-                f"Familien-Nr. {family}: Zeile {first[1]} gehört zu einem anderen Träger.",
+        if family:
+            families.setdefault(family, []).append(r)
+    for family, members in families.items():
+        ok = [m for m in members if m.status != "error"]
+        providers = {m.organisation_id for m in ok}
+        failed = [m.row for m in members if m.status == "error"]
+        if len(providers) > 1:
+            names = ", ".join(sorted({m.provider or "?" for m in ok}))
+            reason = (
+                f"Familien-Nr. {family}: die Mitglieder gehören zu verschiedenen Trägern ({names})"
+                " – die Familie wird nicht importiert; bitte eine Unterkunft eines Trägers "
+                "angeben."
             )
+        elif failed and ok:
+            lines = ", ".join(str(n) for n in failed)
+            reason = (
+                f"Familien-Nr. {family}: Zeile {lines} hat einen Fehler – die Familie wird nur "
+                "ganz importiert."
+            )
+        else:
+            continue
+        for m in ok:
+            m.error("household", reason)
 
 
 # -- the import ----------------------------------------------------------------------------
-def apply(analysis: Analysis, *, channel: str = "") -> dict[str, Any]:
-    """Write the analysis in ONE transaction; return the summary (INTERFACES.md)."""
+def apply(
+    analysis: Analysis, *, channel: str = "", record: AssignmentImport | None = None
+) -> dict[str, Any]:
+    """Write the analysis in ONE transaction; return the summary (INTERFACES.md).
+
+    ``record``: the uploaded list of the browser steps — marked imported (summary kept, file
+    and analysed rows emptied) in the same transaction."""
     rows = [r for r in analysis.rows if r.status in ("new", "update", "known")]
     families: dict[str, list[RowResult]] = {}
     for r in rows:
@@ -475,59 +608,75 @@ def apply(analysis: Analysis, *, channel: str = "") -> dict[str, Any]:
                     },
                 )
             )
-    try:
-        if new_households:
-            ids = db.session.scalars(
-                insert(Household).returning(Household.id, sort_by_parameter_order=True),
-                [values for _family, values in new_households],
-            ).all()
-            household_of.update(
-                {family: int(i) for (family, _v), i in zip(new_households, ids, strict=True)}
+    summary = analysis.summary()
+    with unit_of_work():
+        _write(analysis, rows, new_households, household_of)
+        if record is not None:
+            record.status = "imported"
+            record.summary = json.dumps(analysis.details(), ensure_ascii=False)
+            record.content = None
+            record.analysis = None
+            record.imported_at = utcnow()
+            db.session.execute(
+                delete(AssignmentImportRow).where(AssignmentImportRow.import_id == record.id)
             )
-        created = [r for r in rows if r.status == "new"]
-        now = utcnow()
-        if created:
-            person_ids = db.session.scalars(
-                insert(Person).returning(Person.id, sort_by_parameter_order=True),
-                [_person_values(r, household_of, now) for r in created],
-            ).all()
-            for r, pid in zip(created, person_ids, strict=True):
-                r.person_id = int(pid)
-        for r in rows:
-            if r.status != "update":
-                continue
+    return summary
+
+
+def _write(
+    analysis: Analysis,
+    rows: list[RowResult],
+    new_households: list[tuple[str, dict[str, Any]]],
+    household_of: dict[str, int],
+) -> None:
+    """The writes of :func:`apply`, in the caller's transaction."""
+    if new_households:
+        ids = db.session.scalars(
+            insert(Household).returning(Household.id, sort_by_parameter_order=True),
+            [values for _family, values in new_households],
+        ).all()
+        household_of.update(
+            {family: int(i) for (family, _v), i in zip(new_households, ids, strict=True)}
+        )
+    created = [r for r in rows if r.status == "new"]
+    now = utcnow()
+    if created:
+        person_ids = db.session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True),
+            [_person_values(r, household_of, now) for r in created],
+        ).all()
+        for r, pid in zip(created, person_ids, strict=True):
+            r.person_id = int(pid)
+    for r in rows:
+        if r.status != "update":
+            continue
+        db.session.execute(
+            update(Person)
+            .where(Person.id == r.person_id)
+            .values(**r.changes, version=Person.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for r in rows:
+        # a known member of an imported family without a household joins it
+        number = r.data.get("household")
+        if r.status != "new" and number in household_of and r.household_id is None:
             db.session.execute(
                 update(Person)
-                .where(Person.id == r.person_id)
-                .values(**r.changes, version=Person.version + 1, updated_at=now)
+                .where(Person.id == r.person_id, or_(Person.household_id.is_(None)))
+                .values(household_id=household_of[number], version=Person.version + 1)
                 .execution_options(synchronize_session=False)
             )
-        for r in rows:
-            # a known member of an imported family without a household joins it
-            number = r.data.get("household")
-            if r.status != "new" and number in household_of and r.household_id is None:
-                db.session.execute(
-                    update(Person)
-                    .where(Person.id == r.person_id, or_(Person.household_id.is_(None)))
-                    .values(household_id=household_of[number], version=Person.version + 1)
-                    .execution_options(synchronize_session=False)
-                )
-        custody_ids = [r.person_id for r in rows if r.status in ("new", "update") and r.person_id]
-        sync_custody(db.session.connection(), custody_ids)
-        detail = f"Zuweisungsimport {analysis.filename}"[:300]
-        log_accesses(
-            [
-                (r.person_id, "create" if r.status == "new" else "update", "import", detail)
-                for r in rows
-                if r.status in ("new", "update")
-            ],
-            commit=False,
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return analysis.summary()
+    custody_ids = [r.person_id for r in rows if r.status in ("new", "update") and r.person_id]
+    sync_custody(db.session.connection(), custody_ids)
+    detail = f"Zuweisungsimport {analysis.filename}"[:300]
+    log_accesses(
+        [
+            (r.person_id, "create" if r.status == "new" else "update", "import", detail)
+            for r in rows
+            if r.status in ("new", "update")
+        ],
+        commit=False,
+    )
 
 
 def _person_values(r: RowResult, household_of: dict[str, int], now: dt.datetime) -> dict[str, Any]:

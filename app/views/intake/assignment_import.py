@@ -13,11 +13,11 @@ from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.base import utcnow
 from app.models.intake import AssignmentImport
 from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
 from app.services.intake import assignment_import as imp
+from app.services.intake import import_store as store
 from app.services.intake.expiry import delete_stale_previews
 
 PREVIEW_PAGE_SIZE = 100
@@ -27,21 +27,21 @@ MSG_PREVIEW_THROTTLED = (
 )
 
 
-def _preview_checked(record: AssignmentImport, analysis: imp.Analysis) -> bool:
+def _preview_checked(record: AssignmentImport, meta: dict[str, Any]) -> bool:
     """The preview's duplicate check (R-2.6): its rows count once against the account's budget
     and the check is access-logged once — hit or miss; False when the budget is spent."""
     from app.security import duplicate_throttle
     from app.services.intake.duplicates import log_list_check, log_refused_check
 
+    checked = int(meta.get("summary", {}).get("rows", 0))
     allowed, first = duplicate_throttle.allow_preview(
-        g.user, f"{record.id}:{record.mapping or ''}", len(analysis.rows)
+        g.user, f"{record.id}:{record.mapping or ''}", checked
     )
     if not allowed:
         log_refused_check("Zuweisungsliste")
         return False
     if first:
-        matched = sorted({r.person_id for r in analysis.rows if r.person_id is not None})
-        log_list_check(matched, checked=len(analysis.rows), channel="Zuweisungsliste")
+        log_list_check(list(meta.get("matched", [])), checked=checked, channel="Zuweisungsliste")
     return True
 
 
@@ -91,7 +91,7 @@ class AssignmentImportView(BaseView):
     @expose("/upload", methods=["POST"])
     @has_access
     def upload(self) -> Any:
-        """Store the uploaded file for the preview (nothing is imported yet)."""
+        """Store the uploaded file and analyse it once (nothing is imported yet)."""
         delete_stale_previews()
         file = request.files.get("file")
         if file is None or not file.filename:
@@ -99,16 +99,10 @@ class AssignmentImportView(BaseView):
             return redirect(url_for("AssignmentImportView.imports"))
         content = file.read(imp.MAX_BYTES + 1)
         try:
-            table = imp.read_table(content, file.filename)
-            imp.locate_header(table)
-        except imp.ImportFileError as exc:
-            flash(str(exc), "danger")
+            record = store.upload(content, file.filename, actor=g.user)
+        except store.ImportStepError as exc:
+            flash(exc.message, "danger")
             return redirect(url_for("AssignmentImportView.imports"))
-        record = AssignmentImport(
-            filename=file.filename[:255], content=content, created_by_id=g.user.id
-        )
-        db.session.add(record)
-        db.session.commit()
         return redirect(url_for("AssignmentImportView.mapping", pk=record.id))
 
     def _record(self, pk: int, *, open_only: bool = False) -> AssignmentImport:
@@ -125,20 +119,20 @@ class AssignmentImportView(BaseView):
         """Mapping step: which column of the file is which field (unrecognised headers)."""
         record = self._record(pk, open_only=True)
         mapping = imp.loads_mapping(record.mapping)
-        if request.method == "POST":
-            mapping = {
-                key[4:]: value
-                for key, value in request.form.items()
-                if key.startswith("map:") and (value in imp.FIELDS or value == "")
-            }
-            record.mapping = imp.dumps_mapping(mapping)
-            db.session.commit()
         try:
-            layout = imp.locate_header(
-                imp.read_table(record.content or b"", record.filename), mapping
-            )
-        except imp.ImportFileError as exc:
-            flash(str(exc), "danger")
+            if request.method == "POST":
+                mapping = {
+                    key[4:]: value
+                    for key, value in request.form.items()
+                    if key.startswith("map:") and (value in imp.FIELDS or value == "")
+                }
+                layout = store.remap(record, mapping)
+            else:
+                layout = imp.locate_header(
+                    imp.read_table(record.content or b"", record.filename), mapping
+                )
+        except (store.ImportStepError, imp.ImportFileError) as exc:
+            flash(getattr(exc, "message", str(exc)), "danger")
             return redirect(url_for("AssignmentImportView.imports"))
         if request.method == "POST" and not layout.missing:
             return redirect(url_for("AssignmentImportView.preview", pk=pk))
@@ -158,7 +152,8 @@ class AssignmentImportView(BaseView):
     @expose("/<int:pk>/vorschau")
     @has_access
     def preview(self, pk: int) -> Any:
-        """Preview: per row new / known (at which provider) / error; or the import result."""
+        """Preview: per row new / known (at which provider) / error — paged from the stored
+        analysis; or the import result."""
         record = self._record(pk)
         if record.status != "preview":
             return self.render_template(
@@ -173,32 +168,29 @@ class AssignmentImportView(BaseView):
                 only_errors=False,
             )
         try:
-            analysis = imp.analyse(
-                record.content or b"", record.filename, imp.loads_mapping(record.mapping)
-            )
-        except imp.ImportFileError as exc:
-            flash(str(exc), "danger")
+            meta = store.ensure_analysed(record)
+        except store.ImportStepError as exc:
+            flash(exc.message, "danger")
             return redirect(url_for("AssignmentImportView.mapping", pk=pk))
-        if not _preview_checked(record, analysis):
+        if not _preview_checked(record, meta):
             flash(MSG_PREVIEW_THROTTLED, "danger")
             return redirect(url_for("AssignmentImportView.imports"))
         only_errors = request.args.get("fehler") == "1"
-        rows = [r for r in analysis.rows if r.status == "error"] if only_errors else analysis.rows
-        pages = max(1, (len(rows) + PREVIEW_PAGE_SIZE - 1) // PREVIEW_PAGE_SIZE)
         try:
-            page = min(max(1, int(request.args.get("seite", 1))), pages)
+            page = int(request.args.get("seite", 1))
         except ValueError:
             page = 1
-        shown = rows[(page - 1) * PREVIEW_PAGE_SIZE : page * PREVIEW_PAGE_SIZE]
-        fields = {f: imp.FIELDS[f] for f in imp.FIELDS if f in analysis.layout.columns}
+        rows, pages = store.stored_rows(
+            record, page=page, size=PREVIEW_PAGE_SIZE, only_errors=only_errors
+        )
         return self.render_template(
             "intake/preview.html",
             title="Vorschau des Zuweisungsimports",
             record=record,
-            summary=analysis.summary(),
-            rows=shown,
-            fields=fields,
-            page=page,
+            summary=meta.get("summary"),
+            rows=rows,
+            fields=meta.get("fields", {}),
+            page=min(max(1, page), pages),
             pages=pages,
             only_errors=only_errors,
         )
@@ -206,25 +198,17 @@ class AssignmentImportView(BaseView):
     @expose("/<int:pk>/bestaetigen", methods=["POST"])
     @has_access
     def confirm(self, pk: int) -> Any:
-        """Import the previewed file in one transaction."""
+        """Import the previewed list in one transaction (the service closes the upload)."""
         record = self._record(pk, open_only=True)
         try:
-            analysis = imp.analyse(
-                record.content or b"", record.filename, imp.loads_mapping(record.mapping)
-            )
-            summary = imp.apply(analysis, channel="Browser")
-        except imp.ImportFileError as exc:
-            flash(str(exc), "danger")
+            summary = store.confirm(record, channel="Browser")
+        except store.ImportStepError as exc:
+            flash(exc.message, "danger")
             return redirect(url_for("AssignmentImportView.mapping", pk=pk))
-        record = self._record(pk)
-        record.status = "imported"
-        record.summary = json.dumps(summary, ensure_ascii=False)
-        record.content = None
-        record.imported_at = utcnow()
-        db.session.commit()
         flash(
             f"Import abgeschlossen: {summary['created']} neu angelegt, {summary['updated']} "
-            f"aktualisiert, {summary['unchanged']} unverändert, {len(summary['errors'])} Fehler.",
+            f"aktualisiert, {summary['unchanged']} unverändert, {summary['error_rows']} "
+            "Zeilen mit Fehlern.",
             "success",
         )
         return redirect(url_for("AssignmentImportView.preview", pk=pk))
@@ -234,8 +218,6 @@ class AssignmentImportView(BaseView):
     def discard(self, pk: int) -> Any:
         """Discard an uploaded file without importing it."""
         record = self._record(pk, open_only=True)
-        record.status = "discarded"
-        record.content = None
-        db.session.commit()
+        store.discard(record)
         flash("Die Datei wurde verworfen; nichts wurde importiert.", "info")
         return redirect(url_for("AssignmentImportView.imports"))
