@@ -111,6 +111,8 @@ READ_WRITE_METHODS: dict[str, str] = {
     "preview": "read",
     "confirm": "write",
     "discard": "write",
+    "aliases": "write",
+    "alias_delete": "write",
     "inbox": "read",
     "offer": "write",
     "accept": "write",

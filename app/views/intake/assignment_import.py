@@ -16,11 +16,13 @@ from app.extensions import db
 from app.models.intake import AssignmentImport
 from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
+from app.services.errors import DomainError
 from app.services.intake import assignment_import as imp
 from app.services.intake import import_store as store
 from app.services.intake.expiry import delete_stale_previews
 
 PREVIEW_PAGE_SIZE = 100
+ALIAS_PAGE_SIZE = 50
 MSG_PREVIEW_THROTTLED = (
     "Zu viele Dublettenprüfungen von diesem Konto (Zeilen der Zuweisungslisten). Bitte "
     "versuchen Sie es später erneut."
@@ -221,3 +223,51 @@ class AssignmentImportView(BaseView):
         store.discard(record)
         flash("Die Datei wurde verworfen; nichts wurde importiert.", "info")
         return redirect(url_for("AssignmentImportView.imports"))
+
+    @expose("/zuordnungen/", methods=["GET", "POST"])
+    @has_access
+    def aliases(self) -> Any:
+        """Katalog-Zuordnungen: the county's spellings of nationalities and residence statuses
+        (the shipped ones listed below, read-only); paged."""
+        from app.services.catalogues import labels_many
+        from app.services.intake import aliases as al
+
+        entered: dict[str, str] = {}
+        errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            entered = {k: request.form.get(k, "") for k in ("catalogue", "alias", "code")}
+            try:
+                al.add_alias(entered["catalogue"], entered["alias"], entered["code"], actor=g.user)
+            except DomainError as exc:
+                errors = exc.errors
+            else:
+                flash("Die Zuordnung wurde gespeichert.", "success")
+                return redirect(url_for("AssignmentImportView.aliases"))
+        try:
+            page = max(1, int(request.args.get("seite", 1)))
+        except ValueError:
+            page = 1
+        own, total = al.county_aliases(limit=ALIAS_PAGE_SIZE, offset=(page - 1) * ALIAS_PAGE_SIZE)
+        labels = labels_many(*al.CATALOGUES)
+        return self.render_template(
+            "intake/aliases.html",
+            title="Katalog-Zuordnungen",
+            own=own,
+            page=page,
+            pages=max(1, (total + ALIAS_PAGE_SIZE - 1) // ALIAS_PAGE_SIZE),
+            catalogues=al.CATALOGUES,
+            labels=labels,
+            builtin=al.builtin_aliases(),
+            entered=entered,
+            errors=errors,
+        ), (422 if errors else 200)
+
+    @expose("/zuordnungen/<int:alias_id>/loeschen", methods=["POST"])
+    @has_access
+    def alias_delete(self, alias_id: int) -> Any:
+        """Remove one of the county's own aliases."""
+        from app.services.intake import aliases as al
+
+        al.delete_alias(alias_id)
+        flash("Die Zuordnung wurde gelöscht.", "info")
+        return redirect(url_for("AssignmentImportView.aliases"))
