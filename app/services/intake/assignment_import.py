@@ -156,9 +156,11 @@ class Catalogues:
         for word, code in _SEX_WORDS.items():
             if code in out["sex"].values():
                 out["sex"].setdefault(word, code)
-        from app.services.intake.aliases import lookup
+        from app.services.intake import aliases
 
-        return cls(out["sex"], out["nationality"], out["residence_status"], lookup(), labels)
+        return cls(
+            out["sex"], out["nationality"], out["residence_status"], aliases.lookup(), labels
+        )
 
 
 @dataclass
@@ -260,12 +262,15 @@ def analyse(
     filename: str = "",
     mapping: Mapping[str, str] | None = None,
     parse_errors: dict[int, list[tuple[str, str]]] | None = None,
+    table: list[tuple[int, list[Any]]] | None = None,
 ) -> Analysis:
     """Read a file and decide per row: new, known (maybe with changes) or error. No writes.
 
     Raises :class:`ImportFileError` when the file cannot be read or a required column is
-    missing. ``parse_errors`` (optional) receives each row's errors before matching."""
-    table = read_table(content, filename)
+    missing. ``parse_errors`` (optional) receives each row's errors before matching; ``table``:
+    the file already read (the upload reads it once)."""
+    if table is None:
+        table = read_table(content, filename)
     layout = locate_header(table, mapping)
     if layout.missing:
         names = ", ".join(FIELDS[f] for f in layout.missing)

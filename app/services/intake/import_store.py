@@ -58,14 +58,14 @@ def row_from_payload(row: int, status: str, text: str, *, parsed: bool = False) 
     for fld in _DATE_FIELDS:
         if data.get(fld):
             data[fld] = dates.parse_date(data[fld])
-    errors = [tuple(e) for e in (p["parse_errors"] if parsed else p["errors"])]
+    errors = [(str(e[0]), str(e[1])) for e in (p["parse_errors"] if parsed else p["errors"])]
     result = imp.RowResult(
         row,
         p["values"],
         status=("error" if errors else "new") if parsed else status,
-        errors=errors,  # type: ignore[arg-type]
+        errors=errors,
         data=data,
-        warnings=[tuple(w) for w in p["warnings"]],  # type: ignore[misc]
+        warnings=[(str(w[0]), str(w[1])) for w in p["warnings"]],
         shown=p["shown"],
     )
     result.organisation_id = p["organisation_id"]
@@ -76,10 +76,14 @@ def row_from_payload(row: int, status: str, text: str, *, parsed: bool = False) 
     return result
 
 
-def _analyse(record: AssignmentImport, mapping: dict[str, str]) -> imp.Analysis:
+def _analyse(
+    record: AssignmentImport,
+    mapping: dict[str, str],
+    table: list[tuple[int, list[Any]]] | None = None,
+) -> imp.Analysis:
     """Analyse the file once and store its rows, replacing an older analysis."""
     parse_errors: dict[int, list[tuple[str, str]]] = {}
-    analysis = imp.analyse(record.content or b"", record.filename, mapping, parse_errors)
+    analysis = imp.analyse(record.content or b"", record.filename, mapping, parse_errors, table)
     db.session.execute(
         delete(AssignmentImportRow).where(AssignmentImportRow.import_id == record.id)
     )
@@ -118,7 +122,8 @@ def upload(content: bytes, filename: str, *, actor: Any) -> AssignmentImport:
 
     Raises :class:`ImportStepError` (German) when the file cannot be read."""
     try:
-        layout = imp.locate_header(imp.read_table(content, filename))
+        table = imp.read_table(content, filename)
+        layout = imp.locate_header(table)
     except imp.ImportFileError as exc:
         raise ImportStepError(str(exc), key="file") from None
     with unit_of_work() as session:
@@ -129,7 +134,7 @@ def upload(content: bytes, filename: str, *, actor: Any) -> AssignmentImport:
         session.flush()
         if not layout.missing and not layout.unmapped:
             try:
-                _analyse(record, {})
+                _analyse(record, {}, table)
             except imp.ImportFileError as exc:
                 raise ImportStepError(str(exc), key="file") from None
     return record
@@ -138,14 +143,15 @@ def upload(content: bytes, filename: str, *, actor: Any) -> AssignmentImport:
 def remap(record: AssignmentImport, mapping: dict[str, str]) -> imp.Layout:
     """Keep the column mapping; analyse again when every required column is mapped."""
     try:
-        layout = imp.locate_header(imp.read_table(record.content or b"", record.filename), mapping)
+        table = imp.read_table(record.content or b"", record.filename)
+        layout = imp.locate_header(table, mapping)
     except imp.ImportFileError as exc:
         raise ImportStepError(str(exc), key="file") from None
     with unit_of_work():
         record.mapping = imp.dumps_mapping(mapping)
         if not layout.missing:
             try:
-                _analyse(record, mapping)
+                _analyse(record, mapping, table)
             except imp.ImportFileError as exc:
                 raise ImportStepError(str(exc), key="file") from None
     return layout

@@ -235,14 +235,16 @@ def _rows(sheet: Any, merged: dict[int, list[tuple[int, int, int]]]) -> list[tup
     """Stream the rows (at most MAX_COLUMNS wide) and fill merged cells down."""
     out: list[tuple[int, list[Any]]] = []
     down: dict[int, tuple[int, Any]] = {}  # column -> (last row of the merge, value)
-    for number, values in enumerate(
-        sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1
-    ):
+    # the declared width (checked) bounds every row; a sheet without a dimension is cut one
+    # column beyond the limit, which is then refused
+    width = sheet.max_column or MAX_COLUMNS + 1
+    for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
         if number > MAX_ROWS:
             raise ImportFileError(MSG_TOO_MANY_ROWS.format(rows=f"über {MAX_ROWS}", limit=MAX_ROWS))
-        cells = list(values)
-        while cells and cells[-1] is None:
-            cells.pop()
+        end = len(values)
+        while end and values[end - 1] is None:
+            end -= 1
+        cells = list(values[:end])
         if len(cells) > MAX_COLUMNS:
             raise ImportFileError(
                 MSG_TOO_MANY_COLUMNS.format(columns=f"über {MAX_COLUMNS}", limit=MAX_COLUMNS)
