@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,24 @@ from app.services.errors import DomainError, unit_of_work
 from app.services.intake.import_table import normalise_header
 
 CATALOGUES = {"nationality": "Staatsangehörigkeit", "residence_status": "Aufenthaltsstatus"}
+#: the sex column's usual words (the catalogue has codes and labels)
+SEX_WORDS = {
+    "m": "male",
+    "mann": "male",
+    "maennlich": "male",
+    "male": "male",
+    "w": "female",
+    "f": "female",
+    "frau": "female",
+    "weiblich": "female",
+    "female": "female",
+    "d": "diverse",
+    "divers": "diverse",
+    "x": "unknown",
+    "unbekannt": "unknown",
+    "oa": "unknown",
+    "ohneangabe": "unknown",
+}
 _DATA = Path(__file__).resolve().parents[2] / "data" / "catalogue_aliases.json"
 _PREFIX = re.compile(r"^(aufenthaltserlaubnis|ae|nach|gem|gemaess)(?=\d|art)")
 _ADJECTIVE = re.compile(r"isch(e|er|es|en|em)$")
@@ -114,3 +133,50 @@ def delete_alias(pk: int) -> None:
     """Remove a county alias (the shipped ones stay)."""
     with unit_of_work() as session:
         session.execute(delete(CatalogueAlias).where(CatalogueAlias.id == pk))
+
+
+@dataclass
+class Catalogues:
+    """Lookups of the coded columns: normalised label/code -> code."""
+
+    sex: dict[str, str]
+    nationality: dict[str, str]
+    residence_status: dict[str, str]
+    #: catalogue -> {alias key: code} (app.services.intake.aliases)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: catalogue -> {code: German label} (the preview shows labels, not codes)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def code(self, catalogue: str, text: str) -> str | None:
+        """The code a cell's text stands for (code, label, ISO code or alias), or None."""
+        found = getattr(self, catalogue).get(normalise_header(text))
+        if found is None:
+            found = self.aliases.get(catalogue, {}).get(alias_key(text))
+        return found
+
+    @classmethod
+    def load(cls) -> Catalogues:
+        rows = db.session.execute(
+            select(
+                CatalogueEntry.catalogue,
+                CatalogueEntry.code,
+                CatalogueEntry.label_de,
+                CatalogueEntry.label_en,
+                CatalogueEntry.extra,
+            ).where(CatalogueEntry.catalogue.in_(("sex", "nationality", "residence_status")))
+        )
+        out: dict[str, dict[str, str]] = {"sex": {}, "nationality": {}, "residence_status": {}}
+        labels: dict[str, dict[str, str]] = {k: {} for k in out}
+        for catalogue, code, label_de, label_en, extra in rows:
+            labels[catalogue][code] = label_de
+            by_name = out[catalogue]
+            names = [code, label_de, label_en]
+            if isinstance(extra, dict):
+                names += [extra.get("iso2"), extra.get("iso3")]
+            for name in names:
+                if name:
+                    by_name.setdefault(normalise_header(name), code)
+        for word, code in SEX_WORDS.items():
+            if code in out["sex"].values():
+                out["sex"].setdefault(word, code)
+        return cls(out["sex"], out["nationality"], out["residence_status"], lookup(), labels)

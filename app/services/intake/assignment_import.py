@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,6 @@ from app.models import (
     Accommodation,
     AssignmentImport,
     AssignmentImportRow,
-    CatalogueEntry,
     Household,
     Organisation,
     Person,
@@ -38,6 +36,7 @@ from app.services.casefile.duplicates import name_key, similar_keys
 from app.services.casefile.search import search_key
 from app.services.data_protection.access_log import log_accesses
 from app.services.errors import unit_of_work
+from app.services.intake.aliases import Catalogues
 from app.services.intake.custody import sync_custody
 from app.services.intake.import_table import (
     FIELDS,
@@ -47,6 +46,7 @@ from app.services.intake.import_table import (
     REQUIRED,
     ImportFileError,
     Layout,
+    cell_problem,
     is_footer,
     locate_header,
     normalise_header,
@@ -72,23 +72,6 @@ __all__ = [
     "read_table",
 ]
 
-_SEX_WORDS = {
-    "m": "male",
-    "mann": "male",
-    "maennlich": "male",
-    "male": "male",
-    "w": "female",
-    "f": "female",
-    "frau": "female",
-    "weiblich": "female",
-    "female": "female",
-    "d": "diverse",
-    "divers": "diverse",
-    "x": "unknown",
-    "unbekannt": "unknown",
-    "oa": "unknown",
-    "ohneangabe": "unknown",
-}
 _CHUNK = 5000
 
 
@@ -108,59 +91,6 @@ def parse_date(value: Any) -> dt.date | None:
 
     Raises ``dates.DateError`` (a ValueError, German message) for anything else."""
     return dates.parse_date(value, serials=True)
-
-
-@dataclass
-class Catalogues:
-    """Lookups of the coded columns: normalised label/code -> code."""
-
-    sex: dict[str, str]
-    nationality: dict[str, str]
-    residence_status: dict[str, str]
-    #: catalogue -> {alias key: code} (app.services.intake.aliases)
-    aliases: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: catalogue -> {code: German label} (the preview shows labels, not codes)
-    labels: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def code(self, catalogue: str, text: str) -> str | None:
-        """The code a cell's text stands for (code, label, ISO code or alias), or None."""
-        from app.services.intake.aliases import alias_key
-
-        found = getattr(self, catalogue).get(normalise_header(text))
-        if found is None:
-            found = self.aliases.get(catalogue, {}).get(alias_key(text))
-        return found
-
-    @classmethod
-    def load(cls) -> Catalogues:
-        rows = db.session.execute(
-            select(
-                CatalogueEntry.catalogue,
-                CatalogueEntry.code,
-                CatalogueEntry.label_de,
-                CatalogueEntry.label_en,
-                CatalogueEntry.extra,
-            ).where(CatalogueEntry.catalogue.in_(("sex", "nationality", "residence_status")))
-        )
-        out: dict[str, dict[str, str]] = {"sex": {}, "nationality": {}, "residence_status": {}}
-        labels: dict[str, dict[str, str]] = {k: {} for k in out}
-        for catalogue, code, label_de, label_en, extra in rows:
-            labels[catalogue][code] = label_de
-            lookup = out[catalogue]
-            names = [code, label_de, label_en]
-            if isinstance(extra, dict):
-                names += [extra.get("iso2"), extra.get("iso3")]
-            for name in names:
-                if name:
-                    lookup.setdefault(normalise_header(name), code)
-        for word, code in _SEX_WORDS.items():
-            if code in out["sex"].values():
-                out["sex"].setdefault(word, code)
-        from app.services.intake import aliases
-
-        return cls(
-            out["sex"], out["nationality"], out["residence_status"], aliases.lookup(), labels
-        )
 
 
 @dataclass
@@ -377,29 +307,19 @@ def _parse_row(
     return result
 
 
-#: control characters a cell may not hold (tab, line feed and carriage return are allowed)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: UTF-8 read as Windows-1252/Latin-1: "Ã¤" for "ä", "â€“" for "–"; U+FFFD: an unknown byte
-_MOJIBAKE = re.compile(
-    r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a\u20ac\u2122]|â€|\ufffd"
-)
-
-
 def _check_characters(result: RowResult) -> None:
     """Refuse control characters (never stored: PostgreSQL refuses NUL) and flag text that
     looks like a wrong encoding; the shown values carry a visible mark instead."""
     for fld, text in list(result.values.items()):
-        if _CONTROL.search(text):
-            result.error(
-                fld, "Die Zelle enthält Steuerzeichen (z. B. NUL) – bitte die Datei prüfen."
-            )
-            result.values[fld] = _CONTROL.sub("\ufffd", text)
-        elif _MOJIBAKE.search(text):
-            result.warn(
-                fld,
-                f"„{text}“ sieht nach einer falschen Zeichenkodierung aus (z. B. „Ã¤“ statt "
-                "„ä“) – bitte die Datei als UTF-8 oder Windows-1252 speichern.",
-            )
+        problem = cell_problem(text)
+        if problem is None:
+            continue
+        kind, message, cleaned = problem
+        result.values[fld] = cleaned
+        if kind == "error":
+            result.error(fld, message)
+        else:
+            result.warn(fld, message)
 
 
 def _shown(

@@ -135,6 +135,34 @@ def is_footer(cells: Sequence[Any]) -> bool:
     return 0 < len(filled) <= 2 and bool(_FOOTER.match(str(filled[0])))
 
 
+#: control characters a cell may not hold (tab, line feed and carriage return are allowed)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: UTF-8 read as Windows-1252/Latin-1: "Ã¤" for "ä", "â€“" for "–"; U+FFFD: an unknown byte
+MOJIBAKE = re.compile(
+    r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a\u20ac\u2122]|â€|\ufffd"
+)
+
+
+def cell_problem(text: str) -> tuple[str, str, str] | None:
+    """(``"error"`` or ``"warning"``, German message, the text as shown) of a cell holding
+    control characters (refused: never stored, PostgreSQL refuses NUL) or text that looks like
+    a wrong encoding (flagged); None for a clean cell."""
+    if CONTROL.search(text):
+        return (
+            "error",
+            "Die Zelle enthält Steuerzeichen (z. B. NUL) – bitte die Datei prüfen.",
+            CONTROL.sub("\ufffd", text),
+        )
+    if MOJIBAKE.search(text):
+        return (
+            "warning",
+            f"„{text}“ sieht nach einer falschen Zeichenkodierung aus (z. B. „Ã¤“ statt „ä“) – "
+            "bitte die Datei als UTF-8 oder Windows-1252 speichern.",
+            text,
+        )
+    return None
+
+
 # -- reading the file ----------------------------------------------------------------------
 def read_table(content: bytes, filename: str = "") -> list[tuple[int, list[Any]]]:
     """Return ``(row number, cells)`` of every row of the file (first sheet of a workbook).
