@@ -315,3 +315,21 @@ def test_alias_admin_page(app: Flask, login_as: Any) -> None:
     assert "eritreisch-x" in admin.get("/zuweisungen/zuordnungen/").get_data(as_text=True)
     caseworker = login_as(matrix.ROLE_CASEWORKER, None)
     assert caseworker.get("/zuweisungen/zuordnungen/").status_code in (302, 403)
+
+
+def test_rows_and_columns_are_counted_while_reading() -> None:
+    """Beyond the declared sizes: a CSV (or a sheet) longer or wider than the limits is refused
+    while it is read, with a German message."""
+    long_csv = b"Name;Vorname\n" + b"a;b\n" * (import_table.MAX_ROWS + 1)
+    with pytest.raises(imp.ImportFileError, match="höchstens 250000"):
+        import_table.read_table(long_csv, "x.csv")
+    wide_csv = ";".join(["x"] * (import_table.MAX_COLUMNS + 1)).encode() + b"\n"
+    with pytest.raises(imp.ImportFileError, match="Spalten"):
+        import_table.read_table(wide_csv, "x.csv")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["x"] * (import_table.MAX_COLUMNS + 5))
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(imp.ImportFileError, match="Spalten"):
+        import_table.read_table(buf.getvalue(), "x.xlsx")
