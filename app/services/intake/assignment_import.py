@@ -14,8 +14,9 @@ persons. Importing the same file again changes nothing. Reading the file and fin
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ from app.services.intake.import_table import (
     Layout,
     cell_problem,
     is_footer,
+    iter_table,
     locate_header,
     normalise_header,
     read_table,
@@ -65,6 +67,7 @@ __all__ = [
     "apply",
     "dumps_mapping",
     "import_file",
+    "iter_table",
     "loads_mapping",
     "locate_header",
     "normalise_header",
@@ -192,16 +195,16 @@ def analyse(
     filename: str = "",
     mapping: Mapping[str, str] | None = None,
     parse_errors: dict[int, list[tuple[str, str]]] | None = None,
-    table: list[tuple[int, list[Any]]] | None = None,
+    table: Iterable[tuple[int, list[Any]]] | None = None,
 ) -> Analysis:
     """Read a file and decide per row: new, known (maybe with changes) or error. No writes.
 
     Raises :class:`ImportFileError` when the file cannot be read or a required column is
     missing. ``parse_errors`` (optional) receives each row's errors before matching; ``table``:
     the file already read (the upload reads it once)."""
-    if table is None:
-        table = read_table(content, filename)
-    layout = locate_header(table, mapping)
+    rows_in = iter(iter_table(content, filename) if table is None else table)
+    head = list(itertools.islice(rows_in, HEADER_SEARCH_ROWS))
+    layout = locate_header(head, mapping)
     if layout.missing:
         names = ", ".join(FIELDS[f] for f in layout.missing)
         raise ImportFileError(f"Pflichtspalte fehlt: {names}.")
@@ -209,7 +212,7 @@ def analyse(
     accommodations = _accommodations()
     rows: list[RowResult] = []
     skipped: list[int] = []
-    for number, cells in table:
+    for number, cells in itertools.chain(head, rows_in):
         if number <= layout.header_row:
             continue
         if all(_text(c) == "" for c in cells):

@@ -12,7 +12,9 @@ analysing (the row is an error), so nothing the confirmation writes can hold the
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -23,6 +25,7 @@ from app.models.base import utcnow
 from app.models.intake import AssignmentImport, AssignmentImportRow
 from app.services.errors import DomainError, unit_of_work
 from app.services.intake import assignment_import as imp
+from app.services.intake.import_table import iter_table
 
 _INSERT_CHUNK = 2000
 _DATE_FIELDS = ("birth_date", "assigned_on")
@@ -79,7 +82,7 @@ def row_from_payload(row: int, status: str, text: str, *, parsed: bool = False) 
 def _analyse(
     record: AssignmentImport,
     mapping: dict[str, str],
-    table: list[tuple[int, list[Any]]] | None = None,
+    table: Iterable[tuple[int, list[Any]]] | None = None,
 ) -> imp.Analysis:
     """Analyse the file once and store its rows, replacing an older analysis."""
     parse_errors: dict[int, list[tuple[str, str]]] = {}
@@ -122,8 +125,11 @@ def upload(content: bytes, filename: str, *, actor: Any) -> AssignmentImport:
 
     Raises :class:`ImportStepError` (German) when the file cannot be read."""
     try:
-        table = imp.read_table(content, filename)
-        layout = imp.locate_header(table)
+        # the header from the first rows; the analysis reads on from there (one pass)
+        rows_in = iter_table(content, filename)
+        head = list(itertools.islice(rows_in, imp.HEADER_SEARCH_ROWS))
+        layout = imp.locate_header(head)
+        table = itertools.chain(head, rows_in)
     except imp.ImportFileError as exc:
         raise ImportStepError(str(exc), key="file") from None
     with unit_of_work() as session:
@@ -143,8 +149,10 @@ def upload(content: bytes, filename: str, *, actor: Any) -> AssignmentImport:
 def remap(record: AssignmentImport, mapping: dict[str, str]) -> imp.Layout:
     """Keep the column mapping; analyse again when every required column is mapped."""
     try:
-        table = imp.read_table(record.content or b"", record.filename)
-        layout = imp.locate_header(table, mapping)
+        rows_in = iter_table(record.content or b"", record.filename)
+        head = list(itertools.islice(rows_in, imp.HEADER_SEARCH_ROWS))
+        layout = imp.locate_header(head, mapping)
+        table = itertools.chain(head, rows_in)
     except imp.ImportFileError as exc:
         raise ImportStepError(str(exc), key="file") from None
     with unit_of_work():

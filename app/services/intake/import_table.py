@@ -21,7 +21,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,17 +165,22 @@ def cell_problem(text: str) -> tuple[str, str, str] | None:
 
 # -- reading the file ----------------------------------------------------------------------
 def read_table(content: bytes, filename: str = "") -> list[tuple[int, list[Any]]]:
-    """Return ``(row number, cells)`` of every row of the file (first sheet of a workbook).
+    """Return ``(row number, cells)`` of every row of the file (first sheet of a workbook)."""
+    return list(iter_table(content, filename))
+
+
+def iter_table(content: bytes, filename: str = "") -> Iterator[tuple[int, list[Any]]]:
+    """Yield ``(row number, cells)`` row by row (the analysis keeps no copy of the table).
 
     Raises :class:`ImportFileError` (German message) before memory grows: file size, declared
-    sizes, rows and columns are limited."""
+    sizes (on the first row asked for), rows and columns are limited."""
     if not content:
         raise ImportFileError("Die Datei ist leer.")
     if len(content) > MAX_BYTES:
         raise ImportFileError("Die Datei ist größer als 20 MB.")
     if content[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(content)
-    return _read_csv(content)
+        return _iter_xlsx(content)
+    return _iter_csv(content)
 
 
 def _column_number(letters: str) -> int:
@@ -237,7 +242,7 @@ def _merged_ranges(archive: zipfile.ZipFile, path: str) -> dict[int, list[tuple[
     return found
 
 
-def _read_xlsx(content: bytes) -> list[tuple[int, list[Any]]]:
+def _iter_xlsx(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
     try:
@@ -254,14 +259,15 @@ def _read_xlsx(content: bytes) -> list[tuple[int, list[Any]]]:
             sheet = workbook.worksheets[0]
             _check_dimension(sheet)
             merged = _merged_ranges(archive, sheet._worksheet_path)
-            return _rows(sheet, merged)
+            yield from _rows(sheet, merged)
         finally:
             workbook.close()
 
 
-def _rows(sheet: Any, merged: dict[int, list[tuple[int, int, int]]]) -> list[tuple[int, list[Any]]]:
+def _rows(
+    sheet: Any, merged: dict[int, list[tuple[int, int, int]]]
+) -> Iterator[tuple[int, list[Any]]]:
     """Stream the rows (at most MAX_COLUMNS wide) and fill merged cells down."""
-    out: list[tuple[int, list[Any]]] = []
     down: dict[int, tuple[int, Any]] = {}  # column -> (last row of the merge, value)
     # the declared width (checked) bounds every row; a sheet without a dimension is cut one
     # column beyond the limit, which is then refused
@@ -290,24 +296,22 @@ def _rows(sheet: Any, merged: dict[int, list[tuple[int, int, int]]]) -> list[tup
                 value = cells[column] if column < len(cells) else None
                 if value is not None:
                     down[column] = (until, value)
-        out.append((number, cells))
-    return out
+        yield number, cells
 
 
-def _read_csv(content: bytes) -> list[tuple[int, list[Any]]]:
+def _iter_csv(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         # Windows-1252 (Excel's "CSV (Trennzeichen-getrennt)"); bytes it does not define are
         # kept as U+FFFD and flagged per row as a wrong encoding
         text = content.decode("cp1252", errors="replace")
-    sample = "\n".join(text.splitlines()[: HEADER_SEARCH_ROWS + 5])
+    sample = text[:65536]
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     # NUL would stop the csv module; it is kept as a visible character and refused per row
     reader = csv.reader(
         io.StringIO(text.replace("\x00", "\ufffe"), newline=""), delimiter=delimiter
     )
-    out: list[tuple[int, list[Any]]] = []
     try:
         for n, row in enumerate(reader, start=1):
             if n > MAX_ROWS:
@@ -318,10 +322,9 @@ def _read_csv(content: bytes) -> list[tuple[int, list[Any]]]:
                 raise ImportFileError(
                     MSG_TOO_MANY_COLUMNS.format(columns=len(row), limit=MAX_COLUMNS)
                 )
-            out.append((n, [c.replace("\ufffe", "\x00") for c in row]))
+            yield n, [c.replace("\ufffe", "\x00") for c in row]
     except csv.Error as exc:
         raise ImportFileError(f"Die CSV-Datei kann nicht gelesen werden: {exc}") from exc
-    return out
 
 
 @dataclass

@@ -5,6 +5,7 @@ Thin glue; the rules live in ``app.services.intake.assignment_import``.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -130,9 +131,9 @@ class AssignmentImportView(BaseView):
                 }
                 layout = store.remap(record, mapping)
             else:
-                layout = imp.locate_header(
-                    imp.read_table(record.content or b"", record.filename), mapping
-                )
+                rows_in = imp.iter_table(record.content or b"", record.filename)
+                head = list(itertools.islice(rows_in, imp.HEADER_SEARCH_ROWS))
+                layout = imp.locate_header(head, mapping)
         except (store.ImportStepError, imp.ImportFileError) as exc:
             flash(getattr(exc, "message", str(exc)), "danger")
             return redirect(url_for("AssignmentImportView.imports"))
