@@ -43,6 +43,7 @@ class PartnerDirectoryView(BaseView):
         flt = _filter()
         return self.render_template(
             "partners/directory.html",
+            title="Adresslisten für Klient:innen",
             flt=flt,
             ctx=directory_context(flt),
             categories=catalogues.choices("partner_category"),
