@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: docx-templates run test test-sqlite test-postgres lint format bench bench-state install install-dev browser translations clean
+.PHONY: docx-templates run test test-sqlite test-postgres lint format bench bench-state install install-dev browser spreadsheet translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,14 @@ directory:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils libldap2-dev libsasl2-dev >/dev/null; \
 	  else echo "Bitte Debian-Pakete 'slapd ldap-utils libldap2-dev libsasl2-dev' installieren"; exit 1; fi; fi
 
+## spreadsheet: Debian's LibreOffice Calc (headless) — the import tests convert their lists with soffice
+spreadsheet:
+	@command -v soffice >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui >/dev/null; \
+	  else echo "Bitte das Debian-Paket 'libreoffice-calc-nogui' installieren (sudo apt-get install libreoffice-calc-nogui)"; exit 1; fi; }
+
 ## test: the whole suite on SQLite, and on PostgreSQL when TEST_POSTGRES_URL is set (CI=true: required)
-test: directory install-dev browser
+test: directory install-dev browser spreadsheet
 	$(BIN)/python -m tests.run_all
 
 lint: install-dev

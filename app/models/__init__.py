@@ -39,7 +39,7 @@ from app.models.figures import (
     RetainedReferralCount,
 )
 from app.models.housing import MoveProcedure, MoveStep, SocialReport
-from app.models.intake import AssignmentImport, Handover
+from app.models.intake import AssignmentImport, AssignmentImportRow, CatalogueAlias, Handover
 from app.models.organisation import (
     Accommodation,
     AccommodationKind,
@@ -83,11 +83,13 @@ __all__ = [
     "Appointment",
     "AssessmentEntry",
     "AssignmentImport",
+    "AssignmentImportRow",
     "CaseClosure",
     "CaseConference",
     "CaseEvent",
     "CaseGoal",
     "CaseManagementCase",
+    "CatalogueAlias",
     "CatalogueEntry",
     "ContactNote",
     "ContactNoteTopic",

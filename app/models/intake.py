@@ -97,3 +97,39 @@ class AssignmentImport(Model):
     #: JSON summary after the import (INTERFACES.md shape)
     summary: Mapped[str | None] = mapped_column(Text)
     imported_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: the stored analysis (JSON: summary, shown fields, header row, skipped lines); rows in
+    #: ``assignment_import_row`` — the preview pages from them, the file is read once
+    analysis: Mapped[str | None] = deferred(mapped_column(Text))
+    analysed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AssignmentImportRow(Model):
+    """One analysed data row of an uploaded list (parsed values, status, messages as JSON)."""
+
+    __tablename__ = "assignment_import_row"
+    __table_args__ = (Index("ix_assignment_import_row_import_row", "import_id", "row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("assignment_import.id", ondelete="CASCADE"), nullable=False
+    )
+    row: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: new | known | update | error (as of the analysis; the confirmation matches again)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class CatalogueAlias(Model):
+    """A county's own spelling of a catalogue value in its lists ("afghanisch", "§ 24 AufenthG").
+
+    The portal ships its aliases in ``app/data/catalogue_aliases.json``; these rows extend them
+    (Kreis-Admin, "Katalog-Zuordnungen")."""
+
+    __tablename__ = "catalogue_alias"
+    __table_args__ = (Index("uq_catalogue_alias_key", "catalogue", "alias_key", unique=True),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    catalogue: Mapped[str] = mapped_column(String(32), nullable=False)
+    alias: Mapped[str] = mapped_column(String(200), nullable=False)
+    alias_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))

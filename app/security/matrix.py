@@ -106,13 +106,15 @@ READ_WRITE_METHODS: dict[str, str] = {
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",
-    # intake and movement across providers (issue 14, app/views/intake.py)
+    # intake and movement across providers (issue 14, app/views/intake/)
     "imports": "read",
     "upload": "write",
     "mapping": "write",
     "preview": "read",
     "confirm": "write",
     "discard": "write",
+    "aliases": "write",
+    "alias_delete": "write",
     "inbox": "read",
     "offer": "write",
     "accept": "write",

@@ -159,6 +159,8 @@ def _context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
         ],
         "receivers": data.get("receivers", []),
         "languages": letters.language_choices(),
+        # consent to a share is collected by the holder before sharing (not by a recipient)
+        "holder": person.organisation_id == _organisation_id(),
         "preferred": letters.preferred_language(
             [person.interpreter_language, *(person.languages or [])]
         ),

@@ -104,6 +104,8 @@ def letter_data(
             household=handover.include_household,
         )
     elif kind == "consent_sharing":
+        if person.organisation_id != organisation_id:
+            raise LetterNotFoundError  # the holder asks for the consent, not a recipient
         receiver_id = _int(args, "organisation_id")
         if receiver_id is None:
             # without an id: the organisation of the person's latest share, else the first

@@ -14,19 +14,29 @@ persons. Importing the same file again changes nothing. Reading the file and fin
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from app import dates
 from app.extensions import db
-from app.models import Accommodation, CatalogueEntry, Household, Organisation, Person
+from app.models import (
+    Accommodation,
+    AssignmentImport,
+    AssignmentImportRow,
+    Household,
+    Organisation,
+    Person,
+)
 from app.models.base import utcnow
 from app.services.casefile.search import search_key
 from app.services.data_protection.access_log import log_accesses
+from app.services.errors import unit_of_work
+from app.services.intake.aliases import Catalogues
 from app.services.intake.custody import sync_custody
 from app.services.intake.import_match import match_rows
 from app.services.intake.import_table import (
@@ -37,6 +47,9 @@ from app.services.intake.import_table import (
     REQUIRED,
     ImportFileError,
     Layout,
+    cell_problem,
+    is_footer,
+    iter_table,
     locate_header,
     normalise_header,
     read_table,
@@ -54,6 +67,7 @@ __all__ = [
     "apply",
     "dumps_mapping",
     "import_file",
+    "iter_table",
     "loads_mapping",
     "locate_header",
     "normalise_header",
@@ -61,23 +75,7 @@ __all__ = [
     "read_table",
 ]
 
-_SEX_WORDS = {
-    "m": "male",
-    "mann": "male",
-    "maennlich": "male",
-    "male": "male",
-    "w": "female",
-    "f": "female",
-    "frau": "female",
-    "weiblich": "female",
-    "female": "female",
-    "d": "diverse",
-    "divers": "diverse",
-    "x": "unknown",
-    "unbekannt": "unknown",
-    "oa": "unknown",
-    "ohneangabe": "unknown",
-}
+_CHUNK = 5000
 
 
 # -- values --------------------------------------------------------------------------------
@@ -96,40 +94,6 @@ def parse_date(value: Any) -> dt.date | None:
 
     Raises ``dates.DateError`` (a ValueError, German message) for anything else."""
     return dates.parse_date(value, serials=True)
-
-
-@dataclass
-class Catalogues:
-    """Lookups of the coded columns: normalised label/code -> code."""
-
-    sex: dict[str, str]
-    nationality: dict[str, str]
-    residence_status: dict[str, str]
-
-    @classmethod
-    def load(cls) -> Catalogues:
-        rows = db.session.execute(
-            select(
-                CatalogueEntry.catalogue,
-                CatalogueEntry.code,
-                CatalogueEntry.label_de,
-                CatalogueEntry.label_en,
-                CatalogueEntry.extra,
-            ).where(CatalogueEntry.catalogue.in_(("sex", "nationality", "residence_status")))
-        )
-        out: dict[str, dict[str, str]] = {"sex": {}, "nationality": {}, "residence_status": {}}
-        for catalogue, code, label_de, label_en, extra in rows:
-            lookup = out[catalogue]
-            names = [code, label_de, label_en]
-            if isinstance(extra, dict):
-                names += [extra.get("iso2"), extra.get("iso3")]
-            for name in names:
-                if name:
-                    lookup.setdefault(normalise_header(name), code)
-        for word, code in _SEX_WORDS.items():
-            if code in out["sex"].values():
-                out["sex"].setdefault(word, code)
-        return cls(out["sex"], out["nationality"], out["residence_status"])
 
 
 @dataclass
@@ -171,10 +135,17 @@ class RowResult:
     conflict: dict[str, Any] | None = None
     match_score: int | None = None
     match_reasons: tuple[str, ...] = ()
+    #: (column, German message) of what was left empty or looks wrong; the row is imported
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    #: the parsed values as the preview shows them (dates TT.MM.JJJJ, labels for codes)
+    shown: dict[str, str] = field(default_factory=dict)
 
     def error(self, fld: str, message: str) -> None:
         self.errors.append((FIELDS.get(fld, fld), message))
         self.status = "error"
+
+    def warn(self, fld: str, message: str) -> None:
+        self.warnings.append((FIELDS.get(fld, fld), message))
 
     @property
     def status_label(self) -> str:
@@ -194,6 +165,8 @@ class Analysis:
     filename: str
     layout: Layout
     rows: list[RowResult]
+    #: footer and note lines under the header that were skipped ("Summe: 14 Personen")
+    skipped: list[int] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary of INTERFACES.md (what an import of this analysis does)."""
@@ -211,31 +184,59 @@ class Analysis:
             ],
         }
 
+    def details(self) -> dict[str, Any]:
+        """The summary and the counts of the pages, in rows (not messages): rows with an
+        error, rows with a warning, skipped footer lines."""
+        return {
+            **self.summary(),
+            "error_rows": sum(1 for r in self.rows if r.status == "error"),
+            "warning_rows": sum(1 for r in self.rows if r.warnings),
+            "skipped_rows": len(self.skipped),
+        }
+
 
 def analyse(
-    content: bytes, filename: str = "", mapping: Mapping[str, str] | None = None
+    content: bytes,
+    filename: str = "",
+    mapping: Mapping[str, str] | None = None,
+    parse_errors: dict[int, list[tuple[str, str]]] | None = None,
+    table: Iterable[tuple[int, list[Any]]] | None = None,
 ) -> Analysis:
     """Read a file and decide per row: new, known (maybe with changes) or error. No writes.
 
     Raises :class:`ImportFileError` when the file cannot be read or a required column is
-    missing."""
-    table = read_table(content, filename)
-    layout = locate_header(table, mapping)
+    missing. ``parse_errors`` (optional) receives each row's errors before matching; ``table``:
+    the file already read (the upload reads it once)."""
+    rows_in = iter(iter_table(content, filename) if table is None else table)
+    head = list(itertools.islice(rows_in, HEADER_SEARCH_ROWS))
+    layout = locate_header(head, mapping)
     if layout.missing:
         names = ", ".join(FIELDS[f] for f in layout.missing)
         raise ImportFileError(f"Pflichtspalte fehlt: {names}.")
     catalogues = Catalogues.load()
     accommodations = _accommodations()
     rows: list[RowResult] = []
-    for number, cells in table:
+    skipped: list[int] = []
+    for number, cells in itertools.chain(head, rows_in):
         if number <= layout.header_row:
             continue
         if all(_text(c) == "" for c in cells):
             continue
-        rows.append(_parse_row(number, cells, layout, catalogues, accommodations))
+        if is_footer(cells):
+            skipped.append(number)
+            continue
+        row = _parse_row(number, cells, layout, catalogues, accommodations)
+        if parse_errors is not None and row.errors:
+            parse_errors[number] = list(row.errors)
+        rows.append(row)
+    judge(rows)
+    return Analysis(filename, layout, rows, skipped)
+
+
+def judge(rows: list[RowResult]) -> None:
+    """Match the parsed rows against the known persons and apply the family rule."""
     match_rows(rows)  # known / new / conflict: app.services.intake.import_match
     _households(rows)
-    return Analysis(filename, layout, rows)
 
 
 def _cell(cells: list[Any], layout: Layout, fld: str) -> Any:
@@ -255,6 +256,7 @@ def _parse_row(
     values = {f: _text(_cell(cells, layout, f)) for f in layout.columns}
     result = RowResult(number, values)
     data = result.data
+    _check_characters(result)
     for fld in ("last_name", "first_name"):
         text = values.get(fld, "")
         if not text:
@@ -282,9 +284,14 @@ def _parse_row(
         text = values.get(fld, "")
         if not text:
             continue
-        code = getattr(catalogues, fld).get(normalise_header(text))
+        code = catalogues.code(fld, text)
         if code is None:
-            result.error(fld, f"Unbekannter Wert „{text}“.")
+            # an optional column: the person is imported, the field stays empty
+            result.warn(
+                fld,
+                f"Unbekannter Wert „{text}“ – das Feld bleibt leer (Zuordnung unter "
+                "„Katalog-Zuordnungen“ möglich).",
+            )
         else:
             data[fld] = code
     file_number = values.get("file_number", "")
@@ -304,27 +311,82 @@ def _parse_row(
         data["accommodation_id"] = info.id
         result.organisation_id = info.operator_id
         result.provider = info.operator
+    result.shown = _shown(result, catalogues, info)
     return result
 
 
+def _check_characters(result: RowResult) -> None:
+    """Refuse control characters (never stored: PostgreSQL refuses NUL) and flag text that
+    looks like a wrong encoding; the shown values carry a visible mark instead."""
+    for fld, text in list(result.values.items()):
+        problem = cell_problem(text)
+        if problem is None:
+            continue
+        kind, message, cleaned = problem
+        result.values[fld] = cleaned
+        if kind == "error":
+            result.error(fld, message)
+        else:
+            result.warn(fld, message)
+
+
+def _shown(
+    result: RowResult, catalogues: Catalogues, info: AccommodationInfo | None
+) -> dict[str, str]:
+    """The values the import will store, as the preview shows them."""
+    data, out = result.data, dict(result.values)
+    for fld in ("birth_date", "assigned_on"):
+        if isinstance(data.get(fld), dt.date):
+            out[fld] = dates.de_date(data[fld])
+    for fld in ("sex", "nationality", "residence_status"):
+        if fld in out:
+            code = data.get(fld)
+            out[fld] = catalogues.labels.get(fld, {}).get(code, code) if code else ""
+    if info is not None and "accommodation" in out:
+        out["accommodation"] = info.name
+    return out
+
+
 def _households(rows: list[RowResult]) -> None:
-    """One household per Familien-Nr.: all members at the same provider."""
-    provider_of: dict[str, tuple[int | None, int]] = {}
+    """One household per Familien-Nr., imported all or nothing: a family whose members are at
+    different providers, or of which one member has an error, is refused as a whole (every
+    member's row says why); nothing of it is written."""
+    families: dict[str, list[RowResult]] = {}
     for r in rows:
         family = r.data.get("household")
-        if r.status == "error" or not family:
-            continue
-        first = provider_of.setdefault(family, (r.organisation_id, r.row))
-        if first[0] != r.organisation_id:
-            r.error(
-                "household",
-                f"Familien-Nr. {family}: Zeile {first[1]} gehört zu einem anderen Träger.",
+        if family:
+            families.setdefault(family, []).append(r)
+    for family, members in families.items():
+        ok = [m for m in members if m.status != "error"]
+        providers = {m.organisation_id for m in ok}
+        failed = [m.row for m in members if m.status == "error"]
+        if len(providers) > 1:
+            names = ", ".join(sorted({m.provider or "?" for m in ok}))
+            reason = (
+                f"Familien-Nr. {family}: die Mitglieder gehören zu verschiedenen Trägern ({names})"
+                " – die Familie wird nicht importiert; bitte eine Unterkunft eines Trägers "
+                "angeben."
             )
+        elif failed and ok:
+            lines = ", ".join(str(n) for n in failed)
+            reason = (
+                f"Familien-Nr. {family}: Zeile {lines} hat einen Fehler – die Familie wird nur "
+                "ganz importiert."
+            )
+        else:
+            continue
+        for m in ok:
+            m.error("household", reason)
 
 
 # -- the import ----------------------------------------------------------------------------
-def apply(analysis: Analysis, *, channel: str = "") -> dict[str, Any]:
-    """Write the analysis in ONE transaction; return the summary (INTERFACES.md)."""
+def apply(
+    analysis: Analysis, *, channel: str = "", record: AssignmentImport | None = None
+) -> dict[str, Any]:
+    """Write the analysis in ONE transaction; return the summary (INTERFACES.md).
+
+    ``record``: the uploaded list of the browser steps — marked imported (summary kept, file
+    and analysed rows emptied) in the same transaction."""
     rows = [r for r in analysis.rows if r.status in ("new", "update", "known")]
     families: dict[str, list[RowResult]] = {}
     for r in rows:
@@ -347,59 +409,75 @@ def apply(analysis: Analysis, *, channel: str = "") -> dict[str, Any]:
                     },
                 )
             )
-    try:
-        if new_households:
-            ids = db.session.scalars(
-                insert(Household).returning(Household.id, sort_by_parameter_order=True),
-                [values for _family, values in new_households],
-            ).all()
-            household_of.update(
-                {family: int(i) for (family, _v), i in zip(new_households, ids, strict=True)}
+    summary = analysis.summary()
+    with unit_of_work():
+        _write(analysis, rows, new_households, household_of)
+        if record is not None:
+            record.status = "imported"
+            record.summary = json.dumps(analysis.details(), ensure_ascii=False)
+            record.content = None
+            record.analysis = None
+            record.imported_at = utcnow()
+            db.session.execute(
+                delete(AssignmentImportRow).where(AssignmentImportRow.import_id == record.id)
             )
-        created = [r for r in rows if r.status == "new"]
-        now = utcnow()
-        if created:
-            person_ids = db.session.scalars(
-                insert(Person).returning(Person.id, sort_by_parameter_order=True),
-                [_person_values(r, household_of, now) for r in created],
-            ).all()
-            for r, pid in zip(created, person_ids, strict=True):
-                r.person_id = int(pid)
-        for r in rows:
-            if r.status != "update":
-                continue
+    return summary
+
+
+def _write(
+    analysis: Analysis,
+    rows: list[RowResult],
+    new_households: list[tuple[str, dict[str, Any]]],
+    household_of: dict[str, int],
+) -> None:
+    """The writes of :func:`apply`, in the caller's transaction."""
+    if new_households:
+        ids = db.session.scalars(
+            insert(Household).returning(Household.id, sort_by_parameter_order=True),
+            [values for _family, values in new_households],
+        ).all()
+        household_of.update(
+            {family: int(i) for (family, _v), i in zip(new_households, ids, strict=True)}
+        )
+    created = [r for r in rows if r.status == "new"]
+    now = utcnow()
+    if created:
+        person_ids = db.session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True),
+            [_person_values(r, household_of, now) for r in created],
+        ).all()
+        for r, pid in zip(created, person_ids, strict=True):
+            r.person_id = int(pid)
+    for r in rows:
+        if r.status != "update":
+            continue
+        db.session.execute(
+            update(Person)
+            .where(Person.id == r.person_id)
+            .values(**r.changes, version=Person.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for r in rows:
+        # a known member of an imported family without a household joins it
+        number = r.data.get("household")
+        if r.status != "new" and number in household_of and r.household_id is None:
             db.session.execute(
                 update(Person)
-                .where(Person.id == r.person_id)
-                .values(**r.changes, version=Person.version + 1, updated_at=now)
+                .where(Person.id == r.person_id, or_(Person.household_id.is_(None)))
+                .values(household_id=household_of[number], version=Person.version + 1)
                 .execution_options(synchronize_session=False)
             )
-        for r in rows:
-            # a known member of an imported family without a household joins it
-            number = r.data.get("household")
-            if r.status != "new" and number in household_of and r.household_id is None:
-                db.session.execute(
-                    update(Person)
-                    .where(Person.id == r.person_id, or_(Person.household_id.is_(None)))
-                    .values(household_id=household_of[number], version=Person.version + 1)
-                    .execution_options(synchronize_session=False)
-                )
-        custody_ids = [r.person_id for r in rows if r.status in ("new", "update") and r.person_id]
-        sync_custody(db.session.connection(), custody_ids)
-        detail = f"Zuweisungsimport {analysis.filename}"[:300]
-        log_accesses(
-            [
-                (r.person_id, "create" if r.status == "new" else "update", "import", detail)
-                for r in rows
-                if r.status in ("new", "update")
-            ],
-            commit=False,
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return analysis.summary()
+    custody_ids = [r.person_id for r in rows if r.status in ("new", "update") and r.person_id]
+    sync_custody(db.session.connection(), custody_ids)
+    detail = f"Zuweisungsimport {analysis.filename}"[:300]
+    log_accesses(
+        [
+            (r.person_id, "create" if r.status == "new" else "update", "import", detail)
+            for r in rows
+            if r.status in ("new", "update")
+        ],
+        commit=False,
+    )
 
 
 def _person_values(r: RowResult, household_of: dict[str, int], now: dt.datetime) -> dict[str, Any]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from app.extensions import db
-from app.models import AssignmentImport
+from app.models import AssignmentImport, AssignmentImportRow
 from app.models.base import utcnow
 
 DEFAULT_KEEP_HOURS = 24
@@ -31,11 +31,16 @@ def delete_stale_previews(conn: Connection | None = None, *, now: dt.datetime | 
     """Delete unconfirmed uploads older than the keeping time (in the caller's transaction when
     ``conn`` is given); return how many."""
     cutoff = (now or utcnow()) - dt.timedelta(hours=keep_hours())
-    stmt = delete(AssignmentImport).where(
-        AssignmentImport.status == "preview", AssignmentImport.created_at < cutoff
+    stale = AssignmentImport.status == "preview", AssignmentImport.created_at < cutoff
+    # the analysed rows first (SQLite may run without enforcing ON DELETE CASCADE)
+    rows = delete(AssignmentImportRow).where(
+        AssignmentImportRow.import_id.in_(select(AssignmentImport.id).where(*stale))
     )
+    stmt = delete(AssignmentImport).where(*stale)
     if conn is not None:
+        conn.execute(rows)
         return int(conn.execute(stmt).rowcount or 0)
+    db.session.execute(rows)
     deleted = int(db.session.execute(stmt).rowcount or 0)
     if deleted:
         db.session.commit()
