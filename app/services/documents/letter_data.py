@@ -109,15 +109,32 @@ def letter_data(
         receiver_id = _int(args, "organisation_id")
         if receiver_id is None:
             # without an id: the organisation of the person's latest share, else the first
-            # specialist service (the Fachberatungsdienst a share is usually for)
+            # specialist service (the Fachberatungsdienst a share is usually for), else the
+            # first provider — never the holder itself
             receiver_id = db.session.scalar(
                 select(PersonShare.organisation_id)
-                .where(PersonShare.person_id == person.id)
+                .where(
+                    PersonShare.person_id == person.id,
+                    PersonShare.organisation_id != person.organisation_id,
+                )
                 .order_by(PersonShare.id.desc())
                 .limit(1)
             ) or db.session.scalar(
                 select(Organisation.id)
-                .where(Organisation.kind == OrganisationKind.specialist_service)
+                .where(
+                    Organisation.kind == OrganisationKind.specialist_service,
+                    Organisation.id != person.organisation_id,
+                )
+                .order_by(Organisation.name)
+                .limit(1)
+            )
+        if receiver_id is None:
+            receiver_id = db.session.scalar(
+                select(Organisation.id)
+                .where(
+                    Organisation.kind == OrganisationKind.provider,
+                    Organisation.id != person.organisation_id,
+                )
                 .order_by(Organisation.name)
                 .limit(1)
             )
