@@ -38,7 +38,7 @@ from app.models.figures import (
     RetainedMonthCount,
     RetainedReferralCount,
 )
-from app.models.housing import MoveProcedure, MoveStep, SocialReport
+from app.models.housing import KduLimit, MoveProcedure, MoveStep, SocialReport
 from app.models.intake import AssignmentImport, Handover
 from app.models.organisation import (
     Accommodation,
@@ -104,6 +104,7 @@ __all__ = [
     "Household",
     "IdempotencyRecord",
     "IntegrationCourse",
+    "KduLimit",
     "Meeting",
     "MonitoringEntry",
     "MoveProcedure",

@@ -18,6 +18,7 @@ from app.views.housing.hub import (
     timeline_events,
     timeline_queries,
 )
+from app.views.housing.kdu import KduCheckApi, KduLimitView
 from app.views.housing.move_procedure import MoveProcedureListView, MoveProcedureView
 from app.views.housing.person import CvView, HousingView
 from app.views.housing.social_report import SocialReportListView, SocialReportView
@@ -48,6 +49,15 @@ def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(CvView)
     appbuilder.add_api(SocialReportApi)
     appbuilder.add_api(PersonCvApi)
+    appbuilder.add_view(
+        KduLimitView,
+        matrix.MENU_KDU_LIMITS,
+        label=_l("KdU-Grenzen"),
+        icon="fa-euro-sign",
+        category=matrix.MENU_ADMINISTRATION,
+        category_label=_l("Verwaltung"),
+    )
+    appbuilder.add_api(KduCheckApi)
     register_hub_section(
         HubSection(
             key="housing",
