@@ -411,3 +411,10 @@ KDU_LIMIT = "KduLimit"
 MENU_KDU_LIMITS = "KdU-Grenzen"
 RESOURCES[ROLE_COUNTY_ADMIN][KDU_LIMIT] = RW
 MENUS[ROLE_COUNTY_ADMIN] = MENUS[ROLE_COUNTY_ADMIN] | {MENU_KDU_LIMITS}
+
+# --- Lebenslauf-Pool: employable persons without a current CV (the lead and the caseworker) ---
+CV_POOL = "CvPool"
+MENU_CV_POOL = "Lebenslauf-Pool"
+for _role in (ROLE_LEAD, ROLE_CASEWORKER):
+    RESOURCES[_role][CV_POOL] = R
+    MENUS[_role] = MENUS[_role] | {MENU_CV_POOL}

@@ -337,6 +337,7 @@ class PersonApi(CaseRecordApi):
         "moved_away_on",
         "nationality",
         "household_id",
+        "employable",
     ]
     order_columns = ["last_name", "first_name", "birth_date", "id"]
     base_order = ("last_name", "asc")

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.security import matrix
 from app.views.housing.api import PersonCvApi, SocialReportApi
+from app.views.housing.cv_pool import CvPoolView
 from app.views.housing.hub import (
     section_context,
     section_queries,
@@ -41,6 +42,13 @@ def register(appbuilder: AppBuilder) -> None:
         "Umzugsverfahren",
         label=_l("Umzugsverfahren"),
         icon="fa-truck",
+        category=cat,
+    )
+    appbuilder.add_view(
+        CvPoolView,
+        matrix.MENU_CV_POOL,
+        label=_l("Lebenslauf-Pool"),
+        icon="fa-id-card",
         category=cat,
     )
     appbuilder.add_view_no_menu(SocialReportView)
