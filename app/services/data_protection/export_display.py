@@ -283,6 +283,7 @@ FOLLOW_UP_SOURCES = {
     "manual": "eigener Eintrag",
     "contact_note": "Beratungsvermerk",
     "case_management": "Case Management",
+    "residence_deadline": "Ende des Aufenthaltsdokuments",
 }
 MOVE_STEP_OUTCOMES = {"approved": "zugestimmt", "rejected": "abgelehnt"}
 
