@@ -8,7 +8,8 @@ Create Date: 2026-12-06 22:30:00
   area × household size × validity (gross cold rent, heating, deposit, first furnishing).
 * ``move_procedure.offer_*``: the flat offer (area, living space, household size, rent,
   heating, offer date) and its check against the limits valid on the offer date.
-* ``person.procedure_stage``: stage of the asylum procedure (catalogue ``procedure_stage``).
+* ``person.procedure_stage``: stage of the asylum procedure (catalogue ``procedure_stage``),
+  ``procedure_stage_since`` the day it was last set.
 """
 
 import sqlalchemy as sa
@@ -53,10 +54,12 @@ def upgrade() -> None:
             batch.add_column(sa.Column(name, type_, nullable=True))
     with op.batch_alter_table("person") as batch:
         batch.add_column(sa.Column("procedure_stage", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("procedure_stage_since", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("person") as batch:
+        batch.drop_column("procedure_stage_since")
         batch.drop_column("procedure_stage")
     with op.batch_alter_table("move_procedure") as batch:
         for name, _ in reversed(OFFER_COLUMNS):

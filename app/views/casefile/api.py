@@ -301,6 +301,7 @@ def _person_specs() -> dict[str, FieldSpec]:
         "residence_status": FieldSpec("code", catalogue="residence_status"),
         "residence_legal_basis": FieldSpec("str", max_len=100),
         "residence_valid_until": FieldSpec("date"),
+        "procedure_stage": FieldSpec("code", catalogue="procedure_stage"),
         "benefit_basis": FieldSpec("code", catalogue="benefit_basis"),
         "family_status": FieldSpec("code", catalogue="marital_status"),
         "household_id": FieldSpec("ref", model=Household),
