@@ -57,6 +57,18 @@ def _person_or_404(pk: Any) -> Person:
     return person
 
 
+FIRST_INTERVIEW = "erstgespraech"
+FIRST_INTERVIEW_TITLE = "Erstgespräch (Case Management)"
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """The next day from Monday to Friday after ``day``."""
+    day += dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
 class AppointmentView(ScopedModelView):
     """Termine des Trägers — with a client (from the case file) and/or a partner."""
 
@@ -140,6 +152,14 @@ class AppointmentView(ScopedModelView):
         if person is not None:
             title += f" – {person.last_name}, {person.first_name}"
         return self.render_template(self.add_template, title=title, widgets=widget)
+
+    def _get_add_widget(self, form: Any, exclude_cols: Any = None, widgets: Any = None) -> Any:
+        """From the case-management hint (``?zweck=erstgespraech``): the first interview,
+        prefilled — subject and the next working day; the caseworker adds the time."""
+        if request.method == "GET" and request.args.get("zweck") == FIRST_INTERVIEW:
+            form.title.data = form.title.data or FIRST_INTERVIEW_TITLE
+            form.date.data = form.date.data or next_working_day(dt.date.today())
+        return super()._get_add_widget(form=form, exclude_cols=exclude_cols, widgets=widgets)
 
     def pre_add(self, item: Any) -> None:
         person = g.get("msa_appointment_person")
