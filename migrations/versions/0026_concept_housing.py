@@ -10,6 +10,8 @@ Create Date: 2026-12-06 22:30:00
   heating, offer date) and its check against the limits valid on the offer date.
 * ``person.procedure_stage``: stage of the asylum procedure (catalogue ``procedure_stage``),
   ``procedure_stage_since`` the day it was last set.
+* ``network_partner.partner_type`` and ``specialty``: codes of the catalogues ``partner_type``
+  and ``specialty`` (doctors).
 """
 
 import sqlalchemy as sa
@@ -52,6 +54,10 @@ def upgrade() -> None:
     with op.batch_alter_table("move_procedure") as batch:
         for name, type_ in OFFER_COLUMNS:
             batch.add_column(sa.Column(name, type_, nullable=True))
+    with op.batch_alter_table("network_partner") as batch:
+        batch.add_column(sa.Column("partner_type", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("specialty", sa.String(64), nullable=True))
+        batch.create_index("ix_network_partner_partner_type", ["partner_type"])
     with op.batch_alter_table("person") as batch:
         batch.add_column(sa.Column("procedure_stage", sa.String(64), nullable=True))
         batch.add_column(sa.Column("procedure_stage_since", sa.Date(), nullable=True))
@@ -61,6 +67,10 @@ def downgrade() -> None:
     with op.batch_alter_table("person") as batch:
         batch.drop_column("procedure_stage_since")
         batch.drop_column("procedure_stage")
+    with op.batch_alter_table("network_partner") as batch:
+        batch.drop_index("ix_network_partner_partner_type")
+        batch.drop_column("specialty")
+        batch.drop_column("partner_type")
     with op.batch_alter_table("move_procedure") as batch:
         for name, _ in reversed(OFFER_COLUMNS):
             batch.drop_column(name)
