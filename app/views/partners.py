@@ -55,6 +55,7 @@ class PartnerDirectoryView(BaseView):
             partner_types=catalogues.choices("partner_type"),
             specialties=catalogues.choices("specialty"),
             query=request.query_string.decode("utf-8", "replace"),
+            title="Adresslisten für Klient:innen",
         )
 
     @expose("/pdf")

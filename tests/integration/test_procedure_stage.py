@@ -40,7 +40,9 @@ def test_form_page_and_timeline(app: Any, login_as: Any) -> None:
         assert (person.procedure_stage, person.procedure_stage_since) == ("interviewed", TODAY)
         pid, version = person.id, person.version
     page = client.get(f"/personview/show/{pid}").get_data(as_text=True)
-    assert "Stand des Asylverfahrens" in page and "Stand des Asylverfahrens: Anhörung erfolgt" in page
+    assert (
+        "Stand des Asylverfahrens" in page and "Stand des Asylverfahrens: Anhörung erfolgt" in page
+    )
     assert ">interviewed<" not in page
     bad = client.post(
         f"/personview/edit/{pid}", data={**data, "procedure_stage": "erfunden", "version": version}
@@ -71,7 +73,9 @@ def test_rest_field_and_refusals(app: Any, api_token: Any) -> None:
     assert resp.status_code in (400, 422) and "procedure_stage" in str(resp.get_json())
     other = api_token(matrix.ROLE_CASEWORKER, b)
     resp = client.put(
-        f"/api/v1/person/{pid}", json={"procedure_stage": "appeal_pending", "version": 2}, headers=other
+        f"/api/v1/person/{pid}",
+        json={"procedure_stage": "appeal_pending", "version": 2},
+        headers=other,
     )
     assert resp.status_code == 404
     resp = client.post(
