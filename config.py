@@ -142,6 +142,9 @@ class Config:
     FAB_CREATE_DB = False
     FAB_UPDATE_PERMS = False
     FAB_API_SWAGGER_UI = True
+    #: the county's name in header, footer and landing page (demo: the demo county)
+    MSA_COUNTY_NAME = os.environ.get("MSA_COUNTY_NAME", "Landkreis Musterkreis")
+    FAB_API_SWAGGER_TEMPLATE = "msa/swagger.html"
     FAB_ADD_SECURITY_API = False
     FAB_API_MAX_PAGE_SIZE = 100
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
@@ -216,6 +219,19 @@ class Config:
     BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
     COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
     PAGE_SIZE = 25
+
+    # Accessibility statement (BITV 2.0; app/views/accessibility.py, docs/accessibility.md):
+    # whom to tell about a barrier, and the enforcement procedure of the county's state
+    MSA_ACCESSIBILITY_EMAIL = os.environ.get(
+        "MSA_ACCESSIBILITY_EMAIL", "barrierefreiheit@kreis.example"
+    )
+    MSA_ACCESSIBILITY_PHONE = os.environ.get("MSA_ACCESSIBILITY_PHONE", "")
+    MSA_ACCESSIBILITY_ADDRESS = os.environ.get("MSA_ACCESSIBILITY_ADDRESS", "")
+    MSA_ACCESSIBILITY_ENFORCEMENT = os.environ.get(
+        "MSA_ACCESSIBILITY_ENFORCEMENT",
+        "Landesbeauftragte für die Belange der Menschen mit Behinderungen des Landes Brandenburg",
+    )
+    MSA_ACCESSIBILITY_ENFORCEMENT_URL = os.environ.get("MSA_ACCESSIBILITY_ENFORCEMENT_URL", "")
 
 
 for _key, _value in directory_auth_settings().items():

@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_appbuilder.models.sqla import filters as sqla_filters
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy import asc, desc, func
+from sqlalchemy import Time, asc, desc, func
 from sqlalchemy.orm import selectinload, undefer
 
 
@@ -78,12 +78,28 @@ _PREFIX_SEARCH: ContextVar[frozenset[str]] = ContextVar("msa_prefix_search", def
 class MsaFilterConverter(sqla_filters.SQLAFilterConverter):
     """FAB's filters, with the index-friendly "starts with" for text columns."""
 
-    conversion_table = tuple(
+    conversion_table = (
+        *(
+            (
+                kind,
+                [
+                    FilterStartsWithIndexed if f is sqla_filters.FilterStartsWith else f
+                    for f in filters
+                ],
+            )
+            for kind, filters in sqla_filters.SQLAFilterConverter.conversion_table
+        ),
+        # FAB has no filters for a time of day (an appointment's start): without this entry it
+        # logs "Filter type not supported" at every start, CLI commands included
         (
-            kind,
-            [FilterStartsWithIndexed if f is sqla_filters.FilterStartsWith else f for f in filters],
-        )
-        for kind, filters in sqla_filters.SQLAFilterConverter.conversion_table
+            "is_time",
+            [
+                sqla_filters.FilterEqual,
+                sqla_filters.FilterGreater,
+                sqla_filters.FilterSmaller,
+                sqla_filters.FilterNotEqual,
+            ],
+        ),
     )
 
 
@@ -103,6 +119,11 @@ class MsaSQLAInterface(SQLAInterface):
     #: the list's statement instead of one statement per row
     undeferred: tuple[str, ...] = ()
     filter_converter_class = MsaFilterConverter
+
+    def is_time(self, col_name: str) -> bool:
+        """A time-of-day column (FAB knows dates and datetimes only)."""
+        column = self.list_columns.get(col_name)
+        return column is not None and isinstance(getattr(column, "type", None), Time)
 
     def apply_order_by(
         self, query: Any, order_column: str, order_direction: str, *args: Any, **kwargs: Any

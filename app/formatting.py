@@ -25,7 +25,16 @@ from markupsafe import Markup
 
 from app.dates import BERLIN, EMPTY, berlin, de_date, de_datetime, de_datetime_long
 
-__all__ = ["BERLIN", "EMPTY", "berlin", "de_date", "de_datetime", "display", "init_formatting"]
+__all__ = [
+    "BERLIN",
+    "EMPTY",
+    "berlin",
+    "de_date",
+    "de_datetime",
+    "display",
+    "init_formatting",
+    "plural",
+]
 
 MONTHS = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",
@@ -224,9 +233,21 @@ def display(value: Any, column: str | None = None) -> Any:
         return de_number(value)
     if isinstance(value, str) and _CODE.match(value) and "_" in value:
         return code_label(value, column)
+    if isinstance(value, str) and _CODE.match(value):
+        # a one-word enum code read as text ("flat", "county"): the enum's label
+        for labels in _display_labels().values():
+            for member, label in labels.items():
+                if isinstance(member, enum.Enum) and member.value == value:
+                    return label
     if isinstance(value, str) and column in COLUMN_CATALOGUES:
         return code_label(value, column)
     return value
+
+
+def plural(count: Any, singular: str, plural_form: str) -> str:
+    """ "1 Eintrag", "0 Einträge", "2 Einträge": the count and the noun in the right number."""
+    number = 0 if count is None or count == "" else count
+    return f"{de_number(number)} {singular if number == 1 else plural_form}"
 
 
 def init_formatting(app: Flask) -> None:
@@ -240,5 +261,6 @@ def init_formatting(app: Flask) -> None:
             "berlin_datetime": de_datetime_long,
             "de_number": de_number,
             "de_month": de_month,
+            "plural": plural,
         }
     )

@@ -108,6 +108,7 @@ def init_web(app: Flask) -> None:
     from app.views.date_field import date_input
 
     app.jinja_env.globals["date_input"] = date_input
+    app.jinja_env.globals["county_name"] = app.config.get("MSA_COUNTY_NAME") or "Landkreis"
     app.jinja_env.filters["month_de"] = month_de
     app.jinja_env.filters["decimal_de"] = decimal_de
 
@@ -128,6 +129,7 @@ def init_web(app: Flask) -> None:
             "_msa_shared_person_ids",
             _DB_DOWN,
             _NONCE,
+            "msa_saved_message",
         ):
             g.pop(key, None)
 

@@ -160,7 +160,11 @@ def _convert(name: str, spec: FieldSpec, value: Any) -> Any:
     if spec.kind == "code":
         assert spec.catalogue is not None
         if not isinstance(value, str) or value not in catalogues.valid_codes(spec.catalogue):
-            raise ValueError(MSG_CODE.format(code=value, catalogue=spec.catalogue))
+            raise ValueError(
+                MSG_CODE.format(code=value, catalogue=spec.catalogue)
+                + " "
+                + catalogues.accepted(spec.catalogue)
+            )
         return value
     if spec.kind == "codes":
         assert spec.catalogue is not None
@@ -169,7 +173,11 @@ def _convert(name: str, spec: FieldSpec, value: Any) -> Any:
         valid = catalogues.valid_codes(spec.catalogue)
         for code in value:
             if not isinstance(code, str) or code not in valid:
-                raise ValueError(MSG_CODE.format(code=code, catalogue=spec.catalogue))
+                raise ValueError(
+                    MSG_CODE.format(code=code, catalogue=spec.catalogue)
+                    + " "
+                    + catalogues.accepted(spec.catalogue)
+                )
         if spec.required and not value:
             raise ValueError(MSG_REQUIRED)
         return list(dict.fromkeys(value))

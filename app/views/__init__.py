@@ -84,3 +84,11 @@ def register_views(appbuilder: AppBuilder) -> None:
     contact_api.register(appbuilder)
     sensitive.register(appbuilder)
     guards.register(appbuilder)
+
+    from app.views import accessibility
+
+    accessibility.register(appbuilder)
+
+    from app.views import letters
+
+    letters.register(appbuilder)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.forms import FieldConverter
 from flask_appbuilder.models.sqla import filters as fab_filters
@@ -17,7 +17,7 @@ from app.datamodel import (
     german_blank_choices,
     limit_related_choices,
 )
-from app.dates import DateError, parse_date
+from app.dates import DateError, de_date, parse_date
 from app.security.matrix import READ_WRITE_METHODS
 from app.views.date_field import GermanDateField, GermanDateInput
 
@@ -62,6 +62,24 @@ def _german_set_value_to_type(datamodel: Any, column_name: str, value: Any) -> A
 fab_filters.set_value_to_type = _german_set_value_to_type
 
 
+def record_label(item: Any) -> str:
+    """The name of a record in a page title: its person's name, else its name or title."""
+    if item is None:
+        return ""
+    person = getattr(item, "person", None)
+    full_name = getattr(person, "full_name", None)
+    if isinstance(full_name, str) and full_name:
+        return full_name
+    user = getattr(item, "user", None)
+    if getattr(user, "last_name", None):
+        return f"{user.first_name} {user.last_name}".strip()
+    for attr in ("name", "title", "full_name", "username"):
+        value = getattr(item, attr, None)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
 class MsaListWidget(ListWidget):
     """FAB's list table, with URLs and texts built once per page instead of once per row."""
 
@@ -88,6 +106,71 @@ class MsaModelView(ModelView):
                 self.datamodel, list(cols), getattr(self, "undeferred_columns", ())
             )
         super().__init__(**kwargs)
+
+    # -- after saving: a message that names the record, back to the list -----------------------
+    @property
+    def add_row_message(self) -> str:  # type: ignore[override]
+        return str(g.get("msa_saved_message") or f"{self.show_title} gespeichert.")
+
+    @property
+    def edit_row_message(self) -> str:  # type: ignore[override]
+        return str(g.get("msa_saved_message") or f"{self.show_title} gespeichert.")
+
+    def saved_message(self, item: Any) -> str:
+        """ "Fortbildung vom 05.12.2026 – Lena Leitner gespeichert." """
+        day = getattr(item, "date", None)
+        label = record_label(item)
+        text = str(self.show_title)
+        if isinstance(day, dt.date):
+            text += f" vom {de_date(day)}"
+        if label:
+            text += f" – {label}"
+        return f"{text} gespeichert."
+
+    def post_add(self, item: Any) -> None:
+        g.msa_saved_message = self.saved_message(item)
+
+    def post_update(self, item: Any) -> None:
+        g.msa_saved_message = self.saved_message(item)
+
+    def _back_to_list(self) -> Response:
+        endpoint = f"{type(self).__name__}.list"
+        if endpoint in current_app.view_functions:
+            return redirect(url_for(endpoint))
+        return super().post_add_redirect()  # type: ignore[no-any-return]
+
+    def post_add_redirect(self) -> Response:
+        """After saving a new record: its list (FAB's page history often led to "/")."""
+        return self._back_to_list()
+
+    def post_edit_redirect(self) -> Response:
+        """After saving a change: the list the record belongs to."""
+        return self._back_to_list()
+
+    def render_template(self, template: str, **kwargs: Any) -> Any:
+        """FAB's show and edit pages are titled with their record ("Termin – Mehmet Yıldız")."""
+        if template in (self.show_template, self.edit_template) and kwargs.get("title") in (
+            self.show_title,
+            self.edit_title,
+        ):
+            pk = kwargs.get("pk", (request.view_args or {}).get("pk"))
+            label = self.record_label(pk) if pk is not None else ""
+            if label:
+                kwargs["title"] = f"{kwargs['title']} – {label}"
+        return super().render_template(template, **kwargs)
+
+    def record_label(self, pk: Any) -> str:
+        """What names the record in the page title: its person, else its name or title.
+
+        The row is taken from the session (FAB has just loaded it): no further statement.
+        """
+        from app.extensions import db
+
+        try:
+            item = db.session.get(self.datamodel.obj, int(pk))
+        except (TypeError, ValueError):
+            return ""
+        return record_label(item)
 
     def _init_forms(self) -> None:
         super()._init_forms()
@@ -220,6 +303,7 @@ class MsaModelRestApi(ModelRestApi):
         from sqlalchemy.exc import IntegrityError
 
         from app.extensions import db
+        from app.services.errors import unit_of_work
 
         if not request.is_json:
             return self.response_400(message="Die Anfrage muss JSON sein.")
@@ -233,14 +317,13 @@ class MsaModelRestApi(ModelRestApi):
                 return self.response_422(message=err.messages)
             self.pre_add(item)
             try:
-                db.session.add(item)
-                db.session.flush()
-                body = self.created_body(item)
-                pk = self.datamodel.get_pk_value(item)
-                self.idempotency_remember(key, fp, item)
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
+                with unit_of_work():
+                    db.session.add(item)
+                    db.session.flush()
+                    body = self.created_body(item)
+                    pk = self.datamodel.get_pk_value(item)
+                    self.idempotency_remember(key, fp, item)
+            except IntegrityError:  # rolled back by the unit of work
                 return self.idempotency_race(key, fp) or self.response_422(
                     message="Der Datensatz widerspricht vorhandenen Daten – es wurde nichts "
                     "gespeichert."

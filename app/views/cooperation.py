@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -314,4 +314,4 @@ def register(appbuilder: AppBuilder) -> None:
             category_label=_l("Kooperation"),
         )
     appbuilder.add_view_no_menu(CooperationFiguresView)
-    appbuilder.app.jinja_env.globals["cooperation_quarter_figures"] = quarter_figures
+    current_app.jinja_env.globals["cooperation_quarter_figures"] = quarter_figures

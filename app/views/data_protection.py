@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.dates import DateError, parse_date
 from app.extensions import db
+from app.formatting import plural
 from app.models import (
     AccessLog,
     ContactNote,
@@ -70,6 +71,7 @@ class DataProtectionView(BaseView):
         ).all()
         return self.render_template(
             "data_protection/retention.html",
+            title="Löschfristen",
             due=due,
             dry=dry,
             records=records,
@@ -82,10 +84,12 @@ class DataProtectionView(BaseView):
     @expose("/loeschfristen/ausfuehren", methods=["POST"])
     @has_access
     def retention_run(self) -> Any:
-        report = retention.purge_expired(actor=g.user.username)
+        report = retention.purge_expired(actor=g.user)
+        expired = plural(
+            report.log_rows_expired, "abgelaufene Protokollzeile", "abgelaufene Protokollzeilen"
+        )
         flash(
-            f"{report.persons} Fallakte(n) vernichtet, "
-            f"{report.log_rows_expired} abgelaufene Protokollzeile(n) gelöscht.",
+            f"{plural(report.persons, 'Fallakte', 'Fallakten')} vernichtet, {expired} gelöscht.",
             "success",
         )
         return redirect(url_for("DataProtectionView.retention"))
@@ -135,6 +139,7 @@ class DataProtectionView(BaseView):
             )
         return self.render_template(
             "data_protection/log_search.html",
+            title="Protokollsuche",
             rows=rows,
             total=total,
             page=page,
@@ -164,6 +169,11 @@ class DataProtectionView(BaseView):
                     error = "Keine Person mit dieser Nummer gespeichert."
         return self.render_template(
             "data_protection/subject_access.html",
+            title=(
+                f"Auskunft nach Art. 15 DSGVO – Person {person.id}"
+                if person is not None
+                else "Auskunft nach Art. 15 DSGVO"
+            ),
             raw=raw,
             error=error,
             person=person,
@@ -238,6 +248,7 @@ class FileAuditView(BaseView):
         today = retention.today()
         return self.render_template(
             "data_protection/audits.html",
+            title="Aktenprüfungen",
             rows=rows,
             orgs=_org_names(),
             providers=providers,
@@ -260,8 +271,7 @@ class FileAuditView(BaseView):
                 int(form.get("quarter", "")),
                 int(form.get("size", "")) if form.get("size") else None,
             )
-        except ValueError as exc:
-            db.session.rollback()
+        except ValueError as exc:  # refused before anything was written
             message = (
                 str(exc)
                 if isinstance(exc, audits.FileAuditError)
@@ -271,7 +281,10 @@ class FileAuditView(BaseView):
             # the page again with what was entered: form content and CSRF token never go into
             # a URL (browser history, proxy and server logs)
             return self._audits_page(form), 400
-        flash(f"Stichprobe mit {audit.sample_size} Fallakte(n) gezogen.", "success")
+        flash(
+            f"Stichprobe mit {plural(audit.sample_size, 'Fallakte', 'Fallakten')} gezogen.",
+            "success",
+        )
         return redirect(url_for("FileAuditView.audit_show", audit_id=audit.id))
 
     def _audit_or_404(self, audit_id: int) -> FileAudit:
@@ -296,11 +309,13 @@ class FileAuditView(BaseView):
             .where(FileAuditItem.audit_id == audit.id)
             .order_by(FileAuditItem.id)
         ).all()
+        orgs = _org_names()
         return self.render_template(
             "data_protection/audit_show.html",
+            title=f"Aktenprüfung {audit.label} – {orgs.get(audit.organisation_id, '')}",
             audit=audit,
             items=items,
-            orgs=_org_names(),
+            orgs=orgs,
             reviewer=audits.is_reviewer(g.user),
         )
 
@@ -315,6 +330,7 @@ class FileAuditView(BaseView):
         )
         body = self.render_template(
             "data_protection/audit_item.html",
+            title=f"Geprüfte Fallakte {item.person.last_name}, {item.person.first_name}",
             item=item,
             person=item.person,
             person_url=(
@@ -341,8 +357,7 @@ class FileAuditView(BaseView):
             audits.record_finding(
                 g.user, item, request.form.get("rating", ""), request.form.get("finding", "")
             )
-        except audits.FileAuditError as exc:
-            db.session.rollback()
+        except audits.FileAuditError as exc:  # refused before anything was written
             flash(str(exc), "danger")
             return self._item_page(self._item_or_404(item_id), request.form), 400
         flash("Befund gespeichert.", "success")
@@ -354,8 +369,7 @@ class FileAuditView(BaseView):
         item = self._item_or_404(item_id)
         try:
             audits.answer(g.user, item, request.form.get("response", ""))
-        except audits.FileAuditError as exc:
-            db.session.rollback()
+        except audits.FileAuditError as exc:  # refused before anything was written
             flash(str(exc), "danger")
             return self._item_page(self._item_or_404(item_id), request.form), 400
         flash("Stellungnahme gespeichert.", "success")

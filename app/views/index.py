@@ -126,6 +126,28 @@ ROLE_START = {
             "FileAuditView.audits",
         ),
     ],
+    matrix.ROLE_ADMIN: [
+        (
+            "Benutzerkonten",
+            "Konten anlegen, Rollen vergeben, Konten sperren.",
+            "MsaUserDBModelView.list",
+        ),
+        (
+            "Organisationen",
+            "Landkreis, Träger und Fachberatungsdienste.",
+            "OrganisationView.list",
+        ),
+        (
+            "Kataloge",
+            "Auswahllisten der Formulare pflegen.",
+            "CatalogueView.list",
+        ),
+        (
+            "Verwaltungsprotokoll",
+            "Wer hat wann welches Konto, welche Rolle oder welches Recht geändert.",
+            "AdminLogView.admin_log",
+        ),
+    ],
     matrix.ROLE_DPO: [
         (
             "Löschfristen",

@@ -49,13 +49,13 @@ class PartnerDirectoryView(BaseView):
         flt = _filter()
         return self.render_template(
             "partners/directory.html",
+            title="Adresslisten für Klient:innen",
             flt=flt,
             ctx=directory_context(flt),
             categories=catalogues.choices("partner_category"),
             partner_types=catalogues.choices("partner_type"),
             specialties=catalogues.choices("specialty"),
             query=request.query_string.decode("utf-8", "replace"),
-            title="Adresslisten für Klient:innen",
         )
 
     @expose("/pdf")

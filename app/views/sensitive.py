@@ -58,6 +58,7 @@ class PersonSensitiveView(BaseView):
         can_edit = self.appbuilder.sm.has_access("can_write", matrix.SENSITIVE)
         body = self.render_template(
             "sensitive/show.html",
+            title=f"Besondere Kategorien – {person.first_name} {person.last_name}",
             person=person,
             categories=CATEGORIES,
             values=values,
@@ -100,6 +101,7 @@ class PersonSensitiveView(BaseView):
             version = str(row.version) if row else ""
         body = self.render_template(
             "sensitive/edit.html",
+            title=f"Besondere Kategorien bearbeiten – {person.first_name} {person.last_name}",
             person=person,
             categories=CATEGORIES,
             values=values,

@@ -146,8 +146,8 @@ class StaffSupervisionView(_StaffRecordView):
     """Supervision — sessions per staff member."""
 
     datamodel = SQLAInterface(StaffSupervision)
-    list_title = _l("Supervision")
-    show_title = _l("Supervision")
+    list_title = _l("Supervisionen")
+    show_title = _l("Supervisionssitzung")
     add_title = _l("Supervision erfassen")
     edit_title = _l("Supervision bearbeiten")
     list_columns = ["date", "user", "kind", "hours"]

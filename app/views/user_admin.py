@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from app import dates
 from app.dates import DateError, parse_date
 from app.extensions import db
-from app.models import AdminLogEntry, MsaUser
+from app.formatting import de_number
+from app.models import AdminLogEntry, MsaUser, Organisation
+from app.models.organisation import ORGANISATION_KIND_LABELS
 from app.security import matrix
 from app.security.admin_log import ACTION_LABELS, OBJECT_LABELS
 from app.services.organisations import DomainError
@@ -68,16 +71,104 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def describe_changes(raw: str) -> list[tuple[str, str, str]]:
+#: what a right allows, in the words of the screen (FAB's permission names)
+PERMISSION_VERBS = {
+    "can_read": "lesen",
+    "can_write": "schreiben",
+    "menu_access": "Menüeintrag",
+    "can_list": "auflisten",
+    "can_show": "anzeigen",
+    "can_add": "anlegen",
+    "can_edit": "bearbeiten",
+    "can_delete": "löschen",
+}
+#: FAB resource names of the matrix → German (unknown names are shown as they are)
+RESOURCE_LABELS = {
+    matrix.ORGANISATION: "Organisationen",
+    matrix.ACCOMMODATION: "Unterkünfte",
+    matrix.CATALOGUE: "Kataloge",
+    matrix.NETWORK_PARTNER: "Netzwerkpartner",
+    matrix.PERSON: "Personen",
+    matrix.SENSITIVE: "Besondere Kategorien",
+    matrix.CASE_FILE_DETAILS: "Angaben der Fallakte",
+    matrix.CONTACT_NOTE: "Beratungsvermerke",
+    matrix.GROUP_SESSION: "Gruppenberatungen",
+    matrix.FOLLOW_UP: "Wiedervorlagen",
+    matrix.REFERRAL: "Vermittlungen",
+    matrix.ACCESS_LOG: "Zugriffsprotokoll",
+    matrix.SOCIAL_REPORT: "Sozialberichte",
+    matrix.MOVE_PROCEDURE: "Umzugsverfahren",
+    matrix.CASE_MANAGEMENT: "Case Management",
+    matrix.SERVICE_GAPS: "Angebotslücken",
+    matrix.FILE_AUDIT: "Aktenprüfungen",
+    matrix.STATISTICS: "Quartalsstatistik",
+    matrix.STATISTICS_REVIEW: "Quartalsmeldungen",
+    matrix.ASSIGNMENT_IMPORT: "Zuweisungsimport",
+    matrix.HANDOVER: "Übergaben",
+    matrix.ADMIN_LOG: "Verwaltungsprotokoll",
+    matrix.TEAM: "Mein Team",
+    matrix.COOPERATION: "Kooperation",
+    matrix.STAFF: "Personal",
+    matrix.APPOINTMENT: "Termine",
+    matrix.ANNUAL_EVALUATION: "Jahresauswertung",
+}
+_ORG_KINDS = {kind.value: label for kind, label in ORGANISATION_KIND_LABELS.items()}
+
+
+def _permission_label(name: Any) -> str:
+    """ "can_read Person" → "Personen: lesen"."""
+    verb, _sep, resource = str(name).partition(" ")
+    return f"{RESOURCE_LABELS.get(resource, resource)}: {PERMISSION_VERBS.get(verb, verb)}"
+
+
+def _value(key: str, value: Any, org_names: dict[int, str]) -> str:
+    """One value of a change in words: names instead of ids, labels instead of codes."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if key == "organisation_id":
+        return org_names.get(int(value), f"Organisation Nr. {value}")
+    if key == "kind" and value in _ORG_KINDS:
+        return _ORG_KINDS[value]
+    if key == "fte":
+        try:
+            return de_number(Decimal(str(value)))
+        except ArithmeticError:
+            return str(value)
+    if key == "permissions" and isinstance(value, list):
+        return ", ".join(_permission_label(v) for v in value)
+    return _shown(value)
+
+
+def describe_changes(
+    raw: str, org_names: dict[int, str] | None = None
+) -> list[tuple[str, str, str]]:
     """(field label, old, new) of a log row's JSON changes, for the screen."""
     try:
         changes = json.loads(raw or "{}")
     except ValueError:
         return []
+    names = org_names or {}
     return [
-        (FIELD_LABELS.get(key, key), _shown(old), _shown(new))
+        (FIELD_LABELS.get(key, key), _value(key, old, names), _value(key, new, names))
         for key, (old, new) in sorted(changes.items())
     ]
+
+
+def _organisation_names(rows: list[AdminLogEntry]) -> dict[int, str]:
+    """Names of the organisations the changes of ``rows`` name (one statement)."""
+    ids: set[int] = set()
+    for r in rows:
+        try:
+            changes = json.loads(r.changes or "{}")
+        except ValueError:
+            continue
+        for value in changes.get("organisation_id") or []:
+            if isinstance(value, int):
+                ids.add(value)
+    if not ids:
+        return {}
+    query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+    return {int(org_id): str(name) for org_id, name in db.session.execute(query)}
 
 
 class AdminLogView(BaseView):
@@ -134,6 +225,7 @@ class AdminLogView(BaseView):
                     .offset((page - 1) * LOG_PAGE_SIZE)
                 )
             )
+        org_names = _organisation_names(rows)
         return self.render_template(
             "user_admin/admin_log.html",
             title=_l("Verwaltungsprotokoll"),
@@ -144,7 +236,7 @@ class AdminLogView(BaseView):
                     "action": ACTION_LABELS.get(r.action, r.action),
                     "kind": OBJECT_LABELS.get(r.object_type, r.object_type),
                     "label": r.object_label or "",
-                    "changes": describe_changes(r.changes),
+                    "changes": describe_changes(r.changes, org_names),
                 }
                 for r in rows
             ],

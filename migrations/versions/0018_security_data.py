@@ -13,6 +13,8 @@ Create Date: 2026-12-06 20:00:00
   triggers refusing UPDATE and DELETE (app.services.data_protection.log_guard).
 """
 
+import warnings
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -96,10 +98,19 @@ def _rebuild(bind: sa.engine.Connection) -> None:
             ),
             {"t": name},
         ).all()
-        with op.batch_alter_table(
-            name, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        with (
+            warnings.catch_warnings(),
+            op.batch_alter_table(
+                name, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            ),
         ):
-            pass
+            # the reflection skips expression indexes (lower(username)) with a warning; they
+            # are created again below, so the warning says nothing to the one running init
+            warnings.filterwarnings(
+                "ignore",
+                message="Skipped unsupported reflection of expression-based index",
+                category=sa.exc.SAWarning,
+            )
         present = {
             n
             for (n,) in bind.execute(

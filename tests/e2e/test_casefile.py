@@ -87,8 +87,14 @@ def test_caseworker_enters_person_documents_contact_and_follow_up(
     form_violations = axe_violations(page)
     assert form_violations == [], [v["id"] for v in form_violations]
     form.locator("button[type=submit]").click()
-    page.wait_for_url("**#zeitstrahl")
+    page.wait_for_url("**#meldungen")
     page.wait_for_load_state("load")
+    # the success message names the note and is in view (not scrolled away to the timeline)
+    saved = page.locator("#meldungen .alert-success")
+    assert "Beratungsvermerk vom" in saved.inner_text() and "gespeichert" in saved.inner_text()
+    assert saved.is_visible()
+    box = saved.bounding_box()
+    assert box is not None and 0 <= box["y"] < (page.viewport_size or {"height": 720})["height"]
     timeline = page.locator("#zeitstrahl").inner_text()
     assert "Erstgespräch: Wohnungssuche und Kita-Platz besprochen" in timeline
     assert "Wohnen" in timeline or "Themen:" in timeline

@@ -104,7 +104,7 @@ def test_note_form_takes_german_dates_and_refuses_an_impossible_one(
     _paste(page, "#vermerk-formular #date", short)
     assert page.input_value("#vermerk-formular #date") == day.strftime("%d.%m.%Y")
     page.locator("#vermerk-formular button[type=submit]").click()
-    page.wait_for_url("**#zeitstrahl")
+    page.wait_for_url("**#meldungen")
     timeline = page.locator("#zeitstrahl").inner_text()
     assert "Datumsprobe: Termin beim Amt" in timeline
     assert day.strftime("%d.%m.%Y") in timeline

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 from app.models import MsaUser, Organisation, Person
@@ -69,3 +71,48 @@ def test_demo_data(app: Flask) -> None:
     with app.app_context():
         diakonie = Organisation.query.filter_by(name="Diakonisches Werk Musterkreis").one()
         assert Person.query.filter_by(organisation_id=diakonie.id).count() >= 10
+
+
+def _flask(args: list[str], env: dict[str, str]) -> str:
+    """``flask …`` in a process of its own: everything it prints, stdout and stderr."""
+    import subprocess  # nosec B404 (the command under test)
+    import sys
+    from pathlib import Path
+
+    flask = Path(sys.executable).with_name("flask")
+    done = subprocess.run(  # nosec B603 (fixed arguments)
+        [str(flask), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def test_commands_print_no_framework_warnings(tmp_path: Any) -> None:
+    """`flask msa …` prints its result, not FAB's or SQLAlchemy's warnings (a fresh database:
+    ``init`` runs every migration, including the rebuild of the user table)."""
+    import os
+
+    env = {
+        **os.environ,
+        "FLASK_APP": "run.py",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SECRET_KEY": "cli-test-" + "x" * 32,
+    }
+    outputs = [
+        _flask(["msa", "init"], env),
+        _flask(["msa", "create-organisation", "AWO Test", "--kind", "provider"], env),
+    ]
+    for out in outputs:
+        noise = [
+            line
+            for line in out.splitlines()
+            if "WARNING" in line or "Warning" in line or "deprecated" in line
+        ]
+        assert not noise, out
+    assert outputs[1].strip().splitlines() == [outputs[1].strip().splitlines()[-1]]
+    assert "AWO Test" in outputs[1]

@@ -9,7 +9,10 @@ answering 200 is reduced to what a user sees or hears — the text, and the ``ti
 - ISO dates (``2026-07-01``), ISO months (``2026-07``) or times marked ``UTC``;
 - raw codes: snake_case words (``transitional_home``, ``assessment_aspect``);
 - internal references such as ``(R-2.3)`` or ``(§3.1.11)``;
-- English texts of Flask-AppBuilder (``Show``, ``Edit``, ``Delete``, ``Add``, ``Search`` …).
+- English texts of Flask-AppBuilder (``Show``, ``Edit``, ``Delete``, ``Add``, ``Search`` …),
+  its generated titles ("Edit Group Session") and messages ("Zeile hinzugefügt");
+- one-word codes (``flat``, ``county``), a singular count with a plural noun ("1 Einträge"),
+  plurals in brackets ("Quartal(e)") and the county without its name ("Landkreis –").
 
 Generated documents (PDF, DOCX) are checked the same way on their extracted text.
 
@@ -74,6 +77,10 @@ ENGLISH = {
     "Add Filter",
     "Detail",
     "Cancel",
+    # raw codes of one word (an enum read as text)
+    "flat",
+    "county",
+    "provider",
 }
 
 CHECKS: list[tuple[str, re.Pattern[str]]] = [
@@ -83,6 +90,17 @@ CHECKS: list[tuple[str, re.Pattern[str]]] = [
     ("Python-Liste", re.compile(r"^\[.*\]$")),
     ("Rohcode", re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./@-])")),
     ("interne Referenz", re.compile(r"\((?:R-\d+(?:\.\d+)*|§\s?\d+(?:\.\d+){2,})\)")),
+    # FAB's titles and messages: "Edit Group Session", "Zeile hinzugefügt"
+    ("FAB-Titel", re.compile(r"^(?:List|Show|Edit|Add|Delete) [A-Z]\w+")),
+    ("FAB-Meldung", re.compile(r"\bZeile (?:hinzugefügt|geändert)\b")),
+    # one thing in the plural, or a plural in brackets ("1 Einträge", "0 Quartal(e)")
+    (
+        "Einzahl",
+        re.compile(r"(?<![\d.,])1 (?:Einträge|Haushalte|Zeilen|Quartale|Fallakten|Personen)\b"),
+    ),
+    ("Klammerplural", re.compile(r"[a-zäöüß]\((?:e|n|en)\)(?!\w)")),
+    # the county without its name ("Landkreis –")
+    ("Landkreis ohne Namen", re.compile(r"\bLandkreis\s+[–-]")),
 ]
 
 #: (endpoint, role key) → why it is not fixed yet

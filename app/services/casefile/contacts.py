@@ -16,7 +16,7 @@ from app.models import (
     NetworkPartner,
     Person,
 )
-from app.services.catalogues import valid_codes
+from app.services.catalogues import accepted, valid_codes
 from app.services.errors import DomainError, Problems, unit_of_work
 from app.services.statistics.periods import ClosedPeriodError, check_open
 
@@ -68,7 +68,11 @@ def _check_group_session(
         problems.add("topic", "topic.too_long", "Höchstens 300 Zeichen erlaubt.")
     code = values.get("topic_code")
     if code and code not in valid_codes("contact_topic"):
-        problems.add("topic_code", "topic_code.unknown", "Unbekannter Themenbereich.")
+        problems.add(
+            "topic_code",
+            "topic_code.unknown",
+            f"Unbekannter Themenbereich. {accepted('contact_topic')}",
+        )
     if len(values.get("summary") or "") > SUMMARY_MAX:
         problems.add("summary", "summary.too_long", f"Höchstens {SUMMARY_MAX} Zeichen erlaubt.")
     ids = values.get("participant_ids") or []
@@ -215,6 +219,28 @@ def my_open_follow_ups(
         today=[f for f in rows if f.due_on == today],
         upcoming=[f for f in rows if f.due_on > today],
     )
+
+
+def team_overdue_follow_ups(
+    *, today: dt.date | None = None, limit: int = 500
+) -> list[tuple[FollowUp, str]]:
+    """The team's open overdue follow-ups (the row scope: the own provider's) with the name
+    of the colleague each is assigned to — what the lead's landing tile counts."""
+    from sqlalchemy.orm import joinedload
+
+    from app.models import MsaUser
+    from app.services.casefile.desk import team_overdue
+
+    today = today or dt.date.today()
+    rows = db.session.execute(
+        select(FollowUp, MsaUser.first_name, MsaUser.last_name)
+        .options(joinedload(FollowUp.person))
+        .join(MsaUser, MsaUser.id == FollowUp.assignee_id)
+        .where(*team_overdue(today))
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(limit)
+    )
+    return [(fu, f"{first} {last}") for fu, first, last in rows]
 
 
 def partner_from_label(text: str) -> int | None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ContactNote, FollowUp, MsaUser, NetworkPartner, Person, Referral
-from app.services.catalogues import valid_codes
+from app.services.catalogues import accepted, valid_codes
 from app.services.errors import DomainError, Problems, unit_of_work
 
 TITLE_MAX = 300
@@ -185,10 +185,16 @@ def _check_referral(problems: Problems, values: dict[str, Any], *, today: dt.dat
         problems.add("partner_id", "partner.unknown", "Unbekannter Netzwerkpartner.")
     topic = values.get("topic_code")
     if topic and topic not in valid_codes("contact_topic"):
-        problems.add("topic_code", "topic.unknown", "Unbekannter Themenbereich.")
+        problems.add(
+            "topic_code", "topic.unknown", f"Unbekannter Themenbereich. {accepted('contact_topic')}"
+        )
     outcome = values.get("outcome")
     if outcome and outcome not in valid_codes("referral_outcome"):
-        problems.add("outcome", "outcome.unknown", "Unbekanntes Ergebnis der Vermittlung.")
+        problems.add(
+            "outcome",
+            "outcome.unknown",
+            f"Unbekanntes Ergebnis der Vermittlung. {accepted('referral_outcome')}",
+        )
     if len(values.get("note") or "") > REFERRAL_NOTE_MAX:
         problems.add("note", "note.too_long", f"Höchstens {REFERRAL_NOTE_MAX} Zeichen erlaubt.")
 

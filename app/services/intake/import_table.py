@@ -90,12 +90,30 @@ def normalise_header(text: Any) -> str:
 
 
 # -- reading the file ----------------------------------------------------------------------
+#: file beginnings of documents that are no spreadsheet (what the refusal calls them)
+NOT_A_TABLE = (
+    (b"%PDF", "ein PDF-Dokument"),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "eine Datei im alten Office-Format (.xls/.doc; bitte als .xlsx speichern)",
+    ),
+    (b"\x89PNG", "ein Bild (PNG)"),
+    (b"\xff\xd8\xff", "ein Bild (JPEG)"),
+)
+
+
 def read_table(content: bytes, filename: str = "") -> list[tuple[int, list[Any]]]:
     """Return ``(row number, cells)`` of every row of the file (first sheet of a workbook)."""
     if not content:
         raise ImportFileError("Die Datei ist leer.")
     if len(content) > MAX_BYTES:
         raise ImportFileError("Die Datei ist größer als 20 MB.")
+    for magic, kind in NOT_A_TABLE:
+        if content.startswith(magic):
+            raise ImportFileError(
+                f"Die Datei ist keine Tabelle, sondern {kind}. Bitte die Zuweisungsliste als "
+                "Excel-Datei (.xlsx) oder als CSV-Datei hochladen."
+            )
     if content[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(content)
     return _read_csv(content)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from app.formatting import ACCESS_LOG_CATEGORIES, de_datetime
 from app.models import (
     AccessLog,
 )
 from app.security import matrix
+from app.services.data_protection.access_log import ACTION_LABELS
 from app.views.base import READ_ONLY_ROUTES, MsaModelView
 
 
@@ -21,6 +23,13 @@ class AccessLogView(MsaModelView):
     #: read-only: no add, edit or delete route at all (issue 16)
     exclude_route_methods = READ_ONLY_ROUTES
     list_title = _l("Zugriffsprotokoll")
+    show_title = _l("Eintrag des Zugriffsprotokolls")
+    show_columns = ["at", "username", "person_id", "action", "category", "detail"]
+    formatters_columns = {
+        "at": de_datetime,
+        "action": lambda code: ACTION_LABELS.get(code, code),
+        "category": lambda code: ACCESS_LOG_CATEGORIES.get(code, code or "–"),
+    }
     list_columns = ["at", "username", "person_id", "action", "category"]
     search_columns = ["username", "person_id", "action", "category", "at"]
     label_columns = {

@@ -318,7 +318,8 @@ class ContactNoteView(ScopedModelView):
                 exc.status if exc.status == 409 else 422,
             )
         flash(f"Beratungsvermerk vom {_fmt_date(values['date'])} gespeichert.", "success")
-        return redirect(url_for("PersonView.show", pk=person_id) + "#zeitstrahl")
+        # to the message (and the form below it): the saved note heads the timeline
+        return redirect(url_for("PersonView.show", pk=person_id) + "#meldungen")
 
 
 # ---------------------------------------------------------------- group sessions
@@ -330,6 +331,7 @@ class GroupSessionView(DomainEditMixin, ScopedModelView):
     list_title = _l("Gruppenberatungen")
     show_title = _l("Gruppenberatung")
     add_title = _l("Gruppenberatung dokumentieren")
+    edit_title = _l("Gruppenberatung bearbeiten")
     list_columns = ["date", "topic"]
     show_columns = ["date", "topic", "duration_minutes", "summary", "participants"]
     edit_columns = [

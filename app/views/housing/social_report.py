@@ -170,7 +170,7 @@ class SocialReportView(BaseView):
             person=report.person,
             criteria=reports.criteria(),
             versions=versions,
-            title="Sozialbericht",
+            title=f"Sozialbericht Version {report.number} – {report.person.full_name}",
         )
         # logged (and committed) after rendering: the commit would expire the rows shown;
         # no log row, no page
@@ -218,7 +218,7 @@ class SocialReportListView(MsaModelView):
     #: read-only: no add, edit or delete route at all (issue 16)
     exclude_route_methods = READ_ONLY_ROUTES
     list_title = _l("Sozialberichte")
-    show_title = _l("Sozialbericht")
+    show_title = _l("Sozialbericht (Angaben der Liste)")
     list_template = "housing/report_list.html"
     list_columns = ["person", "number", "status_label", "author_name", "finalised_at"]
     show_columns = [
