@@ -211,6 +211,8 @@ class Config:
     CASELOAD_PER_FTE = 80
     RETENTION_YEARS_AFTER_MOVE_AWAY = 2
     ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", "1095"))
+    #: weeks before the end of a residence document that its follow-up is due
+    RESIDENCE_DEADLINE_WEEKS = int(os.environ.get("MSA_RESIDENCE_DEADLINE_WEEKS", "6"))
     #: unconfirmed assignment-list uploads are deleted after this many hours
     IMPORT_PREVIEW_KEEP_HOURS = int(os.environ.get("MSA_IMPORT_PREVIEW_KEEP_HOURS", "24"))
     FILE_AUDIT_SAMPLE_SIZE = 5

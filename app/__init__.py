@@ -35,6 +35,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from app import models  # noqa: F401  (register every table)
     from app.extensions import csrf, db, ensure_private_sqlite, migrate
     from app.security import admin_log, scoping  # noqa: F401  (row scoping, admin log hooks)
+    from app.services.casefile import (
+        procedure_stage,  # noqa: F401  (the stage's day)
+        residence_deadlines,  # noqa: F401  (follow-ups of permits)
+    )
     from app.services.intake import custody  # noqa: F401  (custody history follows the persons)
     from app.services.staff import fte_history  # noqa: F401  (FTE history follows the accounts)
     from app.web import init_web

@@ -331,3 +331,24 @@ def import_assignments_command(file: str, dry_run: bool) -> None:
     except ImportFileError as exc:
         _fail(str(exc))
     click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@msa_cli.command("import-kdu-limits")
+@click.argument("file", type=click.Path(dir_okay=False))
+def import_kdu_limits_command(file: str) -> None:
+    """Import the county's KdU limits (.csv with ';' or .xlsx); print a JSON summary."""
+    import json
+    from pathlib import Path
+
+    from app.services.housing.kdu import KduError, import_limits
+
+    path = Path(file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        _fail(f"Die Datei {file} kann nicht gelesen werden ({exc.strerror}).")
+    try:
+        summary = import_limits(content, path.name)
+    except KduError as exc:
+        _fail(exc.message)
+    click.echo(json.dumps(summary, ensure_ascii=False))

@@ -50,6 +50,7 @@ COLUMN_CATALOGUES = {
     "nationality": "nationality",
     "sex": "sex",
     "residence_status": "residence_status",
+    "procedure_stage": "procedure_stage",
     "benefit_basis": "benefit_basis",
     "family_status": "marital_status",
     "household_role": "household_relation",

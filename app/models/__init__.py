@@ -38,7 +38,7 @@ from app.models.figures import (
     RetainedMonthCount,
     RetainedReferralCount,
 )
-from app.models.housing import MoveProcedure, MoveStep, SocialReport
+from app.models.housing import KduLimit, MoveProcedure, MoveStep, SocialReport
 from app.models.intake import AssignmentImport, AssignmentImportRow, CatalogueAlias, Handover
 from app.models.organisation import (
     Accommodation,
@@ -106,6 +106,7 @@ __all__ = [
     "Household",
     "IdempotencyRecord",
     "IntegrationCourse",
+    "KduLimit",
     "Meeting",
     "MonitoringEntry",
     "MoveProcedure",

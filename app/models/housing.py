@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -126,6 +129,16 @@ class MoveProcedure(PersonOwned, Timestamped, Versioned, Model):
     finished_on: Mapped[dt.date | None] = mapped_column(Date)
     moved_in_on: Mapped[dt.date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    #: the flat offer (Wohnungsangebot) and its check against the KdU limits valid on the
+    #: offer date (kept as checked: a later change of the limits does not rewrite it)
+    offer_area: Mapped[str | None] = mapped_column(String(200))
+    offer_living_space: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    offer_household_size: Mapped[int | None] = mapped_column(Integer)
+    offer_rent: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    offer_heating: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    offer_on: Mapped[dt.date | None] = mapped_column(Date)
+    offer_within: Mapped[bool | None] = mapped_column(Boolean)
+    offer_rule: Mapped[str | None] = mapped_column(String(500))
 
     person: Mapped[Person] = relationship(Person)
     steps: Mapped[list[MoveStep]] = relationship(
@@ -173,3 +186,28 @@ class MoveStep(PersonOwned, Model):
     )
 
     procedure: Mapped[MoveProcedure] = relationship(MoveProcedure, back_populates="steps")
+
+
+class KduLimit(Timestamped, Model):
+    """Angemessenheitsgrenze der Kosten der Unterkunft (KdU), set by the county.
+
+    One row per area (Gebiet) × household size × validity (from, to — ``valid_to`` empty:
+    open-ended). Amounts in euros: gross cold rent, heating, deposit, first furnishing.
+    """
+
+    __tablename__ = "kdu_limit"
+    __table_args__ = (
+        UniqueConstraint("area", "household_size", "valid_from", name="uq_kdu_limit"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    household_size: Mapped[int] = mapped_column(Integer, nullable=False)
+    valid_from: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    rent: Mapped[Decimal] = mapped_column(Numeric(10, 2), nullable=False)
+    heating: Mapped[Decimal] = mapped_column(Numeric(10, 2), nullable=False)
+    deposit: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    furnishing: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+
+    def __repr__(self) -> str:
+        return f"KdU-Grenze {self.area}, {self.household_size} Pers."

@@ -125,6 +125,10 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
     residence_status: Mapped[str | None] = mapped_column(String(64))
     residence_legal_basis: Mapped[str | None] = mapped_column(String(100))
     residence_valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    #: stage of the asylum procedure (catalogue ``procedure_stage``: hearing, Dublin, appeal …)
+    procedure_stage: Mapped[str | None] = mapped_column(String(64))
+    #: the day the stage was last set (app/services/casefile/procedure_stage.py)
+    procedure_stage_since: Mapped[dt.date | None] = mapped_column(Date)
     benefit_basis: Mapped[str | None] = mapped_column(String(64))
     family_status: Mapped[str | None] = mapped_column(String(64))
     household_id: Mapped[int | None] = mapped_column(

@@ -413,3 +413,18 @@ def permissions_for(role: str) -> frozenset[tuple[str, str]]:
     if role == ROLE_COUNTY_ADMIN:
         pairs.update(USER_ADMIN)
     return frozenset(pairs)
+
+
+# --- KdU limits (Angemessenheitsgrenzen): kept by the county; the check of an offer is part of
+# the move procedure (MOVE_PROCEDURE, read) ---
+KDU_LIMIT = "KduLimit"
+MENU_KDU_LIMITS = "KdU-Grenzen"
+RESOURCES[ROLE_COUNTY_ADMIN][KDU_LIMIT] = RW
+MENUS[ROLE_COUNTY_ADMIN] = MENUS[ROLE_COUNTY_ADMIN] | {MENU_KDU_LIMITS}
+
+# --- Lebenslauf-Pool: employable persons without a current CV (the lead and the caseworker) ---
+CV_POOL = "CvPool"
+MENU_CV_POOL = "Lebenslauf-Pool"
+for _role in (ROLE_LEAD, ROLE_CASEWORKER):
+    RESOURCES[_role][CV_POOL] = R
+    MENUS[_role] = MENUS[_role] | {MENU_CV_POOL}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import jsonify, request
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -130,6 +132,8 @@ class CatalogueView(MsaModelView):
 PARTNER_COLUMNS = [
     "name",
     "category",
+    "partner_type",
+    "specialty",
     "street",
     "postcode",
     "city",
@@ -146,6 +150,8 @@ PARTNER_COLUMNS = [
 PARTNER_LABELS = {
     **ADDRESS_LABELS,
     "category": _l("Kategorie"),
+    "partner_type": _l("Art"),
+    "specialty": _l("Fachrichtung (Ärzt:innen)"),
     "website": _l("Website"),
     "contact_persons": _l("Ansprechpersonen"),
     "opening_hours": _l("Öffnungszeiten"),
@@ -163,6 +169,13 @@ def _partner_category_label(code: object) -> str:
     return labels("partner_category").get(str(code or ""), "ohne Kategorie")
 
 
+def _code_label(catalogue: str, code: object) -> str:
+    """German label of an optional catalogue code of a partner ("" for none)."""
+    from app.services.catalogues import labels
+
+    return labels(catalogue).get(str(code), str(code)) if code else ""
+
+
 class NetworkPartnerView(MsaModelView):
     """Netzwerkpartner — the county-wide directory (R-6.1)."""
 
@@ -172,16 +185,36 @@ class NetworkPartnerView(MsaModelView):
     show_title = _l("Netzwerkpartner")
     add_title = _l("Netzwerkpartner anlegen")
     edit_title = _l("Netzwerkpartner bearbeiten")
-    list_columns = ["name", "category", "city", "phone", "languages", "barrier_free"]
+    list_columns = [
+        "name",
+        "category",
+        "partner_type",
+        "city",
+        "phone",
+        "languages",
+        "barrier_free",
+    ]
     add_columns = edit_columns = show_columns = PARTNER_COLUMNS
-    search_columns = ["name", "category", "city", "languages", "services"]
+    search_columns = [
+        "name",
+        "category",
+        "partner_type",
+        "specialty",
+        "city",
+        "languages",
+        "services",
+    ]
     label_columns = PARTNER_LABELS
     formatters_columns = {
         "category": _partner_category_label,
+        "partner_type": lambda v: _code_label("partner_type", v),
+        "specialty": lambda v: _code_label("specialty", v),
         "barrier_free": lambda v: "ja" if v else "nein",
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "category": catalogue_select("Kategorie", "partner_category", required=True),
+        "partner_type": catalogue_select("Art", "partner_type"),
+        "specialty": catalogue_select("Fachrichtung (Ärzt:innen)", "specialty"),
     }
     order_columns = ["name", "category", "city"]
     base_order = ("name", "asc")
@@ -214,6 +247,20 @@ class NetworkPartnerView(MsaModelView):
         )
 
 
+def _valid_code_of(catalogue: str) -> Callable[[object], None]:
+    """REST: an optional code of ``catalogue`` (null allowed)."""
+
+    def check(value: object) -> None:
+        from marshmallow import ValidationError
+
+        from app.services.catalogues import valid_codes
+
+        if value is not None and value not in valid_codes(catalogue):
+            raise ValidationError(f"Unbekannter Code (Katalog {catalogue}).")
+
+    return check
+
+
 def _valid_partner_category(value: object) -> None:
     """REST: the category is a code of the ``partner_category`` catalogue."""
     from marshmallow import ValidationError
@@ -233,7 +280,11 @@ class NetworkPartnerApi(MsaModelRestApi):
     list_columns = ["id", *PARTNER_COLUMNS]
     show_columns = list_columns
     add_columns = edit_columns = PARTNER_COLUMNS
-    validators_columns = {"category": _valid_partner_category}
+    validators_columns = {
+        "category": _valid_partner_category,
+        "partner_type": _valid_code_of("partner_type"),
+        "specialty": _valid_code_of("specialty"),
+    }
 
 
 class AccommodationApi(MsaModelRestApi):

@@ -61,6 +61,18 @@ def _person_or_404(pk: Any) -> Person:
     return person
 
 
+FIRST_INTERVIEW = "erstgespraech"
+FIRST_INTERVIEW_TITLE = "Erstgespräch (Case Management)"
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """The next day from Monday to Friday after ``day``."""
+    day += dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
 class AppointmentView(DomainEditMixin, ScopedModelView):
     """Termine des Trägers — with a client (from the case file) and/or a partner.
 
@@ -173,6 +185,11 @@ class AppointmentView(DomainEditMixin, ScopedModelView):
         title = str(self.add_title)
         if person is not None:
             title += f" – {person.last_name}, {person.first_name}"
+        if request.method == "GET" and request.args.get("zweck") == FIRST_INTERVIEW:
+            # from the case-management hint: the first interview, prefilled — subject and
+            # the next working day; the caseworker adds the time
+            form.title.data = form.title.data or FIRST_INTERVIEW_TITLE
+            form.date.data = form.date.data or next_working_day(dt.date.today())
         widgets = self._get_add_widget(form=form)
         return self.render_template(self.add_template, title=title, widgets=widgets), status
 

@@ -109,6 +109,18 @@ _REPORT_LIST = {
         "result": {"type": "array", "items": _ANY_OBJECT},
     },
 }
+_KDU_CHECK = {
+    "type": "object",
+    "required": ["within", "limit_rent", "limit_heating", "valid_from", "valid_to", "rule"],
+    "properties": {
+        "within": {"type": "boolean"},
+        "limit_rent": {"type": "number"},
+        "limit_heating": {"type": "number"},
+        "valid_from": {"type": "string", "format": "date"},
+        "valid_to": {"type": "string", "format": "date", "nullable": True},
+        "rule": {"type": "string"},
+    },
+}
 _FILE = {
     "description": "Die Datei",
     "content": {
@@ -180,6 +192,27 @@ OWN_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/socialreport/{pk}/docx"): {
         "summary": "DOCX des Berichts",
         "responses": {"200": _FILE},
+    },
+    ("get", "/api/v1/kdu/check"): {
+        "summary": "Wohnungsangebot gegen die KdU-Grenze prüfen, die am Tag `on` gilt",
+        "parameters": [
+            {"in": "query", "name": "area", "required": True, "schema": {"type": "string"}},
+            {
+                "in": "query",
+                "name": "household_size",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 30},
+            },
+            {
+                "in": "query",
+                "name": "on",
+                "required": True,
+                "schema": {"type": "string", "format": "date"},
+            },
+            {"in": "query", "name": "rent", "required": True, "schema": {"type": "string"}},
+            {"in": "query", "name": "heating", "required": True, "schema": {"type": "string"}},
+        ],
+        "responses": {"200": _json("Ergebnis der Prüfung", _KDU_CHECK)},
     },
     ("get", "/api/v1/person/{pk}/cv/{fmt}"): {
         "summary": "Lebenslauf als PDF oder DOCX",

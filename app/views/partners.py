@@ -21,8 +21,14 @@ def _filter() -> DirectoryFilter:
     category = (request.args.get("category") or "").strip()
     if category and category not in catalogues.labels("partner_category"):
         category = ""
+    kinds = {}
+    for name, catalogue in (("partner_type", "partner_type"), ("specialty", "specialty")):
+        code = (request.args.get(name) or "").strip()
+        kinds[name] = code if code in catalogues.labels(catalogue) else ""
     return DirectoryFilter(
         category=category,
+        partner_type=kinds["partner_type"],
+        specialty=kinds["specialty"],
         area=(request.args.get("area") or "").strip()[:100],
         language=(request.args.get("language") or "").strip()[:100],
     )
@@ -47,6 +53,8 @@ class PartnerDirectoryView(BaseView):
             flt=flt,
             ctx=directory_context(flt),
             categories=catalogues.choices("partner_category"),
+            partner_types=catalogues.choices("partner_type"),
+            specialties=catalogues.choices("specialty"),
             query=request.query_string.decode("utf-8", "replace"),
         )
 

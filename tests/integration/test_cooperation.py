@@ -252,7 +252,9 @@ def test_partner_directory_per_category_and_area_as_pdf(
     factory.make_partner(name="Jobcenter", category="public_authority", city="Werder")
     client = login_as(matrix.ROLE_CASEWORKER, factory.make_org())
     page = client.get("/partnerdirectory/?category=health&area=Werder").get_data(as_text=True)
-    assert "Praxis Dr. Yilmaz" in page and "Praxis Fern" not in page and "Jobcenter" not in page
+    # (the partner types of the filter form name "Jobcenter" too: the rows are what counts)
+    assert "Praxis Dr. Yilmaz" in page and "Praxis Fern" not in page
+    assert "<strong>Jobcenter</strong>" not in page
     assert "Gesundheit" in page and "Türkisch" in page
     pdf = client.get("/partnerdirectory/pdf?category=health&area=145")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

@@ -203,6 +203,8 @@ RECORD_DOORS = {
         "app.services.casefile.notes",
         # the monitoring follow-ups of a case are rows of the case-management workflow
         "app.services.case_management.workflow",
+        # the follow-up before a residence document ends follows the person's date
+        "app.services.casefile.residence_deadlines",
     },
 }
 _WRITE_CALLS = {"insert", "update", "delete"}

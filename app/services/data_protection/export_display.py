@@ -100,6 +100,16 @@ COLUMN_LABELS: dict[str, str] = {
     "residence_status": "Aufenthaltsstatus",
     "residence_legal_basis": "Rechtsgrundlage des Aufenthalts",
     "residence_valid_until": "Aufenthaltstitel gültig bis",
+    "procedure_stage": "Stand des Asylverfahrens",
+    "procedure_stage_since": "Stand des Asylverfahrens seit",
+    "offer_area": "Wohnungsangebot: Gebiet",
+    "offer_living_space": "Wohnungsangebot: Wohnfläche (m²)",
+    "offer_household_size": "Wohnungsangebot: Haushaltsgröße",
+    "offer_rent": "Wohnungsangebot: Bruttokaltmiete (Euro)",
+    "offer_heating": "Wohnungsangebot: Heizkosten (Euro)",
+    "offer_on": "Wohnungsangebot vom",
+    "offer_within": "Wohnungsangebot innerhalb der KdU-Grenzen",
+    "offer_rule": "Wohnungsangebot: angewandte KdU-Regel",
     "benefit_basis": "Leistungsgrundlage",
     "family_status": "Familienstand",
     "household_id": "Haushalt",
@@ -266,6 +276,7 @@ CATALOGUE_COLUMNS: dict[tuple[str, str], str] = {
     ("*", "sex"): "sex",
     ("*", "nationality"): "nationality",
     ("*", "residence_status"): "residence_status",
+    ("*", "procedure_stage"): "procedure_stage",
     ("*", "benefit_basis"): "benefit_basis",
     ("*", "family_status"): "marital_status",
     ("*", "household_role"): "household_relation",
@@ -289,6 +300,7 @@ FOLLOW_UP_SOURCES = {
     "manual": "eigener Eintrag",
     "contact_note": "Beratungsvermerk",
     "case_management": "Case Management",
+    "residence_deadline": "Ende des Aufenthaltsdokuments",
 }
 MOVE_STEP_OUTCOMES = {"approved": "zugestimmt", "rejected": "abgelehnt"}
 

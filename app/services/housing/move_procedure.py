@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -257,3 +258,104 @@ def procedures_of(person_id: int) -> list[MoveProcedure]:
             .order_by(MoveProcedure.started_on.desc(), MoveProcedure.id.desc())
         )
     )
+
+
+# ------------------------------------------------------------------ the flat offer (KdU)
+def household_size_of(person: Person) -> int:
+    """The number of persons in the person's household (the person alone: 1)."""
+    from sqlalchemy import func
+
+    if person.household_id is None:
+        return 1
+    count = db.session.scalar(
+        select(func.count(Person.id)).where(Person.household_id == person.household_id)
+    )
+    return max(int(count or 0), 1)
+
+
+def record_offer(
+    procedure: MoveProcedure,
+    *,
+    actor: MsaUser | None,
+    values: dict[str, Any],
+    today: dt.date | None = None,
+) -> MoveProcedure:
+    """Record the flat offer and check it against the KdU limits valid on the offer date.
+
+    The result (within the limits or not, and the rule applied) is kept with the offer: a
+    later change of the limits does not rewrite an offer already checked. Without a limit
+    valid that day the offer is kept and says so.
+    """
+    from app.dates import DateError, de_date, parse_date
+    from app.services.errors import Problems, unit_of_work
+    from app.services.housing import kdu
+
+    today = today or dt.date.today()
+    problems = Problems(kdu.KduError)
+    size: int | None = None
+    offer_on: dt.date | None = None
+    if procedure.status != PROCEDURE_OPEN:
+        problems.add(None, "procedure.closed", "Das Umzugsverfahren ist beendet.")
+        problems.raise_if_any()
+    area = " ".join(str(values.get("area") or "").split())
+    if not area:
+        problems.add("area", "required", "Bitte das Gebiet angeben.")
+    elif len(area) > 200:
+        problems.add("area", "area.too_long", "Das Gebiet ist zu lang (höchstens 200 Zeichen).")
+    try:
+        size = kdu._household_size(values.get("household_size"))
+        if size is None:
+            problems.add("household_size", "required", "Bitte die Haushaltsgröße angeben.")
+    except ValueError as exc:
+        problems.add("household_size", "household_size.invalid", str(exc))
+    amounts: dict[str, Any] = {}
+    for name, label in (
+        ("living_space", "Wohnfläche"),
+        ("rent", "Bruttokaltmiete"),
+        ("heating", "Heizkosten"),
+    ):
+        try:
+            amounts[name] = kdu.parse_amount(values.get(name))
+        except ValueError as exc:
+            problems.add(name, "amount.invalid", str(exc).replace("Euro", "Euro bzw. m²"))
+            continue
+        if amounts[name] is None and name != "living_space":
+            problems.add(name, "required", f"Bitte „{label}“ angeben.")
+    try:
+        offer_on = parse_date(values.get("offer_on"))
+        if offer_on is None:
+            problems.add("offer_on", "required", "Bitte das Datum des Angebots angeben.")
+        elif offer_on > today:
+            problems.add("offer_on", "date.future", "Das Datum darf nicht in der Zukunft liegen.")
+    except DateError as exc:
+        problems.add("offer_on", "date.invalid", str(exc))
+    problems.raise_if_any()
+    if size is None or offer_on is None:  # refused above; for the type checker
+        raise kdu.KduError("Angebot unvollständig.", key="required")
+    with unit_of_work():
+        result = kdu.check(area, size, offer_on, amounts["rent"], amounts["heating"])
+        procedure.offer_area = area
+        procedure.offer_household_size = size
+        procedure.offer_living_space = amounts["living_space"]
+        procedure.offer_rent = amounts["rent"]
+        procedure.offer_heating = amounts["heating"]
+        procedure.offer_on = offer_on
+        if result is None:
+            procedure.offer_within = None
+            procedure.offer_rule = (
+                f"Für {area} und {size} Person(en) ist am {de_date(offer_on)} keine "
+                "KdU-Grenze hinterlegt."
+            )
+        else:
+            procedure.offer_within = result.within
+            procedure.offer_rule = result.rule[:500]
+    return procedure
+
+
+def offer_verdict(procedure: MoveProcedure) -> str:
+    """The result of the offer's check in German ("" when no offer is recorded)."""
+    if procedure.offer_on is None:
+        return ""
+    if procedure.offer_within is None:
+        return "nicht geprüft (keine KdU-Grenze hinterlegt)"
+    return "innerhalb der KdU-Grenzen" if procedure.offer_within else "über den KdU-Grenzen"

@@ -30,6 +30,7 @@ from app.models.housing import (
     REPORT_FINAL,
     REPORT_STATUS_LABELS,
     FinalisedRecordError,
+    MoveProcedure,
     SocialReport,
 )
 from app.services.documents import format_date_de, render_docx, render_pdf
@@ -89,6 +90,8 @@ class CaseFileFacts:
     language_labels: dict[str, str] = field(default_factory=dict)
     level_labels: dict[str, str] = field(default_factory=dict)
     accommodation: str | None = None
+    #: the latest flat offer of a move procedure and its KdU check (None: no offer recorded)
+    offer: dict[str, Any] | None = None
 
 
 def criteria() -> list[tuple[str, str]]:
@@ -127,6 +130,13 @@ def load_facts(person: Person) -> CaseFileFacts:
         .where(Employment.person_id == person.id)
         .order_by(Employment.start_on.desc()),
     )
+    bundle.add(
+        "offers",
+        select(MoveProcedure)
+        .where(MoveProcedure.person_id == person.id, MoveProcedure.offer_on.is_not(None))
+        .order_by(MoveProcedure.offer_on.desc(), MoveProcedure.id.desc())
+        .limit(1),
+    )
     data = bundle.run()
     household: list[Person] = data["household"]
     languages: list[PersonLanguage] = data["languages"]
@@ -145,7 +155,24 @@ def load_facts(person: Person) -> CaseFileFacts:
         language_labels={code: label for code, label, _ in catalogues["language"]},
         level_labels={code: label for code, label, _ in catalogues["cefr_level"]},
         accommodation=accommodation,
+        offer=_offer_context(data["offers"][0]) if data["offers"] else None,
     )
+
+
+def _offer_context(procedure: MoveProcedure) -> dict[str, Any]:
+    """The flat offer and its KdU check as the document prints it."""
+    from app.services.housing.kdu import euro
+    from app.services.housing.move_procedure import offer_verdict
+
+    return {
+        "date": format_date_de(procedure.offer_on),
+        "area": procedure.offer_area or "",
+        "household_size": procedure.offer_household_size,
+        "rent": euro(procedure.offer_rent),
+        "heating": euro(procedure.offer_heating),
+        "verdict": offer_verdict(procedure),
+        "rule": procedure.offer_rule or "",
+    }
 
 
 def _is_german(language: str, labels: dict[str, str]) -> bool:
@@ -229,6 +256,7 @@ def build_context(facts: CaseFileFacts, report: SocialReport) -> dict[str, Any]:
             {"code": code, "label": label, "assessment": assessments.get(code, "")}
             for code, label in facts.criteria
         ],
+        "kdu_offer": facts.offer,
         "recommendation": report.recommendation or "",
         "author": {"name": report.author_name or "", "organisation": facts.organisation_name},
         "version": report.number,

@@ -24,12 +24,25 @@ class DirectoryFilter:
     category: str = ""
     area: str = ""
     language: str = ""
+    #: a ``partner_type`` code and, for doctors, a ``specialty`` code
+    partner_type: str = ""
+    specialty: str = ""
 
-    def describe(self, category_labels: dict[str, str]) -> str:
+    def describe(
+        self,
+        category_labels: dict[str, str],
+        type_labels: dict[str, str] | None = None,
+        specialty_labels: dict[str, str] | None = None,
+    ) -> str:
         """German description of the filter for the list's heading."""
         parts = []
         if self.category:
             parts.append(category_labels.get(self.category, self.category))
+        if self.partner_type:
+            parts.append((type_labels or {}).get(self.partner_type, self.partner_type))
+        if self.specialty:
+            label = (specialty_labels or {}).get(self.specialty, self.specialty)
+            parts.append(f"Fachrichtung {label}")
         if self.area:
             parts.append(f"Gebiet „{self.area}“")
         if self.language:
@@ -46,6 +59,10 @@ def directory_entries(flt: DirectoryFilter) -> list[NetworkPartner]:
     stmt = select(NetworkPartner)
     if flt.category:
         stmt = stmt.where(NetworkPartner.category == flt.category)
+    if flt.partner_type:
+        stmt = stmt.where(NetworkPartner.partner_type == flt.partner_type)
+    if flt.specialty:
+        stmt = stmt.where(NetworkPartner.specialty == flt.specialty)
     if flt.area:
         area = flt.area.strip()
         stmt = stmt.where(
@@ -65,6 +82,8 @@ def directory_entries(flt: DirectoryFilter) -> list[NetworkPartner]:
 def directory_context(flt: DirectoryFilter, today: dt.date | None = None) -> dict[str, Any]:
     """Plain data of the list: groups per category with the partners' public details."""
     labels = catalogues.labels("partner_category")
+    type_labels = catalogues.labels("partner_type")
+    specialty_labels = catalogues.labels("specialty")
     groups: dict[str, list[dict[str, Any]]] = {}
     for partner in directory_entries(flt):
         label = labels.get(partner.category or "", "ohne Kategorie")
@@ -72,6 +91,8 @@ def directory_context(flt: DirectoryFilter, today: dt.date | None = None) -> dic
         groups.setdefault(label, []).append(
             {
                 "name": partner.name,
+                "type": type_labels.get(partner.partner_type or "", ""),
+                "specialty": specialty_labels.get(partner.specialty or "", ""),
                 "address": ", ".join(x for x in (partner.street, address) if x),
                 "phone": partner.phone or "",
                 "email": partner.email or "",
@@ -85,7 +106,7 @@ def directory_context(flt: DirectoryFilter, today: dt.date | None = None) -> dic
         )
     return {
         "title": "Adressen im Netzwerk",
-        "subtitle": flt.describe(labels),
+        "subtitle": flt.describe(labels, type_labels, specialty_labels),
         "groups": list(groups.items()),
         "count": sum(len(v) for v in groups.values()),
         "today": today or dt.date.today(),

@@ -19,6 +19,7 @@ from app.views.casefile.records import SUB_RECORD_VIEWS
 
 # the timeline sources register themselves with the case file page when imported
 from app.views.casefile import timeline  # noqa: F401  # isort: skip
+from app.views.casefile import procedure_stage  # noqa: F401  # isort: skip
 
 
 def register(appbuilder: AppBuilder) -> None:

@@ -70,6 +70,7 @@ class PersonApi(VerbRecordApi):
         "moved_away_on",
         "nationality",
         "household_id",
+        "employable",
     ]
     order_columns = ["last_name", "first_name", "birth_date", "id"]
     base_order = ("last_name", "asc")

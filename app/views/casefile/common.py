@@ -39,6 +39,7 @@ PERSON_LABELS = {
     "residence_status": _l("Aufenthaltsstatus"),
     "residence_legal_basis": _l("Rechtsgrundlage"),
     "residence_valid_until": _l("Gültig bis"),
+    "procedure_stage": _l("Stand des Asylverfahrens"),
     "benefit_basis": _l("Leistungsgrundlage"),
     "family_status": _l("Familienstand"),
     "household": _l("Haushalt"),

@@ -104,6 +104,7 @@ class PersonForm(FlaskForm):
     residence_status = catalogue_select("Aufenthaltsstatus", "residence_status")
     residence_legal_basis = StringField("Rechtsgrundlage")
     residence_valid_until = GermanDateField("Aufenthaltstitel gültig bis")
+    procedure_stage = catalogue_select("Stand des Asylverfahrens", "procedure_stage")
     benefit_basis = catalogue_select("Leistungsgrundlage", "benefit_basis")
     family_status = catalogue_select("Familienstand", "marital_status")
     household_role = catalogue_select("Stellung im Haushalt", "household_relation")
@@ -134,6 +135,7 @@ class PersonForm(FlaskForm):
         "residence_status",
         "residence_legal_basis",
         "residence_valid_until",
+        "procedure_stage",
         "benefit_basis",
         "family_status",
         "household_role",

@@ -12,12 +12,14 @@ from flask_babel import lazy_gettext as _l
 
 from app.security import matrix
 from app.views.housing.api import PersonCvApi, SocialReportApi
+from app.views.housing.cv_pool import CvPoolView
 from app.views.housing.hub import (
     section_context,
     section_queries,
     timeline_events,
     timeline_queries,
 )
+from app.views.housing.kdu import KduCheckApi, KduLimitView
 from app.views.housing.move_procedure import MoveProcedureListView, MoveProcedureView
 from app.views.housing.person import CvView, HousingView
 from app.views.housing.social_report import SocialReportListView, SocialReportView
@@ -42,12 +44,28 @@ def register(appbuilder: AppBuilder) -> None:
         icon="fa-truck",
         category=cat,
     )
+    appbuilder.add_view(
+        CvPoolView,
+        matrix.MENU_CV_POOL,
+        label=_l("Lebenslauf-Pool"),
+        icon="fa-id-card",
+        category=cat,
+    )
     appbuilder.add_view_no_menu(SocialReportView)
     appbuilder.add_view_no_menu(MoveProcedureView)
     appbuilder.add_view_no_menu(HousingView)
     appbuilder.add_view_no_menu(CvView)
     appbuilder.add_api(SocialReportApi)
     appbuilder.add_api(PersonCvApi)
+    appbuilder.add_view(
+        KduLimitView,
+        matrix.MENU_KDU_LIMITS,
+        label=_l("KdU-Grenzen"),
+        icon="fa-euro-sign",
+        category=matrix.MENU_ADMINISTRATION,
+        category_label=_l("Verwaltung"),
+    )
+    appbuilder.add_api(KduCheckApi)
     register_hub_section(
         HubSection(
             key="housing",

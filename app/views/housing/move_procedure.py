@@ -11,10 +11,14 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from app.dates import de_date
 from app.extensions import db
 from app.models import MoveProcedure
+from app.models.housing import PROCEDURE_OPEN
 from app.security import matrix
 from app.security.matrix import READ_WRITE_METHODS
+from app.services.errors import DomainError
+from app.services.housing import kdu
 from app.services.housing import move_procedure as moves
 from app.views.base import READ_ONLY_ROUTES, MsaModelView
 from app.views.housing.common import _parse_date, _person, _procedure, _user
@@ -44,7 +48,16 @@ class MoveProcedureView(BaseView):
         flash("Umzugsverfahren begonnen.", "info")
         return redirect(url_for("MoveProcedureView.show", pk=procedure.id))
 
-    def _page(self, procedure: MoveProcedure, form: dict[str, str], error: str | None) -> Any:
+    def _page(
+        self,
+        procedure: MoveProcedure,
+        form: dict[str, str],
+        error: str | None,
+        offer_form: dict[str, str] | None = None,
+        offer_errors: dict[str, str] | None = None,
+    ) -> Any:
+        if offer_form is None:
+            offer_form = _offer_form_of(procedure)
         return self.render_template(
             "housing/move_show.html",
             procedure=procedure,
@@ -55,6 +68,11 @@ class MoveProcedureView(BaseView):
             form=form,
             error=error,
             today=dt.date.today().isoformat(),
+            offer_form=offer_form,
+            offer_errors=offer_errors or {},
+            offer_verdict=moves.offer_verdict(procedure),
+            kdu_areas=kdu.areas() if procedure.status == PROCEDURE_OPEN else [],
+            euro=kdu.euro,
             title="Umzugsverfahren",
         )
 
@@ -95,6 +113,48 @@ class MoveProcedureView(BaseView):
             return self._page(procedure, form, str(exc))
         flash("Schritt erledigt.", "info")
         return redirect(url_for("MoveProcedureView.show", pk=pk))
+
+    @expose("/<int:pk>/angebot", methods=["POST"])
+    @has_access
+    def offer(self, pk: int) -> Any:
+        """Record the flat offer and check it against the KdU limits of the offer date."""
+        procedure = _procedure(pk)
+        if procedure is None:
+            abort(404)
+        form = {name: request.form.get(name, "") for name in OFFER_FIELDS}
+        try:
+            moves.record_offer(procedure, actor=_user(), values=form)
+        except DomainError as exc:
+            db.session.rollback()
+            errors = {field: " ".join(msgs) for field, msgs in exc.errors.items()}
+            return self._page(procedure, {}, None, offer_form=form, offer_errors=errors), 422
+        flash(
+            "Wohnungsangebot erfasst und geprüft: " + moves.offer_verdict(procedure) + ".", "info"
+        )
+        return redirect(url_for("MoveProcedureView.show", pk=pk))
+
+
+OFFER_FIELDS = ("area", "living_space", "household_size", "rent", "heating", "offer_on")
+
+
+def _offer_form_of(procedure: MoveProcedure) -> dict[str, str]:
+    """The offer form prefilled with the recorded offer (or the person's household size)."""
+
+    def amount(value: Any) -> str:
+        return "" if value is None else kdu.euro(value).removesuffix(" €")
+
+    if procedure.offer_on is None:
+        if procedure.status != PROCEDURE_OPEN:
+            return {}
+        return {"household_size": str(moves.household_size_of(procedure.person))}
+    return {
+        "area": procedure.offer_area or "",
+        "living_space": amount(procedure.offer_living_space),
+        "household_size": str(procedure.offer_household_size or ""),
+        "rent": amount(procedure.offer_rent),
+        "heating": amount(procedure.offer_heating),
+        "offer_on": de_date(procedure.offer_on),
+    }
 
 
 class MoveProcedureListView(MsaModelView):
