@@ -19,8 +19,10 @@ fontconfig (Debian packages fonts-noto-core and fonts-dejavu-core).
 
 from __future__ import annotations
 
+import atexit
 import copy
 import datetime as dt
+import gc
 import io
 import json
 import re
@@ -197,6 +199,17 @@ def render_pdf(
 
 
 _ENGINE = threading.local()
+_ALL_FONTS: list[FontConfiguration] = []
+
+
+@atexit.register
+def _release_fonts() -> None:
+    """Free the font configurations before the interpreter tears the libraries down (pango and
+    fontconfig objects finalised after them crash the process on exit)."""
+    _ALL_FONTS.clear()
+    if hasattr(_ENGINE, "fonts"):
+        del _ENGINE.fonts
+    gc.collect()
 
 
 def _font_config() -> FontConfiguration:
@@ -206,6 +219,7 @@ def _font_config() -> FontConfiguration:
     fonts: FontConfiguration | None = getattr(_ENGINE, "fonts", None)
     if fonts is None:
         fonts = _ENGINE.fonts = FontConfiguration()
+        _ALL_FONTS.append(fonts)
     return fonts
 
 
