@@ -109,6 +109,9 @@ def init_web(app: Flask) -> None:
 
     app.jinja_env.globals["date_input"] = date_input
     app.jinja_env.globals["county_name"] = app.config.get("MSA_COUNTY_NAME") or "Landkreis"
+    from app.menu_cache import cached_menu
+
+    app.jinja_env.globals["msa_cached_menu"] = cached_menu
     app.jinja_env.filters["month_de"] = month_de
     app.jinja_env.filters["decimal_de"] = decimal_de
 

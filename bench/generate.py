@@ -24,6 +24,14 @@ SCALES: dict[str, tuple[int, int]] = {
     "state": (50_000, 40),
     "national": (2_000_000, 1_500),
 }
+#: the lopsided county: one provider holds most persons (the bench user's provider), its
+#: caseworkers carry ~2,000 open files each, every adult has a long note history
+LOPSIDED = "lopsided"
+LOPSIDED_PERSONS = 20_000
+LOPSIDED_OTHERS = 1_000  # persons spread over the other providers
+LOPSIDED_CASEWORKERS = 10  # of the big provider, the bench caseworker among them
+LOPSIDED_NOTES = (20, 60)  # notes per adult …
+LOPSIDED_NOTE_DAYS = 730  # … over two years
 CHUNK_PERSONS = 20_000
 CASELOAD_PER_FTE = 80
 #: the bench person's case file carries this many contact notes (issue 16: a 100-note history)
@@ -43,7 +51,10 @@ class GenerationResult:
 
 
 def parse_scale(scale: str) -> tuple[int, int]:
-    """``county``/``state``/``national`` or a number of persons (providers: one per 1,250)."""
+    """``county``/``state``/``national``/``lopsided`` or a number of persons (providers: one
+    per 1,250)."""
+    if scale == LOPSIDED:
+        return LOPSIDED_PERSONS + LOPSIDED_OTHERS, 3
     if scale in SCALES:
         return SCALES[scale]
     persons = int(scale)
@@ -219,24 +230,71 @@ def add_bench_documents() -> dict[str, int]:
     return {str(status): int(report_id) for status, report_id in rows}
 
 
-def generate(
-    scale: str, seed: int = 1, log: Any = print, time_budget: float | None = None
-) -> GenerationResult:
-    """Fill the app's database (inside an app context) with ``scale`` persons."""
+def _lopsided_staff(org_id: int, count: int) -> list[int]:
+    """The caseworkers of the big provider: the demo caseworkers plus bulk ones up to
+    ``count`` (the bench caseworker first); return their ids."""
+    from app.extensions import db
+    from app.models import MsaUser
+    from app.security import matrix
+
+    role_id = db.session.execute(
+        text("SELECT id FROM ab_role WHERE name = :n"), {"n": matrix.ROLE_CASEWORKER}
+    ).scalar()
+    ids = [
+        int(i)
+        for (i,) in db.session.execute(
+            text(
+                "SELECT u.id FROM ab_user u JOIN ab_user_role ur ON ur.user_id = u.id "
+                "WHERE u.organisation_id = :o AND ur.role_id = :r ORDER BY u.id"
+            ),
+            {"o": org_id, "r": role_id},
+        )
+    ]
+    password = db.session.execute(
+        select(MsaUser.password).where(MsaUser.username == "fachkraft.caritas")
+    ).scalar()
+    extra = [
+        {
+            "first_name": "Fach",
+            "last_name": f"Kraft L{i}",
+            "username": f"fkl.{i}",
+            "email": f"fkl.{i}@traeger.invalid",
+            "password": password,
+            "active": True,
+            "organisation_id": org_id,
+            "fte": Decimal("1.0"),
+            "session_epoch": 0,
+        }
+        for i in range(max(0, count - len(ids)))
+    ]
+    if extra:
+        db.session.execute(insert(MsaUser.__table__), extra)
+        new_ids = list(db.session.scalars(select(MsaUser.id).where(MsaUser.username.like("fkl.%"))))
+        db.session.execute(
+            text("INSERT INTO ab_user_role (user_id, role_id) VALUES (:u, :r)"),
+            [{"u": u, "r": role_id} for u in new_ids],
+        )
+        ids += new_ids
+    db.session.commit()
+    return ids[:count]
+
+
+def _fill(
+    ctx: Any,
+    persons: int,
+    rng: random.Random,
+    totals: dict[str, int],
+    started: float,
+    log: Any,
+    time_budget: float | None,
+) -> bool:
+    """Append ``persons`` persons (households, notes, follow-ups) in chunks; False when the
+    time budget ran out."""
     from app.demo import data as demo_data
     from app.extensions import db
 
-    started = time.perf_counter()
-    persons, providers = parse_scale(scale)
-    orgs = demo_data.ensure_base()
-    base_owners = [orgs[p].id for p in demo_data.PROVIDERS] + [orgs[demo_data.SPECIALIST].id]
-    owner_ids = base_owners + _extra_providers(providers - len(base_owners), persons)
-    ctx = demo_data.row_context(owner_ids, notes_per_adult=(10, 50), note_days=365)
-    staff = sum(len(v) for v in ctx.workers.values())
     ids = demo_data.next_ids()
     start_id = ids[0]
-    rng = random.Random(seed)
-    totals = dict.fromkeys(("households", "persons", "notes", "topics", "follow_ups"), 0)
     conn = db.session.connection()
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA synchronous=OFF")
@@ -258,7 +316,44 @@ def generate(
         )
         if time_budget is not None and elapsed > time_budget:
             log(f"  Zeitbudget von {time_budget:.0f} s erreicht — Abbruch")
-            break
+            return False
+    return True
+
+
+def generate(
+    scale: str, seed: int = 1, log: Any = print, time_budget: float | None = None
+) -> GenerationResult:
+    """Fill the app's database (inside an app context) with ``scale`` persons.
+
+    ``lopsided``: ``LOPSIDED_PERSONS`` persons in the bench user's provider, shared by
+    ``LOPSIDED_CASEWORKERS`` caseworkers (so the bench caseworker has ~2,000 open files), with
+    long note histories; ``LOPSIDED_OTHERS`` persons over the other providers.
+    """
+    from app.demo import data as demo_data
+    from app.extensions import db
+
+    started = time.perf_counter()
+    persons, providers = parse_scale(scale)
+    orgs = demo_data.ensure_base()
+    base_owners = [orgs[p].id for p in demo_data.PROVIDERS] + [orgs[demo_data.SPECIALIST].id]
+    totals = dict.fromkeys(("households", "persons", "notes", "topics", "follow_ups"), 0)
+    rng = random.Random(seed)
+    if scale == LOPSIDED:
+        owner_ids = base_owners
+        big = base_owners[0]
+        volumes = {"notes_per_adult": LOPSIDED_NOTES, "note_days": LOPSIDED_NOTE_DAYS}
+        ctx = demo_data.row_context([big], **volumes)
+        ctx.workers[big] = _lopsided_staff(big, LOPSIDED_CASEWORKERS)
+        staff = len(ctx.workers[big])
+        if _fill(ctx, LOPSIDED_PERSONS, rng, totals, started, log, time_budget):
+            ctx = demo_data.row_context(base_owners[1:], **volumes)
+            staff += sum(len(v) for v in ctx.workers.values())
+            _fill(ctx, LOPSIDED_OTHERS, rng, totals, started, log, time_budget)
+    else:
+        owner_ids = base_owners + _extra_providers(providers - len(base_owners), persons)
+        ctx = demo_data.row_context(owner_ids, notes_per_adult=(10, 50), note_days=365)
+        staff = sum(len(v) for v in ctx.workers.values())
+        _fill(ctx, persons, rng, totals, started, log, time_budget)
     demo_data.reset_sequences()
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":

@@ -26,6 +26,7 @@ from typing import Any
 USERS = {
     "fachkraft": ("fachkraft.caritas", "Fachkraft eines Trägers (eigene Fälle)"),
     "pruefer": ("pruefer", "Prüfer:in des Kreises (alle Träger)"),
+    "leitung": ("leitung.caritas", "Leitung eines Trägers (Team, eigener Träger)"),
 }
 
 LIST_TARGET_MS = 60.0
@@ -139,6 +140,10 @@ def _note_fields(params: dict[str, Any]) -> dict[str, str]:
 
 
 PAGES: list[Page] = [
+    # the landing page (Schreibtisch): the desk's figures in one bundled statement
+    Page("Startseite (Fachkraft)", "/", target_ms=LIST_TARGET_MS),
+    Page("Startseite (Leitung)", "/", user="leitung", target_ms=LIST_TARGET_MS),
+    Page("Startseite (Prüfer:in)", "/", user="pruefer", target_ms=LIST_TARGET_MS),
     Page(
         "Personenliste",
         "/personview/list/",
@@ -182,6 +187,13 @@ PAGES: list[Page] = [
             "ORDER BY person.last_name, person.id LIMIT 25",
         ),
         user="pruefer",
+        target_ms=LIST_TARGET_MS,
+    ),
+    Page(
+        "Personenliste (Leitung)",
+        "/personview/list/",
+        (_COUNT_PERSONS, _PERSON_PAGE),
+        user="leitung",
         target_ms=LIST_TARGET_MS,
     ),
     Page(

@@ -219,7 +219,9 @@ def _params(engine: Any) -> dict[str, Any]:
         return params(conn)
 
 
-def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
+def measure(
+    port: int, engine: Any, requests: int, log: Any, only: list[str] | None = None
+) -> list[Row]:
     from bench.pages import LOGIN, PAGES, USERS, Page
 
     params = _params(engine)
@@ -231,6 +233,8 @@ def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
         sessions[key] = client
     rows: list[Row] = []
     for page in PAGES:
+        if only and not any(part.lower() in page.name.lower() for part in only):
+            continue
         client = sessions[page.user]
         path = page.path.format(**params)
 
@@ -291,6 +295,8 @@ def measure(port: int, engine: Any, requests: int, log: Any) -> list[Row]:
             f"  {page.name}: p50 {row.p50:.1f} ms, p95 {row.p95:.1f} ms, {row.sql} SQL, "
             f"{row.kib:.1f} KiB, bare {row.bare_p50:.2f} ms"
         )
+    if only:  # a selection of pages: the sign-in is not among them
+        return rows
     # sign-in: a fresh session each time (the password hash dominates)
     times, sqls, size, cpus = [], [], 0, []
     logins = max(5, min(requests, 20))
@@ -408,7 +414,9 @@ def write_report(key: str, block: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="MSA-Portal Benchmark (docs/performance.md)")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--scale", default="county", help="county|state|national|<Personen>")
+    parser.add_argument(
+        "--scale", default="county", help="county|state|national|lopsided|<Personen>"
+    )
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="Datenbank danach nicht löschen")
@@ -416,6 +424,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generate-only", action="store_true")
     parser.add_argument("--time-budget", type=float, help="Erzeugung nach N Sekunden abbrechen")
     parser.add_argument("--no-report", action="store_true", help="docs/performance.md lassen")
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="nur Seiten, deren Name dies enthält (mehrfach möglich; ohne Anmeldung)",
+    )
+    parser.add_argument("--report-key", help="Abschnitt in docs/performance.md (statt db:scale)")
     args = parser.parse_args(argv)
 
     def log(msg: str) -> None:
@@ -517,13 +531,17 @@ def main(argv: list[str] | None = None) -> int:
             Client(port).request("GET", "/login/")
         load_before = os.getloadavg()[0]
         log(f"Messen: {args.requests} Anfragen je Seite, {args.workers} gunicorn-Worker …")
-        rows = measure(port, engine, args.requests, log)
+        rows = measure(port, engine, args.requests, log, args.only)
         if args.database_url:  # an existing database: its section follows its kind and size
             args.db = "postgres" if url.startswith("postgresql") else "sqlite"
             from bench.generate import SCALES
 
-            args.scale = next(
-                (name for name, (count, _p) in SCALES.items() if count == persons), str(persons)
+            args.scale = (
+                args.scale
+                if args.scale == "lopsided"
+                else next(
+                    (name for name, (count, _p) in SCALES.items() if count == persons), str(persons)
+                )
             )
         meta = {
             "title": f"{args.db} · {args.scale}",
@@ -538,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
         block = render(rows, meta)
         print(block)
         if not args.no_report:
-            write_report(f"{args.db}:{args.scale}", block)
+            write_report(args.report_key or f"{args.db}:{args.scale}", block)
             log(f"→ {DOC.relative_to(ROOT)}")
         engine.dispose()
         return 0

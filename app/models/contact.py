@@ -24,7 +24,12 @@ class ContactNote(PersonOwned, Timestamped, Versioned, Model):
     """Beratungsvermerk — one counselling contact with date, summary and result (R-3.1)."""
 
     __tablename__ = "contact_note"
-    __table_args__ = (Index("ix_contact_note_org_date", "organisation_id", "date"),)
+    __table_args__ = (
+        Index("ix_contact_note_org_date", "organisation_id", "date"),
+        # one person's notes (case page, "without contact" on the desk): the person first, so
+        # the planner never reads the provider's notes per person (even without statistics)
+        Index("ix_contact_note_person_org_date", "person_id", "organisation_id", "date"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
     caseworker_id: Mapped[int] = mapped_column(
@@ -106,6 +111,7 @@ class FollowUp(PersonOwned, Timestamped, Model):
     __table_args__ = (
         Index("ix_follow_up_assignee_due", "assignee_id", "done_on", "due_on"),
         Index("ix_follow_up_org_due", "organisation_id", "due_on"),
+        Index("ix_follow_up_person_org_due", "person_id", "organisation_id", "due_on"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignee_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False)

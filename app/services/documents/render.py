@@ -19,12 +19,16 @@ fontconfig (Debian packages fonts-noto-core and fonts-dejavu-core).
 
 from __future__ import annotations
 
+import atexit
 import copy
 import datetime as dt
+import gc
 import io
 import json
 import re
+import threading
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
@@ -32,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 from docxtpl import DocxTemplate
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, Undefined
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.dates import de_date, de_datetime_long
@@ -113,11 +118,20 @@ def _template_path(template_name: str, suffix: str, template_dir: Path) -> Path:
 
 
 def load_letterhead(template_dir: str | Path | None = None) -> dict[str, Any]:
-    """Return the county letterhead from ``letterhead.json`` in the template folder."""
+    """Return the county letterhead from ``letterhead.json`` in the template folder.
+
+    Read once per process and file version (a changed file is read again)."""
     path = _template_dir(template_dir) / LETTERHEAD_FILE
-    if not path.is_file():
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return copy.deepcopy(_read_letterhead(str(path), stamp))
+
+
+@lru_cache(maxsize=16)
+def _read_letterhead(path: str, _stamp: int) -> dict[str, Any]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise DocumentTemplateError(f"{path} muss ein JSON-Objekt enthalten")
     return data
@@ -133,7 +147,10 @@ def _prepare_context(context: Mapping[str, Any], template_dir: Path) -> dict[str
     return prepared
 
 
+@lru_cache(maxsize=8)
 def _environment(loader_dir: Path | None) -> Environment:
+    """The Jinja environment of a template folder, one per process: templates are compiled
+    once (and again when their file changes, Jinja's ``auto_reload``)."""
     env = Environment(
         loader=FileSystemLoader(str(loader_dir)) if loader_dir is not None else None,
         autoescape=True,
@@ -186,8 +203,36 @@ def render_pdf(
     html = render_html(template_name, context, directory)
     fetcher = LocalOnlyURLFetcher(directory)
     document = HTML(string=html, base_url=directory.as_uri() + "/", url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1") if tagged else document.write_pdf()
+    if tagged:
+        pdf: bytes = document.write_pdf(font_config=_font_config(), pdf_variant="pdf/ua-1")
+    else:
+        pdf = document.write_pdf(font_config=_font_config())
     return pdf
+
+
+_ENGINE = threading.local()
+_ALL_FONTS: list[FontConfiguration] = []
+
+
+@atexit.register
+def _release_fonts() -> None:
+    """Free the font configurations before the interpreter tears the libraries down (pango and
+    fontconfig objects finalised after them crash the process on exit)."""
+    _ALL_FONTS.clear()
+    if hasattr(_ENGINE, "fonts"):
+        del _ENGINE.fonts
+    gc.collect()
+
+
+def _font_config() -> FontConfiguration:
+    """The font configuration of this thread, made once: fonts and their shaping data are
+    loaded for the first PDF only (the templates use system fonts, no ``@font-face``, so
+    nothing accumulates). Images are not kept: a document's data URLs are its own."""
+    fonts: FontConfiguration | None = getattr(_ENGINE, "fonts", None)
+    if fonts is None:
+        fonts = _ENGINE.fonts = FontConfiguration()
+        _ALL_FONTS.append(fonts)
+    return fonts
 
 
 #: the PDF documents a worker renders on demand (their fonts and styles are warmed up)
