@@ -25,7 +25,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", fab_password_validator)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     # start-up chatter of libraries (alembic plugins, AppBuilder init, weasyprint progress) is no
-    # news for an operator: a CLI error is one line on stderr (issue 16)
+    # news for an operator: a CLI error is one line on stderr
     for name in ("alembic.runtime.plugins", "flask_appbuilder.base", "weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("flask_appbuilder.base").addFilter(_no_app_deprecation)

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 
 class _OneLineErrors(AppGroup):
-    """``flask msa …``: an unexpected error is one line on stderr and exit status 1 (issue 16).
+    """``flask msa …``: an unexpected error is one line on stderr and exit status 1.
 
     Click's own errors (usage, abort, exit) pass through unchanged.
     """

@@ -60,7 +60,7 @@ class FilterStartsWithIndexed(sqla_filters.FilterStartsWith):
     """ "Beginnt mit" as ``lower(col) LIKE 'hadd%'`` instead of FAB's ``col ILIKE 'hadd%'``.
 
     With ILIKE and the list ordered by ``last_name``, PostgreSQL walked the whole name index
-    of all providers in order, filtering row by row (a reviewer's search, issue 9); see
+    of all providers in order, filtering row by row (a reviewer's search); see
     :func:`lower_key`. Same matches as ILIKE for German names; ``%`` and ``_`` in the input
     are taken literally.
     """
@@ -216,7 +216,7 @@ BLANK_CHOICE = "– keine Angabe –"
 
 
 def german_blank_choices(form_class: Any) -> None:
-    """Give every optional related select of ``form_class`` a German empty choice (issue 16)."""
+    """Give every optional related select of ``form_class`` a German empty choice."""
     from wtforms.fields.core import UnboundField
 
     if form_class is None:

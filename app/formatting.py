@@ -1,4 +1,4 @@
-"""German display of values (issue 16): nothing raw on screen.
+"""German display of values: nothing raw on screen.
 
 Jinja filters registered by :func:`init_formatting` and used by the list and show widgets of
 every model view (``msa/widgets/list.html``, ``appbuilder/general/widgets/show.html``), so a

@@ -37,7 +37,7 @@ def csp_nonce() -> str:
 
 #: Flask-AppBuilder's own screen texts without a German translation in its catalogue (FAB 5.3):
 #: listed here so that ``make translations`` extracts them; app/translations/de gives them German
-#: (its catalogue is merged over FAB's), app/translations/en keeps them English (issue 16).
+#: (its catalogue is merged over FAB's), app/translations/en keeps them English.
 FAB_TEXTS = (
     _l("Add"),
     _l("Edit"),
@@ -78,7 +78,7 @@ def _render_error(code: int, text: str) -> str:
     """The error page in the portal's frame (top bar, search, menu); plain when that fails.
 
     Flask's ``render_template`` does not pass ``appbuilder`` (FAB's views do), so without it
-    the page fell back to the unstyled frame (issue 16). A page of a broken database (503) or
+    the page fell back to the unstyled frame. A page of a broken database (503) or
     an error while rendering the frame still gets the plain page.
     """
     from flask import current_app

@@ -1,4 +1,4 @@
-"""Demo cooperation work, staff records and appointments (issue 18) for each provider."""
+"""Demo cooperation work, staff records and appointments for each provider."""
 
 from __future__ import annotations
 

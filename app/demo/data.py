@@ -230,7 +230,7 @@ def ensure_base() -> dict[str, Organisation]:
                 )
             )
     if db.session.query(NetworkPartner).count() == 0:
-        # PARTNERS carry codes of the partner_category catalogue (issue 18)
+        # PARTNERS carry codes of the partner_category catalogue
         for name, category, street, hours, languages in PARTNERS:
             db.session.add(
                 NetworkPartner(
@@ -380,7 +380,7 @@ def build_household(
                 "file_number": f"MSA-{pid:06d}",
                 "first_name": first,
                 "last_name": last,
-                # the search field's key (bulk rows bypass the mapper events; issue 16)
+                # the search field's key (bulk rows bypass the mapper events)
                 "search_key": search_key(first, last),
                 "first_name_original": first_orig,
                 "last_name_original": last_orig,

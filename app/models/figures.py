@@ -1,4 +1,4 @@
-"""Figures that hold (issue 15): anonymous retained counts and the annual evaluation talk.
+"""Figures that hold: anonymous retained counts and the annual evaluation talk.
 
 ``RetainedMonthCount`` and ``RetainedReferralCount`` hold the share of destroyed case files in
 the statistics (R-8.1): when ``msa purge-expired`` deletes a person, the person's contribution

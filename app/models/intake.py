@@ -1,4 +1,4 @@
-"""Intake and movement across providers (issue 14): assignment imports and handovers."""
+"""Intake and movement across providers: assignment imports and handovers."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ class MsaUser(User):
         Boolean, nullable=False, default=False, server_default=false()
     )
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: reminders and calendar (issue 18): daily e-mail digest on/off; secret token of the
+    #: reminders and calendar: daily e-mail digest on/off; secret token of the
     #: iCalendar feed (None: no feed); client names in the feed's titles only when opted in
     reminder_digest: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=True, server_default=true()

@@ -29,7 +29,7 @@ from app.models.organisation import Accommodation, Organisation
 
 COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
 #: benefit bases under the AsylbLG: the end of counselling three months after moving into own
-#: housing is meant for recognised refugees, not for persons still under the AsylbLG (issue 16)
+#: housing is meant for recognised refugees, not for persons still under the AsylbLG
 ASYLBLG_PREFIX = "asylblg"
 #: how well the client reads (the letters are explained aloud where reading is weak)
 READING_ABILITY_LABELS = {
@@ -89,7 +89,7 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
             postgresql_using="gin",
             postgresql_ops={"first_name": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
-        # PostgreSQL: the caseworkers' search field (issue 16) — "any part of the name" as
+        # PostgreSQL: the caseworkers' search field — "any part of the name" as
         # search_key LIKE '%ahmad%' through a trigram index (app/services/casefile/search.py)
         Index(
             "ix_person_search_key_trgm",
@@ -197,8 +197,8 @@ class PersonShare(Model):
     )
     consent_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     note: Mapped[str | None] = mapped_column(String(500))
-    #: last day of the share (issue 14); the share ends by itself after it (null: open-ended,
-    #: shares made before issue 14)
+    #: last day of the share; the share ends by itself after it (null: open-ended,
+    #: shares made before shares had an end date)
     until: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
@@ -267,7 +267,7 @@ class PersonVulnerability(PersonOwned, Model):
 
 
 # Belegung: persons currently living in an accommodation (R-1.2), one subquery per list query.
-# The same figure for every role that may see the accommodation (issue 16): it counts persons of
+# The same figure for every role that may see the accommodation: it counts persons of
 # all providers through a plain table alias, which the row scope (an ORM criterion on Person)
 # does not touch — a number, no personal data. Persons who moved away or into their own flat do
 # not live there any more.
@@ -291,7 +291,7 @@ Accommodation.occupancy = column_property(
 
 
 def _occupancy_text(self: Accommodation) -> str:
-    """Belegung "12 von 30 Plätzen", marked when above capacity (issue 16)."""
+    """Belegung "12 von 30 Plätzen", marked when above capacity."""
     used = int(self.occupancy or 0)
     if not self.capacity:
         return f"{used} Personen"

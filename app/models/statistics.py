@@ -86,7 +86,7 @@ ix_group_session_statistics = Index(
 
 
 class StatisticsRollupMonth(Model):
-    """Monthly figures per organisation and caseworker, precomputed (issue 9, national scale).
+    """Monthly figures per organisation and caseworker, precomputed (national scale).
 
     Filled by ``flask msa refresh-statistics`` (a scheduled job); the reviewer's charts read it
     while it is fresh (``MSA_STATISTICS_ROLLUP_MAX_AGE``) and fall back to live SQL otherwise.

@@ -63,7 +63,7 @@ SELF_SERVICE_FIELDS = frozenset(
         "password",
         "totp_secret",
         "totp_enabled",
-        # issue 18: "Mein Kalender" — feed token, names in the feed, the e-mail digest
+        # "Mein Kalender" — feed token, names in the feed, the e-mail digest
         "calendar_token",
         "calendar_names",
         "reminder_digest",

@@ -34,7 +34,7 @@ class _FastUserList:
     """User lists like every MSA list (app.datamodel): roles and organisation eager-loaded
     (one statement each instead of one per user row), search-form choices bounded."""
 
-    #: German values (ja/nein, "–") as in every MSA list (issue 16)
+    #: German values (ja/nein, "–") as in every MSA list
     list_widget = _GermanListWidget
 
     def __init__(self, **kwargs: Any) -> None:
@@ -73,7 +73,7 @@ def _uncounted_choices(form_class: Any, datamodel: Any) -> None:
             unbound.kwargs["query_func"] = _all_rows(related)
             if name == "roles":
                 # a few roles: checkboxes, each with its label — FAB's select2 box leaves its
-                # search field without a label and breaks the list semantics (axe, issue 16)
+                # search field without a label and breaks the list semantics (axe)
                 from wtforms.widgets import CheckboxInput, ListWidget
 
                 unbound.kwargs["widget"] = ListWidget(prefix_label=False)

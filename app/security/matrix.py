@@ -90,7 +90,7 @@ READ_WRITE_METHODS: dict[str, str] = {
     "submit": "write",
     "review": "write",
     "return_report": "write",
-    # issue 15: referral statistics, annual evaluation (app/views/statistics.py)
+    # referral statistics, annual evaluation (app/views/statistics.py)
     "referrals": "read",
     "annual": "read",
     "year": "read",
@@ -101,12 +101,12 @@ READ_WRITE_METHODS: dict[str, str] = {
     "household": "write",
     "document": "write",
     "done": "write",
-    # issue 16: a follow-up on its own (date + subject) from the case file
+    # a follow-up on its own (date + subject) from the case file
     "new": "write",
     # special categories of a person (/api/v1/person/<id>/sensitive)
     "sensitive_get": "read",
     "sensitive_put": "write",
-    # intake and movement across providers (issue 14, app/views/intake/)
+    # intake and movement across providers (app/views/intake/)
     "imports": "read",
     "upload": "write",
     "mapping": "write",
@@ -127,12 +127,12 @@ READ_WRITE_METHODS: dict[str, str] = {
     "shares_get": "read",
     "shares_post": "write",
     "shares_delete": "write",
-    # --- issue 17: administration log, team page (app/views/user_admin.py) ---
+    # --- administration log, team page (app/views/user_admin.py) ---
     "admin_log": "read",
     "team": "read",
     "team_add": "write",
     "team_active": "write",
-    # cooperation, staff, calendar, partner lists (issue 18: app/views/cooperation.py,
+    # cooperation, staff, calendar, partner lists (app/views/cooperation.py,
     # staff.py, calendar.py, partners.py)
     "mine": "read",
     "permits": "read",
@@ -172,7 +172,7 @@ FILE_AUDIT = "FileAudit"
 STATISTICS = "Statistics"
 #: County review of quarterly reports and charts: read = all providers, write = review/return
 STATISTICS_REVIEW = "StatisticsReview"
-# -- intake and movement across providers (issue 14) --
+# -- intake and movement across providers --
 #: assignment-list import (Zuweisungsliste): county admin
 ASSIGNMENT_IMPORT = "AssignmentImport"
 #: handovers (Übergabe) and shares (Freigabe) of case files between providers
@@ -180,7 +180,7 @@ HANDOVER = "Handover"
 MENU_ASSIGNMENT_IMPORT = "Zuweisungsimport"
 MENU_HANDOVERS = "Übergaben"
 
-# --- issue 17: who changed which account/role/organisation/permission; the lead's own team ---
+# --- who changed which account/role/organisation/permission; the lead's own team ---
 #: Verwaltungsprotokoll (append-only): read = search it (Datenschutzbeauftragte; Admin has all)
 ADMIN_LOG = "AdminLog"
 #: Team page of the Trägerleitung: read = list, write = create/deactivate/reactivate Fachkraft
@@ -191,7 +191,7 @@ MENU_TEAM = "Mein Team"
 #: pages about the own organisation's team, which an account without organisation cannot open
 NOT_FOR_ADMIN = frozenset({TEAM, MENU_TEAM})
 
-# -- issue 18: cooperation work, staff, appointments ---------------------------------------
+# -- cooperation work, staff, appointments ---------------------------------------
 #: working groups, meetings, projects, volunteers of a provider (the county reads aggregates)
 COOPERATION = "Cooperation"
 #: qualification, further training and supervision of a provider's staff (the lead)
@@ -230,7 +230,7 @@ _CASE_WORK = {
     NETWORK_PARTNER: R,
     ACCOMMODATION: R,
     CASE_MANAGEMENT: RW,
-    HANDOVER: RW,  # issue 14
+    HANDOVER: RW,
 }
 _PROVIDER_CASE_WORK = {**_CASE_WORK, FILE_AUDIT: RW}
 
@@ -244,7 +244,7 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
         SERVICE_GAPS: R,
         STATISTICS: R,
         STATISTICS_REVIEW: RW,
-        ASSIGNMENT_IMPORT: RW,  # issue 14
+        ASSIGNMENT_IMPORT: RW,
     },
     ROLE_REVIEWER: {
         PERSON: R,
@@ -272,7 +272,7 @@ RESOURCES: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 
-# --- issue 15 (figures that hold): the annual evaluation of a provider with the county (§7) ---
+# --- (figures that hold): the annual evaluation of a provider with the county (§7) ---
 #: read = the year view of a provider (its lead, the county), write = record the annual talk
 ANNUAL_EVALUATION = "AnnualEvaluation"
 for _role in (ROLE_COUNTY_ADMIN, ROLE_REVIEWER, ROLE_LEAD):
@@ -308,7 +308,7 @@ MENUS: dict[str, frozenset[str]] = {
             "List Users",
             "Angebotslücken",
             *_REVIEW_MENUS,
-            MENU_ASSIGNMENT_IMPORT,  # issue 14
+            MENU_ASSIGNMENT_IMPORT,
         }
     ),
     ROLE_REVIEWER: frozenset(
@@ -353,7 +353,7 @@ _CASE_MENUS = frozenset(
         "Meine Fälle",
         "Netzwerkpartner",
         "Unterkünfte",
-        MENU_HANDOVERS,  # issue 14
+        MENU_HANDOVERS,
     }
 )
 MENUS[ROLE_LEAD] = (
@@ -365,7 +365,7 @@ MENUS[ROLE_LEAD] = (
 )
 MENUS[ROLE_CASEWORKER] = _CASE_MENUS | {MENU_FILE_AUDITS} | _STATISTICS_MENUS | _COOPERATION_MENUS
 MENUS[ROLE_SPECIALIST] = _CASE_MENUS | _STATISTICS_MENUS | _COOPERATION_MENUS
-# issue 15: referral statistics for every role with figures, the annual evaluation for lead/county
+# referral statistics for every role with figures, the annual evaluation for lead/county
 for _role in (ROLE_COUNTY_ADMIN, ROLE_REVIEWER, ROLE_LEAD, ROLE_CASEWORKER, ROLE_SPECIALIST):
     MENUS[_role] = MENUS[_role] | {MENU_REFERRALS}
 for _role in (ROLE_COUNTY_ADMIN, ROLE_REVIEWER, ROLE_LEAD):

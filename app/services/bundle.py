@@ -1,4 +1,4 @@
-"""Many small reads in ONE SQL statement (issue 9: at most 8 statements per page).
+"""Many small reads in ONE SQL statement (at most 8 statements per page).
 
 A page like the case file shows a dozen short lists (languages, degrees, follow-ups, the
 timeline, the sections of other capabilities). Each is a tiny indexed query; the cost is the

@@ -68,7 +68,7 @@ def register_views(appbuilder: AppBuilder) -> None:
 
     intake.register(appbuilder)
 
-    # issue 18: cooperation work, staff, appointments and calendar, partner lists
+    # cooperation work, staff, appointments and calendar, partner lists
     from app.views import calendar, cooperation, partners, staff
 
     cooperation.register(appbuilder)

@@ -163,7 +163,7 @@ PARTNER_LABELS = {
 
 
 def _partner_category_label(code: object) -> str:
-    """German label of a ``partner_category`` code (issue 18: the category is a catalogue code)."""
+    """German label of a ``partner_category`` code (the category is a catalogue code)."""
     from app.services.catalogues import labels
 
     return labels("partner_category").get(str(code or ""), "ohne Kategorie")

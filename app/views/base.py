@@ -179,7 +179,7 @@ class MsaModelView(ModelView):
             german_blank_choices(form)
 
 
-#: the routes a read-only list view does not have (issue 16: no destructive buttons)
+#: the routes a read-only list view does not have (no destructive buttons)
 READ_ONLY_ROUTES = {"add", "edit", "delete", "download", "action", "action_post"}
 
 
@@ -187,7 +187,7 @@ class ScopedModelView(MsaModelView):
     """View of provider-scoped rows: the row filter comes from app.security.scoping.
 
     The organisation is never a form field; it is taken from the user or the person.
-    Case records are never deleted from a page (issue 16): corrections are edits with history,
+    Case records are never deleted from a page: corrections are edits with history,
     a person who left is marked as moved away, destruction only through retention — so the
     ``delete`` route does not exist (no trash icon, no confirmation dialog).
     """
@@ -203,7 +203,7 @@ class MsaModelRestApi(ModelRestApi):
     allow_browser_login = False
 
     def _get_field_info(self, field: Any, filter_rel_field: Any, *args: Any, **kwargs: Any) -> Any:
-        """``_info`` of a field: an empty description stays empty (issue 16).
+        """``_info`` of a field: an empty description stays empty.
 
         FAB translates ``""`` with gettext, which returns the catalogue's header
         ("Project-Id-Version: …") as the field's description.
@@ -222,7 +222,7 @@ class MsaModelRestApi(ModelRestApi):
             self.datamodel = fast_datamodel(self.datamodel, list(self.list_columns or []))
         super().__init__(**kwargs)
 
-    # -- exactly-once creates (Idempotency-Key, issue 17) ----------------------------------------
+    # -- exactly-once creates (Idempotency-Key) ----------------------------------------
     def created_body(self, item: Any) -> dict[str, Any]:
         """The ``result`` of a 201 reply (built before the commit, and for a replay)."""
         body: dict[str, Any] = self.add_model_schema.dump(item, many=False)

@@ -7,7 +7,7 @@ every capability editing one template.
 Sections and timeline sources declare their reads as ``queries(person) -> {name: select}``;
 the case file page runs the queries of ALL sections in one SQL statement
 (:class:`app.services.bundle.Bundle`) and hands each its results as ``data`` — the page costs
-the same number of statements however many capabilities register here (issue 9).
+the same number of statements however many capabilities register here.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def section_contexts(
     return [(s, s.context(person, _part(data, f"s:{s.key}:"))) for s in sections]
 
 
-#: the case file shows the newest 20 timeline entries; "ältere anzeigen" adds 20 (issue 16)
+#: the case file shows the newest 20 timeline entries; "ältere anzeigen" adds 20
 TIMELINE_PAGE = 20
 TIMELINE_MAX = 1000
 

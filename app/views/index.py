@@ -222,7 +222,7 @@ def _endpoint_url(endpoint: str, anchor: str = "") -> str:
 
 
 def _import_cards() -> list[tuple[str, str, str]]:
-    """Cards for the import pages (issue 14) whatever their names: list views without args."""
+    """Cards for the import pages whatever their names: list views without args."""
     out: list[tuple[str, str, str]] = []
     for rule in current_app.url_map.iter_rules():
         name = rule.endpoint

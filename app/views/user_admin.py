@@ -1,4 +1,4 @@
-"""Team page of the Trägerleitung and the administration log search (issue 17)."""
+"""Team page of the Trägerleitung and the administration log search."""
 
 from __future__ import annotations
 

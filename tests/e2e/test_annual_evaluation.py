@@ -1,4 +1,4 @@
-"""Annual evaluation journey (issue 15): the lead opens the year view, records the annual talk
+"""Annual evaluation journey: the lead opens the year view, records the annual talk
 and downloads the PDF; the county reviewer sees the same record."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 18 in headless Chromium: a provider lead documents a Fachkreis meeting, a project
+"""Cooperation in headless Chromium: a provider lead documents a Fachkreis meeting, a project
 with volunteers and a caseworker's training; the quarterly report and the staff page count them."""
 
 from __future__ import annotations

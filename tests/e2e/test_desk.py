@@ -1,4 +1,4 @@
-"""The caseworker's desk in the browser (issue 16): find a person by a transliterated name from
+"""The caseworker's desk in the browser: find a person by a transliterated name from
 any page in ≤ 2 interactions, document a contact in ≤ 5 interactions plus the text; every page
 of every role without any axe finding, whatever its impact."""
 

@@ -1,4 +1,4 @@
-"""Journey (issue 14): the county admin imports an assignment list (upload → preview →
+"""Journey: the county admin imports an assignment list (upload → preview →
 confirm); the provider offers a family to another provider, which accepts it."""
 
 from __future__ import annotations

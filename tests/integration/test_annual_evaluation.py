@@ -1,4 +1,4 @@
-"""Annual evaluation (§7) and referral statistics (R-6.2) over HTTP (issue 15)."""
+"""Annual evaluation (§7) and referral statistics (R-6.2) over HTTP."""
 
 from __future__ import annotations
 
@@ -260,7 +260,7 @@ def test_referral_statistics_page_exports_api_and_county(
 def test_annual_evaluation_counts_cooperation_and_training(
     app: Flask, year_of_a: dict[str, Any]
 ) -> None:
-    """The annual talk sees the year's cooperation work and staff training (issue 18, §7)."""
+    """The annual talk sees the year's cooperation work and staff training (§7)."""
     import datetime as dt
     from decimal import Decimal
 

@@ -48,7 +48,7 @@ def _count(app: Flask, model: Any) -> int:
 
 def test_login_via_api_and_person_crud(app: Flask, client, world, api_token) -> None:
     """A caseworker creates, reads and changes a person; organisation from the user. There is no
-    DELETE (issue 16): a person who left is marked as moved away, only retention destroys."""
+    DELETE: a person who left is marked as moved away, only retention destroys."""
     headers = api_token(matrix.ROLE_CASEWORKER, world["a"])
     resp = client.post(
         "/api/v1/person/",

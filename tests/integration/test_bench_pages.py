@@ -1,4 +1,4 @@
-"""CI guard for the benchmark's pages (issue 9): every page of ``bench.pages.PAGES``.
+"""CI guard for the benchmark's pages: every page of ``bench.pages.PAGES``.
 
 Each page is requested like ``bench/run.py`` does it (same user, same placeholders, a first
 request before the counted one), on the demo data plus the bench person's documents, and must

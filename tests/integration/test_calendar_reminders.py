@@ -1,4 +1,4 @@
-"""Issue 18 on a real database: appointments, the iCalendar feed, reminder e-mails over SMTP."""
+"""The work a real database: appointments, the iCalendar feed, reminder e-mails over SMTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The case file page: at most 8 SQL statements, whatever the person holds (issue 9).
+"""The case file page: at most 8 SQL statements, whatever the person holds.
 
 The page's own lists, every hub section and every timeline source run in ONE statement
 (``app.services.bundle``); these tests fail when a section or source adds a query of its own,

@@ -162,7 +162,7 @@ def test_add_person_warns_of_duplicate_then_creates(factory: Any, login_as: Any)
 
 
 def test_duplicate_candidates_stay_within_own_provider(factory: Any, login_as: Any) -> None:
-    """A match at another provider: only that provider's name is shown (issue 14), never the
+    """A match at another provider: only that provider's name is shown, never the
     person; after "Trotzdem anlegen" the person is created."""
     other = factory.make_org(name="Träger Fremd")
     factory.make_person(
@@ -291,7 +291,7 @@ def test_sub_record_add_presets_person_and_returns(factory: Any, login_as: Any) 
     assert "Arabisch" in html and "B1" in html
     other = factory.make_person(factory.make_org())
     assert client.get(f"/personlanguageview/add?person_id={other.id}").status_code == 404
-    # no delete for provider roles (issue 16): a wrong entry is corrected by editing it
+    # no delete for provider roles: a wrong entry is corrected by editing it
     assert "entfernen" not in html
     assert client.post(f"/personlanguageview/delete/{row.id}").status_code in (404, 405)
     resp = client.post(f"/personlanguageview/edit/{row.id}", data={"language": "ar", "level": "b2"})

@@ -1,4 +1,4 @@
-"""The case file as a working page (issue 16): paged timeline, long notes, note page,
+"""The case file as a working page: paged timeline, long notes, note page,
 follow-ups on their own, warnings, error pages in the portal's frame."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Catalogues are read once per request (issue 9) — and a write in the request is seen."""
+"""Catalogues are read once per request — and a write in the request is seen."""
 
 from __future__ import annotations
 

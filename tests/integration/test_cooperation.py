@@ -1,4 +1,4 @@
-"""Issue 18 on a real database: cooperation records, staff, partner lists (services and pages)."""
+"""The work a real database: cooperation records, staff, partner lists (services and pages)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Demo data passes the portal's own rules (issue 17) and loads with ``--organisation``."""
+"""Demo data passes the portal's own rules and loads with ``--organisation``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Landing pages that tell each role what to do next (issue 16), within the statement budget."""
+"""Landing pages that tell each role what to do next, within the statement budget."""
 
 from __future__ import annotations
 

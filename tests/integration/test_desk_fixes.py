@@ -1,4 +1,4 @@
-"""Fixed along the way (issue 16): occupancy, CLI errors, ``_info`` descriptions."""
+"""Fixed along the way: occupancy, CLI errors, ``_info`` descriptions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures that hold (issue 15): one answer in UI, API, CLI and exports — before and after the
+"""Figures that hold: one answer in UI, API, CLI and exports — before and after the
 submission, after refused edits, after ``msa purge-expired`` — and a returned quarter can be
 corrected and resubmitted. Runs on SQLite and PostgreSQL."""
 
@@ -278,7 +278,7 @@ def test_one_answer_before_after_submission_refused_edits_and_purge(
         headers=headers,
     )
     assert moved_out.status_code == 409  # its old date lies in the closed quarter
-    # deleting is no correction at all for provider roles (issue 16): neither the note nor the
+    # deleting is no correction at all for provider roles: neither the note nor the
     # person with her notes of the closed quarter can be deleted, through API or page
     assert client.delete(f"/api/v1/contactnote/{note_id}", headers=headers).status_code == 405
     gone_person = client.delete(f"/api/v1/person/{world['stays']}", headers=headers)
@@ -315,7 +315,7 @@ def test_one_answer_before_after_submission_refused_edits_and_purge(
     assert page.status_code == 409  # refused, the form shown again with the input
     assert "2. Quartal 2025 ist bereits an den Landkreis gemeldet" in page.get_data(as_text=True)
     deleted = ui.post(f"/contactnoteview/delete/{note_id}", follow_redirects=True)
-    assert deleted.status_code == 404  # notes are never deleted by provider roles (issue 16)
+    assert deleted.status_code == 404  # notes are never deleted by provider roles
     with app.app_context():
         assert db.session.get(ContactNote, note_id) is not None
     channels = all_channels(app, world, headers)

@@ -1,4 +1,4 @@
-"""Handover (Übergabe), sharing (Freigabe) and duplicates across providers (issue 14).
+"""Handover (Übergabe), sharing (Freigabe) and duplicates across providers.
 
 Every forbidden path: a third provider never sees an offer; the sender loses access; a declined
 offer changes nothing; only the receiver accepts; past quarterly figures of both providers stay.

@@ -1,4 +1,4 @@
-"""Assignment-list import (Zuweisungsliste, issue 14): file formats, preview, one transaction,
+"""Assignment-list import (Zuweisungsliste): file formats, preview, one transaction,
 idempotence, the CLI's JSON summary and exit codes, the county admin's browser steps."""
 
 from __future__ import annotations

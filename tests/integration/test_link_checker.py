@@ -144,7 +144,7 @@ class Checker:
         if method == "action_post":
             return True  # FAB checks the permission of the action chosen on the page
         if not hasattr(getattr(view, method, None), "_permission_name"):
-            return True  # no FAB permission on this method (e.g. the two-factor pages): its own guard
+            return True  # no FAB permission on this method (two-factor pages): its own guard
         if method == "action":
             permission = view.get_action_permission_name(args["name"])
         else:

@@ -1,4 +1,4 @@
-"""Name search ("beginnt mit") that an index can serve at national scale (issue 9)."""
+"""Name search ("beginnt mit") that an index can serve at national scale."""
 
 from __future__ import annotations
 

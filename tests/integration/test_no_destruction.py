@@ -1,4 +1,4 @@
-"""No destructive buttons where they do not belong (issue 16, deliverable 2).
+"""No destructive buttons where they do not belong (deliverable 2).
 
 Case files, notes and every record of a case leave the portal only through the retention
 procedure. The only delete routes left are the county's configuration (users, roles,

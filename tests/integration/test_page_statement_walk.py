@@ -1,4 +1,4 @@
-"""Statement budget for EVERY page (issue 9): walk every GET route of ``app.url_map``.
+"""Statement budget for EVERY page: walk every GET route of ``app.url_map``.
 
 With the demo data (plus the bench person's CV and social reports and a drawn file audit) each
 role that uses the portal — signed in with its demo account, session cookie for the HTML pages,

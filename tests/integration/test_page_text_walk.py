@@ -1,4 +1,4 @@
-"""Nothing raw on screen (issue 16): walk EVERY GET page of ``app.url_map`` for every role.
+"""Nothing raw on screen: walk EVERY GET page of ``app.url_map`` for every role.
 
 The same walk as the statement budget (``test_page_statement_walk``: demo data, real ids, demo
 accounts of five roles), so pages added later are covered without being listed. Each HTML page

@@ -1,4 +1,4 @@
-"""Deterministic performance guards (issue 9): statement counts, bounded loads, page sizes.
+"""Deterministic performance guards: statement counts, bounded loads, page sizes.
 
 Times are measured by the benchmark (``bench/``), never asserted here.
 """

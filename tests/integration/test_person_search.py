@@ -1,4 +1,4 @@
-"""Personensuche (issue 16): one field, UI and API, scoped, within the statement budget."""
+"""Personensuche: one field, UI and API, scoped, within the statement budget."""
 
 from __future__ import annotations
 

@@ -158,7 +158,7 @@ def world(app: Flask) -> dict[str, Any]:
 
 
 def _mark_cooperation(oid: int, pid: int, worker_id: int, partner_id: int, mark: str) -> None:
-    """Issue 18: B's cooperation work, staff records and an appointment, all marked."""
+    """Cooperation: B's cooperation work, staff records and an appointment, all marked."""
     from decimal import Decimal
 
     from app.extensions import db

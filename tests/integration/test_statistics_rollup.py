@@ -1,4 +1,4 @@
-"""The charts' rollup: same figures as live SQL, used only while fresh (issue 9)."""
+"""The charts' rollup: same figures as live SQL, used only while fresh."""
 
 from __future__ import annotations
 

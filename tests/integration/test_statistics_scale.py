@@ -1,4 +1,4 @@
-"""Reviewer pages with many providers (state and national scale): bounded pages (issue 9)."""
+"""Reviewer pages with many providers (state and national scale): bounded pages."""
 
 from __future__ import annotations
 

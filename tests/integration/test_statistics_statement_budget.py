@@ -1,4 +1,4 @@
-"""Statistics and charts within the statement budget (issue 9): at most 8 SQL statements per
+"""Statistics and charts within the statement budget: at most 8 SQL statements per
 request, authentication and permissions included, and not one more with more providers.
 
 Also: the batched statements stay scoped — a provider lead never sees another provider's

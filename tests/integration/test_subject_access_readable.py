@@ -1,4 +1,4 @@
-"""The Art. 15 export reads as German (issue 16): labels, dates, names — the JSON stays complete."""
+"""The Art. 15 export reads as German: labels, dates, names — the JSON stays complete."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sign-in through a real directory server (issue 17): OpenLDAP ``slapd`` from Debian.
+"""Sign-in through a real directory server: OpenLDAP ``slapd`` from Debian.
 
 The test starts a private slapd on a free port with a temporary configuration (suffix
 dc=kreis,dc=example, the memberOf overlay like Active Directory), adds users and groups with

@@ -1,4 +1,4 @@
-"""Honest answers under database faults (issue 17, finding Medium).
+"""Honest answers under database faults (finding Medium).
 
 Finding: under database faults a create was committed and then the reply failed (500), so the
 client retried and the note existed twice; some outage replies were 500 instead of 503 (once

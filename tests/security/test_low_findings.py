@@ -1,4 +1,4 @@
-"""The low findings of the attack run (issue 17), each as a test that fails if it comes back."""
+"""The low findings of the attack run, each as a test that fails if it comes back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may grant which role (issue 17, finding High): the table, walked through every path.
+"""Who may grant which role (finding High): the table, walked through every path.
 
 Finding: a Kreis-Admin could give itself (or anyone) Prüfer or Admin through the user edit form
 and then read every provider's case files; the change was logged nowhere.
@@ -253,7 +253,7 @@ def test_county_admin_grants_caseworker_and_the_change_is_logged(
             "fte": "1",
         }
     client = sign_in(app.test_client(), me_id)
-    # the roles are checkboxes with a label each (no select2 box without a label, issue 16)
+    # the roles are checkboxes with a label each (no select2 box without a label)
     form = client.get(f"/users/edit/{target_id}").get_data(as_text=True)
     assert 'type="checkbox"' in form and "my_select2" not in form.split('id="roles"')[1][:300]
     checked = re.search(r'<input checked[^>]*id="(roles-\d+)"[^>]*>', form) or re.search(

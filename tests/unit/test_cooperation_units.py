@@ -1,4 +1,4 @@
-"""Issue 18 without a database: iCalendar text, SMTP settings, digest text, caseload rule."""
+"""Cooperation, calendar, reminders without a database: iCalendar, SMTP, digest, caseload."""
 
 from __future__ import annotations
 

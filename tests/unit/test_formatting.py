@@ -1,4 +1,4 @@
-"""German display of values (issue 16)."""
+"""German display of values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading assignment lists without a database: encodings, separators, headers (issue 14)."""
+"""Reading assignment lists without a database: encodings, separators, headers."""
 
 from __future__ import annotations
 

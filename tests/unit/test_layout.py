@@ -402,3 +402,24 @@ def test_person_write_finder_finds_writes(tmp_path: Path) -> None:
         "delete(course)",
         "item.end_on =",
     ]
+
+
+def test_no_issue_numbers_in_code_templates_or_docs() -> None:
+    """Comments, templates, the roles matrix and the docs name the domain, not an issue."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"\b[Ii]ssue[ \t]*#?\d+")
+    found = []
+    for folder, suffixes in (
+        ("app", {".py", ".html", ".js", ".css"}),
+        ("tests", {".py"}),
+        ("docs", {".md"}),
+    ):
+        for path in (root / folder).rglob("*"):
+            if path.suffix in suffixes and path.is_file():
+                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                    if pattern.search(line) and "pattern = re.compile" not in line:
+                        found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert found == []

@@ -56,7 +56,7 @@ def test_asylblg_track_in_order_sets_move_in_and_end_of_counselling(
     setup: dict[str, Any],
 ) -> None:
     """Completing the lease records the move-in; under the AsylbLG counselling goes on (the end
-    three months after moving in is meant for recognised refugees, issue 16)."""
+    three months after moving in is meant for recognised refugees)."""
     person, user = setup["person"], setup["user"]
     start = dt.date.today() - dt.timedelta(days=60)
     procedure = moves.start(person, "asylblg", by=user, started_on=start)
@@ -166,7 +166,7 @@ def test_one_open_procedure_and_known_tracks_only(setup: dict[str, Any]) -> None
 
 
 def test_first_step_may_be_dated_back_to_the_day_it_happened(setup: dict[str, Any]) -> None:
-    """A procedure entered today whose application was made two weeks ago (issue 16)."""
+    """A procedure entered today whose application was made two weeks ago."""
     person, user = setup["person"], setup["user"]
     procedure = moves.start(person, "asylblg", by=user)
     earlier = dt.date.today() - dt.timedelta(days=14)

@@ -1,4 +1,4 @@
-"""Personensuche: the search text and the stored key (issue 16), without a database."""
+"""Personensuche: the search text and the stored key, without a database."""
 
 from __future__ import annotations
 

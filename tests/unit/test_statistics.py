@@ -251,7 +251,7 @@ def _rightmost_text(pdf: bytes) -> tuple[float, float]:
 
 
 def test_pdf_shows_every_column_within_the_page(scenario: dict[str, Any]) -> None:
-    """The last column (persons in case management) is on the page, not cut off (issue 15);
+    """The last column (persons in case management) is on the page, not cut off;
     months read "Apr 2025", decimals have a comma."""
     import io
 

@@ -1,4 +1,4 @@
-"""The batched count of persons in case management equals the single-month count (issue 9).
+"""The batched count of persons in case management equals the single-month count.
 
 Cases that enter the assessment or close exactly on month boundaries, a case that went back to
 the assessment, a person with two cases, a case that never entered the assessment, two
@@ -65,7 +65,7 @@ def cases(factory: Any) -> dict[str, int]:
     pb = f.make_person(b)
     # entered on the last second of December → counts from December
     _case(a, cw1, p[0], [(T(2027, 12, 31, 23, 59, 59), "assessment")], None)
-    # recorded at the very end of 31 January: the step happened on a January day (issue 15
+    # recorded at the very end of 31 January: the step happened on a January day (the figures
     # counts by the domain date ``occurred_on``, here taken from ``at``) → counts from January
     _case(a, cw1, p[1], [(T(2028, 1, 31, 23, 59, 59, 999999), "assessment")], None)
     # entered at midnight on 1 February, closed on 1 March → February and March

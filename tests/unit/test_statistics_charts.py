@@ -119,7 +119,7 @@ def test_reviewer_dashboard_draws_five_charts(factory: Any) -> None:
 
 
 def test_charts_are_readable_for_reviewers() -> None:
-    """Issue 16: full width, integer ticks for counts, full labels as tooltips, one title."""
+    """Charts: full width, integer ticks for counts, full labels as tooltips, one title."""
     import re
 
     from app.services.statistics.charts import bar_chart

@@ -42,7 +42,7 @@ def setup(factory: Any) -> dict[str, Any]:
 
 
 def test_submitted_report_is_a_frozen_snapshot(setup: dict[str, Any], factory: Any) -> None:
-    """A later note dated in the submitted quarter is refused (issue 15); the snapshot holds."""
+    """A later note dated in the submitted quarter is refused; the snapshot holds."""
     from app.services.statistics.periods import ClosedPeriodError
 
     report = qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)

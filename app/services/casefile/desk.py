@@ -1,4 +1,4 @@
-"""Schreibtisch — what each role's landing page counts (issue 16), in ONE statement.
+"""Schreibtisch — what each role's landing page counts, in ONE statement.
 
 Every figure is a short indexed count; :class:`app.services.bundle.Bundle` sends them together,
 so the landing page stays within the statement budget whatever the role. Row scoping applies as

@@ -1,4 +1,4 @@
-"""Personensuche — the caseworkers' one search field (issue 16).
+"""Personensuche — the caseworkers' one search field.
 
 One text finds a person by any part of her first or last name (transliteration- and
 diacritics-tolerant: the one name matcher's folding, ``app.services.casefile.name_match``), by

@@ -15,7 +15,7 @@ from app.services.errors import unit_of_work
 ACTIONS = frozenset(
     {"read", "read_sensitive", "create", "update", "delete", "export", "document", "purge"}
 ) | frozenset(
-    # intake and movement across providers (issue 14)
+    # intake and movement across providers
     {
         "handover_offer",
         "handover_accept",

@@ -1,4 +1,4 @@
-"""The Art. 15 export as a person reads it (issue 16): German labels, German values.
+"""The Art. 15 export as a person reads it: German labels, German values.
 
 The JSON export keeps every column under its technical name (machine-readable, complete); the
 PDF shows the same rows with a German label per column, dates ``TT.MM.JJJJ``, times in

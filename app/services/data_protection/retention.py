@@ -201,7 +201,7 @@ def destroy_persons(conn: Connection, person_ids: Sequence[int]) -> tuple[dict[s
             .distinct()
         )
     ]
-    # the persons' share of the statistics stays, as anonymous counts (issue 15)
+    # the persons' share of the statistics stays, as anonymous counts
     from app.services.statistics.retained import retain_counts
 
     retain_counts(conn, person_ids)

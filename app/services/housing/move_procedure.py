@@ -197,7 +197,7 @@ def complete_step(
     previous = [s for s in procedure.steps if s.position < step.position]
     done_before = [s.done_on for s in previous if s.done_on]
     if not done_before and done_on < procedure.started_on:
-        # the first step is recorded later than it happened (issue 16): the procedure began
+        # the first step is recorded later than it happened: the procedure began
         # that day — a step may be dated back to the day it happened
         procedure.started_on = done_on
     last_date = max(done_before, default=procedure.started_on)

@@ -218,7 +218,7 @@ def suggestions(person_id: int, limit: int = 5) -> list[Suggestion]:
 
 
 def _catalogue_label(catalogue: str, code: str | None) -> str:
-    """German label of a catalogue code ("" for none) — never the raw code (issue 16)."""
+    """German label of a catalogue code ("" for none) — never the raw code."""
     if not code:
         return ""
     from app.services.catalogues import labels

@@ -1,4 +1,4 @@
-"""Intake and movement across providers (issue 14).
+"""Intake and movement across providers.
 
 ``assignment_import`` reads the county's assignment lists (Zuweisungslisten) and creates or
 updates persons at the providers running the named accommodations; ``handover`` moves a case

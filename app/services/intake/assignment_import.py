@@ -487,7 +487,7 @@ def _person_values(r: RowResult, household_of: dict[str, int], now: dt.datetime)
         "organisation_id": r.organisation_id,
         "first_name": data["first_name"],
         "last_name": data["last_name"],
-        # bulk inserts bypass the mapper events that keep the search key (issue 16)
+        # bulk inserts bypass the mapper events that keep the search key
         "search_key": search_key(data["first_name"], data["last_name"]),
         "name_key": data["name_key"],
         "birth_date": data["birth_date"],

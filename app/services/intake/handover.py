@@ -1,4 +1,4 @@
-"""Übergabe — hand a case file over to another provider with documented consent (issue 14).
+"""Übergabe — hand a case file over to another provider with documented consent.
 
 Rules (docs/intake.md):
 

@@ -1,4 +1,4 @@
-"""Freigabe — share a case file with the specialist service (or another provider) (issue 14).
+"""Freigabe — share a case file with the specialist service (or another provider).
 
 With the person's consent and an end date the organisation shared with sees the file and
 documents on it (its notes belong to the file, i.e. to the owning provider); the owner can end

@@ -1,4 +1,4 @@
-"""Annual evaluation of a provider with the county (Jahresgespräch, Fachkonzept §7, issue 15).
+"""Annual evaluation of a provider with the county (Jahresgespräch, Fachkonzept §7).
 
 One year view per provider: the four quarters' Anlage-1 totals (the submitted snapshot where a
 quarter is submitted or reviewed, live figures otherwise — the same answer as every other
@@ -123,7 +123,7 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
     )
     bundle.add("cooperation", cooperation_figures_statement(organisation_id, start, end))
     for key, model in (("trainings", StaffTraining), ("supervisions", StaffSupervision)):
-        # issue 18: further training and supervision of the provider's staff in the year
+        # further training and supervision of the provider's staff in the year
         bundle.add(
             key,
             select(func.count(model.id), func.coalesce(func.sum(model.hours), 0)).where(
@@ -249,7 +249,7 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         "file_audits": audits,
         "service_gaps": gaps,
         "talk": talk_json(talk),
-        # issue 18: cooperation work and staff training of the year, for the annual talk
+        # cooperation work and staff training of the year, for the annual talk
         "cooperation": decode_figures(data["cooperation"][0]),
         "cooperation_labels": COOPERATION_FIGURE_LABELS,
         "training": {

@@ -365,7 +365,7 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
         rollup.notes_per_topic_labelled(period.start, period.end, None)
         if state is not None
         else st.notes_per_topic_labelled(period.start, period.end, ids)
-    )  # all topics of the catalogue (issue 16: not only the first 10)
+    )  # all topics of the catalogue (not only the first 10)
     topic_names = [label for _c, label, _n in topics]
     topic_series = [("Vermerke", [n for _c, _l, n in topics])]
 

@@ -1,4 +1,4 @@
-"""Closed periods and the one answer for a quarter's figures (issue 15, R-7.2).
+"""Closed periods and the one answer for a quarter's figures (R-7.2).
 
 - :func:`reported_statistics` is THE answer for a quarter, used by the page, the exports, the
   REST API and ``msa statistics``: for a submitted or reviewed quarter the submitted snapshot,

@@ -1,4 +1,4 @@
-"""Referral statistics (R-6.2, issue 15): referrals per network partner, category, topic, outcome.
+"""Referral statistics (R-6.2): referrals per network partner, category, topic, outcome.
 
 Counted per quarter (or any period) and organisation from the ``referral`` rows plus the
 anonymous counts kept when case files were destroyed (``statistics_retained_referral``), in ONE

@@ -1,4 +1,4 @@
-"""Anonymous monthly counts that survive the destruction of case files (R-8.1, issue 15).
+"""Anonymous monthly counts that survive the destruction of case files (R-8.1).
 
 Before ``msa purge-expired`` deletes a person, :func:`retain_counts` adds the person's share
 of every month's figures to ``statistics_retained_month`` (Anlage 1: individual counselling,

@@ -1,4 +1,4 @@
-"""Precomputed monthly figures for the reviewer's charts (issue 9: a rollup at national scale).
+"""Precomputed monthly figures for the reviewer's charts (a rollup at national scale).
 
 The charts aggregate twelve months of contact notes of every provider: ~0.25 s of SQL per
 aggregate at state scale, tens of seconds at national scale. ``refresh()`` computes the same

@@ -1,4 +1,4 @@
-/* After a failed save the focus goes to the first field with an error (BITV 2.0, issue 16):
+/* After a failed save the focus goes to the first field with an error (BITV 2.0):
  * the first control marked aria-invalid, else the first control inside a .has-error group.
  * FAB's own forms mark errors with .has-error as well. */
 (function () {

@@ -1,4 +1,4 @@
-/* Network partners typed with suggestions (issue 18 forms): never a list of the directory.
+/* Network partners typed with suggestions (cooperation forms): never a list of the directory.
  *
  * <input class="msa-partner-search" list="LIST-ID" data-url="…autocomplete" data-multiple="1">
  * Typing ≥ 2 characters of the last name (after the last ";") asks data-url?q=… for up to 20

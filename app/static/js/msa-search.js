@@ -5,7 +5,7 @@
  * its id into the hidden field, changing the text clears it.
  *
  * <input class="msa-person-search-input" list="LIST-ID" data-url="…autocomplete?all=1"> (the
- * caseworkers' search field, issue 16): the same suggestions; choosing one opens that case file
+ * caseworkers' search field): the same suggestions; choosing one opens that case file
  * (its "url"), Enter submits the form and shows the result list.
  *
  * Safe to include more than once: every input is bound once.

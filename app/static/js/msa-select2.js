@@ -1,4 +1,4 @@
-/* Accessible select2 boxes (issue 16, BITV 2.0 / WCAG 2.1 AA).
+/* Accessible select2 boxes (BITV 2.0 / WCAG 2.1 AA).
  *
  * FAB's forms use select2 4.0.13 for related records. Its search field has no label, and with
  * "allowClear" on a multiple select it puts the clear button (a <span>) straight into the <ul>

@@ -20,7 +20,7 @@ class AccessLogView(MsaModelView):
     datamodel = SQLAInterface(AccessLog)
     class_permission_name = matrix.ACCESS_LOG
     base_permissions = ["can_read"]
-    #: read-only: no add, edit or delete route at all (issue 16)
+    #: read-only: no add, edit or delete route at all
     exclude_route_methods = READ_ONLY_ROUTES
     list_title = _l("Zugriffsprotokoll")
     show_title = _l("Eintrag des Zugriffsprotokolls")

@@ -96,7 +96,7 @@ class PersonApi(VerbRecordApi):
     @protect()
     @safe
     def search(self) -> Response:
-        """Personensuche: the same matching as the search field of the UI (issue 16).
+        """Personensuche: the same matching as the search field of the UI.
         ---
         get:
           parameters:
@@ -123,7 +123,7 @@ class PersonApi(VerbRecordApi):
         return self.response(200, result=result)
 
     def post_headless(self) -> Response:
-        """Create a person — 409 with the candidates when it may exist already (issue 14).
+        """Create a person — 409 with the candidates when it may exist already.
 
         The body is checked by the verb's rules first; only a valid body reaches the duplicate
         check (``before_verb``), so that an invalid one cannot probe it."""

@@ -91,7 +91,7 @@ class MyFollowUpView(DomainEditMixin, ScopedModelView):
     @expose("/new/<int:person_id>", methods=["POST"])
     @has_access
     def new(self, person_id: int) -> Response:
-        """Wiedervorlage anlegen — on its own (date + subject) from the case file (issue 16)."""
+        """Wiedervorlage anlegen — on its own (date + subject) from the case file."""
         person = _person_or_404(person_id)
         try:
             due_on = parse_date(request.form.get("due_on"))

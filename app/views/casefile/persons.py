@@ -318,7 +318,7 @@ class PersonView(ScopedModelView):
     @expose("/list/")
     @has_access
     def list(self) -> Any:
-        """Personen — FAB's list; a reviewer's read of the list is access-logged (issue 16)."""
+        """Personen — FAB's list; a reviewer's read of the list is access-logged."""
         self.update_redirect()
         widgets = self._list()
         without_contact_only = request.args.get(WITHOUT_CONTACT_ARG) == "1"

@@ -45,7 +45,7 @@ def _is_reviewer() -> bool:
 class CaseRecordApi(MsaModelRestApi):
     """Common read path of the case-record resources (writes: :class:`VerbRecordApi`).
 
-    No DELETE (issue 16): case records are corrected by PUT (with version history), a person
+    No DELETE: case records are corrected by PUT (with version history), a person
     who left gets ``moved_away_on``; only the retention procedure destroys case files.
     """
 

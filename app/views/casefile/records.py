@@ -44,7 +44,7 @@ class SubRecordView(ScopedModelView):
 
     class_permission_name = matrix.PERSON
     form_template = "casefile/subrecord_form.html"
-    # no delete route (inherited, issue 16): a wrong profile entry is corrected by editing it,
+    # no delete route (inherited): a wrong profile entry is corrected by editing it,
     # and the whole case file leaves only through the retention procedure
     add_template = edit_template = form_template
 

@@ -163,7 +163,7 @@ class MoveProcedureListView(MsaModelView):
     datamodel = SQLAInterface(MoveProcedure)
     class_permission_name = matrix.MOVE_PROCEDURE
     base_permissions = ["can_read"]
-    #: read-only: no add, edit or delete route at all (issue 16)
+    #: read-only: no add, edit or delete route at all
     exclude_route_methods = READ_ONLY_ROUTES
     list_title = _l("Umzugsverfahren")
     show_title = _l("Umzugsverfahren")

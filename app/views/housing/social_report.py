@@ -215,7 +215,7 @@ class SocialReportListView(MsaModelView):
     datamodel = SQLAInterface(SocialReport)
     class_permission_name = matrix.SOCIAL_REPORT
     base_permissions = ["can_read"]
-    #: read-only: no add, edit or delete route at all (issue 16)
+    #: read-only: no add, edit or delete route at all
     exclude_route_methods = READ_ONLY_ROUTES
     list_title = _l("Sozialberichte")
     show_title = _l("Sozialbericht (Angaben der Liste)")
