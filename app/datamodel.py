@@ -78,13 +78,17 @@ _PREFIX_SEARCH: ContextVar[frozenset[str]] = ContextVar("msa_prefix_search", def
 class MsaFilterConverter(sqla_filters.SQLAFilterConverter):
     """FAB's filters, with the index-friendly "starts with" for text columns."""
 
-    conversion_table = tuple(
-        (
-            kind,
-            [FilterStartsWithIndexed if f is sqla_filters.FilterStartsWith else f for f in filters],
-        )
-        for kind, filters in sqla_filters.SQLAFilterConverter.conversion_table
-    ) + (
+    conversion_table = (
+        *(
+            (
+                kind,
+                [
+                    FilterStartsWithIndexed if f is sqla_filters.FilterStartsWith else f
+                    for f in filters
+                ],
+            )
+            for kind, filters in sqla_filters.SQLAFilterConverter.conversion_table
+        ),
         # FAB has no filters for a time of day (an appointment's start): without this entry it
         # logs "Filter type not supported" at every start, CLI commands included
         (
