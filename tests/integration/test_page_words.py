@@ -208,3 +208,18 @@ def test_access_log_record_in_labels_and_german_date(app: Flask, login_as: Any) 
     show = dpo.get(f"/accesslogview/show/{row_id}").get_data(as_text=True)
     assert "<title>Eintrag des Zugriffsprotokolls – fachkraft.test – MSA-Portal</title>" in show
     assert "Show" not in re.sub(r"<script.*?</script>", "", show, flags=re.S)
+
+
+def test_model_form_with_two_wrong_fields_shows_both(app: Flask, login_as: Any) -> None:
+    with app.app_context():
+        org_id = factories.make_org("Caritas Mitte").id
+    lead = login_as(matrix.ROLE_LEAD, org_id)
+    resp = lead.post(
+        "/stafftrainingview/add",
+        data={"user": str(lead.user_id), "date": "31.02.2026", "title": "Kurs", "hours": "viel"},
+    )
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "gespeichert" not in page
+    form = page[page.find('id="model_form"') :] if 'id="model_form"' in page else page
+    assert len(re.findall(r'class="alert alert-danger"', form)) >= 2, form[-4000:]
+    assert 'value="Kurs"' in page and 'value="31.02.2026"' in page  # input kept
