@@ -218,6 +218,19 @@ class Config:
     COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
     PAGE_SIZE = 25
 
+    # Accessibility statement (BITV 2.0; app/views/accessibility.py, docs/accessibility.md):
+    # whom to tell about a barrier, and the enforcement procedure of the county's state
+    MSA_ACCESSIBILITY_EMAIL = os.environ.get(
+        "MSA_ACCESSIBILITY_EMAIL", "barrierefreiheit@kreis.example"
+    )
+    MSA_ACCESSIBILITY_PHONE = os.environ.get("MSA_ACCESSIBILITY_PHONE", "")
+    MSA_ACCESSIBILITY_ADDRESS = os.environ.get("MSA_ACCESSIBILITY_ADDRESS", "")
+    MSA_ACCESSIBILITY_ENFORCEMENT = os.environ.get(
+        "MSA_ACCESSIBILITY_ENFORCEMENT",
+        "Landesbeauftragte für die Belange der Menschen mit Behinderungen des Landes Brandenburg",
+    )
+    MSA_ACCESSIBILITY_ENFORCEMENT_URL = os.environ.get("MSA_ACCESSIBILITY_ENFORCEMENT_URL", "")
+
 
 for _key, _value in directory_auth_settings().items():
     setattr(Config, _key, _value)

@@ -279,6 +279,15 @@ def refresh_statistics_command(months: int) -> None:
     )
 
 
+@msa_cli.command("letters-coverage")
+def letters_coverage_command() -> None:
+    """Which client letters are ready in which language: JSON kind × language → reviewed |
+    unreviewed | missing (docs/letters.md)."""
+    from app.services.documents.letters import coverage
+
+    click.echo(json.dumps(coverage(), ensure_ascii=False))
+
+
 @msa_cli.command("create-accommodation")
 @click.argument("name")
 @click.option("--organisation", required=True, help="Name des Trägers, der sie betreibt")

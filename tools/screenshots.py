@@ -1,4 +1,4 @@
-"""Screenshots of each role's landing page and of the case file (issue 16) → docs/screenshots/.
+"""Screenshots of each role's landing page, the case file, the charts → docs/screenshots/.
 
 Starts the portal on a fresh SQLite database with demo data (as the e2e tests do), signs in with
 each demo account in Debian's Chromium (locale de-DE, Europe/Berlin) and saves full-page PNGs:
@@ -26,11 +26,18 @@ if str(ROOT) not in sys.path:  # run as a script: the app package lives in the r
     sys.path.insert(0, str(ROOT))
 #: file name → demo account
 LANDING = {
+    "start-admin.png": "admin",
     "start-fachkraft.png": "fachkraft.caritas",
+    "start-fachberatung.png": "fachberatung",
     "start-traegerleitung.png": "leitung.caritas",
     "start-pruefer.png": "pruefer",
     "start-kreisadmin.png": "kreisadmin",
     "start-datenschutz.png": "datenschutz",
+}
+#: further pages: file name → (demo account, path)
+PAGES = {
+    "auswertungen-pruefer.png": ("pruefer", "/statistics-review/charts"),
+    "projekt-formular.png": ("leitung.caritas", "/projectview/add"),
 }
 
 
@@ -111,7 +118,7 @@ def main() -> None:
                     context = browser.new_context(
                         locale="de-DE",
                         timezone_id="Europe/Berlin",
-                        viewport={"width": 1280, "height": 900},
+                        viewport={"width": 1366, "height": 768},
                     )
                     page = context.new_page()
                     _login(page, base, account)
@@ -125,6 +132,19 @@ def main() -> None:
                         page.fill("#top-suche", "Muhammad")
                         page.wait_for_timeout(800)
                         page.screenshot(path=str(out / "suche-vorschlaege.png"))
+                    context.close()
+                    print(out / name)
+                for name, (account, path) in PAGES.items():
+                    context = browser.new_context(
+                        locale="de-DE",
+                        timezone_id="Europe/Berlin",
+                        viewport={"width": 1366, "height": 768},
+                    )
+                    page = context.new_page()
+                    _login(page, base, account)
+                    page.goto(f"{base}{path}")
+                    page.wait_for_load_state("networkidle")
+                    page.screenshot(path=str(out / name), full_page=True)
                     context.close()
                     print(out / name)
                 browser.close()

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Appointment,
     Meeting,
     MsaUser,
     NetworkPartner,
@@ -21,6 +20,7 @@ from app.models import (
     Volunteer,
     WorkingGroup,
 )
+from app.services.calendar.appointments import create_appointment
 
 VOLUNTEERS = (
     ("Gisela", "Hoffmann", "Deutsch, Englisch", "Di und Do nachmittags", "Erstorientierung 2025"),
@@ -123,20 +123,18 @@ def load_cooperation_demo(owner_ids: list[int], today: dt.date | None = None) ->
                 .order_by(Person.id)
                 .limit(1)
             )
+            client = db.session.get(Person, person_id) if person_id else None
             for offset, hour in ((0, 10), (3, 14)):
-                db.session.add(
-                    Appointment(
-                        organisation_id=org_id,
-                        owner_id=user.id,
-                        person_id=person_id,
-                        partner_id=partners[0].id if partners else None,
-                        date=day + dt.timedelta(days=offset),
-                        start_time=dt.time(hour, 0),
-                        end_time=dt.time(hour + 1, 0),
-                        title="Begleitung zur Behörde",
-                        place="Kreishausplatz 1",
-                        interpreter_needed=offset == 0,
-                    )
+                create_appointment(  # the appointment's one door (commits what came before)
+                    actor=user,
+                    person=client,
+                    partner_id=partners[0].id if partners else None,
+                    date=day + dt.timedelta(days=offset),
+                    start_time=dt.time(hour, 0),
+                    end_time=dt.time(hour + 1, 0),
+                    title="Begleitung zur Behörde",
+                    place="Kreishausplatz 1",
+                    interpreter_needed=offset == 0,
                 )
         added += 1
     db.session.commit()

@@ -7,15 +7,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (
-    Employment,
-    IntegrationCourse,
-    MsaUser,
-    Person,
-    PersonDegree,
-    PersonLanguage,
-    SocialReport,
-)
+from app.models import MsaUser, Person, SocialReport
+from app.services.casefile import records
 from app.services.housing import move_procedure as moves
 from app.services.housing import social_report as reports
 
@@ -38,46 +31,42 @@ ASSESSMENTS: dict[str, str] = {
 }
 
 
-def _cv_data(person: Person) -> None:
-    org = person.organisation_id
-    db.session.add_all(
-        [
-            PersonLanguage(person_id=person.id, organisation_id=org, language="ar", level="native"),
-            PersonLanguage(
-                person_id=person.id,
-                organisation_id=org,
-                language="de",
-                level="b1",
-                certificate="Deutsch-Test für Zuwanderer B1",
-            ),
-            PersonDegree(
-                person_id=person.id,
-                organisation_id=org,
-                kind="vocational",
-                title="Elektroinstallateur",
-                institution="Berufsschule",
-                year=2012,
-                recognition_status="in_progress",
-            ),
-            Employment(
-                person_id=person.id,
-                organisation_id=org,
-                employer="Elektrobetrieb Al-Nour",
-                position="Elektriker",
-                start_on=dt.date(2012, 9, 1),
-                end_on=dt.date(2015, 6, 30),
-                duties="Hausinstallationen, Wartung von Schaltanlagen",
-            ),
-            IntegrationCourse(
-                person_id=person.id,
-                organisation_id=org,
-                course="general",
-                start_on=dt.date.today() - dt.timedelta(days=400),
-                end_on=dt.date.today() - dt.timedelta(days=60),
-                completed=True,
-                outcome="certificate",
-            ),
-        ]
+def _cv_data(person: Person, author: MsaUser) -> None:
+    """CV data through the case file's verbs (the same rules as every door)."""
+    records.create_language(person, actor=author, language="ar", level="native")
+    records.create_language(
+        person,
+        actor=author,
+        language="de",
+        level="b1",
+        certificate="Deutsch-Test für Zuwanderer B1",
+    )
+    records.create_degree(
+        person,
+        actor=author,
+        kind="vocational",
+        title="Elektroinstallateur",
+        institution="Berufsschule",
+        year=2012,
+        recognition_status="in_progress",
+    )
+    records.create_employment(
+        person,
+        actor=author,
+        employer="Elektrobetrieb Al-Nour",
+        position="Elektriker",
+        start_on=dt.date(2012, 9, 1),
+        end_on=dt.date(2015, 6, 30),
+        duties="Hausinstallationen, Wartung von Schaltanlagen",
+    )
+    records.create_course(
+        person,
+        actor=author,
+        course="general",
+        start_on=dt.date.today() - dt.timedelta(days=400),
+        end_on=dt.date.today() - dt.timedelta(days=60),
+        completed=True,
+        outcome="certificate",
     )
     person.private_interests = "Fußball; Kochen; Radfahren"
 
@@ -125,7 +114,7 @@ def load_housing_demo(organisation_ids: list[int] | None = None) -> dict[str, in
         asyl, draft, sgb2, revised = heads
         # 1: AsylbLG track in progress, with a final report and CV data
         asyl.benefit_basis = "asylblg_basic"
-        _cv_data(asyl)
+        _cv_data(asyl, author)
         db.session.commit()
         _final(asyl, author)
         start = today - dt.timedelta(days=40)

@@ -29,7 +29,7 @@ def load_demo_reports(today: dt.date | None = None) -> int:
         lead.organisation_id,
         previous.year,
         previous.quarter,
-        acting=Viewer.of(lead),
+        actor=Viewer.of(lead),
         today=today,
     )
     return 1

@@ -33,6 +33,9 @@ HANDOVER_STATUS_LABELS = {
 }
 CONSENT_FORMS = ("written", "oral")
 CONSENT_FORM_LABELS = {"written": "schriftlich", "oral": "mündlich"}
+#: the API's default when a request leaves the form of the consent out (the form asks for it)
+CONSENT_NOT_RECORDED = "not_recorded"
+CONSENT_FORM_DISPLAY = {**CONSENT_FORM_LABELS, CONSENT_NOT_RECORDED: "nicht angegeben"}
 
 
 class Handover(Model):

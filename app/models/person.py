@@ -7,6 +7,7 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from flask_appbuilder.models.sqla import Model
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -30,6 +31,12 @@ COUNSELLING_MONTHS_AFTER_OWN_HOUSING = 3
 #: benefit bases under the AsylbLG: the end of counselling three months after moving into own
 #: housing is meant for recognised refugees, not for persons still under the AsylbLG (issue 16)
 ASYLBLG_PREFIX = "asylblg"
+#: how well the client reads (the letters are explained aloud where reading is weak)
+READING_ABILITY_LABELS = {
+    "good": "liest sicher",
+    "some": "liest mit Mühe",
+    "none": "liest nicht – Schreiben vorlesen",
+}
 
 
 def counselling_end(moved_in: dt.date | None, benefit_basis: str | None) -> dt.date | None:
@@ -105,6 +112,13 @@ class Person(OrgScoped, Timestamped, Versioned, Model):
     sex: Mapped[str | None] = mapped_column(String(32))
     nationality: Mapped[str | None] = mapped_column(String(64))
     languages_spoken: Mapped[str | None] = mapped_column(String(300))
+    #: the client's languages (codes of the catalogue ``language``, preferred first): the
+    #: letters to clients print in the first one that has reviewed texts
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
+    #: language of the interpreter the client needs (null: none needed)
+    interpreter_language: Mapped[str | None] = mapped_column(String(16))
+    #: reading ability: good | some | none (READING_ABILITY_LABELS)
+    reading_ability: Mapped[str | None] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(50))
     email: Mapped[str | None] = mapped_column(String(200))
     # residence status (Aufenthaltsstatus)

@@ -508,7 +508,11 @@ class MsaSecurityManager(SecurityManager):
             role.permissions = wanted
             counts[role_name] = len(wanted)
         admin = self.find_role(matrix.ROLE_ADMIN) or self.add_role(matrix.ROLE_ADMIN)
-        admin.permissions = self.session.query(self.permissionview_model).all()
+        admin.permissions = [
+            pv
+            for pv in self.session.query(self.permissionview_model).all()
+            if pv.view_menu.name not in matrix.NOT_FOR_ADMIN
+        ]
         counts[matrix.ROLE_ADMIN] = len(admin.permissions)
         self.session.commit()
         return counts

@@ -63,6 +63,8 @@ READ_WRITE_METHODS: dict[str, str] = {
     "content": "write",
     "overview": "read",
     "cv": "read",
+    # letters to clients are written on behalf of the case: the case's writers print them
+    "letter": "write",
     "pdf": "read",
     "docx": "read",
     "new_version": "write",
@@ -137,6 +139,9 @@ READ_WRITE_METHODS: dict[str, str] = {
     "directory_pdf": "read",
     "staff_overview": "read",
     "cooperation_quarter": "read",
+    # persons without a caseworker and their bulk assignment (app/views/unassigned.py)
+    "unassigned": "read",
+    "assign_caseworkers": "write",
 }
 
 R = frozenset({"can_read"})
@@ -180,6 +185,9 @@ ADMIN_LOG = "AdminLog"
 TEAM = "Team"
 MENU_ADMIN_LOG = "Verwaltungsprotokoll"
 MENU_TEAM = "Mein Team"
+#: what the Admin (no organisation) is not given although it holds every other permission:
+#: pages about the own organisation's team, which an account without organisation cannot open
+NOT_FOR_ADMIN = frozenset({TEAM, MENU_TEAM})
 
 # -- issue 18: cooperation work, staff, appointments ---------------------------------------
 #: working groups, meetings, projects, volunteers of a provider (the county reads aggregates)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import CatalogueEntry
+from app.services.errors import unit_of_work
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -27,25 +28,25 @@ def catalogue_file() -> dict[str, list[dict[str, Any]]]:
 
 def sync_catalogues() -> int:
     """Insert shipped entries that are missing; keep the county's edits. Return inserted count."""
-    existing = {(e.catalogue, e.code) for e in db.session.query(CatalogueEntry).all()}
-    inserted = 0
-    for name, entries in catalogue_file().items():
-        for order, entry in enumerate(entries):
-            if (name, entry["code"]) in existing:
-                continue
-            db.session.add(
-                CatalogueEntry(
-                    catalogue=name,
-                    code=entry["code"],
-                    label_de=entry["de"],
-                    label_en=entry.get("en") or entry["de"],
-                    sort_order=order,
-                    active=True,
-                    extra=entry.get("extra"),
+    with unit_of_work():
+        existing = {(e.catalogue, e.code) for e in db.session.query(CatalogueEntry).all()}
+        inserted = 0
+        for name, entries in catalogue_file().items():
+            for order, entry in enumerate(entries):
+                if (name, entry["code"]) in existing:
+                    continue
+                db.session.add(
+                    CatalogueEntry(
+                        catalogue=name,
+                        code=entry["code"],
+                        label_de=entry["de"],
+                        label_en=entry.get("en") or entry["de"],
+                        sort_order=order,
+                        active=True,
+                        extra=entry.get("extra"),
+                    )
                 )
-            )
-            inserted += 1
-    db.session.commit()
+                inserted += 1
     return inserted
 
 

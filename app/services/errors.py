@@ -8,12 +8,13 @@ problem at its field, the REST API answers ``{"message", "field", "key", "errors
 status.
 
 :func:`unit_of_work` is the one transaction helper of the verbs: it commits on success and
-rolls back on any error, so no verb commits by hand.
+rolls back on any error, so no verb (and no view) commits by hand; a verb that writes for an
+acting user takes it as ``actor`` (an ``MsaUser``; None where the system acts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -107,12 +108,34 @@ class Problems:
             raise self.error_class(problems=list(self.items))
 
 
+#: an exception type and how to turn it into a domain error (see :func:`unit_of_work`)
+Translation = tuple[type[BaseException], Callable[[BaseException], BaseException]]
+
+
 @contextmanager
-def unit_of_work() -> Iterator[Any]:
-    """Run the block as one transaction: commit on success, roll back on any error."""
+def unit_of_work(
+    *,
+    commit: bool = True,
+    translate: tuple[Translation, ...] = (),
+) -> Iterator[Any]:
+    """Run the block as one transaction: commit on success, roll back on any error.
+
+    ``commit=False`` runs the block as a dry run: everything it wrote is rolled back at the
+    end (the retention preview). ``translate`` maps exceptions of the block *or of the commit*
+    (a unique index, a stale version, a closed quarter found by the flush) to domain errors:
+    ``((IntegrityError, lambda exc: ReportError("…")),)``; the session is rolled back first,
+    the original exception is the new one's ``__cause__``. Nested use commits at the inner
+    block's end, as a hand-written commit there would.
+    """
     try:
         yield db.session
-        db.session.commit()
-    except BaseException:
+        if commit:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except BaseException as exc:
         db.session.rollback()
+        for kind, make in translate:
+            if isinstance(exc, kind):
+                raise make(exc) from exc
         raise

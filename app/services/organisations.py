@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Accommodation, Organisation, OrganisationKind
+from app.services import errors
+from app.services.errors import unit_of_work
 
 
-class DomainError(Exception):
+class DomainError(errors.DomainError):
     """A domain rule was violated; the message is German and shown to the user."""
 
 
@@ -29,9 +31,9 @@ def create_organisation(name: str, kind: str, **fields: str | None) -> Organisat
         if existing.kind != kind_enum:
             raise DomainError(f"Organisation '{name}' existiert bereits mit anderer Art")
         return existing
-    org = Organisation(name=name, kind=kind_enum, **fields)
-    db.session.add(org)
-    db.session.commit()
+    with unit_of_work():
+        org = Organisation(name=name, kind=kind_enum, **fields)
+        db.session.add(org)
     return org
 
 
@@ -66,12 +68,12 @@ def create_accommodation(
     )
     if existing is not None:
         if capacity is not None:
-            existing.capacity = capacity
-            db.session.commit()
+            with unit_of_work():
+                existing.capacity = capacity
         return existing
-    acc = Accommodation(
-        name=name, kind=AccommodationKind(code), capacity=capacity, operator_id=org.id
-    )
-    db.session.add(acc)
-    db.session.commit()
+    with unit_of_work():
+        acc = Accommodation(
+            name=name, kind=AccommodationKind(code), capacity=capacity, operator_id=org.id
+        )
+        db.session.add(acc)
     return acc

@@ -84,3 +84,15 @@ def register_views(appbuilder: AppBuilder) -> None:
     contact_api.register(appbuilder)
     sensitive.register(appbuilder)
     guards.register(appbuilder)
+
+    from app.views import accessibility
+
+    accessibility.register(appbuilder)
+
+    from app.views import letters
+
+    letters.register(appbuilder)
+
+    from app.views import unassigned
+
+    unassigned.register(appbuilder)

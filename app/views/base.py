@@ -303,6 +303,7 @@ class MsaModelRestApi(ModelRestApi):
         from sqlalchemy.exc import IntegrityError
 
         from app.extensions import db
+        from app.services.errors import unit_of_work
 
         if not request.is_json:
             return self.response_400(message="Die Anfrage muss JSON sein.")
@@ -316,14 +317,13 @@ class MsaModelRestApi(ModelRestApi):
                 return self.response_422(message=err.messages)
             self.pre_add(item)
             try:
-                db.session.add(item)
-                db.session.flush()
-                body = self.created_body(item)
-                pk = self.datamodel.get_pk_value(item)
-                self.idempotency_remember(key, fp, item)
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
+                with unit_of_work():
+                    db.session.add(item)
+                    db.session.flush()
+                    body = self.created_body(item)
+                    pk = self.datamodel.get_pk_value(item)
+                    self.idempotency_remember(key, fp, item)
+            except IntegrityError:  # rolled back by the unit of work
                 return self.idempotency_race(key, fp) or self.response_422(
                     message="Der Datensatz widerspricht vorhandenen Daten – es wurde nichts "
                     "gespeichert."

@@ -10,8 +10,8 @@ from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from wtforms import BooleanField, StringField, TimeField
-from wtforms.validators import DataRequired, Optional
+from wtforms import BooleanField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from app.extensions import db
 from app.models.calendar import Appointment
@@ -20,11 +20,15 @@ from app.models.partner import NetworkPartner
 from app.models.person import Person
 from app.security import matrix
 from app.services import calendar as calendar_service
+from app.services.calendar.appointments import create_appointment, update_appointment
+from app.services.errors import DomainError
 from app.services.intake.custody_read import persons_visible_to_organisation
 from app.services.reminders import PERMIT_WEEKS
 from app.views.base import ScopedModelView
-from app.views.casefile.forms import GermanDateField
+from app.views.casefile.common import _apply_form_errors
+from app.views.casefile.domain_edit import DomainEditMixin
 from app.views.cooperation import fmt_date, yes_no
+from app.views.date_field import GermanDateField
 from app.views.hub import HubSection, register_hub_section
 from app.views.partners import PartnerSearchField
 
@@ -57,8 +61,14 @@ def _person_or_404(pk: Any) -> Person:
     return person
 
 
-class AppointmentView(ScopedModelView):
-    """Termine des Trägers — with a client (from the case file) and/or a partner."""
+class AppointmentView(DomainEditMixin, ScopedModelView):
+    """Termine des Trägers — with a client (from the case file) and/or a partner.
+
+    Both forms are doors to the verbs of :mod:`app.services.calendar.appointments`.
+    """
+
+    update_verb = staticmethod(update_appointment)
+    record_name = "Termin"
 
     datamodel = SQLAInterface(Appointment)
     class_permission_name = matrix.APPOINTMENT
@@ -114,15 +124,28 @@ class AppointmentView(ScopedModelView):
         "interpreter_needed": yes_no,
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "date": GermanDateField("Datum", validators=[DataRequired("Bitte ein Datum angeben.")]),
+        # InputRequired, not DataRequired: an unreadable date keeps the date field's message
+        "date": GermanDateField(
+            "Datum", validators=[InputRequired("Bitte ein Datum angeben (TT.MM.JJJJ).")]
+        ),
         "start_time": TimeField(
             "Beginn", format="%H:%M", validators=[DataRequired("Bitte eine Uhrzeit angeben.")]
         ),
         "end_time": TimeField("Ende", format="%H:%M", validators=[Optional()]),
         "title": StringField("Betreff", validators=[DataRequired("Bitte einen Betreff angeben.")]),
+        # lengths are the verb's rules (one German message through every door)
+        "place": StringField("Ort"),
+        "notes": TextAreaField("Notizen"),
         "interpreter_needed": BooleanField("Dolmetschung nötig"),
         "partner": PartnerSearchField("Netzwerkpartner", single=True),
     }
+
+    def form_changes(self, form: Any) -> dict[str, Any]:
+        """The form's fields as the verbs take them (the partner as its id)."""
+        values = {name: form[name].data for name in self.edit_columns if name in form}
+        partner = values.pop("partner", None)
+        values["partner_id"] = partner.id if partner is not None else None
+        return values
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -130,21 +153,28 @@ class AppointmentView(ScopedModelView):
         """A new appointment; with ``?person_id=`` for a client (from the case file)."""
         raw = request.args.get("person_id")
         person = _person_or_404(raw) if raw else None
-        g.msa_appointment_person = person
-        widget = self._add()
-        if not widget:
-            if person is not None:
-                return redirect(url_for("PersonView.show", pk=person.id) + "#termine")
-            return redirect(url_for("CalendarView.mine"))
+        form = self.add_form.refresh(request.form if request.method == "POST" else None)
+        status = 200
+        if request.method == "POST":
+            status = 422
+            if form.validate():
+                try:
+                    appointment = create_appointment(
+                        actor=_current_user(), person=person, **self.form_changes(form)
+                    )
+                except DomainError as exc:
+                    _apply_form_errors(form, {k: v for k, v in exc.errors.items() if k})
+                    flash(f"Termin wurde nicht gespeichert. {exc.message}", "danger")
+                else:
+                    flash(self.saved_message(appointment), "success")
+                    if person is not None:
+                        return redirect(url_for("PersonView.show", pk=person.id) + "#termine")
+                    return redirect(url_for("CalendarView.mine"))
         title = str(self.add_title)
         if person is not None:
             title += f" – {person.last_name}, {person.first_name}"
-        return self.render_template(self.add_template, title=title, widgets=widget)
-
-    def pre_add(self, item: Any) -> None:
-        person = g.get("msa_appointment_person")
-        item.person_id = person.id if person is not None else None
-        item.owner_id = _current_user().id
+        widgets = self._get_add_widget(form=form)
+        return self.render_template(self.add_template, title=title, widgets=widgets), status
 
 
 def section_queries(person: Any) -> dict[str, Any]:

@@ -84,7 +84,7 @@ class DataProtectionView(BaseView):
     @expose("/loeschfristen/ausfuehren", methods=["POST"])
     @has_access
     def retention_run(self) -> Any:
-        report = retention.purge_expired(actor=g.user.username)
+        report = retention.purge_expired(actor=g.user)
         expired = plural(
             report.log_rows_expired, "abgelaufene Protokollzeile", "abgelaufene Protokollzeilen"
         )
@@ -271,8 +271,7 @@ class FileAuditView(BaseView):
                 int(form.get("quarter", "")),
                 int(form.get("size", "")) if form.get("size") else None,
             )
-        except ValueError as exc:
-            db.session.rollback()
+        except ValueError as exc:  # refused before anything was written
             message = (
                 str(exc)
                 if isinstance(exc, audits.FileAuditError)
@@ -358,8 +357,7 @@ class FileAuditView(BaseView):
             audits.record_finding(
                 g.user, item, request.form.get("rating", ""), request.form.get("finding", "")
             )
-        except audits.FileAuditError as exc:
-            db.session.rollback()
+        except audits.FileAuditError as exc:  # refused before anything was written
             flash(str(exc), "danger")
             return self._item_page(self._item_or_404(item_id), request.form), 400
         flash("Befund gespeichert.", "success")
@@ -371,8 +369,7 @@ class FileAuditView(BaseView):
         item = self._item_or_404(item_id)
         try:
             audits.answer(g.user, item, request.form.get("response", ""))
-        except audits.FileAuditError as exc:
-            db.session.rollback()
+        except audits.FileAuditError as exc:  # refused before anything was written
             flash(str(exc), "danger")
             return self._item_page(self._item_or_404(item_id), request.form), 400
         flash("Stellungnahme gespeichert.", "success")

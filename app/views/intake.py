@@ -22,6 +22,7 @@ from app.models import Person
 from app.models.base import utcnow
 from app.models.intake import (
     CONSENT_FORM_LABELS,
+    CONSENT_NOT_RECORDED,
     HANDOVER_SCOPE_LABELS,
     HANDOVER_STATUS_LABELS,
     AssignmentImport,
@@ -32,6 +33,7 @@ from app.services.intake import assignment_import as imp
 from app.services.intake import handover as ho
 from app.services.intake import sharing
 from app.services.intake.common import IntakeError
+from app.services.intake.duplicates import log_preview_page
 from app.services.intake.expiry import delete_stale_previews
 from app.views.hub import HubSection, TimelineEvent, register_hub_section, register_timeline_source
 
@@ -228,7 +230,7 @@ class AssignmentImportView(BaseView):
             page = 1
         shown = rows[(page - 1) * PREVIEW_PAGE_SIZE : page * PREVIEW_PAGE_SIZE]
         fields = {f: imp.FIELDS[f] for f in imp.FIELDS if f in analysis.layout.columns}
-        return self.render_template(
+        html = self.render_template(
             "intake/preview.html",
             title="Vorschau des Zuweisungsimports",
             record=record,
@@ -239,6 +241,14 @@ class AssignmentImportView(BaseView):
             pages=pages,
             only_errors=only_errors,
         )
+        # every page that shows where a person is held is access-logged (after rendering:
+        # the log's commit would otherwise make the page read its record again)
+        log_preview_page(
+            [r.person_id for r in shown if r.person_id is not None and r.provider],
+            filename=record.filename,
+            page=page,
+        )
+        return html
 
     @expose("/<int:pk>/bestaetigen", methods=["POST"])
     @has_access
@@ -504,7 +514,10 @@ class HandoverApi(BaseApi):
                     scope: {type: string, enum: [full, master_data]}
                     consent_given: {type: boolean}
                     consent_on: {type: string, format: date}
-                    consent_form: {type: string, enum: [written, oral]}
+                    consent_form:
+                      type: string
+                      enum: [written, oral, not_recorded]
+                      default: not_recorded
                     reason: {type: string}
                     include_household: {type: boolean}
           responses:
@@ -554,7 +567,8 @@ class HandoverApi(BaseApi):
                 scope=scope,
                 consent_given=bool(body.get("consent_given", False)),
                 consent_on=_date(body.get("consent_on")),
-                consent_form=consent_form,
+                # optional (added to the documented request): "nicht angegeben" when absent
+                consent_form=CONSENT_NOT_RECORDED if consent_form is None else consent_form,
                 reason=reason,
                 include_household=bool(body.get("include_household", False)),
             )

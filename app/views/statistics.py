@@ -141,7 +141,7 @@ class StatisticsView(BaseView):
             quarter=period.quarter,
         )
         try:
-            qr.submit_report(org_id or -1, period.year, period.quarter, acting=qr.Viewer.of(g.user))
+            qr.submit_report(org_id or -1, period.year, period.quarter, actor=g.user)
         except qr.ReportForbiddenError:
             abort(403)
         except st.StatisticsError as exc:
@@ -308,7 +308,7 @@ class AnnualEvaluationView(BaseView):
         year = _year(request.form)
         org_id = _int_arg(request.form, "organisation_id", None)
         try:
-            record_talk(org_id or -1, year, request.form, acting=qr.Viewer.of(g.user))
+            record_talk(org_id or -1, year, request.form, actor=g.user)
         except qr.ReportForbiddenError:
             abort(403)
         except AnnualTalkError as exc:
@@ -340,6 +340,17 @@ class StatisticsReviewView(BaseView):
         orgs = st.reporting_organisations()
         reports = qr.reports_for_quarter(period.year, period.quarter, [i for i, _n in orgs])
         counts = Counter(reports[i].status if i in reports else "draft" for i, _n in orgs)
+        total = len(orgs)
+        # ?status=submitted: only the reports waiting for review (the landing tile)
+        status = request.args.get("status")
+        if status in REPORT_STATUS_LABELS:
+            orgs = [
+                (i, n)
+                for i, n in orgs
+                if (reports[i].status if i in reports else "draft") == status
+            ]
+        else:
+            status = None
         # a state or the whole country has hundreds of providers: one page of them at a time
         pages = max(1, -(-len(orgs) // OVERVIEW_PAGE_SIZE))
         try:
@@ -354,10 +365,11 @@ class StatisticsReviewView(BaseView):
             period=period,
             rows=rows,
             counts=counts,
-            total=len(orgs),
+            total=total,
             page=page,
             pages=pages,
             status_labels=REPORT_STATUS_LABELS,
+            status=status,
             years=list(range(dt.date.today().year, dt.date.today().year - 6, -1)),
         )
 
@@ -375,7 +387,6 @@ class StatisticsReviewView(BaseView):
         )
 
     def _decide(self, report_id: int, action: str) -> Any:
-        viewer = qr.Viewer.of(g.user)
         comment = request.form.get("comment", "")
         report = db.session.get(qr.QuarterlyReport, report_id)
         if report is None:
@@ -388,10 +399,10 @@ class StatisticsReviewView(BaseView):
         )
         try:
             if action == "review":
-                qr.review_report(report_id, acting=viewer, comment=comment)
+                qr.review_report(report_id, actor=g.user, comment=comment)
                 flash("Die Quartalsmeldung ist als geprüft markiert.", "success")
             else:
-                qr.return_report(report_id, comment, acting=viewer)
+                qr.return_report(report_id, comment, actor=g.user)
                 flash("Die Quartalsmeldung wurde an den Träger zurückgegeben.", "success")
         except qr.ReportForbiddenError:
             abort(403)
@@ -498,7 +509,7 @@ class StatisticsApi(BaseApi):
         except (KeyError, TypeError, ValueError, st.StatisticsError):
             return self.response_400(message="year und quarter sind Pflichtangaben (Zahlen)")
         try:
-            qr.submit_report(org_id or -1, year, quarter, acting=viewer)
+            qr.submit_report(org_id or -1, year, quarter, actor=g.user)
         except qr.ReportForbiddenError as exc:
             return self.response(403, message=str(exc))
         except st.StatisticsError as exc:

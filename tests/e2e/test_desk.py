@@ -1,20 +1,29 @@
 """The caseworker's desk in the browser (issue 16): find a person by a transliterated name from
 any page in ≤ 2 interactions, document a contact in ≤ 5 interactions plus the text; every page
-of every role without serious, critical or moderate axe findings."""
+of every role without any axe finding, whatever its impact."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.conftest import LoginPage
 from tests.e2e.test_casefile import _variant
 
-IMPACTS = {"serious", "critical", "moderate"}
-ACCOUNTS = ["fachkraft.caritas", "leitung.caritas", "pruefer", "kreisadmin", "datenschutz"]
+#: every role of the matrix (the demo accounts)
+ALL_ACCOUNTS = [
+    "admin",
+    "kreisadmin",
+    "pruefer",
+    "leitung.caritas",
+    "fachkraft.caritas",
+    "fachberatung",
+    "datenschutz",
+]
 
 
 def axe_findings(page: Any) -> list[str]:
@@ -24,7 +33,6 @@ def axe_findings(page: Any) -> list[str]:
     return [
         f"{v['id']} ({v['impact']}): {v['nodes'][0]['target'] if v.get('nodes') else ''}"
         for v in results.response["violations"]
-        if v.get("impact") in IMPACTS
     ]
 
 
@@ -108,80 +116,83 @@ def test_enter_shows_the_result_list(live_server: str, page: Any) -> None:
 def _same_site_links(page: Any, base: str, selector: str) -> list[str]:
     host = urlparse(base).netloc
     seen: list[str] = []
-    for a in page.locator(selector).all():
-        href = a.get_attribute("href") or ""
+    for href in page.eval_on_selector_all(selector, "els => els.map(e => e.getAttribute('href'))"):
+        href = href or ""
         if not href or href.startswith(("#", "javascript", "mailto")):
             continue
         url = href if href.startswith("http") else base + href
         parsed = urlparse(url)
         if parsed.netloc != host or "logout" in url or "/lang/" in url or "/api/" in url:
             continue
-        if re.search(r"\.(pdf|docx|xlsx|csv|json|ics)(\?|$)|/download/|/export", parsed.path):
+        if re.search(
+            r"\.(pdf|docx|xlsx|csv|json|ics)(\?|$)|/(pdf|docx|cv)$|/download/|/export", parsed.path
+        ):
             continue  # documents, not pages
+        if re.search(r"/(delete|action)/|/action_post", parsed.path):
+            continue  # these act on a record
         url = url.split("#")[0]
         if url not in seen:
             seen.append(url)
     return seen
 
 
-def _menu_urls(page: Any, base: str) -> list[str]:
-    """Same-site GET links of the menu and the landing page (each once)."""
-    return _same_site_links(page, base, "nav a[href], .navbar a[href], #main a[href]")[:40]
-
-
 #: Python values and FAB's empty choice as the browser renders them
 _RAW_SHOWN = re.compile(r"__None|(?<![\w-])(?:None|True|False)(?![\w-])")
 
-#: the pages behind a list: a record, its form, a new one (one of each kind per list)
-_BEHIND = re.compile(r"/(show|edit)/\d+|/add(\?|$)")
+#: every page of a role, one of each URL pattern (ids and query values left out), at most
+AXE_PAGES = 70
 
 
-def _pages_behind(page: Any, base: str, lists: list[str]) -> list[str]:
-    """Per page of the menu: the first record page, edit form and add form linked from it."""
-    found: list[str] = []
-    for url in lists:
-        resp = page.goto(url)
-        if resp is None or resp.status >= 400:
+#: query keys of a list's sort order and page: the same page of another order
+_LIST_STATE = ("_oc_", "_od_", "page_", "psize_")
+
+
+def _pattern(url: str) -> tuple[str, tuple[str, ...]]:
+    parts = urlparse(url)
+    path = re.sub(r"/\d+(?=/|$|\.)", "/<id>", parts.path)
+    keys = {k for k, _ in parse_qsl(parts.query, True) if not k.startswith(_LIST_STATE)}
+    return path, tuple(sorted(keys))
+
+
+def _walk(page: Any, base: str) -> list[str]:
+    """The pages of the signed-in role reachable from the landing page, one per pattern."""
+    queue, seen, pages = [f"{base}/"], {_pattern(f"{base}/")}, []
+    while queue and len(pages) < AXE_PAGES:
+        url = queue.pop(0)
+        try:
+            resp = page.goto(url)
+        except PlaywrightError:  # a document download, not a page
             continue
-        kinds: set[str] = set()
-        for link in _same_site_links(page, base, "#main a[href]"):
-            m = _BEHIND.search(urlparse(link).path + ("?" if "?" in link else ""))
-            if not m:
-                continue
-            kind = urlparse(link).path.split("/")[1] + "/" + (m.group(1) or "add")
-            if kind not in kinds and link not in found:
-                kinds.add(kind)
-                found.append(link)
-    return found
+        if (
+            resp is None
+            or resp.status >= 400
+            or "text/html" not in resp.headers.get("content-type", "")
+        ):
+            continue
+        pages.append(url)
+        for link in _same_site_links(page, base, "a[href]"):
+            key = _pattern(link)
+            if key not in seen:
+                seen.add(key)
+                queue.append(link)
+    return pages
 
 
-@pytest.mark.parametrize("account", ACCOUNTS)
-def test_axe_finds_nothing_serious_critical_or_moderate(
+@pytest.mark.parametrize("account", ALL_ACCOUNTS)
+def test_axe_finds_nothing_on_any_page_of_the_role(
     live_server: str, page: Any, account: str
 ) -> None:
-    """Every page of the role: the menu, the landing page, and the records and forms behind
-    every list (first of each kind), plus a case file, a note and the search result list."""
+    """Every page of the role — the menu, the landing page, the lists and the records and
+    forms behind them (one page of each URL pattern), the page of a refused request — has no
+    axe violation of any impact and no raw value on screen."""
     page.set_default_timeout(60000)
     LoginPage(page, live_server).login(account)
-    page.goto(f"{live_server}/")
-    urls = [f"{live_server}/", *_menu_urls(page, live_server)]
-    if account in ("fachkraft.caritas", "leitung.caritas", "pruefer"):
-        # the working pages behind the lists: a case file, a note, the search result list
-        page.goto(f"{live_server}/personview/list/")
-        person = page.locator("table tbody a[href*='/personview/show/']").first
-        urls.append(live_server + (person.get_attribute("href") or "/"))
-        page.goto(urls[-1])
-        note = page.locator("#zeitstrahl a[href*='/contactnoteview/show/']").first
-        if note.count():
-            urls.append(live_server + (note.get_attribute("href") or "/"))
-        urls.append(f"{live_server}/personview/search?q=ha")
-    urls += [u for u in _pages_behind(page, live_server, list(urls)) if u not in urls]
+    urls = _walk(page, live_server)
     problems = []
     checked = 0
-    for url in urls:
-        resp = page.goto(url)
-        if resp is None or resp.status >= 400:
-            continue
+    # the refused and the missing page (a page the role may not open, a record not there)
+    for url in [*urls, f"{live_server}/roles/list/", f"{live_server}/personview/show/999999"]:
+        page.goto(url)
         page.wait_for_load_state("load")
         checked += 1
         found = axe_findings(page)
@@ -191,6 +202,8 @@ def test_axe_finds_nothing_serious_critical_or_moderate(
         if found:
             problems.append(f"{url}: " + "; ".join(sorted(set(found))[:6]))
     assert checked >= 5, urls
+    if account in ("fachkraft.caritas", "leitung.caritas", "pruefer"):
+        assert any("/personview/show/" in u for u in urls), urls  # records, not only menus
     assert not problems, f"{len(problems)} von {checked} Seiten:\n" + "\n".join(problems)
 
 

@@ -69,3 +69,29 @@ def test_import_preview_confirm_then_offer_and_accept(live_server: str, page: An
     response = sender.goto(person_url)
     assert response is not None and response.status == 404
     diakonie.close()
+
+
+def test_lead_assigns_imported_persons_without_caseworker(live_server: str, page: Any) -> None:
+    """After the import above: the lead of the provider running the accommodation finds the
+    imported persons on the desk as "ohne zuständige Fachkraft" and assigns a caseworker to
+    the chosen ones in one action."""
+    page.set_default_timeout(60000)
+    LoginPage(page, live_server).login("leitung.diakonie")
+    page.goto(f"{live_server}/")
+    card = page.inner_text("#desk-unassigned")
+    assert "ohne zuständige Fachkraft" in card
+    page.click("#desk-unassigned a")
+    page.wait_for_load_state("load")
+    assert "Personen ohne zuständige Fachkraft" in page.inner_text("h1")
+    assert "Müller-Schäfer" in page.inner_text("#unassigned-table")
+    before = int(page.inner_text("#unassigned-total").split()[0])
+    assert axe_violations(page) == []
+    row = page.locator("#unassigned-table tr", has_text="Müller-Schäfer")
+    row.locator("input[type=checkbox]").check()
+    page.select_option("#caseworker_id", index=1)
+    page.click("#assign-button")
+    page.wait_for_load_state("load")
+    assert "1 Person(en) zugewiesen." in page.content()
+    assert int(page.inner_text("#unassigned-total").split()[0]) == before - 1
+    if before > 1:
+        assert "Müller-Schäfer" not in page.inner_text("#unassigned-table")

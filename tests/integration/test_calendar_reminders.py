@@ -196,7 +196,7 @@ def test_send_reminders_delivers_digests_without_client_names(
     assert "1 heute fällig, 1 überfällig" in body
     assert "Termine: 1 heute" in body
     assert "8 Wochen ablaufen: 1" in body
-    assert "https://msa.kreis.example/myfollowups/list/" in body
+    assert "https://msa.kreis.example/myfollowupview/list/" in body
     everything = msg.as_string() + body
     for secret in ("Haddad", "Amal", "Antrag", "Begleitung"):
         assert secret not in everything

@@ -96,7 +96,7 @@ def test_sub_record_refuses_an_impossible_date_and_keeps_it(
     row = _sub_record(view, person)
     resp = client.post(f"/{view}/edit/{row.id}", data=_form(view, IMPOSSIBLE))
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 200
+    assert resp.status_code == 422  # refused, the form shown again with the input
     assert REFUSAL in html
     assert _value_of(html, "start_on") == IMPOSSIBLE
     db.session.expire_all()

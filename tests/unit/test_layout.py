@@ -251,3 +251,152 @@ def test_record_write_finder_finds_writes(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert _record_writes(sample) == [("ContactNote", 1), ("Referral", 2), ("FollowUp", 3)]
+
+
+# -- person-owned records are written only by the domain services ---------------------------
+def _person_owned_models() -> set[str]:
+    """Person and every PersonOwned model (the case file and everything that belongs to it)."""
+    from app.extensions import db
+    from app.models.base import PersonOwned
+
+    names = {"Person"}
+    for mapper in db.Model.registry.mappers:
+        if issubclass(mapper.class_, PersonOwned):
+            names.add(mapper.class_.__name__)
+    return names
+
+
+#: places outside app/services that may write a person-owned row, each with its reason
+PERSON_WRITES_ALLOWED: dict[str, str] = {}
+#: the code that must not write person-owned rows itself: the doors
+_DOOR_CODE = ("app/views", "app/security", "app/cli.py")
+#: calls that return a person-owned row the caller then holds (the row scope applies)
+_ROW_GETTERS = {"_person_or_404", "visible_row", "get", "get_or_404", "scalar_one", "one"}
+
+
+def _annotation_names(node: ast.AST | None) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
+
+
+def _person_writes(path: Path, models: set[str]) -> list[tuple[str, int]]:
+    """(what, line) of every write of a person-owned row in ``path``: a construction, a Core
+    insert/update/delete, ``db.session.delete``/``merge`` of a held row, and an attribute
+    assignment or ``setattr`` on a variable that holds one. A variable holds a row when it is
+    annotated with the model, built from it or got with ``_person_or_404``/``db.session.get``.
+    """
+    found: list[tuple[str, int]] = []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    scopes = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name in models:
+            found.append((f"{name}(…)", node.lineno))
+        elif name in _WRITE_CALLS and node.args:
+            target = node.args[0]
+            if isinstance(target, ast.Attribute) and target.attr == "__table__":
+                target = target.value
+            if isinstance(target, ast.Name) and target.id in models:
+                found.append((f"{name}({target.id})", node.lineno))
+    for scope in scopes:
+        held: set[str] = set()
+        args = [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]
+        for arg in args:
+            if _annotation_names(arg.annotation) & models:
+                held.add(arg.arg)
+        for node in ast.walk(scope):
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                if _annotation_names(node.annotation) & models:
+                    held.add(node.target.id)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                call = node.value
+                fname = (
+                    call.func.id
+                    if isinstance(call.func, ast.Name)
+                    else getattr(call.func, "attr", None)
+                )
+                first = call.args[0] if call.args else None
+                gets_row = fname == "_person_or_404" or (
+                    fname in _ROW_GETTERS and isinstance(first, ast.Name) and first.id in models
+                )
+                if fname in models or gets_row:
+                    held.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for node in ast.walk(scope):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            for t in targets:
+                if (
+                    isinstance(t, ast.Attribute)
+                    and isinstance(t.value, ast.Name)
+                    and t.value.id in held
+                ):
+                    found.append((f"{t.value.id}.{t.attr} =", node.lineno))
+            if isinstance(node, ast.Call) and node.args:
+                func = node.func
+                fname = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                first = node.args[0]
+                if (
+                    fname in {"setattr", "delete", "merge"}
+                    and isinstance(first, ast.Name)
+                    and first.id in held
+                ):
+                    found.append((f"{fname}({first.id})", node.lineno))
+    return sorted(set(found), key=lambda f: f[1])
+
+
+def _door_files() -> list[Path]:
+    files: list[Path] = []
+    for part in _DOOR_CODE:
+        target = ROOT / part
+        files.extend([target] if target.suffix == ".py" else sorted(target.rglob("*.py")))
+    return files
+
+
+def test_person_owned_rows_are_written_only_by_services() -> None:
+    """No view, API, security module or CLI command writes a person or a person-owned row
+    itself: it calls the record's verb in app/services (custody sync stays in the models'
+    mapper events; the demo data writes in bulk)."""
+    models = _person_owned_models()
+    assert {"Person", "PersonLanguage", "ContactNote", "IntegrationCourse"} <= models
+    offenders = []
+    for path in _door_files():
+        rel = path.relative_to(ROOT).as_posix()
+        for what, line in _person_writes(path, models):
+            if f"{rel}:{what}" not in PERSON_WRITES_ALLOWED and rel not in PERSON_WRITES_ALLOWED:
+                offenders.append(f"{rel}:{line} {what}")
+    assert offenders == [], "Schreibzugriff außerhalb der Domänendienste"
+
+
+def test_person_write_finder_finds_writes(tmp_path: Path) -> None:
+    """The finder sees constructions, Core writes, held rows changed or deleted — and not a
+    read or a form's attribute (a check that cannot fail proves nothing)."""
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def view(pk):\n"
+        "    person = _person_or_404(pk)\n"
+        "    person.phone = '1'\n"
+        "    db.session.add(PersonLanguage(language='ar'))\n"
+        "    db.session.execute(update(Person).values(phone='2'))\n"
+        "    course = db.session.get(IntegrationCourse, 3)\n"
+        "    setattr(course, 'end_on', None)\n"
+        "    db.session.delete(course)\n"
+        "    form.phone.data = person.phone\n"
+        "    rows = select(Person)\n"
+        "def hook(item: Employment) -> None:\n"
+        "    item.end_on = None\n",
+        encoding="utf-8",
+    )
+    models = {"Person", "PersonLanguage", "IntegrationCourse", "Employment"}
+    assert [w for w, _ in _person_writes(sample, models)] == [
+        "person.phone =",
+        "PersonLanguage(…)",
+        "update(Person)",
+        "setattr(course)",
+        "delete(course)",
+        "item.end_on =",
+    ]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.security import matrix
 from app.services.statistics import charts
@@ -41,6 +45,58 @@ def test_line_chart_and_escaping() -> None:
 
 def test_nice_max() -> None:
     assert [charts.nice_max(v) for v in (0, 0.7, 3, 7, 84, 130)] == [1, 1, 5, 10, 100, 200]
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=1, max_value=10**7).map(float),
+        st.floats(min_value=0.01, max_value=1e7, allow_nan=False, allow_infinity=False),
+    )
+)
+def test_the_axis_covers_the_largest_value_and_not_twice_it(top: float) -> None:
+    """The axis ends at or above the largest value, below twice it, on a round tick."""
+    integers = top.is_integer()
+    upper, intervals = charts.axis_scale(top, integers=integers)
+    assert top <= upper < 2 * top or (top < 1 and upper <= 1)
+    assert 1 <= intervals <= 6
+    step = upper / intervals
+    if integers:
+        assert abs(step - round(step)) < 1e-9  # whole-number ticks for counts
+    # the tick step is 1, 2, 2.5 or 5 × 10^n
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5)), step
+
+
+def test_axis_examples() -> None:
+    assert charts.axis_scale(5, integers=True) == (5.0, 5)
+    assert charts.axis_scale(93, integers=True) == (100.0, 5)
+    assert charts.axis_scale(0.85) == (1.0, 5)
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöü -/", min_size=1, max_size=80))
+def test_a_category_label_is_wrapped_never_cut(label: str) -> None:
+    lines = charts.wrap_label(label, 20)
+    assert len(lines) <= charts.LABEL_LINES
+    joined = "".join(lines).replace(" ", "")
+    assert joined == label.replace(" ", "")
+
+
+def test_long_topic_and_provider_names_read_whole() -> None:
+    topic = "Begegnungsmöglichkeiten und Freizeitangebote"
+    provider = "Caritasverband Musterkreis e.V."
+    svg = charts.bar_chart("c3", "T", [topic, provider], [("Vermerke", [3, 7])])
+    text = "".join(ET.fromstring(svg).itertext())
+    assert "…" not in svg
+    assert "Begegnungsmöglichkeiten" in text and "Freizeitangebote" in text
+    assert "Musterkreis" in text
+    # many topics: a horizontal chart, each name beside its bar, whole
+    names = [topic, "Arbeitssuche", "Sprachliche und kulturelle Barrieren abbauen"] * 4
+    svg = charts.hbar_chart("c4", "T", names, [("Vermerke", list(range(12)))])
+    root = ET.fromstring(svg)
+    text = "".join(root.itertext())
+    assert "…" not in svg and "Freizeitangebote" in text and "Barrieren abbauen" in text
+    widths = [float(r.get("width")) for r in root.iter(f"{SVG}rect") if r.get("class") == "bar"]
+    assert abs(widths[2] - 2 * widths[1]) < 0.2 and widths[0] == 0
 
 
 def test_reviewer_dashboard_draws_five_charts(factory: Any) -> None:

@@ -45,7 +45,7 @@ def test_submitted_report_is_a_frozen_snapshot(setup: dict[str, Any], factory: A
     """A later note dated in the submitted quarter is refused (issue 15); the snapshot holds."""
     from app.services.statistics.periods import ClosedPeriodError
 
-    report = qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
+    report = qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
     assert report.status == "submitted" and report.submitted_by_id == setup["lead"].user_id
     assert report.snapshot["totals"]["individual"] == 2
     with pytest.raises(ClosedPeriodError, match=r"2\. Quartal 2025"):
@@ -59,56 +59,58 @@ def test_submitted_report_is_a_frozen_snapshot(setup: dict[str, Any], factory: A
 
 
 def test_one_submission_per_provider_and_quarter(setup: dict[str, Any]) -> None:
-    qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
+    qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
     with pytest.raises(qr.ReportError, match="bereits eingereicht"):
-        qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
+        qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
     assert db.session.query(QuarterlyReport).count() == 1
 
 
 def test_unique_constraint_guards_concurrent_submission(setup: dict[str, Any]) -> None:
     """A second row for the same quarter is refused by the database itself."""
-    qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
-    db.session.add(QuarterlyReport(organisation_id=setup["org"], year=2025, quarter=2))
-    with pytest.raises(qr.ReportError, match="gleichzeitig"):
-        qr._commit("Die Meldung wurde gleichzeitig eingereicht; bitte neu laden")
+    qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
+    from app.services.errors import unit_of_work
+
+    conflict = qr._conflict("Die Meldung wurde gleichzeitig eingereicht")
+    with pytest.raises(qr.ReportError, match="gleichzeitig"), unit_of_work(translate=conflict):
+        db.session.add(QuarterlyReport(organisation_id=setup["org"], year=2025, quarter=2))
     assert db.session.query(QuarterlyReport).count() == 1
 
 
 def test_only_the_own_lead_submits_after_the_quarter(setup: dict[str, Any]) -> None:
     for who in ("cw_viewer", "other_lead", "reviewer"):
         with pytest.raises(qr.ReportForbiddenError):
-            qr.submit_report(setup["org"], 2025, 2, acting=setup[who], today=AFTER_Q2)
+            qr.submit_report(setup["org"], 2025, 2, actor=setup[who], today=AFTER_Q2)
     with pytest.raises(qr.ReportError, match="nach seinem Ende"):
-        qr.submit_report(setup["org"], 2025, 3, acting=setup["lead"], today=AFTER_Q2)
+        qr.submit_report(setup["org"], 2025, 3, actor=setup["lead"], today=AFTER_Q2)
     assert db.session.query(QuarterlyReport).count() == 0
 
 
 def test_county_reviews_a_submitted_report(setup: dict[str, Any]) -> None:
-    report = qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
+    report = qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
     with pytest.raises(qr.ReportForbiddenError):
-        qr.review_report(report.id, acting=setup["lead"])
-    reviewed = qr.review_report(report.id, acting=setup["reviewer"])
+        qr.review_report(report.id, actor=setup["lead"])
+    reviewed = qr.review_report(report.id, actor=setup["reviewer"])
     assert reviewed.status == "reviewed" and reviewed.reviewed_by_id == setup["reviewer"].user_id
     with pytest.raises(qr.ReportError, match="Nur eingereichte"):
-        qr.return_report(report.id, "zu spät", acting=setup["reviewer"])
+        qr.return_report(report.id, "zu spät", actor=setup["reviewer"])
     with pytest.raises(qr.ReportError, match="bereits eingereicht"):
-        qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
+        qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
 
 
 def test_returned_report_can_be_resubmitted(setup: dict[str, Any], factory: Any) -> None:
     """The county returns with a comment; the lead corrects and submits a new snapshot."""
-    report = qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
+    report = qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
     with pytest.raises(qr.ReportError, match="Kommentar"):
-        qr.return_report(report.id, "  ", acting=setup["county_admin"])
-    returned = qr.return_report(report.id, "Juni fehlt", acting=setup["county_admin"])
+        qr.return_report(report.id, "  ", actor=setup["county_admin"])
+    returned = qr.return_report(report.id, "Juni fehlt", actor=setup["county_admin"])
     assert returned.status == "returned" and returned.comment == "Juni fehlt"
     with pytest.raises(qr.ReportError, match="Nur eingereichte"):
-        qr.review_report(report.id, acting=setup["reviewer"])
+        qr.review_report(report.id, actor=setup["reviewer"])
     factory.make_note(setup["person"], setup["cw"], date=dt.date(2025, 6, 20))
-    again = qr.submit_report(setup["org"], 2025, 2, acting=setup["lead"], today=AFTER_Q2)
+    again = qr.submit_report(setup["org"], 2025, 2, actor=setup["lead"], today=AFTER_Q2)
     assert again.id == report.id and again.status == "submitted"
     assert again.snapshot["totals"]["individual"] == 3
-    assert qr.review_report(report.id, acting=setup["reviewer"]).status == "reviewed"
+    assert qr.review_report(report.id, actor=setup["reviewer"]).status == "reviewed"
 
 
 def test_allowed_view(setup: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from app.models.partner import NetworkPartner
 from app.models.person import Person
 from app.services.calendar.settings import FEED_DAYS_AHEAD, FEED_DAYS_BACK
 from app.services.intake.custody_read import persons_visible_to_organisation
+from app.services.reminders.links import page_path
 
 #: default length of an appointment without an end time
 DEFAULT_MINUTES = 60
@@ -157,7 +158,7 @@ def ical_feed(user: MsaUser, base_url: str, today: dt.date | None = None) -> str
             summary += f" – {partner}"
         if user.calendar_names and (first or last):
             summary += f" – {first or ''} {last or ''}".rstrip()
-        description = f"{base_url.rstrip('/')}/appointment/show/{appt.id}"
+        description = base_url.rstrip("/") + page_path("AppointmentView.show", pk=appt.id)
         if appt.interpreter_needed:
             description = "Dolmetschung erforderlich\n" + description
         events.append(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.organisation import MsaUser
+from app.services.errors import unit_of_work
 
 #: the feed covers appointments from this many days ago to this many days ahead
 FEED_DAYS_BACK = 30
@@ -17,27 +18,27 @@ FEED_DAYS_AHEAD = 365
 
 def issue_calendar_token(user: MsaUser) -> str:
     """Give ``user`` a new secret feed token (the old feed URL stops working); return it."""
-    user.calendar_token = secrets.token_urlsafe(32)
-    db.session.commit()
+    with unit_of_work():
+        user.calendar_token = secrets.token_urlsafe(32)
     return user.calendar_token
 
 
 def revoke_calendar_token(user: MsaUser) -> None:
     """Switch the user's feed off: its URL answers 404 from now on."""
-    user.calendar_token = None
-    db.session.commit()
+    with unit_of_work():
+        user.calendar_token = None
 
 
 def set_calendar_names(user: MsaUser, show: bool) -> None:
     """Show client names in the feed's titles (opt-in) or not (default)."""
-    user.calendar_names = bool(show)
-    db.session.commit()
+    with unit_of_work():
+        user.calendar_names = bool(show)
 
 
 def set_reminder_digest(user: MsaUser, enabled: bool) -> None:
     """Switch the user's daily reminder e-mail on or off."""
-    user.reminder_digest = bool(enabled)
-    db.session.commit()
+    with unit_of_work():
+        user.reminder_digest = bool(enabled)
 
 
 def user_for_token(token: str) -> MsaUser | None:

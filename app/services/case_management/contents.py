@@ -1,12 +1,17 @@
 """Step contents of a case (§3.2): first interview, assessment, goals, help plan, services,
 conferences, monitoring, closure — each verb checks that the case is in a step where it belongs.
+
+Each verb is the one door of its content (case page, REST API, demo data): it owns every rule
+(German :class:`CaseWorkflowError` with field and key, dates read by :mod:`app.dates`), and it
+runs as one transaction together with its access-log row (:func:`_one_transaction`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -36,6 +41,7 @@ from app.services.case_management.workflow import (
     STEPS,
     CaseWorkflowError,
     assessment_current,
+    closed_period_refusal,
     closure_of,
     current_help_plan,
     first_interview_of,
@@ -43,6 +49,26 @@ from app.services.case_management.workflow import (
     step_label,
 )
 from app.services.catalogues import accepted, valid_codes
+from app.services.data_protection.access_log import log_access
+from app.services.errors import unit_of_work
+
+_Row = TypeVar("_Row")
+
+
+def _one_transaction(
+    body: Callable[..., _Row],
+) -> Callable[..., _Row]:
+    """Make ``body(case_, data, *, actor)`` a verb: one transaction with its access-log row,
+    everything rolled back on a refusal (also a closed quarter found by the flush)."""
+
+    @functools.wraps(body)
+    def verb(case_: CaseManagementCase, data: dict[str, Any], *, actor: Any) -> _Row:
+        with unit_of_work(translate=closed_period_refusal(field=None)):
+            row = body(case_, data, actor=actor)
+            log_access(case_.person_id, "update", category="case_management", commit=False)
+        return row
+
+    return verb
 
 
 def _require_step(case_: CaseManagementCase, content: str) -> None:
@@ -50,7 +76,8 @@ def _require_step(case_: CaseManagementCase, content: str) -> None:
         steps = ", ".join(step_label(s) for s in STEPS if s in CONTENT_STEPS[content])
         raise CaseWorkflowError(
             f"Im Schritt „{step_label(case_.step)}“ kann {CONTENT_LABELS[content]} nicht "
-            f"bearbeitet werden (möglich in: {steps})."
+            f"bearbeitet werden (möglich in: {steps}).",
+            key="step.wrong",
         )
 
 
@@ -58,7 +85,7 @@ def _text(data: dict[str, Any], key: str, label: str, *, required: bool = True) 
     value = data.get(key)
     value = str(value).strip() if value is not None else ""
     if required and not value:
-        raise CaseWorkflowError(f"Bitte {label} angeben.", field=key)
+        raise CaseWorkflowError(f"Bitte {label} angeben.", field=key, key=f"{key}.required")
     return value or None
 
 
@@ -67,10 +94,10 @@ def _date(data: dict[str, Any], key: str, label: str, *, required: bool = True) 
         day = parse_date(data.get(key))
     except DateError as exc:
         raise CaseWorkflowError(
-            f"{label[0].upper()}{label[1:]}: {exc.message}", field=key
+            f"{label[0].upper()}{label[1:]}: {exc.message}", field=key, key=f"{key}.invalid"
         ) from None
     if day is None and required:
-        raise CaseWorkflowError(f"Bitte {label} angeben.", field=key)
+        raise CaseWorkflowError(f"Bitte {label} angeben.", field=key, key=f"{key}.required")
     return day
 
 
@@ -87,6 +114,7 @@ def _owned(case_: CaseManagementCase) -> dict[str, Any]:
     }
 
 
+@_one_transaction
 def record_first_interview(
     case_: CaseManagementCase, data: dict[str, Any], *, actor: Any
 ) -> FirstInterview:
@@ -97,13 +125,16 @@ def record_first_interview(
     decision = data.get("decision") or None
     if decision not in DECISIONS:
         raise CaseWorkflowError(
-            "Bitte entscheiden: Case Management oder anlassbezogene Hilfe.", field="decision"
+            "Bitte entscheiden: Case Management oder anlassbezogene Hilfe.",
+            field="decision",
+            key="decision.required",
         )
     transparency = _bool(data, "transparency_given")
     if decision == "case_management" and not transparency:
         raise CaseWorkflowError(
             "Für Case Management muss Transparenz über das Verfahren hergestellt sein.",
             field="transparency_given",
+            key="transparency_given.required",
         )
     held_on = _date(data, "held_on", "das Datum", required=False) or dt.date.today()
     interview = first_interview_of(case_.id) or FirstInterview(**_owned(case_))
@@ -113,10 +144,10 @@ def record_first_interview(
     interview.transparency_given = transparency
     interview.decision = decision
     db.session.add(interview)
-    db.session.commit()
     return interview
 
 
+@_one_transaction
 def record_assessment(
     case_: CaseManagementCase, data: dict[str, Any], *, actor: Any
 ) -> list[AssessmentEntry]:
@@ -163,10 +194,10 @@ def record_assessment(
             field="aspect" if "aspect" in data else f"aspect_{refused[0]}",
         )
     db.session.add_all(entries)
-    db.session.commit()
     return entries
 
 
+@_one_transaction
 def add_goal(case_: CaseManagementCase, data: dict[str, Any], *, actor: Any) -> CaseGoal:
     """Add a goal or an intermediate goal with target date; the date becomes a follow-up."""
     _require_step(case_, "goal")
@@ -196,7 +227,6 @@ def add_goal(case_: CaseManagementCase, data: dict[str, Any], *, actor: Any) -> 
     db.session.add(goal)
     assert target is not None
     schedule_follow_up(case_, target, f"{'Zwischenziel' if parent_id else 'Ziel'}: {title}")
-    db.session.commit()
     return goal
 
 
@@ -269,6 +299,7 @@ def _check_responsibles(case_: CaseManagementCase, tasks: list[dict[str, Any]]) 
             )
 
 
+@_one_transaction
 def revise_help_plan(case_: CaseManagementCase, data: dict[str, Any], *, actor: Any) -> HelpPlan:
     """Write a new help plan version (tasks with role, responsibility, time frame, resources)."""
     _require_step(case_, "help_plan")
@@ -307,7 +338,6 @@ def revise_help_plan(case_: CaseManagementCase, data: dict[str, Any], *, actor: 
     )
     plan.tasks = [HelpPlanTask(**t) for t in tasks]
     db.session.add(plan)
-    db.session.commit()
     return plan
 
 
@@ -320,6 +350,7 @@ def help_plan_versions(case_id: int) -> list[HelpPlan]:
     )
 
 
+@_one_transaction
 def add_service(
     case_: CaseManagementCase, data: dict[str, Any], *, actor: Any
 ) -> ThirdPartyService:
@@ -346,10 +377,10 @@ def add_service(
         standards=standards or "",
     )
     db.session.add(row)
-    db.session.commit()
     return row
 
 
+@_one_transaction
 def add_conference(
     case_: CaseManagementCase, data: dict[str, Any], *, actor: Any
 ) -> CaseConference:
@@ -362,10 +393,10 @@ def add_conference(
         outcome=_text(data, "outcome", "das Ergebnis") or "",
     )
     db.session.add(row)
-    db.session.commit()
     return row
 
 
+@_one_transaction
 def add_monitoring(
     case_: CaseManagementCase, data: dict[str, Any], *, actor: Any
 ) -> MonitoringEntry:
@@ -408,10 +439,10 @@ def add_monitoring(
     if next_review is not None:
         case_.next_monitoring_on = next_review
         schedule_follow_up(case_, next_review, f"Monitoring: {goal.title}")
-    db.session.commit()
     return entry
 
 
+@_one_transaction
 def record_closure(case_: CaseManagementCase, data: dict[str, Any], *, actor: Any) -> CaseClosure:
     """Record the reason and the evaluation of §3.2.7 (needed before closing)."""
     _require_step(case_, "closure")
@@ -441,7 +472,6 @@ def record_closure(case_: CaseManagementCase, data: dict[str, Any], *, actor: An
     closure.client_satisfaction = satisfaction
     closure.client_feedback = str(data.get("client_feedback") or "").strip() or None
     db.session.add(closure)
-    db.session.commit()
     return closure
 
 
@@ -460,14 +490,12 @@ CONTENT_VERBS: dict[str, Any] = {
 def record_content(
     case_: CaseManagementCase, kind: str, data: dict[str, Any], *, actor: Any
 ) -> Any:
-    """Dispatch a step content entry to its verb; roll back on refusal."""
+    """Dispatch a step content entry to its verb (which is one transaction)."""
     verb = CONTENT_VERBS.get(kind)
     if verb is None:
-        raise CaseWorkflowError("Unbekannter Inhalt.")
+        raise CaseWorkflowError("Unbekannter Inhalt.", key="content.unknown")
     if case_.step == CLOSED:
-        raise CaseWorkflowError("Ein abgeschlossener Fall kann nicht mehr geändert werden.")
-    try:
-        return verb(case_, data, actor=actor)
-    except CaseWorkflowError:
-        db.session.rollback()
-        raise
+        raise CaseWorkflowError(
+            "Ein abgeschlossener Fall kann nicht mehr geändert werden.", key="case.closed"
+        )
+    return verb(case_, data, actor=actor)

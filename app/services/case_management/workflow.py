@@ -4,7 +4,9 @@ The step of a case changes only through :func:`transition`, which checks the tab
 guards, locks the case row and writes a :class:`CaseEvent` (who, when, from, to, why).
 Step contents are written by the ``record_*`` / ``add_*`` verbs below, each checking that the
 case is in a step where that content belongs. Every error is a :class:`CaseWorkflowError`
-with a German message (and the form field it belongs to, if any).
+(a :class:`~app.services.errors.DomainError`: German message, field, stable key, HTTP status).
+Each verb is one transaction (:func:`~app.services.errors.unit_of_work`) that also writes its
+access-log row; pages, the REST API and the demo data call the verbs, nothing else writes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from app.models import (
 )
 from app.models import case_management as _steps
 from app.models.base import utcnow
+from app.services.data_protection.access_log import log_access
+from app.services.errors import DomainError, Translation, unit_of_work
 
 #: the step names (defined with the model, which stores them)
 FIRST_INTERVIEW = _steps.FIRST_INTERVIEW
@@ -130,15 +134,18 @@ HINT_MIN_AREAS = 3
 FOLLOW_UP_SOURCE = "case_management"
 
 
-class CaseWorkflowError(Exception):
-    """A move or an entry the workflow does not allow; ``message`` is German."""
+class CaseWorkflowError(DomainError):
+    """A move or an entry the workflow does not allow; ``message`` is German.
 
-    def __init__(self, message: str, field: str | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        #: HTTP status of the API answer (409: the date lies in a submitted quarter)
-        self.status = status
+    ``status``: HTTP status of the API answer (409: the date lies in a submitted quarter).
+    """
+
+    key = "case_management.refused"
+
+    def __init__(
+        self, message: str, field: str | None = None, status: int = 422, *, key: str | None = None
+    ) -> None:
+        super().__init__(message, field=field, key=key, status=status)
 
 
 def parse_on(value: Any) -> dt.date | None:
@@ -146,19 +153,24 @@ def parse_on(value: Any) -> dt.date | None:
     try:
         return parse_date(value)
     except DateError as exc:
-        raise CaseWorkflowError(exc.message, field="on") from None
+        raise CaseWorkflowError(exc.message, field="on", key="on.invalid") from None
 
 
 def _check_on(on: dt.date, previous: dt.date | None, today: dt.date) -> None:
     if on > today:
-        raise CaseWorkflowError("Das Datum eines Schritts darf nicht in der Zukunft liegen.", "on")
+        raise CaseWorkflowError(
+            "Das Datum eines Schritts darf nicht in der Zukunft liegen.", "on", key="on.future"
+        )
     if on < today - dt.timedelta(days=3 * 366):
-        raise CaseWorkflowError("Das Datum liegt mehr als drei Jahre zurück.", field="on")
+        raise CaseWorkflowError(
+            "Das Datum liegt mehr als drei Jahre zurück.", field="on", key="on.too_old"
+        )
     if previous is not None and on < previous:
         raise CaseWorkflowError(
             "Das Datum darf nicht vor dem vorigen Schritt liegen "
             f"({previous.strftime('%d.%m.%Y')}).",
             field="on",
+            key="on.before_previous",
         )
 
 
@@ -168,8 +180,16 @@ def _last_step_on(case_id: int) -> dt.date | None:
     ).scalar()
 
 
-def _closed_period(exc: Exception) -> CaseWorkflowError:
-    return CaseWorkflowError(getattr(exc, "message", str(exc)), field="on", status=409)
+def closed_period_refusal(field: str | None = "on") -> tuple[Translation, ...]:
+    """A closed quarter found by the flush (:class:`ClosedPeriodError`): a 409 of the workflow."""
+    from app.services.statistics.periods import ClosedPeriodError
+
+    def refuse(exc: BaseException) -> CaseWorkflowError:
+        return CaseWorkflowError(
+            getattr(exc, "message", str(exc)), field=field, status=409, key="quarter.closed"
+        )
+
+    return ((ClosedPeriodError, refuse),)
 
 
 def step_label(step: str | None) -> str:
@@ -317,7 +337,8 @@ def check_guards(case_: CaseManagementCase, to: str) -> None:
         interview = first_interview_of(case_.id)
         if interview is None or interview.decision is None:
             raise CaseWorkflowError(
-                "Bitte zuerst das Erstgespräch mit einer Entscheidung dokumentieren."
+                "Bitte zuerst das Erstgespräch mit einer Entscheidung dokumentieren.",
+                key="guard.first_interview",
             )
         wanted = "case_management" if to == ASSESSMENT else "occasion_based"
         if interview.decision != wanted:
@@ -365,17 +386,17 @@ def open_case(
     """Open a case for ``person`` in the first interview and record the event.
 
     ``on`` is the day the case was opened (default today; not in the future; not in a
-    submitted quarter).
+    submitted quarter). One transaction with the access-log row.
     """
-    from app.services.statistics.periods import ClosedPeriodError
-
     existing = open_case_of(person.id)
     if existing is not None and existing.step != OCCASION_BASED:
-        raise CaseWorkflowError("Für diese Person gibt es bereits einen offenen Fall.")
+        raise CaseWorkflowError(
+            "Für diese Person gibt es bereits einen offenen Fall.", key="case.already_open"
+        )
     today = today or dt.date.today()
     on = on or today
     _check_on(on, None, today)
-    try:
+    with unit_of_work(translate=closed_period_refusal()):
         case_ = CaseManagementCase(
             person_id=person.id,
             organisation_id=person.organisation_id,
@@ -386,10 +407,7 @@ def open_case(
         db.session.add(case_)
         db.session.flush()
         _event(case_, None, FIRST_INTERVIEW, actor, reason or "Fall eröffnet", on)
-        db.session.commit()
-    except ClosedPeriodError as exc:
-        db.session.rollback()
-        raise _closed_period(exc) from exc
+        log_access(person.id, "create", category="case_management", commit=False)
     return case_
 
 
@@ -429,26 +447,30 @@ def transition(
     """Move ``case_`` to step ``to`` if the table and the guards allow it; record the event.
 
     ``on`` is the day the step happened (default today): not in the future, not before the
-    previous step, not in a submitted or reviewed quarter. Statistics count by it.
+    previous step, not in a submitted or reviewed quarter. Statistics count by it. One
+    transaction with the access-log row; a refusal rolls everything back.
     """
-    from app.services.statistics.periods import ClosedPeriodError
-
     if to not in STEPS:
-        raise CaseWorkflowError(f"Unbekannter Schritt „{to}“.", field="to")
-    try:
+        raise CaseWorkflowError(f"Unbekannter Schritt „{to}“.", field="to", key="to.unknown")
+    with unit_of_work(translate=closed_period_refusal()):
         locked = _lock(case_)
         current = locked.step
         if current == to:
-            raise CaseWorkflowError(f"Der Fall ist bereits im Schritt „{step_label(to)}“.")
+            raise CaseWorkflowError(
+                f"Der Fall ist bereits im Schritt „{step_label(to)}“.", key="to.same"
+            )
         if (current, to) not in TRANSITIONS:
             raise CaseWorkflowError(
                 f"Von „{step_label(current)}“ nach „{step_label(to)}“ ist nicht erlaubt. "
                 f"Möglich: {_targets_text(current)}.",
                 field="to",
+                key="transition.not_allowed",
             )
         if (current, to) in BACKWARD and not (reason or "").strip():
             raise CaseWorkflowError(
-                "Für einen Schritt zurück ist eine Begründung nötig.", field="reason"
+                "Für einen Schritt zurück ist eine Begründung nötig.",
+                field="reason",
+                key="reason.required",
             )
         check_guards(locked, to)
         today = today or dt.date.today()
@@ -464,13 +486,7 @@ def transition(
                 locked, locked.next_monitoring_on, "Monitoring: Fortschritt überprüfen"
             )
         event = _event(locked, current, to, actor, reason, on)
-        db.session.commit()
-    except ClosedPeriodError as exc:
-        db.session.rollback()
-        raise _closed_period(exc) from exc
-    except CaseWorkflowError:
-        db.session.rollback()
-        raise
+        log_access(locked.person_id, "update", category="case_management", commit=False)
     return event
 
 

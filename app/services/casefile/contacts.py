@@ -221,6 +221,28 @@ def my_open_follow_ups(
     )
 
 
+def team_overdue_follow_ups(
+    *, today: dt.date | None = None, limit: int = 500
+) -> list[tuple[FollowUp, str]]:
+    """The team's open overdue follow-ups (the row scope: the own provider's) with the name
+    of the colleague each is assigned to — what the lead's landing tile counts."""
+    from sqlalchemy.orm import joinedload
+
+    from app.models import MsaUser
+    from app.services.casefile.desk import team_overdue
+
+    today = today or dt.date.today()
+    rows = db.session.execute(
+        select(FollowUp, MsaUser.first_name, MsaUser.last_name)
+        .options(joinedload(FollowUp.person))
+        .join(MsaUser, MsaUser.id == FollowUp.assignee_id)
+        .where(*team_overdue(today))
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(limit)
+    )
+    return [(fu, f"{first} {last}") for fu, first, last in rows]
+
+
 def partner_from_label(text: str) -> int | None:
     """Return the id of the network partner a typed text names, if exactly one.
 

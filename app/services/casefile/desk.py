@@ -21,6 +21,8 @@ from app.models import (
     QuarterlyReport,
 )
 from app.services.bundle import Bundle
+from app.services.case_management.workflow import OPEN_STEPS
+from app.services.intake.caseworkers import count_query
 from app.services.staff.figures import CaseloadRow, caseload_queries, caseload_rows
 
 #: "without contact" after this many weeks
@@ -40,6 +42,8 @@ class Desk:
     quarter: tuple[int, int] | None = None
     quarter_status: str | None = None
     reports_waiting: int | None = None
+    #: persons of the lead's provider without a caseworker (imported persons, above all)
+    unassigned: int | None = None
 
 
 def previous_quarter(today: dt.date) -> tuple[int, int]:
@@ -52,22 +56,34 @@ def _count(stmt: Any) -> Any:
     return select(func.count()).select_from(stmt.subquery())
 
 
-def caseworker_queries(user_id: int, today: dt.date) -> dict[str, Any]:
-    """Own follow-ups (overdue, today), own open cases by step, own persons without contact."""
+def without_contact(user_id: int, today: dt.date) -> list[Any]:
+    """Conditions on ``Person``: the user's own persons, present, no note for 8 weeks.
+
+    The landing tile counts them and the person list filtered by the tile shows them."""
     since = today - dt.timedelta(weeks=NO_CONTACT_WEEKS)
     recent = exists().where(ContactNote.person_id == Person.id, ContactNote.date >= since)
+    return [Person.caseworker_id == user_id, Person.moved_away_on.is_(None), ~recent]
+
+
+def team_overdue(today: dt.date) -> list[Any]:
+    """Conditions on ``FollowUp``: open and overdue (the team's, by the row scope)."""
+    return [FollowUp.done_on.is_(None), FollowUp.due_on < today]
+
+
+def caseworker_queries(user_id: int, today: dt.date) -> dict[str, Any]:
+    """Own follow-ups (overdue, today), own open cases by step, own persons without contact."""
     mine = FollowUp.assignee_id == user_id, FollowUp.done_on.is_(None)
     return {
         "overdue": select(func.count(FollowUp.id)).where(*mine, FollowUp.due_on < today),
         "due_today": select(func.count(FollowUp.id)).where(*mine, FollowUp.due_on == today),
         "open_cases": select(CaseManagementCase.step, func.count(CaseManagementCase.id))
-        .where(CaseManagementCase.caseworker_id == user_id, CaseManagementCase.closed_on.is_(None))
+        .where(
+            CaseManagementCase.caseworker_id == user_id,
+            # the open steps of the workflow, as "Meine Fälle" lists them
+            CaseManagementCase.step.in_(sorted(OPEN_STEPS)),
+        )
         .group_by(CaseManagementCase.step),
-        "without_contact": select(func.count(Person.id)).where(
-            Person.caseworker_id == user_id,
-            Person.moved_away_on.is_(None),
-            ~recent,
-        ),
+        "without_contact": select(func.count(Person.id)).where(*without_contact(user_id, today)),
     }
 
 
@@ -77,9 +93,8 @@ def lead_queries(organisation_id: int, today: dt.date) -> dict[str, Any]:
     return {
         # the one caseload definition (app.services.staff.figures), on today
         **caseload_queries(organisation_id, today, today),
-        "team_overdue": select(func.count(FollowUp.id)).where(
-            FollowUp.done_on.is_(None), FollowUp.due_on < today
-        ),
+        "team_overdue": select(func.count(FollowUp.id)).where(*team_overdue(today)),
+        "unassigned": count_query(organisation_id),
         "quarter_status": select(QuarterlyReport.status).where(
             QuarterlyReport.organisation_id == organisation_id,
             QuarterlyReport.year == year,
@@ -88,11 +103,15 @@ def lead_queries(organisation_id: int, today: dt.date) -> dict[str, Any]:
     }
 
 
-def review_queries() -> dict[str, Any]:
-    """Quarterly reports submitted and waiting for the county's review."""
+def review_queries(today: dt.date) -> dict[str, Any]:
+    """Quarterly reports of the last quarter submitted and waiting for the county's review
+    (the quarter the review overview opens with)."""
+    year, quarter = previous_quarter(today)
     return {
         "reports_waiting": select(func.count(QuarterlyReport.id)).where(
-            QuarterlyReport.status == "submitted"
+            QuarterlyReport.status == "submitted",
+            QuarterlyReport.year == year,
+            QuarterlyReport.quarter == quarter,
         )
     }
 
@@ -114,7 +133,7 @@ def load_desk(
     if lead and organisation_id is not None:
         bundle.update(lead_queries(organisation_id, today))
     if reviewer:
-        bundle.update(review_queries())
+        bundle.update(review_queries(today))
     desk = Desk()
     if not len(bundle):
         return desk
@@ -130,10 +149,12 @@ def load_desk(
         desk.open_cases = [(str(step), int(n)) for step, n in data["open_cases"]]
     if lead and organisation_id is not None:
         desk.team_overdue = scalar("team_overdue")
+        desk.unassigned = scalar("unassigned")
         desk.caseloads = caseload_rows(data, today, today)
         desk.quarter = previous_quarter(today)
         status = data.get("quarter_status") or []
         desk.quarter_status = str(status[0]) if status else "draft"
     if reviewer:
         desk.reports_waiting = scalar("reports_waiting")
+        desk.quarter = previous_quarter(today)
     return desk

@@ -1,11 +1,12 @@
 """Personensuche — the caseworkers' one search field (issue 16).
 
 One text finds a person by any part of her first or last name (transliteration- and
-diacritics-tolerant, the duplicate matcher's normalisation), by file number or by birth date
-(``TT.MM.JJJJ``); parts combine ("Karimi 02.04.1991"). The stored ``Person.search_key`` holds
-every name token in its folded form and in its variant group's form (Mohammed / Muhammad …) plus
-each name part written together ("Al Hassan" = "Al-Hassan"), as `` tok1 tok2 … ``. A query
-token matches when its folded or its group form is contained in the key; PostgreSQL serves
+diacritics-tolerant: the one name matcher's folding, ``app.services.casefile.name_match``), by
+file number or by birth date (``TT.MM.JJJJ``); parts combine ("Karimi 02.04.1991"). The stored
+``Person.search_key`` holds every name part in its folded form and in its variant group's form
+(Mohammed / Muhammad …), with and without its particle, plus each name field written together
+("Al Hassan" = "Al-Hassan" = "Alhassan" = "El Hassan"), as `` tok1 tok2 … ``. A query word
+matches when its folded or its group form is contained in the key; PostgreSQL serves
 ``search_key LIKE '%…%'`` from a trigram index. Row scoping applies as to every read.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy import and_, case, or_, select
 
 from app.extensions import db
 from app.models import Person
-from app.services.casefile.duplicates import _fold, _rules, normalise_token
+from app.services.casefile.name_match import query_forms, search_forms
 
 #: at most this many hits (INTERFACES.md: person search)
 MAX_HITS = 50
@@ -33,16 +34,7 @@ _DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 def search_key(first_name: str | None, last_name: str | None) -> str:
     """Return the stored search key of a name: `` tok1 tok2 … `` (folded and group forms)."""
-    rules = _rules()
-    tokens: list[str] = []
-    for part in (first_name or "", last_name or ""):
-        folded = _fold(part, rules)
-        whole = folded.replace(" ", "")
-        for tok in [*folded.split(), whole]:
-            if tok:
-                tokens.extend((tok, rules.groups.get(tok, tok)))
-    unique = list(dict.fromkeys(t for t in tokens if t))
-    key = " " + " ".join(unique) + " "
+    key = " " + " ".join(search_forms(first_name, last_name)) + " "
     return key[:KEY_LENGTH] if len(key) <= KEY_LENGTH else key[: KEY_LENGTH - 1] + " "
 
 
@@ -61,8 +53,7 @@ class Query:
 
 def parse(text: str) -> Query:
     """Split the search text into name tokens, birth dates (TT.MM.JJJJ) and file numbers."""
-    rules = _rules()
-    names: list[tuple[str, str]] = []
+    words: list[str] = []
     dates: list[dt.date] = []
     numbers: list[str] = []
     for raw in (text or "").replace(",", " ").split()[:8]:
@@ -74,9 +65,8 @@ def parse(text: str) -> Query:
         if any(c.isdigit() for c in raw):
             numbers.append(raw.lower()[:32])
             continue
-        folded = _fold(raw, rules).replace(" ", "")
-        if folded:
-            names.append((folded, normalise_token(raw)))
+        words.append(raw)
+    names = [(folded, group) for folded, group in query_forms(" ".join(words)) if folded]
     return Query(tuple(names), tuple(dates), tuple(numbers))
 
 

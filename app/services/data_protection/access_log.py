@@ -9,6 +9,7 @@ from sqlalchemy import insert
 
 from app.extensions import db
 from app.models import AccessLog
+from app.services.errors import unit_of_work
 
 #: allowed actions
 ACTIONS = frozenset(
@@ -60,9 +61,11 @@ def log_access(
 ) -> AccessLog:
     """Append one access-log row for the current user; never pass special-category values."""
     entry = AccessLog(**entry_values(person_id, action, category, detail))
-    db.session.add(entry)
-    if commit:
-        db.session.commit()
+    if not commit:  # part of the caller's transaction
+        db.session.add(entry)
+        return entry
+    with unit_of_work():
+        db.session.add(entry)
     return entry
 
 
@@ -72,10 +75,13 @@ def log_accesses(
     """Append several access-log rows ``(person_id, action, category, detail)`` in ONE
     statement (a multi-row INSERT; the ORM would insert row by row to fetch each id)."""
     rows = [entry_values(*entry) for entry in entries]
-    if rows:
-        db.session.execute(insert(AccessLog), rows)
-    if commit:
-        db.session.commit()
+    if not commit:  # part of the caller's transaction
+        if rows:
+            db.session.execute(insert(AccessLog), rows)
+        return
+    with unit_of_work():
+        if rows:
+            db.session.execute(insert(AccessLog), rows)
 
 
 def entry_values(

@@ -22,10 +22,11 @@ from app.models import Accommodation, MsaUser, NetworkPartner, Organisation
 from app.models.contact import CONTACT_KIND_LABELS
 from app.models.housing import PROCEDURE_STATUS_LABELS, REPORT_STATUS_LABELS, TRACK_LABELS
 from app.models.intake import (
-    CONSENT_FORM_LABELS,
+    CONSENT_FORM_DISPLAY,
     HANDOVER_SCOPE_LABELS,
     HANDOVER_STATUS_LABELS,
 )
+from app.models.person import READING_ABILITY_LABELS
 from app.models.retention import FINDING_RATINGS
 from app.services import catalogues
 from app.services.bundle import Bundle
@@ -91,6 +92,9 @@ COLUMN_LABELS: dict[str, str] = {
     "sex": "Geschlecht",
     "nationality": "Staatsangehörigkeit",
     "languages_spoken": "Sprachen",
+    "languages": "Sprachen der Person",
+    "interpreter_language": "Sprachmittlung nötig in",
+    "reading_ability": "Lesefähigkeit",
     "phone": "Telefon",
     "email": "E-Mail",
     "residence_status": "Aufenthaltsstatus",
@@ -257,6 +261,8 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], str] = {
 
 #: catalogue of a column's codes: (table or "*", column) → catalogue
 CATALOGUE_COLUMNS: dict[tuple[str, str], str] = {
+    ("person", "languages"): "language",
+    ("person", "interpreter_language"): "language",
     ("*", "sex"): "sex",
     ("*", "nationality"): "nationality",
     ("*", "residence_status"): "residence_status",
@@ -288,6 +294,7 @@ MOVE_STEP_OUTCOMES = {"approved": "zugestimmt", "rejected": "abgelehnt"}
 
 #: labels of fixed (non-catalogue) codes: (table or "*", column) → code → label
 VALUE_LABELS: dict[tuple[str, str], Mapping[str, str]] = {
+    ("person", "reading_ability"): READING_ABILITY_LABELS,
     ("contact_note", "kind"): CONTACT_KIND_LABELS,
     ("cm_case", "step"): STEP_LABELS,
     ("cm_event", "from_step"): STEP_LABELS,
@@ -301,7 +308,7 @@ VALUE_LABELS: dict[tuple[str, str], Mapping[str, str]] = {
     ("social_report", "status"): REPORT_STATUS_LABELS,
     ("handover", "scope"): HANDOVER_SCOPE_LABELS,
     ("handover", "status"): HANDOVER_STATUS_LABELS,
-    ("handover", "consent_form"): CONSENT_FORM_LABELS,
+    ("handover", "consent_form"): CONSENT_FORM_DISPLAY,
 }
 
 
@@ -399,6 +406,10 @@ def display_value(table: str, column: str, value: Any, names: Names) -> str:
         criteria = catalogues.labels("social_report_criterion")
         return "\n".join(f"{criteria.get(k, k)}: {v}" for k, v in value.items() if v)
     key = (table, column)
+    if isinstance(value, list):  # codes of a catalogue (the client's languages)
+        listed = _lookup(key, CATALOGUE_COLUMNS)
+        names_of = catalogues.labels(listed) if listed is not None else {}
+        return ", ".join(names_of.get(str(v), str(v)) for v in value) or EMPTY
     fixed = _lookup(key, VALUE_LABELS)
     if fixed is not None:
         return str(fixed.get(value, value))

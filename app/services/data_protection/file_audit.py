@@ -19,6 +19,7 @@ from app.models import FileAudit, FileAuditItem, Organisation, Person
 from app.models.base import utcnow
 from app.models.retention import FINDING_RATINGS
 from app.security import matrix
+from app.services.errors import unit_of_work
 
 DEFAULT_SAMPLE_SIZE = 5
 PROVIDER_ROLES = frozenset({matrix.ROLE_LEAD, matrix.ROLE_CASEWORKER})
@@ -72,7 +73,7 @@ def candidates(organisation_id: int, year: int, quarter: int) -> list[int]:
 
 
 def draw_sample(
-    user: Any,
+    actor: Any,
     organisation_id: int,
     year: int,
     quarter: int,
@@ -80,7 +81,7 @@ def draw_sample(
     rng: random.Random | None = None,
 ) -> FileAudit:
     """Draw a random sample of case files of one provider and quarter (reviewers only)."""
-    if not is_reviewer(user):
+    if not is_reviewer(actor):
         raise FileAuditError("Nur Prüfer:innen ziehen Stichproben.")
     size = size if size is not None else default_sample_size()
     if size < 1 or size > 100:
@@ -107,49 +108,49 @@ def draw_sample(
         year=year,
         quarter=quarter,
         sample_size=len(chosen),
-        drawn_by_id=getattr(user, "id", None),
+        drawn_by_id=getattr(actor, "id", None),
         drawn_at=utcnow(),
     )
     audit.items = [FileAuditItem(person_id=pid, organisation_id=organisation_id) for pid in chosen]
-    db.session.add(audit)
-    db.session.commit()
+    with unit_of_work():
+        db.session.add(audit)
     return audit
 
 
-def record_finding(user: Any, item: FileAuditItem, rating: str, finding: str) -> None:
+def record_finding(actor: Any, item: FileAuditItem, rating: str, finding: str) -> None:
     """Record the reviewer's finding on one sampled case file."""
-    if not is_reviewer(user):
+    if not is_reviewer(actor):
         raise FileAuditError("Nur Prüfer:innen erfassen Befunde.")
     if rating not in FINDING_RATINGS:
         raise FileAuditError("Bitte eine Bewertung auswählen.")
     finding = (finding or "").strip()
     if rating != "ohne_befund" and not finding:
         raise FileAuditError("Bitte den Befund beschreiben.")
-    item.rating = rating
-    item.finding = finding or None
-    item.finding_by_id = getattr(user, "id", None)
-    item.finding_at = utcnow()
-    db.session.commit()
+    with unit_of_work():
+        item.rating = rating
+        item.finding = finding or None
+        item.finding_by_id = getattr(actor, "id", None)
+        item.finding_at = utcnow()
 
 
-def answer(user: Any, item: FileAuditItem, response: str) -> None:
+def answer(actor: Any, item: FileAuditItem, response: str) -> None:
     """Record the provider's answer to a finding on one of its case files."""
-    if not is_provider(user) or getattr(user, "organisation_id", None) != item.organisation_id:
+    if not is_provider(actor) or getattr(actor, "organisation_id", None) != item.organisation_id:
         raise FileAuditError("Nur der geprüfte Träger beantwortet Befunde.")
     if item.finding_at is None:
         raise FileAuditError("Zu dieser Akte liegt noch kein Befund vor.")
     response = (response or "").strip()
     if not response:
         raise FileAuditError("Bitte eine Stellungnahme eingeben.")
-    item.response = response
-    item.response_by_id = getattr(user, "id", None)
-    item.response_at = utcnow()
-    db.session.commit()
+    with unit_of_work():
+        item.response = response
+        item.response_by_id = getattr(actor, "id", None)
+        item.response_at = utcnow()
 
 
-def log_reviewer_read(user: Any, item: FileAuditItem) -> None:
+def log_reviewer_read(actor: Any, item: FileAuditItem) -> None:
     """Log a reviewer's read of a sampled case file (R-8.2)."""
-    if is_reviewer(user):
+    if is_reviewer(actor):
         from app.services.data_protection.access_log import log_access
 
         log_access(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
@@ -38,6 +39,7 @@ from app.extensions import db
 from app.models import AccessLog, Household, Person, PurgeRecord
 from app.models.base import PersonOwned, utcnow
 from app.services.data_protection.log_guard import sqlite_guard_lifted
+from app.services.errors import unit_of_work
 
 #: tables never touched by a purge even if a foreign key would lead there
 PROTECTED_TABLES = frozenset({"organisation", "ab_user", "catalogue_entry", "purge_record"})
@@ -270,9 +272,12 @@ def expire_access_log(conn: Connection, on: dt.date | None = None) -> int:
 
 
 def purge_expired(
-    *, on: dt.date | None = None, dry_run: bool = False, actor: str = "system"
+    *, on: dt.date | None = None, dry_run: bool = False, actor: Any = "system"
 ) -> PurgeReport:
     """Destroy every due case file (and expired access-log rows) in one transaction.
+
+    ``actor``: the acting user (an ``MsaUser``), or the name of the job that runs the purge
+    (``"cli:purge-expired"``); the purge records keep the name.
 
     With ``dry_run`` the same deletions run and are rolled back, so the report shows exactly
     what a real run would delete. Returns ids, dates and row counts, never content.
@@ -284,7 +289,7 @@ def purge_expired(
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA secure_delete=ON")
     ids = [d.person_id for d in report.due]
-    try:
+    with unit_of_work(commit=not dry_run):
         per_person: dict[int, int] = {}
         counts: dict[str, int] = {}
         for pid in ids:
@@ -299,8 +304,7 @@ def purge_expired(
 
         report.stale_imports_deleted = delete_stale_previews(conn)
         if dry_run:
-            db.session.rollback()
-            return report
+            return report  # the dry run's deletions are rolled back at the block's end
         now = utcnow()
         for d in report.due:
             db.session.add(
@@ -310,7 +314,7 @@ def purge_expired(
                     moved_away_on=d.moved_away_on,
                     due_on=d.due_on,
                     purged_at=now,
-                    purged_by=actor,
+                    purged_by=actor if isinstance(actor, str) else actor.username,
                     rows_deleted=per_person.get(d.person_id, 0),
                 )
             )
@@ -318,10 +322,6 @@ def purge_expired(
             from app.services.data_protection.access_log import log_access
 
             log_access(None, "purge", category="retention", detail=_summary(report), commit=False)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return report
 
 

@@ -174,13 +174,19 @@ def render_pdf(
     template_name: str,
     context: Mapping[str, Any],
     template_dir: str | Path | None = None,
+    *,
+    tagged: bool = False,
 ) -> bytes:
-    """Render ``<template_name>.html`` with ``context`` into PDF bytes via WeasyPrint."""
+    """Render ``<template_name>.html`` with ``context`` into PDF bytes via WeasyPrint.
+
+    ``tagged``: a PDF/UA-1 file with structure tags (headings, paragraphs, lists, the language
+    of each part) that a screen reader can follow — the letters to clients are tagged.
+    """
     directory = _template_dir(template_dir)
     html = render_html(template_name, context, directory)
     fetcher = LocalOnlyURLFetcher(directory)
     document = HTML(string=html, base_url=directory.as_uri() + "/", url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf()
+    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1") if tagged else document.write_pdf()
     return pdf
 
 

@@ -25,10 +25,10 @@ from app import dates
 from app.extensions import db
 from app.models import Accommodation, CatalogueEntry, Household, Organisation, Person
 from app.models.base import utcnow
-from app.services.casefile.duplicates import name_key, similar_keys
 from app.services.casefile.search import search_key
 from app.services.data_protection.access_log import log_accesses
 from app.services.intake.custody import sync_custody
+from app.services.intake.import_match import match_rows
 from app.services.intake.import_table import (
     FIELDS,
     HEADER_SEARCH_ROWS,
@@ -78,7 +78,6 @@ _SEX_WORDS = {
     "oa": "unknown",
     "ohneangabe": "unknown",
 }
-_CHUNK = 5000
 
 
 # -- values --------------------------------------------------------------------------------
@@ -160,7 +159,7 @@ class RowResult:
 
     row: int
     values: dict[str, str]
-    status: str = "new"  # new | known | update | error
+    status: str = "new"  # new | known | update | conflict | error
     errors: list[tuple[str, str]] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     provider: str | None = None
@@ -168,6 +167,10 @@ class RowResult:
     person_id: int | None = None
     household_id: int | None = None
     changes: dict[str, Any] = field(default_factory=dict)
+    #: the portal's person an AZR number names when name and birth date disagree
+    conflict: dict[str, Any] | None = None
+    match_score: int | None = None
+    match_reasons: tuple[str, ...] = ()
 
     def error(self, fld: str, message: str) -> None:
         self.errors.append((FIELDS.get(fld, fld), message))
@@ -179,6 +182,7 @@ class RowResult:
             "new": "neu",
             "known": "bereits bekannt",
             "update": "bekannt, wird aktualisiert",
+            "conflict": "Konflikt: AZR-Nummer passt, Name/Geburtsdatum nicht",
             "error": "Fehler",
         }[self.status]
 
@@ -229,7 +233,7 @@ def analyse(
         if all(_text(c) == "" for c in cells):
             continue
         rows.append(_parse_row(number, cells, layout, catalogues, accommodations))
-    _match(rows)
+    match_rows(rows)  # known / new / conflict: app.services.intake.import_match
     _households(rows)
     return Analysis(filename, layout, rows)
 
@@ -301,138 +305,6 @@ def _parse_row(
         result.organisation_id = info.operator_id
         result.provider = info.operator
     return result
-
-
-@dataclass
-class _Known:
-    id: int
-    organisation_id: int
-    provider: str
-    first_name: str
-    last_name: str
-    birth_date: dt.date
-    file_number: str | None
-    key: str
-    accommodation_id: int | None
-    residence_status: str | None
-    household_id: int | None
-
-
-def _candidates(rows: list[RowResult]) -> list[_Known]:
-    numbers = sorted({r.data["file_number"] for r in rows if r.data.get("file_number")})
-    births = sorted({r.data["birth_date"] for r in rows if r.data.get("birth_date")})
-    cols = (
-        Person.id,
-        Person.organisation_id,
-        Organisation.name,
-        Person.first_name,
-        Person.last_name,
-        Person.birth_date,
-        Person.file_number,
-        Person.name_key,
-        Person.accommodation_id,
-        Person.residence_status,
-        Person.household_id,
-    )
-    found: dict[int, _Known] = {}
-    # one statement for a usual list (up to _CHUNK numbers and _CHUNK birth dates); longer
-    # lists in several, each below the bind-parameter limits of SQLite and PostgreSQL
-    batches = max(len(numbers), len(births)) // _CHUNK + 1
-    for i in range(batches):
-        part_numbers = numbers[i * _CHUNK : (i + 1) * _CHUNK]
-        part_births = births[i * _CHUNK : (i + 1) * _CHUNK]
-        if not part_numbers and not part_births:
-            continue
-        stmt = (
-            select(*cols)
-            .join(Organisation, Organisation.id == Person.organisation_id)
-            .where(or_(Person.file_number.in_(part_numbers), Person.birth_date.in_(part_births)))
-            .execution_options(msa_unscoped=True)
-        )
-        for row in db.session.execute(stmt):
-            pid, org, prov, first, last, born, number, key, acc, status, hh = row
-            found[pid] = _Known(
-                pid,
-                org,
-                prov,
-                first,
-                last,
-                born,
-                number,
-                key or name_key(first, last),
-                acc,
-                status,
-                hh,
-            )
-    return list(found.values())
-
-
-def _match(rows: list[RowResult]) -> None:
-    """Find known persons; mark duplicates within the file; decide new/known/update."""
-    known = _candidates(rows)
-    by_number = {k.file_number: k for k in known if k.file_number}
-    by_birth: dict[dt.date, list[_Known]] = {}
-    for k in known:
-        by_birth.setdefault(k.birth_date, []).append(k)
-    seen_numbers: dict[str, int] = {}
-    seen_births: dict[dt.date, list[tuple[str, str | None, int]]] = {}
-    for r in rows:
-        if r.status == "error":
-            continue
-        key = name_key(r.data["first_name"], r.data["last_name"])
-        r.data["name_key"] = key
-        number = r.data["file_number"]
-        twin = seen_numbers.get(number) if number else None
-        if twin is None:
-            twin = next(
-                (
-                    row
-                    for other, other_number, row in seen_births.get(r.data["birth_date"], [])
-                    # two different AZR numbers are two persons, whatever their names
-                    if not (number and other_number) and similar_keys(other, key)
-                ),
-                None,
-            )
-        if twin is not None:
-            r.error("last_name", f"Die Person steht schon in Zeile {twin} der Datei.")
-            continue
-        if number:
-            seen_numbers[number] = r.row
-        seen_births.setdefault(r.data["birth_date"], []).append((key, number, r.row))
-        match = by_number.get(r.data["file_number"]) if r.data["file_number"] else None
-        if match is None:
-            match = next(
-                (
-                    k
-                    for k in by_birth.get(r.data["birth_date"], [])
-                    if not (r.data["file_number"] and k.file_number) and similar_keys(k.key, key)
-                ),
-                None,
-            )
-        if match is None:
-            r.status = "new"
-            continue
-        r.person_id = match.id
-        r.household_id = match.household_id
-        if match.organisation_id != r.organisation_id:
-            r.provider = match.provider
-            r.error(
-                "accommodation",
-                f"Die Person ist beim Träger „{match.provider}“ bekannt; die Unterkunft gehört "
-                "zu einem anderen Träger – bitte eine Übergabe veranlassen.",
-            )
-            continue
-        r.provider = match.provider
-        changes: dict[str, Any] = {}
-        if r.data.get("accommodation_id") and r.data["accommodation_id"] != match.accommodation_id:
-            changes["accommodation_id"] = r.data["accommodation_id"]
-        status = r.data.get("residence_status")
-        if status and status != match.residence_status:
-            changes["residence_status"] = status
-        if r.data["file_number"] and not match.file_number:
-            changes["file_number"] = r.data["file_number"]
-        r.changes = changes
-        r.status = "update" if changes else "known"
 
 
 def _households(rows: list[RowResult]) -> None:

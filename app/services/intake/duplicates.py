@@ -1,7 +1,9 @@
-"""Duplicates across providers (issue 14, R-2.6): "already known at provider X".
+"""Duplicates across providers (R-2.6): "already known at provider X".
 
 The caller learns the provider's name and nothing of the file; every such hint is written to
-the access log (person of the other provider, action ``duplicate_hint``).
+the access log (person of the other provider, action ``duplicate_hint``). The decision is the
+one name matcher's (``app.services.casefile.name_match``), at its "same person" threshold: a
+hint names another provider, so precision comes first.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Organisation, Person
-from app.services.casefile.duplicates import name_key, similar_keys
+from app.services.casefile import name_match
+from app.services.casefile.duplicates import CANDIDATE_LIMIT, birth_date_condition
 from app.services.data_protection.access_log import log_accesses
 
 
@@ -30,7 +33,7 @@ def known_elsewhere(
     first_name: str, last_name: str, birth_date: dt.date, *, organisation_id: int | None
 ) -> list[KnownElsewhere]:
     """Return matching persons of OTHER organisations (one unscoped, indexed query)."""
-    key = name_key(first_name, last_name)
+    mine = name_match.tokens(first_name, last_name)
     stmt = (
         select(
             Person.id,
@@ -38,18 +41,19 @@ def known_elsewhere(
             Organisation.name,
             Person.first_name,
             Person.last_name,
-            Person.name_key,
+            Person.birth_date,
         )
         .join(Organisation, Organisation.id == Person.organisation_id)
-        .where(Person.birth_date == birth_date)
-        .limit(200)
+        .where(birth_date_condition(birth_date))
+        .limit(CANDIDATE_LIMIT)
         .execution_options(msa_unscoped=True)
     )
     if organisation_id is not None:
         stmt = stmt.where(Person.organisation_id != organisation_id)
     out = []
-    for pid, org_id, org_name, first, last, stored in db.session.execute(stmt):
-        if similar_keys(key, stored or name_key(first, last)):
+    for pid, org_id, org_name, first, last, born in db.session.execute(stmt):
+        other = name_match.tokens(first, last)
+        if name_match.compare_tokens(mine, birth_date, other, born).same:
             out.append(KnownElsewhere(int(pid), int(org_id), str(org_name)))
     return out
 
@@ -106,3 +110,13 @@ def log_list_check(matched_person_ids: list[int], *, checked: int, channel: str)
             ),
         ]
     )
+
+
+def log_preview_page(person_ids: list[int], *, filename: str, page: int) -> None:
+    """Access-log one shown page of an assignment-list preview: one row per person whose
+    provider (where the person is held) the page shows — every time it is shown, paging and
+    reloading included (the check itself is logged once, :func:`log_list_check`)."""
+    detail = f"Vorschau Zuweisungsliste {filename}, Seite {page}: Träger angezeigt"[:300]
+    ids = list(dict.fromkeys(person_ids))
+    if ids:
+        log_accesses([(pid, "import", "import_preview", detail) for pid in ids])

@@ -29,8 +29,9 @@ from app.extensions import db
 from app.models import CaseEvent, CaseManagementCase, Household, Organisation, Person
 from app.models.base import utcnow
 from app.models.intake import (
-    CONSENT_FORM_LABELS,
+    CONSENT_FORM_DISPLAY,
     CONSENT_FORMS,
+    CONSENT_NOT_RECORDED,
     HANDOVER_SCOPE_LABELS,
     HANDOVER_SCOPES,
     HANDOVER_STATUS_LABELS,
@@ -99,7 +100,7 @@ def offer_handover(
             raise IntakeError("Bitte das Datum der Einwilligung angeben.", 400)
         if consent_on > today:
             raise IntakeError("Das Datum der Einwilligung liegt in der Zukunft.", 400)
-        if consent_form not in CONSENT_FORMS:
+        if consent_form not in (*CONSENT_FORMS, CONSENT_NOT_RECORDED):
             raise IntakeError("Bitte angeben, ob die Einwilligung schriftlich oder mündlich ist.")
     elif scope == "full":
         raise IntakeError(
@@ -385,8 +386,11 @@ class HandoverRow:
     def consent_label(self) -> str:
         if not self.consent_given or self.consent_on is None:
             return "keine Einwilligung"
-        form = CONSENT_FORM_LABELS.get(self.consent_form or "", "")
-        return f"{form} am {self.consent_on.strftime('%d.%m.%Y')}".strip()
+        on = self.consent_on.strftime("%d.%m.%Y")
+        if self.consent_form == CONSENT_NOT_RECORDED:
+            return f"am {on} (Form nicht angegeben)"
+        form = CONSENT_FORM_DISPLAY.get(self.consent_form or "", "")
+        return f"{form} am {on}".strip()
 
     def as_json(self) -> dict[str, Any]:
         return {

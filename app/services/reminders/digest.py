@@ -17,6 +17,7 @@ from app.models.contact import FollowUp
 from app.models.organisation import MsaUser
 from app.models.person import Person
 from app.services.intake.custody_read import person_visible_to
+from app.services.reminders.links import page_path
 from app.services.reminders.mail import MailConfigError, SmtpSettings, parse_smtp_url, send_mail
 
 #: residence permits expiring within this many weeks are reminded
@@ -137,9 +138,9 @@ def collect_digests(today: dt.date, base_url: str) -> list[Digest]:
     root = base_url.rstrip("/")
     for digest in digests.values():
         digest.links = {
-            "follow_ups": f"{root}/myfollowups/list/",
-            "calendar": f"{root}/calendar/",
-            "permits": f"{root}/calendar/permits",
+            "follow_ups": root + page_path("MyFollowUpView.list"),
+            "calendar": root + page_path("CalendarView.mine"),
+            "permits": root + page_path("CalendarView.permits"),
         }
     return [d for d in digests.values() if not d.empty]
 

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import MsaUser, Organisation
 from app.security import matrix
+from app.services.errors import unit_of_work
 from app.services.organisations import DomainError
 
 #: the length of FAB's ``ab_user.username`` column
@@ -92,6 +93,20 @@ def hash_password(password: str) -> str:
     )
 
 
+def _grant_refused(exc: BaseException) -> DomainError:
+    """The flush hook's backstop refused at the commit: leave a trace, answer German."""
+    from app.security.admin_log import write_refusals
+
+    write_refusals()
+    return DomainError(str(exc))
+
+
+def _grant_refused_types() -> tuple[tuple[type[BaseException], Any], ...]:
+    from app.security.granting import GrantRefusedError
+
+    return ((GrantRefusedError, _grant_refused),)
+
+
 def _check_grant(user: MsaUser, action: str) -> None:
     """The role-granting rules for the acting user; a refusal is logged and raised."""
     from app.security.admin_log import check_user
@@ -147,8 +162,8 @@ def create_account(
     ``actor``: the account on whose behalf (its role-granting rules apply); None is the
     operator at the server's shell (rules of an Admin).
     """
-    from app.security.admin_log import acting_as, write_refusals
-    from app.security.granting import GrantRefusedError, fit_problem
+    from app.security.admin_log import acting_as
+    from app.security.granting import fit_problem
 
     if role not in matrix.ALL_ROLES:
         raise DomainError(f"Unbekannte Rolle '{role}' ({', '.join(matrix.ALL_ROLES)})")
@@ -169,7 +184,10 @@ def create_account(
     problem = fit_problem([role], org.kind.value if org else None)
     if problem and actor is None:
         raise DomainError(problem)  # with an actor, the granting check below says it (logged)
-    with acting_as(actor, None if actor is not None else "cli"):
+    with (
+        acting_as(actor, None if actor is not None else "cli"),
+        unit_of_work(translate=_grant_refused_types()),
+    ):
         user = MsaUser(
             username=username,
             first_name=first_name or username,
@@ -184,12 +202,6 @@ def create_account(
         db.session.add(user)
         user.roles = [role_obj]
         _check_grant(user, "create")  # a refusal rolls the new account back (and is logged)
-        try:
-            db.session.commit()
-        except GrantRefusedError as exc:
-            db.session.rollback()
-            write_refusals()  # the flush hook's backstop refused: leave a trace
-            raise DomainError(str(exc)) from exc
     return user
 
 
@@ -222,8 +234,8 @@ def set_password(user_id: Any, password: str, *, actor: MsaUser | None) -> MsaUs
             refuse("update", "user", user.id, user.username, {"password": [None, CHANGED]}, exc)
             raise
     check_password(password, username=user.username)
-    user.password = hash_password(password)
-    db.session.commit()
+    with unit_of_work():
+        user.password = hash_password(password)
     bump_session_epoch(user)
     return user
 
@@ -234,7 +246,7 @@ def set_active(user_id: int, active: bool, *, actor: MsaUser | None) -> MsaUser:
     A deactivated account cannot sign in, and its sessions and tokens end at once
     (app.security.manager.load_user).
     """
-    from app.security.admin_log import refuse, write_refusals
+    from app.security.admin_log import refuse
     from app.security.granting import Account, GrantRefusedError, check_change
 
     user = db.session.get(MsaUser, user_id)
@@ -249,11 +261,6 @@ def set_active(user_id: int, active: bool, *, actor: MsaUser | None) -> MsaUser:
             raise DomainError(str(exc)) from exc
     if bool(user.active) == active:
         return user
-    user.active = active
-    try:
-        db.session.commit()
-    except GrantRefusedError as exc:
-        db.session.rollback()
-        write_refusals()  # the flush hook's backstop refused: leave a trace
-        raise DomainError(str(exc)) from exc
+    with unit_of_work(translate=_grant_refused_types()):
+        user.active = active
     return user

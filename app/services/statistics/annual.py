@@ -34,6 +34,7 @@ from app.services.cooperation.figures import (
     cooperation_figures_statement,
     decode_figures,
 )
+from app.services.errors import unit_of_work
 from app.services.statistics.counting import (
     FIGURES,
     Quarter,
@@ -284,11 +285,14 @@ def record_talk(
     year: int,
     data: Mapping[str, Any],
     *,
-    acting: Viewer,
+    actor: Any,
     today: dt.date | None = None,
 ) -> AnnualTalk:
-    """Record (or correct) the annual talk of a provider and year (county or the lead)."""
-    allowed_annual(acting, organisation_id)
+    """Record (or correct) the annual talk of a provider and year (county or the lead).
+
+    ``actor``: the acting user (a :class:`Viewer` of them is taken as well)."""
+    viewer = Viewer.of(actor)
+    allowed_annual(viewer, organisation_id)
     Quarter(year, 1)  # validates the year
     today = today or dt.date.today()
     errors: dict[str, str] = {}
@@ -312,20 +316,20 @@ def record_talk(
     if errors:
         raise AnnualTalkError(errors)
     assert held_on is not None
-    talk = db.session.execute(
-        select(AnnualTalk).where(
-            AnnualTalk.organisation_id == organisation_id, AnnualTalk.year == year
-        )
-    ).scalar_one_or_none()
-    if talk is None:
-        talk = AnnualTalk(organisation_id=organisation_id, year=year)
-        db.session.add(talk)
-    talk.held_on = held_on
-    talk.participants = participants
-    talk.agreements = agreements
-    talk.follow_up_on = follow_up_on
-    talk.recorded_by_id = acting.user_id
-    db.session.commit()
+    with unit_of_work():
+        talk = db.session.execute(
+            select(AnnualTalk).where(
+                AnnualTalk.organisation_id == organisation_id, AnnualTalk.year == year
+            )
+        ).scalar_one_or_none()
+        if talk is None:
+            talk = AnnualTalk(organisation_id=organisation_id, year=year)
+            db.session.add(talk)
+        talk.held_on = held_on
+        talk.participants = participants
+        talk.agreements = agreements
+        talk.follow_up_on = follow_up_on
+        talk.recorded_by_id = viewer.user_id
     return talk
 
 

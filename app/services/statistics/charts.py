@@ -14,11 +14,13 @@ from html import escape
 #: Okabe–Ito palette (distinguishable with colour-vision deficiencies)
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 WIDTH = 720
-HEIGHT = 360
+HEIGHT = 400
 MARGIN_LEFT = 56
 MARGIN_RIGHT = 16
 MARGIN_TOP = 40
-MARGIN_BOTTOM = 120
+MARGIN_BOTTOM = 160
+#: lines of a category label at most (whole words; a label is never cut)
+LABEL_LINES = 3
 
 Series = Sequence[tuple[str, Sequence[float | None]]]
 
@@ -38,21 +40,48 @@ def _fmt(v: float) -> str:
     return f"{v:g}".replace(".", ",")
 
 
-def _frame(title: str, desc: str, body: list[str], chart_id: str) -> str:
+def _frame(title: str, desc: str, body: list[str], chart_id: str, height: int = HEIGHT) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="msa-chart" id="{escape(chart_id)}" '
-        f'width="100%" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'width="100%" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t {escape(chart_id)}-d" '
         # no style attribute (the CSP allows none): a presentation attribute for the font,
         # the size from app/static/css/msa.css (svg.msa-chart)
         f'font-family="sans-serif">'
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'
         f'<desc id="{escape(chart_id)}-d">{escape(desc)}</desc>'
-        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>'
+        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#fff"/>'
         # the page's heading names the chart: no second, visible title in the picture
         + "".join(body)
         + "</svg>"
     )
+
+
+def axis_scale(top: float, *, integers: bool = False) -> tuple[float, int]:
+    """Return (upper end, number of intervals) of the value axis for the largest value ``top``.
+
+    The smallest round scale at or above ``top`` (a little above for decimals) with 3 to 6
+    intervals of 1, 2, 2.5 or 5 × 10^n — never twice the largest value; counts get whole-number
+    steps (small counts one per unit)."""
+    if top <= 0:
+        return 1.0, 1 if integers else 4
+    if integers and top <= 6:
+        upper = math.ceil(top)
+        return float(upper), upper
+    target = top if integers else top * 1.05
+    best: tuple[float, int] | None = None
+    exp = 10 ** math.floor(math.log10(target / 6))
+    for mult in (exp, exp * 10):
+        for base in (1, 2, 2.5, 5):
+            step = base * mult
+            if integers and not float(step).is_integer():
+                continue
+            for n in (4, 5, 3, 6):
+                upper = step * n
+                if upper >= target and (best is None or upper < best[0] - 1e-9):
+                    best = (upper, n)
+    assert best is not None  # nosec B101 - the loop covers every target
+    return float(round(best[0], 10)), best[1]
 
 
 def _axes(
@@ -60,13 +89,13 @@ def _axes(
 ) -> tuple[list[str], float]:
     """Grid lines and tick labels; counts (``integers``) get whole-number ticks only."""
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    upper = nice_max(max(top, reference or 0) * 1.05)
-    if integers:
-        upper = float(max(4, math.ceil(upper / 4) * 4))
+    upper, intervals = axis_scale(
+        max(top, reference or 0), integers=integers and float(reference or 0).is_integer()
+    )
     body: list[str] = []
-    for i in range(5):
-        v = upper * i / 4
-        y = MARGIN_TOP + plot_h - plot_h * i / 4
+    for i in range(intervals + 1):
+        v = upper * i / intervals
+        y = MARGIN_TOP + plot_h - plot_h * i / intervals
         body.append(
             f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="#ddd"/><text x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" font-size="11" '
@@ -101,23 +130,48 @@ def _legend(series: Series) -> list[str]:
     return body
 
 
+def wrap_label(text: str, width: int) -> list[str]:
+    """Split a category label into lines of about ``width`` characters at spaces and hyphens;
+    words are never cut, the whole label is kept."""
+    words = [w for w in text.replace("-", "- ").replace("/", "/ ").split(" ") if w]
+    lines: list[str] = []
+    for word in words:
+        joiner = "" if lines and lines[-1].endswith(("-", "/")) else " "
+        if lines and len(lines[-1]) + len(joiner) + len(word) <= width:
+            lines[-1] += joiner + word
+        else:
+            lines.append(word)
+    if len(lines) > LABEL_LINES:  # keep the whole text: join the rest into the last line
+        lines = [*lines[: LABEL_LINES - 1], " ".join(lines[LABEL_LINES - 1 :])]
+    return lines or [""]
+
+
+def _tspans(lines: list[str], x: float, dy: int) -> str:
+    return "".join(
+        f'<tspan x="{x:.1f}" dy="{0 if i == 0 else dy}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+
+
 def _category_labels(categories: Sequence[str], step: float) -> list[str]:
     base = HEIGHT - MARGIN_BOTTOM
     if step >= 90:
+        width = max(8, int(step / 6.5))
         return [
             f'<text x="{MARGIN_LEFT + step * (i + 0.5):.1f}" y="{base + 16}" font-size="11" '
             f'text-anchor="middle" fill="#222"><title>{escape(c)}</title>'
-            f"{escape(c if len(c) <= 24 else c[:23] + '…')}</text>"
+            + _tspans(wrap_label(c, width), MARGIN_LEFT + step * (i + 0.5), 13)
+            + "</text>"
             for i, c in enumerate(categories)
         ]
     out = []
-    for i, c in enumerate(categories):  # narrow columns: slanted labels
+    for i, c in enumerate(categories):  # narrow columns: slanted labels, in up to 3 lines
         x = MARGIN_LEFT + step * (i + 0.5)
-        label = c if len(c) <= 20 else c[:19] + "…"
         out.append(
             f'<text x="{x:.1f}" y="{base + 12}" font-size="10" text-anchor="end" fill="#222" '
             f'transform="rotate(-35 {x:.1f} {base + 12})"><title>{escape(c)}</title>'
-            f"{escape(label)}</text>"
+            + _tspans(wrap_label(c, 22), x, 11)
+            + "</text>"
         )
     return out
 
@@ -177,6 +231,47 @@ def bar_chart(
     body += _category_labels(categories, step)
     body += _legend(series)
     return _frame(title, _describe(categories, series), body, chart_id)
+
+
+#: the label column of a horizontal bar chart (long category names read whole)
+HBAR_LABEL_W = 260
+
+
+def hbar_chart(chart_id: str, title: str, categories: Sequence[str], series: Series) -> str:
+    """Return a horizontal bar chart of one series: for many categories with long names (topics),
+    each name wrapped beside its bar, never cut; the value at the end of the bar."""
+    values = [v or 0 for v in (series[0][1] if series else [])]
+    upper, intervals = axis_scale(max(values, default=0), integers=_whole(values))
+    left, right, top = HBAR_LABEL_W + 10, WIDTH - MARGIN_RIGHT - 30, 28
+    labels = [wrap_label(c, 40) for c in categories]
+    heights = [max(26, 13 * len(lines) + 10) for lines in labels]
+    height = top + sum(heights) + 12
+    body: list[str] = []
+    for i in range(intervals + 1):
+        x = left + (right - left) * i / intervals
+        body.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" y2="{height - 10}" stroke="#ddd"/>'
+            f'<text x="{x:.1f}" y="{top - 10}" font-size="11" text-anchor="middle" '
+            f'fill="#333">{_fmt(round(upper * i / intervals, 2))}</text>'
+        )
+    y = top
+    name = series[0][0] if series else ""
+    for c, lines, h, v in zip(categories, labels, heights, values, strict=False):
+        mid = y + h / 2
+        first = mid - (len(lines) - 1) * 13 / 2 + 4
+        body.append(
+            f'<text x="{HBAR_LABEL_W}" y="{first:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#222">' + _tspans(lines, HBAR_LABEL_W, 13) + "</text>"
+        )
+        w = (right - left) * v / upper
+        body.append(
+            f'<rect class="bar" x="{left}" y="{mid - 8:.1f}" width="{w:.1f}" height="16" '
+            f'fill="{PALETTE[0]}"><title>{escape(name)} – {escape(c)}: {_fmt(v)}</title></rect>'
+            f'<text x="{left + w + 4:.1f}" y="{mid + 4:.1f}" font-size="11" fill="#222">'
+            f"{_fmt(v)}</text>"
+        )
+        y += h
+    return _frame(title, _describe(categories, series), body, chart_id, height)
 
 
 def line_chart(chart_id: str, title: str, categories: Sequence[str], series: Series) -> str:
@@ -332,7 +427,7 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
             {
                 "id": "chart-topics",
                 "title": f"Vermerke je Thema ({period.label})",
-                "svg": bar_chart("chart-topics", "Vermerke je Thema", topic_names, topic_series),
+                "svg": hbar_chart("chart-topics", "Vermerke je Thema", topic_names, topic_series),
                 "table": table(topic_names, topic_series),
             },
             {

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.statistics import QuarterlyReport
 from app.security.matrix import COUNTY_ROLES, ROLE_LEAD
+from app.services.errors import unit_of_work
 from app.services.statistics.counting import Quarter, StatisticsError, quarterly_statistics
 
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -53,6 +54,9 @@ class Viewer:
 
     @classmethod
     def of(cls, user: Any) -> Viewer:
+        """The viewer of a user (a viewer is returned as it is)."""
+        if isinstance(user, Viewer):
+            return user
         return cls(user.id, user.organisation_id, frozenset(r.name for r in user.roles))
 
     @property
@@ -113,10 +117,11 @@ def submit_report(
     year: int,
     quarter: int,
     *,
-    acting: Viewer,
+    actor: Any,
     today: dt.date | None = None,
 ) -> QuarterlyReport:
     """Freeze the quarter's figures and submit them to the county (lead of the provider)."""
+    acting = Viewer.of(actor)
     if not acting.is_lead or acting.organisation_id != organisation_id:
         raise ReportForbiddenError("Nur die Trägerleitung des Trägers kann die Meldung einreichen")
     period = Quarter(year, quarter)
@@ -126,25 +131,26 @@ def submit_report(
     _next(status_of(report), "submit")
     snapshot = quarterly_statistics(organisation_id, year, quarter)
     snapshot["computed_at"] = utcnow().isoformat(timespec="seconds")
-    if report is None:
-        report = QuarterlyReport(organisation_id=organisation_id, year=year, quarter=quarter)
-        db.session.add(report)
-    report.status = "submitted"
-    report.snapshot = snapshot
-    report.submitted_by_id = acting.user_id
-    report.submitted_at = utcnow()
-    report.reviewed_by_id = None
-    report.reviewed_at = None
-    _commit("Die Meldung wurde gleichzeitig eingereicht; bitte neu laden")
+    with unit_of_work(translate=_conflict("Die Meldung wurde gleichzeitig eingereicht")):
+        if report is None:
+            report = QuarterlyReport(organisation_id=organisation_id, year=year, quarter=quarter)
+            db.session.add(report)
+        report.status = "submitted"
+        report.snapshot = snapshot
+        report.submitted_by_id = acting.user_id
+        report.submitted_at = utcnow()
+        report.reviewed_by_id = None
+        report.reviewed_at = None
     return report
 
 
-def _commit(conflict_message: str) -> None:
-    try:
-        db.session.commit()
-    except (IntegrityError, StaleDataError) as exc:
-        db.session.rollback()
-        raise ReportError(conflict_message) from exc
+def _conflict(what: str) -> tuple[tuple[type[BaseException], Any], ...]:
+    """A concurrent change found at the commit (unique index, stale version): a ReportError."""
+
+    def refuse(exc: BaseException) -> ReportError:
+        return ReportError(f"{what}; bitte neu laden")
+
+    return ((IntegrityError, refuse), (StaleDataError, refuse))
 
 
 def _load_for_county(report_id: int, acting: Viewer) -> QuarterlyReport:
@@ -156,28 +162,32 @@ def _load_for_county(report_id: int, acting: Viewer) -> QuarterlyReport:
     return report
 
 
-def review_report(report_id: int, *, acting: Viewer, comment: str | None = None) -> QuarterlyReport:
+def review_report(report_id: int, *, actor: Any, comment: str | None = None) -> QuarterlyReport:
     """Mark a submitted report as reviewed (Prüfer, Kreis-Admin)."""
+    acting = Viewer.of(actor)
     report = _load_for_county(report_id, acting)
-    report.status = _next(report.status, "review")
-    report.reviewed_by_id = acting.user_id
-    report.reviewed_at = utcnow()
-    if comment and comment.strip():
-        report.comment = comment.strip()
-    _commit("Die Meldung wurde inzwischen geändert; bitte neu laden")
+    status = _next(report.status, "review")
+    with unit_of_work(translate=_conflict("Die Meldung wurde inzwischen geändert")):
+        report.status = status
+        report.reviewed_by_id = acting.user_id
+        report.reviewed_at = utcnow()
+        if comment and comment.strip():
+            report.comment = comment.strip()
     return report
 
 
-def return_report(report_id: int, comment: str, *, acting: Viewer) -> QuarterlyReport:
+def return_report(report_id: int, comment: str, *, actor: Any) -> QuarterlyReport:
     """Return a submitted report to the provider with a comment (Prüfer, Kreis-Admin)."""
     if not comment or not comment.strip():
         raise ReportError("Bitte begründen Sie die Rückgabe in einem Kommentar")
+    acting = Viewer.of(actor)
     report = _load_for_county(report_id, acting)
-    report.status = _next(report.status, "return")
-    report.reviewed_by_id = acting.user_id
-    report.reviewed_at = utcnow()
-    report.comment = comment.strip()
-    _commit("Die Meldung wurde inzwischen geändert; bitte neu laden")
+    status = _next(report.status, "return")
+    with unit_of_work(translate=_conflict("Die Meldung wurde inzwischen geändert")):
+        report.status = status
+        report.reviewed_by_id = acting.user_id
+        report.reviewed_at = utcnow()
+        report.comment = comment.strip()
     return report
 
 

@@ -35,6 +35,7 @@ from app.models import (
     StatisticsRollupTopic,
 )
 from app.models.base import utcnow
+from app.services.errors import unit_of_work
 from app.services.statistics import counting as st
 
 #: months kept in the rollup: the charts' twelve months plus the rest of a running quarter
@@ -86,57 +87,57 @@ def refresh(months: int = DEFAULT_MONTHS, today: dt.date | None = None) -> Refre
         q = st.Quarter.of(q.end + dt.timedelta(days=1))
     org_ids = sorted(reporting)
     indicators = st.indicators_for_periods([(q.start, q.end) for q in quarters], org_ids)
-    db.session.execute(delete(StatisticsRollupMonth))
-    db.session.execute(delete(StatisticsRollupTopic))
-    db.session.execute(delete(StatisticsRollupQuarter))
-    if org_ids:
-        db.session.execute(
-            insert(StatisticsRollupQuarter),
-            [
-                {"organisation_id": org, "year": q.year, "quarter": q.quarter, "figures": figs}
-                for q, per_org in zip(quarters, indicators, strict=True)
-                for org, figs in per_org.items()
-            ],
-        )
-    if merged:
-        db.session.execute(
-            insert(StatisticsRollupMonth),
-            [
-                {
-                    "organisation_id": org,
-                    "caseworker_id": cw,
-                    "year": y,
-                    "month": m,
-                    "individual": f["individual"],
-                    "group_sessions": f["group"],
-                    "education_system": f["education_system"],
-                    "return_counselling": f["return_counselling"],
-                    "case_management": f["case_management"],
-                }
-                for (org, cw, y, m), f in merged.items()
-            ],
-        )
-    if topic_rows:
-        totals: dict[tuple[int, int, str], int] = {}
-        for code, org, y, m, n in topic_rows:
-            if org in reporting:
-                totals[(y, m, code)] = totals.get((y, m, code), 0) + int(n)
-        db.session.execute(
-            insert(StatisticsRollupTopic),
-            [
-                {"organisation_id": org, "year": y, "month": m, "code": code, "notes": n}
-                for code, org, y, m, n in topic_rows
-            ]
-            + [
-                {"organisation_id": 0, "year": y, "month": m, "code": code, "notes": n}
-                for (y, m, code), n in totals.items()
-            ],
-        )
-    state = db.session.get(StatisticsRollupState, 1) or StatisticsRollupState(id=1)
-    state.refreshed_at = utcnow()
-    state.first_month, state.last_month = _key(first), _key(end)
-    db.session.add(state)
-    db.session.commit()
+    with unit_of_work():  # the old rows go and the new come in one transaction
+        db.session.execute(delete(StatisticsRollupMonth))
+        db.session.execute(delete(StatisticsRollupTopic))
+        db.session.execute(delete(StatisticsRollupQuarter))
+        if org_ids:
+            db.session.execute(
+                insert(StatisticsRollupQuarter),
+                [
+                    {"organisation_id": org, "year": q.year, "quarter": q.quarter, "figures": figs}
+                    for q, per_org in zip(quarters, indicators, strict=True)
+                    for org, figs in per_org.items()
+                ],
+            )
+        if merged:
+            db.session.execute(
+                insert(StatisticsRollupMonth),
+                [
+                    {
+                        "organisation_id": org,
+                        "caseworker_id": cw,
+                        "year": y,
+                        "month": m,
+                        "individual": f["individual"],
+                        "group_sessions": f["group"],
+                        "education_system": f["education_system"],
+                        "return_counselling": f["return_counselling"],
+                        "case_management": f["case_management"],
+                    }
+                    for (org, cw, y, m), f in merged.items()
+                ],
+            )
+        if topic_rows:
+            totals: dict[tuple[int, int, str], int] = {}
+            for code, org, y, m, n in topic_rows:
+                if org in reporting:
+                    totals[(y, m, code)] = totals.get((y, m, code), 0) + int(n)
+            db.session.execute(
+                insert(StatisticsRollupTopic),
+                [
+                    {"organisation_id": org, "year": y, "month": m, "code": code, "notes": n}
+                    for code, org, y, m, n in topic_rows
+                ]
+                + [
+                    {"organisation_id": 0, "year": y, "month": m, "code": code, "notes": n}
+                    for (y, m, code), n in totals.items()
+                ],
+            )
+        state = db.session.get(StatisticsRollupState, 1) or StatisticsRollupState(id=1)
+        state.refreshed_at = utcnow()
+        state.first_month, state.last_month = _key(first), _key(end)
+        db.session.add(state)
     return RefreshResult(
         _key(first),
         _key(end),

@@ -199,8 +199,8 @@ class CaseManagementApi(BaseApi):
         try:
             case_ = wf.open_case(person, actor=g.user, on=wf.parse_on(body.get("on")))
         except wf.CaseWorkflowError as exc:
-            return self.response(409 if exc.field != "on" else exc.status, message=exc.message)
-        log_access(person.id, "create", category="case_management")
+            status = 409 if exc.field != "on" else exc.status
+            return self.response(status, **exc.as_json())
         return self.response(201, id=case_.id, result=case_json(case_))
 
     @expose("/<int:pk>", methods=["GET"])
@@ -233,8 +233,7 @@ class CaseManagementApi(BaseApi):
                 on=wf.parse_on(body.get("on")),
             )
         except wf.CaseWorkflowError as exc:
-            return self.response(exc.status, message=exc.message, field=exc.field)
-        log_access(case_.person_id, "update", category="case_management")
+            return self.response(exc.status, **exc.as_json())
         case_ = self._case(pk)
         assert case_ is not None
         return self.response(200, id=pk, result=case_json(case_))
@@ -252,8 +251,7 @@ class CaseManagementApi(BaseApi):
         try:
             row = cm_contents.record_content(case_, kind, body, actor=g.user)
         except wf.CaseWorkflowError as exc:
-            return self.response(422, message=exc.message, field=exc.field)
-        log_access(case_.person_id, "update", category="case_management")
+            return self.response(422 if exc.status != 409 else 409, **exc.as_json())
         row_id = row[0].id if isinstance(row, list) else row.id
         case_ = self._case(pk)
         assert case_ is not None

@@ -9,7 +9,6 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from app.extensions import db
 from app.models import (
     CaseManagementCase,
 )
@@ -20,6 +19,7 @@ from app.services.case_management import queries as cm_queries
 from app.services.case_management import special
 from app.services.case_management import workflow as wf
 from app.services.data_protection.access_log import log_access
+from app.services.errors import unit_of_work
 from app.views.case_management.api import _parse_date
 from app.views.case_management.common import _resolve_typed_partners, _visible_person, case_context
 from app.views.hub import (
@@ -69,9 +69,9 @@ class CaseManagementView(BaseView):
             **context,
         )
         # logged after rendering: the commit would expire the loaded rows (a second SELECT)
-        log_access(case_.person_id, "read", category="case_management", commit=False)
-        special.log_read(case_.person_id, context["special_shown"], channel="Web", commit=False)
-        db.session.commit()
+        with unit_of_work():
+            log_access(case_.person_id, "read", category="case_management", commit=False)
+            special.log_read(case_.person_id, context["special_shown"], channel="Web", commit=False)
         return body
 
     @expose("/person/<int:person_id>")
@@ -98,7 +98,6 @@ class CaseManagementView(BaseView):
         except wf.CaseWorkflowError as exc:
             flash(exc.message, "danger")
             return redirect(url_for("CaseManagementView.overview", person_id=person_id))
-        log_access(person.id, "create", category="case_management")
         flash("Case Management eröffnet – Schritt: Erstgespräch.", "success")
         return redirect(url_for("CaseManagementView.show", pk=case_.id))
 
@@ -118,7 +117,6 @@ class CaseManagementView(BaseView):
         except wf.CaseWorkflowError as exc:
             flash(exc.message, "danger")
         else:
-            log_access(case_.person_id, "update", category="case_management")
             flash(f"Neuer Schritt: {wf.step_label(to)}.", "success")
         return redirect(url_for("CaseManagementView.show", pk=pk))
 
@@ -135,6 +133,8 @@ class CaseManagementView(BaseView):
         except wf.CaseWorkflowError as exc:
             case_ = self._case_or_404(pk)
             errors = {exc.field or "_form": exc.message}
+            if case_.step not in wf.CONTENT_STEPS[kind]:
+                flash(exc.message, "danger")  # the step has no form to show it at
             context = case_context(case_, data)
             body = self.render_template(
                 "case_management/case.html",
@@ -146,7 +146,6 @@ class CaseManagementView(BaseView):
             )
             special.log_read(case_.person_id, context["special_shown"], channel="Web")
             return body, 422
-        log_access(case_.person_id, "update", category="case_management")
         flash("Gespeichert.", "success")
         return redirect(url_for("CaseManagementView.show", pk=pk) + f"#{kind}")
 

@@ -1,58 +1,42 @@
-"""REST resources of the case records (INTERFACES.md): person, contact note, group session,
-referral, follow-up — and the special categories of a person.
+"""REST resource of the case files (INTERFACES.md): person — and the special categories of a
+person.
 
 Reads use FAB's ModelRestApi (row scoping applies automatically, see app.security.scoping).
-Writes do not use FAB's schema loading: every POST/PUT payload is checked field by field in
-app.services.record_payloads (no mass assignment, catalogue codes, related ids of the caller's
-scope only), the organisation is taken from the user or the person, and PUT of a versioned
-record needs the ``version`` it read (409 otherwise).
+Writes go through the person's verbs (app.services.casefile.persons: ``create_person``,
+``update_person``); refusals answer in the one shape of domain errors
+(app/views/casefile/record_api.py), PUT needs the ``version`` it read (409 otherwise).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any
 
 from flask import current_app, g, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import protect
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.dates import parse_date
 from app.extensions import db
-from app.models import (
-    Accommodation,
-    Household,
-    MsaUser,
-    Person,
-    PersonSensitive,
-)
-from app.models.base import utcnow
+from app.models import Person, PersonSensitive
 from app.models.person import counselling_end
 from app.security import duplicate_throttle, matrix
-from app.security.scoping import ScopeViolationError, current_scope
-from app.services.data_protection.access_log import log_access, log_accesses
-from app.services.record_payloads import (
-    MSG_CONFLICT,
-    MSG_NOT_JSON,
-    MSG_REF,
-    FieldSpec,
-    PayloadError,
-    clean,
+from app.security.scoping import current_scope
+from app.services.casefile import persons as person_service
+from app.services.data_protection.access_log import log_accesses
+from app.services.errors import DomainError
+from app.services.record_payloads import MSG_CONFLICT, FieldSpec, PayloadError
+from app.views.casefile.record_api import (
+    MSG_CHECK_THROTTLED,
+    MSG_FORBIDDEN,
+    MSG_NOT_FOUND,
+    VerbRecordApi,
+    _is_reviewer,
 )
-from app.services.statistics.periods import ClosedPeriodError
-from app.views.base import MsaModelRestApi
-
-MSG_NOT_FOUND = "Der Datensatz wurde nicht gefunden."
-MSG_FORBIDDEN = "Keine Berechtigung für diese Aktion."
-MSG_SCOPE = "Ein verknüpfter Datensatz ist nicht zugänglich – es wurde nichts gespeichert."
-MSG_INTEGRITY = "Der Datensatz widerspricht vorhandenen Daten – es wurde nichts gespeichert."
-MSG_CHECK_THROTTLED = duplicate_throttle.MESSAGE
 
 SENSITIVE_FIELDS = (
     "health",
@@ -63,262 +47,11 @@ SENSITIVE_FIELDS = (
 )
 
 
-def _is_reviewer() -> bool:
-    user = g.get("user")
-    return bool(user) and any(r.name == matrix.ROLE_REVIEWER for r in getattr(user, "roles", []))
+#: the fields of a person in answers and writes (the verb's fields)
+PERSON_FIELDS = list(person_service.PERSON_FIELDS)
 
 
-def _own_org_user_ids(ids: list[int]) -> set[int]:
-    """Return the ids among ``ids`` of active users of the caller's organisation."""
-    scope = current_scope()
-    if scope is None or scope.organisation_id is None or not ids:
-        return set()
-    rows = db.session.execute(
-        select(MsaUser.id).where(
-            MsaUser.id.in_(ids), MsaUser.organisation_id == scope.organisation_id
-        )
-    ).scalars()
-    return set(rows)
-
-
-class CaseRecordApi(MsaModelRestApi):
-    """Common write path of the case-record resources.
-
-    No DELETE (issue 16): case records are corrected by PUT (with version history), a person
-    who left gets ``moved_away_on``; only the retention procedure destroys case files.
-    """
-
-    exclude_route_methods = {"delete"}
-
-    #: record carries ``version`` (PUT must send it)
-    versioned: ClassVar[bool] = False
-    #: log reads by reviewers (Prüfer) in the access log under this category
-    read_log_category: ClassVar[str | None] = None
-    page_size = 25
-    max_page_size = 100
-
-    # -- specification of writable fields ---------------------------------------------------
-    def add_specs(self) -> dict[str, FieldSpec]:
-        raise NotImplementedError
-
-    def edit_specs(self) -> dict[str, FieldSpec]:
-        specs = dict(self.add_specs())
-        specs.pop("person_id", None)  # a record never moves to another person
-        return specs
-
-    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
-        """Copy checked values onto the model (subclasses handle lists and defaults)."""
-        for key, value in data.items():
-            setattr(item, key, value)
-
-    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
-        """Cross-field checks after ``apply`` (field → German message)."""
-        return {}
-
-    # -- serialisation extras ----------------------------------------------------------------
-    def extras(self, ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Additional response fields per id (one query for all ids, never one per row)."""
-        return {}
-
-    def finish_row(self, row: dict[str, Any]) -> None:
-        """Derived fields computed from a dumped row (no query)."""
-
-    def pre_get(self, data: dict[str, Any]) -> None:
-        result = data.get("result")
-        if isinstance(result, dict):
-            result.update(self.extras([int(data["id"])]).get(int(data["id"]), {}))
-            self.finish_row(result)
-            self._log_reviewer_reads([result], [int(data["id"])])
-
-    def pre_get_list(self, data: dict[str, Any]) -> None:
-        ids = [int(i) for i in data.get("ids", [])]
-        extras = self.extras(ids)
-        for pk, row in zip(ids, data.get("result", []), strict=False):
-            row.setdefault("id", pk)
-            row.update(extras.get(pk, {}))
-            self.finish_row(row)
-        self._log_reviewer_reads(data.get("result", []), ids)
-
-    def _log_reviewer_reads(self, rows: list[dict[str, Any]], ids: list[int]) -> None:
-        if self.read_log_category is None or not _is_reviewer() or not ids:
-            return
-        log_accesses(
-            [
-                (
-                    pk if self.datamodel.obj is Person else row.get("person_id"),
-                    "read",
-                    self.read_log_category,
-                    f"API {self.resource_name} {pk}",
-                )
-                for pk, row in zip(ids, rows, strict=False)
-            ]
-        )
-
-    def _dump(self, item: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self.show_model_schema.dump(item, many=False)
-        result["id"] = item.id
-        result.update(self.extras([item.id]).get(item.id, {}))
-        self.finish_row(result)
-        return result
-
-    def _error(self, code: int, message: Any) -> Response:
-        return self.response(code, message=message)
-
-    # -- writes ------------------------------------------------------------------------------
-    def _commit(self) -> Response | None:
-        """Commit the write (refusals as in :meth:`_write`)."""
-        return self._write(db.session.commit)
-
-    def _write(self, step: Any) -> Response | None:
-        """Run ``flush`` or ``commit``: refusals of the scope, a closed quarter, the version and
-        the integrity roll back and answer 400/409 with the German message."""
-        try:
-            step()
-        except ScopeViolationError:
-            db.session.rollback()
-            return self._error(400, MSG_SCOPE)
-        except ClosedPeriodError as exc:
-            db.session.rollback()
-            return self._error(409, exc.message)
-        except StaleDataError:
-            db.session.rollback()
-            return self._error(409, MSG_CONFLICT)
-        except IntegrityError:
-            db.session.rollback()
-            return self._error(400, MSG_INTEGRITY)
-        return None
-
-    def before_create(self, item: Any) -> Response | None:
-        """Hook after the body was validated, before the row is written (a refusal reply)."""
-        return None
-
-    def after_write(self, item: Any, action: str) -> None:
-        """Hook after a successful create/update (access log of persons)."""
-
-    def created_body(self, item: Any) -> dict[str, Any]:
-        return self._dump(item)
-
-    def _flush(self) -> Response | None:
-        """Flush the write: refusals come here, before the reply is built."""
-        return self._write(db.session.flush)
-
-    def post_headless(self) -> Response:
-        """Create; the reply is built before the commit, so that nothing after the commit can
-        turn a committed create into an error; ``Idempotency-Key`` makes retries safe."""
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            return self._error(400, MSG_NOT_JSON)
-        key, fp, early = self.idempotency_begin()
-        if early is not None:
-            return early
-        try:
-            try:
-                data = clean(payload, self.add_specs(), partial=False)
-            except PayloadError as exc:
-                return self._error(400, exc.errors)
-            item = self.datamodel.obj()
-            self.apply(item, data, created=True)
-            problems = self.check(item, data)
-            if problems:
-                return self._error(400, problems)
-            refused = self.before_create(item)
-            if refused is not None:
-                return refused
-            db.session.add(item)
-            failed = self._flush()
-            if failed is not None:
-                return failed
-            body = self._dump(item)
-            self.after_write(item, "create")  # access log in the same transaction
-            self.idempotency_remember(key, fp, item)
-            failed = self._commit()
-            if failed is not None:
-                return self.idempotency_race(key, fp) or failed
-            return self.response(201, id=body["id"], result=body)
-        finally:
-            self.idempotency_end(key)
-
-    def put_headless(self, pk: Any) -> Response:
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            return self._error(404, MSG_NOT_FOUND)
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            return self._error(400, MSG_NOT_JSON)
-        try:
-            data = clean(payload, self.edit_specs(), partial=True, versioned=self.versioned)
-        except PayloadError as exc:
-            return self._error(400, exc.errors)
-        if self.versioned and data.pop("version") != item.version:
-            db.session.rollback()
-            return self._error(409, MSG_CONFLICT)
-        touched = bool(data)
-        self.apply(item, data, created=False)
-        if touched and hasattr(item, "updated_at"):
-            # child rows (topics, participants) count as a change of the record: new version
-            item.updated_at = utcnow()
-        problems = self.check(item, data)
-        if problems:
-            db.session.rollback()
-            return self._error(400, problems)
-        failed = self._flush()
-        if failed is not None:
-            return failed
-        body = self._dump(item)
-        self.after_write(item, "update")  # access log in the same transaction
-        failed = self._commit()
-        if failed is not None:
-            return failed
-        return self.response(200, id=body["id"], result=body)
-
-    def delete_headless(self, pk: Any) -> Response:
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            return self._error(404, MSG_NOT_FOUND)
-        person_id = item.id if isinstance(item, Person) else None
-        db.session.delete(item)
-        failed = self._commit()
-        if failed is not None:
-            return failed
-        if person_id is not None:
-            log_access(person_id, "delete", detail="API")
-        return self.response(200, message="Gelöscht.")
-
-
-def _person_specs() -> dict[str, FieldSpec]:
-    return {
-        "file_number": FieldSpec("str", max_len=32),
-        "first_name": FieldSpec("str", required=True, max_len=100),
-        "last_name": FieldSpec("str", required=True, max_len=100),
-        "first_name_original": FieldSpec("str", max_len=200),
-        "last_name_original": FieldSpec("str", max_len=200),
-        "birth_date": FieldSpec("date", required=True, past_only=True),
-        "sex": FieldSpec("code", catalogue="sex"),
-        "nationality": FieldSpec("code", catalogue="nationality"),
-        "languages_spoken": FieldSpec("str", max_len=300),
-        "phone": FieldSpec("str", max_len=50),
-        "email": FieldSpec("str", max_len=200, email=True),
-        "residence_status": FieldSpec("code", catalogue="residence_status"),
-        "residence_legal_basis": FieldSpec("str", max_len=100),
-        "residence_valid_until": FieldSpec("date"),
-        "benefit_basis": FieldSpec("code", catalogue="benefit_basis"),
-        "family_status": FieldSpec("code", catalogue="marital_status"),
-        "household_id": FieldSpec("ref", model=Household),
-        "household_role": FieldSpec("str", max_len=64),
-        "accommodation_id": FieldSpec("ref", model=Accommodation),
-        "private_interests": FieldSpec("text", max_len=5000),
-        "employable": FieldSpec("bool"),
-        "assigned_on": FieldSpec("date"),
-        "moved_in_own_housing_on": FieldSpec("date"),
-        "moved_away_on": FieldSpec("date"),
-        "caseworker_id": FieldSpec("int"),
-    }
-
-
-PERSON_FIELDS = list(_person_specs())
-
-
-class PersonApi(CaseRecordApi):
+class PersonApi(VerbRecordApi):
     """REST: /api/v1/person/ — case files of the caller's provider (R-2.1)."""
 
     resource_name = "person"
@@ -341,8 +74,22 @@ class PersonApi(CaseRecordApi):
     order_columns = ["last_name", "first_name", "birth_date", "id"]
     base_order = ("last_name", "asc")
 
+    #: every field but the flag goes to the verb as sent: it reads dates (app/dates.py),
+    #: checks limits, catalogues and links with its keys
+    RAW_FIELDS = tuple(f for f in PERSON_FIELDS if f != "employable")
+
     def add_specs(self) -> dict[str, FieldSpec]:
-        return _person_specs()
+        """Shapes only; every rule of a person is app.services.casefile.persons'."""
+        return {"employable": FieldSpec("bool")}
+
+    def create(self, data: dict[str, Any], within: Any) -> Any:
+        return person_service.create_person(data, actor=g.user, channel="API", within=within)
+
+    def update(self, item: Any, data: dict[str, Any]) -> Any:
+        version = data.pop("version")
+        return person_service.update_person(
+            item, actor=g.user, changes=data, version=version, channel="API"
+        )
 
     @expose("/search", methods=["GET"])
     @protect()
@@ -377,23 +124,29 @@ class PersonApi(CaseRecordApi):
     def post_headless(self) -> Response:
         """Create a person — 409 with the candidates when it may exist already (issue 14).
 
-        The body is validated first; only a valid body reaches the duplicate check
-        (``before_create``), so that an invalid one cannot probe it."""
+        The body is checked by the verb's rules first; only a valid body reaches the duplicate
+        check (``before_verb``), so that an invalid one cannot probe it."""
         payload = request.get_json(silent=True)
         g.msa_confirm_new = False
         if isinstance(payload, dict) and "confirm_new" in payload:
             confirm = payload.pop("confirm_new")  # the cached JSON: the create below reads it
             if not isinstance(confirm, bool):
-                return self._error(400, {"confirm_new": "Erwartet wird true oder false."})
+                return self._refused(
+                    DomainError(
+                        "Erwartet wird true oder false.",
+                        field="confirm_new",
+                        key="confirm_new.format",
+                    )
+                )
             g.msa_confirm_new = confirm
         return super().post_headless()
 
-    def before_create(self, item: Any) -> Response | None:
+    def before_verb(self, data: dict[str, Any]) -> Response | None:
+        """The verb's checks (nothing written), then the duplicate check unless confirmed."""
+        values = person_service.check_person(data, organisation_id=g.user.organisation_id)
         if g.get("msa_confirm_new"):
             return None
-        if item in db.session:  # the check commits its log row: never the unchecked person
-            db.session.expunge(item)
-        return self._duplicates(item.first_name, item.last_name, item.birth_date)
+        return self._duplicates(values["first_name"], values["last_name"], values["birth_date"])
 
     def _duplicates(self, first: str, last: str, birth_date: dt.date) -> Response | None:
         """The duplicate check (R-2.6): throttled per account, every check access-logged."""
@@ -420,6 +173,8 @@ class PersonApi(CaseRecordApi):
                 "last_name": d.last_name,
                 "birth_date": d.birth_date.isoformat(),
                 "file_number": d.file_number,
+                "score": d.score,
+                "reasons": list(d.reasons),
             }
             for d in own
         ]
@@ -435,24 +190,6 @@ class PersonApi(CaseRecordApi):
             "(gleiches Geburtsdatum, ähnlicher Name). "
         ) + 'Wenn es eine andere Person ist, senden Sie "confirm_new": true.'
         return self.response(409, message=message, candidates=candidates)
-
-    def check(self, item: Any, data: dict[str, Any]) -> dict[str, str]:
-        problems: dict[str, str] = {}
-        cw = data.get("caseworker_id")
-        if cw is not None and not _own_org_user_ids([cw]):
-            problems["caseworker_id"] = MSG_REF.format(value=cw)
-        if item.moved_away_on and item.assigned_on and item.moved_away_on < item.assigned_on:
-            problems["moved_away_on"] = "Der Wegzug kann nicht vor der Zuweisung liegen."
-        return problems
-
-    def apply(self, item: Any, data: dict[str, Any], *, created: bool) -> None:
-        super().apply(item, data, created=created)
-        if created and item.caseworker_id is None:
-            # the caller is the responsible caseworker unless another one is named (issue 16)
-            item.caseworker_id = g.user.id
-
-    def after_write(self, item: Any, action: str) -> None:
-        log_access(item.id, action, detail="API", commit=False)
 
     def finish_row(self, row: dict[str, Any]) -> None:
         """``counselling_ends_on``: 3 months after moving into own housing (R-2.3)."""

@@ -5,15 +5,12 @@ follow_ups); this module translates requests and answers.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from flask import g, request
+from flask import g
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.models import (
@@ -34,110 +31,11 @@ from app.services.casefile.follow_ups import (
     update_referral,
 )
 from app.services.casefile.notes import create_note, update_note
-from app.services.errors import DomainError, Problem
 from app.services.record_payloads import (
-    MSG_CONFLICT,
-    MSG_NOT_JSON,
     FieldSpec,
-    PayloadError,
-    clean,
     visible_row,
 )
-from app.views.casefile.api import MSG_INTEGRITY, MSG_NOT_FOUND, CaseRecordApi
-
-
-class VerbRecordApi(CaseRecordApi):
-    """A case record written only through its domain verbs: the API checks the shapes of the
-    fields (``add_specs``), the verb every rule; refusals answer in the one shape of domain
-    errors ``{"message", "field", "key", "errors"}`` with the verb's status."""
-
-    #: fields handed to the verb as sent: the verb checks them, with its keys
-    RAW_FIELDS: ClassVar[tuple[str, ...]] = ()
-
-    def create(self, data: dict[str, Any], within: Any) -> Any:
-        raise NotImplementedError
-
-    def update(self, item: Any, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
-
-    def _values(self, payload: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        raw = {k: payload.pop(k) for k in self.RAW_FIELDS if k in payload}
-        specs = self.add_specs() if not partial else self.edit_specs()
-        data = clean(payload, specs, partial=partial, versioned=partial and self.versioned)
-        for name, value in raw.items():
-            if name == "topics":
-                if not (isinstance(value, list) and all(isinstance(t, str) for t in value)):
-                    raise PayloadError({name: "Bitte eine Liste von Themen-Codes angeben."})
-            elif name.endswith("_id") or name == "duration_minutes":
-                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                    raise PayloadError({name: "Bitte eine ganze Zahl angeben."})
-            elif value is not None and not isinstance(value, str):
-                raise PayloadError({name: "Bitte einen Text angeben."})
-        data.update(raw)
-        return data
-
-    def _refused(self, exc: DomainError | PayloadError) -> Response:
-        """A refusal in the one shape of domain errors: ``message``, ``field``, ``key``."""
-        if isinstance(exc, PayloadError):
-            exc = DomainError(
-                problems=[
-                    Problem(name, f"{name}.format", str(msg if isinstance(msg, str) else msg[0]))
-                    for name, msg in exc.errors.items()
-                ]
-            )
-        return self.response(exc.status, **exc.as_json())
-
-    def post_headless(self) -> Response:
-        """Create through the record's verb (the reply is built inside its transaction)."""
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            return self._error(400, MSG_NOT_JSON)
-        key, fp, early = self.idempotency_begin()
-        if early is not None:
-            return early
-        try:
-            try:
-                data = self._values(dict(payload), partial=False)
-            except PayloadError as exc:
-                return self._refused(exc)
-            body: dict[str, Any] = {}
-
-            def within(item: Any) -> None:
-                body.update(self._dump(item))
-                self.idempotency_remember(key, fp, item)
-
-            try:
-                self.create(data, within)
-            except DomainError as exc:
-                return self._refused(exc)
-            except IntegrityError:
-                return self.idempotency_race(key, fp) or self._error(400, MSG_INTEGRITY)
-            return self.response(201, id=body["id"], result=body)
-        finally:
-            self.idempotency_end(key)
-
-    def put_headless(self, pk: Any) -> Response:
-        """Change through the record's verb."""
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            return self._error(404, MSG_NOT_FOUND)
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            return self._error(400, MSG_NOT_JSON)
-        try:
-            data = self._values(dict(payload), partial=True)
-        except PayloadError as exc:
-            return self._refused(exc)
-        try:
-            self.update(item, data)
-        except DomainError as exc:
-            return self._refused(exc)
-        except StaleDataError:
-            db.session.rollback()
-            return self._error(409, MSG_CONFLICT)
-        body = self._dump(item)
-        return self.response(200, id=body["id"], result=body)
-
+from app.views.casefile.record_api import VerbRecordApi
 
 NOTE_FIELDS = [
     "person_id",

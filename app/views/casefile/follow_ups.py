@@ -18,7 +18,7 @@ from app.models import (
     Referral,
 )
 from app.security import matrix
-from app.services.casefile.contacts import my_open_follow_ups
+from app.services.casefile.contacts import my_open_follow_ups, team_overdue_follow_ups
 from app.services.casefile.follow_ups import (
     complete_follow_up,
     create_follow_up,
@@ -62,12 +62,22 @@ class MyFollowUpView(DomainEditMixin, ScopedModelView):
     @expose("/list/", methods=["GET"])
     @has_access
     def list(self) -> Any:
-        """Overdue, due today and upcoming follow-ups of the current user."""
-        buckets = my_open_follow_ups(_current_user().id)
+        """Overdue, due today and upcoming follow-ups of the current user; with
+        ``?team=ueberfaellig`` the lead's view of the team's overdue ones (the landing tile)."""
+        user = _current_user()
+        if request.args.get("team") == "ueberfaellig" and any(
+            r.name == matrix.ROLE_LEAD for r in user.roles
+        ):
+            return self.render_template(
+                "casefile/follow_ups.html",
+                title="Überfällige Wiedervorlagen im Team",
+                team=team_overdue_follow_ups(),
+                fmt_date=_fmt_date,
+            )
         return self.render_template(
             "casefile/follow_ups.html",
             title=self.list_title,
-            buckets=buckets,
+            buckets=my_open_follow_ups(user.id),
             fmt_date=_fmt_date,
         )
 

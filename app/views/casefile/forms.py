@@ -10,12 +10,14 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import NumberInput
 
+from app.models.person import READING_ABILITY_LABELS
 from app.services.catalogues import valid_codes
 from app.views.date_field import GermanDateField
 
@@ -69,6 +71,12 @@ def catalogue_select(label: str, catalogue: str, *, required: bool = False) -> S
     )
 
 
+def _language_choices() -> list[tuple[str, str]]:
+    from app.services.casefile.persons import catalogue_choices
+
+    return catalogue_choices("language")
+
+
 class PersonForm(FlaskForm):
     """Person anlegen / Fallakte bearbeiten."""
 
@@ -80,6 +88,17 @@ class PersonForm(FlaskForm):
     sex = catalogue_select("Geschlecht", "sex")
     nationality = catalogue_select("Staatsangehörigkeit", "nationality")
     languages_spoken = StringField("Sprachen (Freitext)")
+    languages = SelectMultipleField(
+        "Sprachen der Person (für Schreiben)",
+        choices=lambda: _language_choices(),
+        validate_choice=False,
+    )
+    interpreter_language = catalogue_select("Sprachmittlung nötig in", "language")
+    reading_ability = SelectField(
+        "Lesefähigkeit",
+        choices=[BLANK, *READING_ABILITY_LABELS.items()],
+        validate_choice=False,
+    )
     phone = StringField("Telefon")
     email = StringField("E-Mail")
     residence_status = catalogue_select("Aufenthaltsstatus", "residence_status")
@@ -107,6 +126,9 @@ class PersonForm(FlaskForm):
         "sex",
         "nationality",
         "languages_spoken",
+        "languages",
+        "interpreter_language",
+        "reading_ability",
         "phone",
         "email",
         "residence_status",

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.extensions import db
@@ -26,12 +26,15 @@ from app.models import (
     PersonLanguage,
     PersonVulnerability,
 )
+from app.models.person import READING_ABILITY_LABELS
 from app.security import duplicate_throttle, matrix
 from app.services.bundle import Bundle
 from app.services.casefile import persons as person_service
+from app.services.casefile.desk import without_contact
 from app.services.casefile.duplicates import find_duplicates
 from app.services.casefile.search import search_persons
 from app.services.data_protection.access_log import log_access, log_accesses
+from app.services.errors import DomainError
 from app.services.intake.duplicates import (
     known_elsewhere,
     log_check,
@@ -72,28 +75,27 @@ def _fill_person_choices(form: PersonForm) -> None:
     form.caseworker_id.choices = [BLANK, *((str(i), f"{f} {lname}") for i, f, lname in workers)]
 
 
-def _validate_person_form(form: PersonForm) -> dict[str, Any] | None:
-    """Parse and validate; attach German errors to the fields; return data or None."""
-    ok = form.validate()
+def _person_input(form: PersonForm, person: Person | None = None) -> dict[str, Any] | None:
+    """The submitted person (a new one, or the changes of ``person``), checked by the verb's
+    rules (nothing written); German errors at the fields, None when refused. A field the form
+    could not read (a date) keeps its own message and is not sent to the verb."""
+    form.validate()
     data = form.person_data()
-    errors = person_service.validate_person(data)
-    for key, choices in (
-        ("accommodation_id", form.accommodation_id.choices),
-        ("caseworker_id", form.caseworker_id.choices),
-    ):
-        value = getattr(form, key).data or ""
-        if value and value not in {c for c, _ in choices or []}:
-            errors.setdefault(key, []).append("Unbekannter Eintrag – bitte aus der Liste wählen.")
-        data[key] = int(value) if value and not errors.get(key) else None
-    # parse errors already sit at the field: don't repeat a "required" message
-    for name in list(errors):
-        field = getattr(form, name, None)
-        if field is not None and field.errors:
-            errors.pop(name)
-    _apply_form_errors(form, errors)
-    if not ok or errors or any(getattr(form, n).errors for n in form.PERSON_FIELDS):
+    for key in ("accommodation_id", "caseworker_id"):
+        value = (getattr(form, key).data or "").strip()
+        data[key] = int(value) if value.isdigit() else (value or None)
+    unread = {n for n in form.PERSON_FIELDS if getattr(form, n).errors}
+    org = person.organisation_id if person is not None else _current_user().organisation_id
+    try:
+        person_service.check_person(
+            {k: v for k, v in data.items() if k not in unread},
+            organisation_id=org,
+            current=person,
+        )
+    except DomainError as exc:
+        _apply_form_errors(form, {k: v for k, v in exc.errors.items() if k not in unread})
         return None
-    return data
+    return None if unread else data
 
 
 def _is_reviewer() -> bool:
@@ -105,6 +107,20 @@ def log_reviewer_reads(person_ids: list[int], detail: str) -> None:
     """Access-log a reviewer's (Prüfer) read of persons in a list or search (one INSERT)."""
     if person_ids and _is_reviewer():
         log_accesses([(pid, "read", "case_file", detail) for pid in person_ids])
+
+
+class _WithoutContact(BaseFilter):
+    """The landing tile's filter: own persons without a note for 8 weeks (value: the user)."""
+
+    name = "ohne Kontakt seit 8 Wochen"
+    arg_name = "ohne_kontakt"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        return query.filter(*without_contact(int(value), dt.date.today()))
+
+
+#: the query argument of the tile "Eigene Personen ohne Kontakt seit 8 Wochen"
+WITHOUT_CONTACT_ARG = "ohne_kontakt"
 
 
 class PersonView(ScopedModelView):
@@ -162,7 +178,7 @@ class PersonView(ScopedModelView):
         known_at: list[str] = []
         if request.method == "GET":
             form.caseworker_id.data = str(_current_user().id)
-        elif (data := _validate_person_form(form)) is not None:
+        elif (data := _person_input(form)) is not None:
             # R-2.6: the check runs on a valid form only, within the account's budget, and is
             # access-logged hit or miss (app.security.duplicate_throttle); a confirmed create
             # does not ask again
@@ -196,17 +212,13 @@ class PersonView(ScopedModelView):
                     "warning",
                 )
             else:
-                person = Person(organisation_id=_current_user().organisation_id)
-                for key, value in data.items():
-                    setattr(person, key, value)
-                person.employable = bool(data.get("employable"))
-                db.session.add(person)
-                db.session.flush()
-                person.file_number = person.file_number or f"MSA-{person.id:06d}"
-                db.session.commit()
-                log_access(person.id, "create")
-                flash(f"{person.full_name} wurde angelegt.", "success")
-                return redirect(url_for("PersonView.show", pk=person.id))
+                try:
+                    person = person_service.create_person(data, actor=_current_user())
+                except DomainError as exc:
+                    _apply_form_errors(form, dict(exc.errors))
+                else:
+                    flash(f"{person.full_name} wurde angelegt.", "success")
+                    return redirect(url_for("PersonView.show", pk=person.id))
         return self.render_template(
             self.form_template,
             title=self.add_title,
@@ -231,20 +243,20 @@ class PersonView(ScopedModelView):
         else:
             form = PersonForm()
             _fill_person_choices(form)
-            data = _validate_person_form(form)
+            data = _person_input(form, person)
             if data is not None:
                 try:
-                    person_service.check_version(person, form.version.data)
-                    for key, value in data.items():
-                        setattr(person, key, value)
-                    person.employable = bool(data.get("employable"))
-                    db.session.commit()
-                except (person_service.ConflictError, StaleDataError):
+                    person_service.update_person(
+                        person, actor=_current_user(), changes=data, version=form.version.data
+                    )
+                except DomainError as exc:
                     db.session.rollback()
-                    person = _person_or_404(pk)
-                    flash(person_service.conflict_message(person.id), "danger")
+                    if exc.key == "version.conflict":
+                        person = _person_or_404(pk)
+                        flash(exc.message, "danger")
+                    else:
+                        _apply_form_errors(form, {k: v for k, v in exc.errors.items() if k})
                 else:
-                    log_access(person.id, "update")
                     flash("Die Fallakte wurde gespeichert.", "success")
                     return redirect(url_for("PersonView.show", pk=person.id))
         return self.render_template(
@@ -296,13 +308,28 @@ class PersonView(ScopedModelView):
         log_reviewer_reads([h.id for h in hits], "Personensuche")
         return body
 
+    def _get_list_widget(self, filters: Any, **kwargs: Any) -> Any:
+        """FAB's list; with ``?ohne_kontakt=1`` only the rows the landing tile counts."""
+        if request.args.get(WITHOUT_CONTACT_ARG) == "1":
+            filters = filters.copy()
+            filters.add_filter("id", _WithoutContact, _current_user().id)
+        return super()._get_list_widget(filters, **kwargs)
+
     @expose("/list/")
     @has_access
     def list(self) -> Any:
         """Personen — FAB's list; a reviewer's read of the list is access-logged (issue 16)."""
         self.update_redirect()
         widgets = self._list()
-        body = self.render_template(self.list_template, title=self.list_title, widgets=widgets)
+        without_contact_only = request.args.get(WITHOUT_CONTACT_ARG) == "1"
+        body = self.render_template(
+            self.list_template,
+            title="Eigene Personen ohne Kontakt seit 8 Wochen"
+            if without_contact_only
+            else self.list_title,
+            widgets=widgets,
+            without_contact_only=without_contact_only,
+        )
         pks = widgets["list"].template_args.get("pks") or []
         log_reviewer_reads([int(pk) for pk in pks], "Personenliste")
         return body
@@ -313,14 +340,15 @@ class PersonView(ScopedModelView):
         """Add a person to this person's household, or leave the household."""
         person = _person_or_404(pk)
         if request.form.get("leave"):
-            person_service.leave_household(person)
+            person_service.leave_household(person, actor=_current_user())
             flash("Die Person wurde aus dem Haushalt genommen.", "success")
         else:
             member = _person_or_404(request.form.get("member_id"))
-            if member.id == person.id:
-                flash("Eine Person kann nicht mit sich selbst verbunden werden.", "danger")
+            try:
+                person_service.link_household(member, person, actor=_current_user())
+            except DomainError as exc:
+                flash(exc.message, "danger")
             else:
-                person_service.link_household(member, person)
                 flash(f"{member.full_name} gehört jetzt zum Haushalt.", "success")
         return redirect(url_for("PersonView.show", pk=person.id) + "#haushalt")
 
@@ -372,6 +400,7 @@ def casefile_context(person: Person) -> dict[str, Any]:
     return {
         "person": person,
         "lbl": person_service.label,
+        "reading_label": lambda code: READING_ABILITY_LABELS.get(code or "", ""),
         "fmt_date": _fmt_date,
         "age": person_service.age_on(person.birth_date, today),
         "today": today,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
 
+from app.extensions import db
 from app.models import (
     Employment,
     IntegrationCourse,
@@ -19,18 +21,25 @@ from app.models import (
     PersonVulnerability,
 )
 from app.security import matrix
+from app.services.casefile.records import KINDS, check_record, create_record, update_record
+from app.services.errors import DomainError
 from app.views.base import ScopedModelView
-from app.views.casefile.common import _optional_checkbox, _person_or_404
-from app.views.casefile.forms import (
-    catalogue_select,
+from app.views.casefile.common import (
+    _apply_form_errors,
+    _current_user,
+    _optional_checkbox,
+    _person_or_404,
 )
+from app.views.casefile.forms import GermanIntegerField, catalogue_select
 
 
 # ---------------------------------------------------------------- sub-records
 class SubRecordView(ScopedModelView):
     """Base of the case file's sub-records: the person comes from ``?person_id=`` or the row.
 
-    Never shows a dropdown of persons; after saving it returns to the person's page.
+    FAB's add and edit forms (with the German date field for every date) collect the input;
+    the record's verb (app.services.casefile.records) checks and writes it. Never shows a
+    dropdown of persons; after saving it returns to the person's page.
     """
 
     class_permission_name = matrix.PERSON
@@ -39,44 +48,100 @@ class SubRecordView(ScopedModelView):
     # and the whole case file leaves only through the retention procedure
     add_template = edit_template = form_template
 
+    #: the kind of sub-record (app.services.casefile.records.KINDS)
+    record_kind: ClassVar[str]
+
     def _person_from_args(self) -> Person:
         return _person_or_404(request.args.get("person_id"))
+
+    def _read(self, form: Any, columns: list[str]) -> tuple[dict[str, Any], set[str]]:
+        """The values of the form as the verb takes them, and the fields the form could not
+        read (a date that is none: its German message stays at the field). The fields' own
+        validators are not the rules: the verb gives every refusal, with its message."""
+        form.validate()
+        unread: set[str] = set()
+        for field in form:
+            if field.name == "csrf_token":
+                unread.update({field.name} if field.errors else set())
+                continue
+            field.errors = list(field.process_errors)
+            if field.errors:
+                unread.add(field.name)
+        values = {n: form[n].data for n in columns if n in form and n not in unread}
+        return values, unread
+
+    def _saved(self, person: Person) -> Response:
+        flash(f"{KINDS[self.record_kind].name} gespeichert.", "success")
+        return redirect(url_for("PersonView.show", pk=person.id) + "#profil")
+
+    def _refused(self, form: Any, exc: DomainError, unread: set[str]) -> None:
+        db.session.rollback()
+        _apply_form_errors(form, {k: v for k, v in exc.errors.items() if k and k not in unread})
+        flash(f"{KINDS[self.record_kind].name} wurde nicht gespeichert. {exc.message}", "danger")
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self) -> Any:
+        """Add through the record's verb; a refusal keeps the input (422)."""
         person = self._person_from_args()
-        g.msa_person = person
-        widget = self._add()
-        if not widget:
-            return redirect(url_for("PersonView.show", pk=person.id) + "#profil")
-        return self.render_template(
-            self.add_template, title=self.add_title, widgets=widget, person=person
+        form = self.add_form.refresh()
+        status = 200
+        if request.method == "POST":
+            status = 422
+            values, unread = self._read(form, self.add_columns)
+            try:
+                if unread:  # nothing is written; the other fields' problems are shown too
+                    check_record(self.record_kind, values)
+                else:
+                    create_record(self.record_kind, person, actor=_current_user(), values=values)
+                    return self._saved(person)
+            except DomainError as exc:
+                self._refused(form, exc, unread)
+        widgets = self._get_add_widget(form=form)
+        return (
+            self.render_template(
+                self.add_template, title=self.add_title, widgets=widgets, person=person
+            ),
+            status,
         )
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk: Any) -> Any:
-        item = self.datamodel.get(pk)
+        """Change through the record's verb; a refusal keeps the input (422)."""
+        item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
         person = _person_or_404(item.person_id)
-        widgets = self._edit(pk)
-        if not widgets:
-            return redirect(url_for("PersonView.show", pk=person.id) + "#profil")
-        return self.render_template(
-            self.edit_template, title=self.edit_title, widgets=widgets, person=person
+        status = 200
+        if request.method == "GET":
+            form = self.edit_form.refresh(obj=item)
+        else:
+            form = self.edit_form.refresh(request.form)
+            status = 422
+            changes, unread = self._read(form, self.edit_columns)
+            try:
+                if unread:  # nothing is written; the other fields' problems are shown too
+                    current = {n: getattr(item, n) for n in KINDS[self.record_kind].rules}
+                    check_record(self.record_kind, {**current, **changes})
+                else:
+                    update_record(item, actor=_current_user(), changes=changes)
+                    return self._saved(person)
+            except DomainError as exc:
+                self._refused(form, exc, unread)
+        widgets = self._get_edit_widget(form=form)
+        return (
+            self.render_template(
+                self.edit_template, title=self.edit_title, widgets=widgets, person=person
+            ),
+            status,
         )
-
-    def pre_add(self, item: Any) -> None:
-        person: Person = g.msa_person
-        item.person_id = person.id
-        item.organisation_id = person.organisation_id
 
 
 class PersonLanguageView(SubRecordView):
     """Sprachkenntnisse (GER)."""
 
+    record_kind = "language"
     datamodel = SQLAInterface(PersonLanguage)
     add_title = _l("Sprachkenntnis hinzufügen")
     list_title = _l("Sprachkenntnisse")
@@ -97,6 +162,7 @@ class PersonLanguageView(SubRecordView):
 class PersonDegreeView(SubRecordView):
     """Abschlüsse mit Anerkennungsstand."""
 
+    record_kind = "degree"
     datamodel = SQLAInterface(PersonDegree)
     add_title = _l("Abschluss hinzufügen")
     list_title = _l("Abschlüsse")
@@ -122,12 +188,15 @@ class PersonDegreeView(SubRecordView):
         "kind": catalogue_select("Art", "vocational_qualification", required=True),
         "country": catalogue_select("Land", "nationality"),
         "recognition_status": catalogue_select("Anerkennung", "recognition"),
+        # German parse message; the range is the verb's rule
+        "year": GermanIntegerField("Jahr"),
     }
 
 
 class EmploymentView(SubRecordView):
     """Beruflicher Werdegang."""
 
+    record_kind = "employment"
     datamodel = SQLAInterface(Employment)
     add_title = _l("Tätigkeit hinzufügen")
     list_title = _l("Tätigkeiten")
@@ -157,6 +226,7 @@ class EmploymentView(SubRecordView):
 class IntegrationCourseView(SubRecordView):
     """Integrationskurse (R-2.5)."""
 
+    record_kind = "course"
     datamodel = SQLAInterface(IntegrationCourse)
     add_title = _l("Integrationskurs hinzufügen")
     list_title = _l("Integrationskurse")
@@ -186,6 +256,7 @@ class IntegrationCourseView(SubRecordView):
 class PersonVulnerabilityView(SubRecordView):
     """Vulnerabilitäten (Art. 21 RL 2013/33/EU)."""
 
+    record_kind = "vulnerability"
     datamodel = SQLAInterface(PersonVulnerability)
     add_title = _l("Vulnerabilität hinzufügen")
     list_title = _l("Vulnerabilitäten")

@@ -15,9 +15,10 @@ from app.models import (
     MsaUser,
 )
 from app.models.contact import CONTACT_KIND_LABELS, group_participant
+from app.security import matrix
 from app.services.casefile import persons as person_service
 from app.views import hub
-from app.views.casefile.common import _fmt_date
+from app.views.casefile.common import _can, _fmt_date
 
 # ---------------------------------------------------------------- timeline sources
 
@@ -87,14 +88,15 @@ def _group_queries(person: Any) -> dict[str, Any]:
 
 
 def _group_timeline(person: Any, data: dict[str, list[Any]]) -> list[hub.TimelineEvent]:
-    """Group sessions the person took part in."""
+    """Group sessions the person took part in (linked for roles that may open them)."""
+    linked = _can("can_read", matrix.GROUP_SESSION)
     return [
         hub.TimelineEvent(
             when=date,
             kind="group",
             title="Gruppenberatung",
             detail=topic,
-            url=url_for("GroupSessionView.show", pk=gid),
+            url=url_for("GroupSessionView.show", pk=gid) if linked else None,
         )
         for gid, date, topic in data["groups"]
     ]
