@@ -143,6 +143,8 @@ class Checker:
             return True  # not a view of FAB: its own guard answers when followed
         if method == "action_post":
             return True  # FAB checks the permission of the action chosen on the page
+        if not hasattr(getattr(view, method, None), "_permission_name"):
+            return True  # no FAB permission check (e.g. the own second factor): its own guard
         if method == "action":
             permission = view.get_action_permission_name(args["name"])
         else:
