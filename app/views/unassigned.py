@@ -13,6 +13,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
+from app.formatting import plural
 from app.security import matrix
 from app.services.errors import DomainError
 from app.services.intake import caseworkers as cw
@@ -72,7 +73,7 @@ class UnassignedPersonsView(BaseView):
                     flash(message, "danger")
             # the choice is kept: the list shows the chosen persons ticked again
             return redirect(url_for("UnassignedPersonsView.unassigned", person_ids=ids))
-        flash(f"{n} Person(en) zugewiesen.", "success")
+        flash(f"{plural(n, 'Person', 'Personen')} zugewiesen.", "success")
         return redirect(url_for("UnassignedPersonsView.unassigned"))
 
 

@@ -91,7 +91,7 @@ def test_lead_assigns_imported_persons_without_caseworker(live_server: str, page
     page.select_option("#caseworker_id", index=1)
     page.click("#assign-button")
     page.wait_for_load_state("load")
-    assert "1 Person(en) zugewiesen." in page.content()
+    assert "1 Person zugewiesen." in page.content()
     assert int(page.inner_text("#unassigned-total").split()[0]) == before - 1
     if before > 1:
         assert "Müller-Schäfer" not in page.inner_text("#unassigned-table")

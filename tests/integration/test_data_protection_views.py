@@ -95,7 +95,7 @@ def test_retention_page_preview_dry_run_and_run(app: Flask, login_as: Any, peopl
         assert db.session.get(Person, people["due"]) is not None
     resp = client.post("/datenschutz/loeschfristen/ausfuehren", follow_redirects=True)
     assert resp.status_code == 200
-    assert "1 Fallakte(n) vernichtet" in resp.get_data(as_text=True)
+    assert "1 Fallakte vernichtet" in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Person, people["due"]) is None
         assert db.session.get(Person, people["keep"]) is not None

@@ -61,7 +61,7 @@ def test_reviewer_records_finding_provider_answers(app: Flask, login_as: Any, or
         follow_redirects=True,
     )
     assert resp.status_code == 200
-    assert "Stichprobe mit 2 Fallakte(n) gezogen" in resp.get_data(as_text=True)
+    assert "Stichprobe mit 2 Fallakten gezogen" in resp.get_data(as_text=True)
     with app.app_context():
         item = db.session.scalars(select(FileAuditItem).order_by(FileAuditItem.id)).first()
         item_id, person_id, audit_id = item.id, item.person_id, item.audit_id

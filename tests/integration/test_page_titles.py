@@ -24,6 +24,9 @@ _TITLE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
 _RECORD = re.compile(r"/\d+(?:/|$|\?)")
 _ENGLISH = re.compile(r"^(List|Show|Edit|Add|Delete) [A-Z]")
 
+#: routes the walk cannot fill with a valid argument
+NOT_WALKABLE = {"UserStatsChartView.chart"}
+
 #: the walk's roles and the Admin
 ROLES = {**ACCOUNTS, "admin": ("admin", matrix.ROLE_ADMIN)}
 
@@ -37,7 +40,8 @@ def page_titles(app: Flask, role_key: str) -> list[tuple[str, str, str]]:
         if url.startswith("/api/"):
             continue
         resp = browser.get(url)
-        assert resp.status_code < 500, (url, resp.status_code)
+        # FAB's user statistics chart takes the index of its grouping, the walk fills in a name
+        assert resp.status_code < 500 or endpoint in NOT_WALKABLE, (url, resp.status_code)
         if resp.status_code != 200 or "text/html" not in resp.headers.get("Content-Type", ""):
             continue
         m = _TITLE.search(resp.get_data(as_text=True))

@@ -181,3 +181,45 @@ def test_county_name_in_footer_and_landing_page(app: Flask, login_as: Any) -> No
     assert "/verwaltungsprotokoll/" in page
     # two-factor settings in the user menu
     assert 'href="/zwei-faktor/"' in page
+
+
+def test_access_log_record_in_labels_and_german_date(app: Flask, login_as: Any) -> None:
+    import datetime as dt
+
+    from app.extensions import db
+    from app.models import AccessLog
+
+    with app.app_context():
+        row = AccessLog(
+            at=dt.datetime(2026, 12, 5, 9, 30),
+            username="fachkraft.test",
+            person_id=7,
+            action="read",
+            category="contact_note",
+        )
+        db.session.add(row)
+        db.session.commit()
+        row_id = row.id
+    dpo = login_as(matrix.ROLE_DPO)
+    for url in ("/accesslogview/list/", f"/accesslogview/show/{row_id}"):
+        page = dpo.get(url).get_data(as_text=True)
+        assert "Beratungsvermerk" in page and "05.12.2026" in page, (url, page[-3000:])
+        assert ">read<" not in page and "contact_note" not in page and "2026-12-05" not in page
+    show = dpo.get(f"/accesslogview/show/{row_id}").get_data(as_text=True)
+    assert "<title>Eintrag des Zugriffsprotokolls – fachkraft.test – MSA-Portal</title>" in show
+    assert "Show" not in re.sub(r"<script.*?</script>", "", show, flags=re.S)
+
+
+def test_model_form_with_two_wrong_fields_shows_both(app: Flask, login_as: Any) -> None:
+    with app.app_context():
+        org_id = factories.make_org("Caritas Mitte").id
+    lead = login_as(matrix.ROLE_LEAD, org_id)
+    resp = lead.post(
+        "/stafftrainingview/add",
+        data={"user": str(lead.user_id), "date": "31.02.2026", "title": "Kurs", "hours": "viel"},
+    )
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "gespeichert" not in page
+    form = page[page.find('id="model_form"') :] if 'id="model_form"' in page else page
+    assert len(re.findall(r'class="alert alert-danger"', form)) >= 2, form[-4000:]
+    assert 'value="Kurs"' in page and 'value="31.02.2026"' in page  # input kept

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -173,7 +173,7 @@ class ServiceGapView(BaseView):
             by_topic[row.topic_label] = by_topic.get(row.topic_label, 0) + row.entries
         return self.render_template(
             "case_management/service_gaps.html",
-            title="Angebotslücken im Landkreis",
+            title=f"Angebotslücken im {current_app.config.get('MSA_COUNTY_NAME') or 'Landkreis'}",
             rows=rows,
             by_topic=sorted(by_topic.items(), key=lambda kv: -kv[1]),
             since=since,
