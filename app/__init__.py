@@ -28,7 +28,6 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     # news for an operator: a CLI error is one line on stderr
     for name in ("alembic.runtime.plugins", "flask_appbuilder.base", "weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("flask_appbuilder.base").addFilter(_no_app_deprecation)
 
     from flask_appbuilder import AppBuilder
 
@@ -88,15 +87,6 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     app.cli.add_command(msa_cli)
     return app
-
-
-def _no_app_deprecation(record: logging.LogRecord) -> bool:
-    """Drop FAB's "appbuilder.app is deprecated" line (printed by every ``flask`` command).
-
-    The portal reaches the app through ``current_app``; one view module still registers its
-    template filter through ``appbuilder.app`` — this filter drops exactly that message.
-    """
-    return not str(record.msg).startswith("appbuilder.app is deprecated")
 
 
 def _migrations_dir() -> Any:

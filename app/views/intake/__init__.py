@@ -7,6 +7,7 @@ Configuration and thin glue; the rules live in ``app.services.intake``. Modules:
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
@@ -34,7 +35,7 @@ __all__ = [
 
 def register(appbuilder: AppBuilder) -> None:
     """Register the intake views, APIs, the case file section and the timeline source."""
-    appbuilder.app.add_template_filter(berlin, "berlin")
+    current_app.add_template_filter(berlin, "berlin")
     appbuilder.add_view(
         AssignmentImportView,
         matrix.MENU_ASSIGNMENT_IMPORT,
