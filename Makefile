@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: docx-templates run test test-sqlite test-postgres lint format bench bench-state install install-dev browser spreadsheet translations clean
+.PHONY: docx-templates fonts run test test-sqlite test-postgres lint format bench bench-state install install-dev browser spreadsheet translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,17 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.dev-installed
 
 ## run: set up and serve the portal with demo data on SQLite at http://127.0.0.1:$(PORT)
-run: install
+run: install fonts
 	$(BIN)/flask msa init
 	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask msa demo-data && touch instance/.demo-loaded; fi
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## fonts: Debian's Noto fonts (Latin, Arabic, Ethiopic …) that the PDF documents and the letters
+## to clients embed; without root only a hint (the portal runs, letters fall back to other fonts)
+fonts:
+	@fc-list 2>/dev/null | grep -q "Noto Naskh Arabic" || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq fonts-noto-core fonts-dejavu-core >/dev/null; \
+	  else echo "Hinweis: für Schreiben in arabischer Schrift und Tigrinya bitte 'fonts-noto-core' installieren"; fi; }
 
 ## browser: Debian's Chromium (with its German UI, chromium-l10n) for the end-to-end tests (never a browser download)
 browser:
@@ -50,7 +57,7 @@ spreadsheet:
 	  else echo "Bitte das Debian-Paket 'libreoffice-calc-nogui' installieren (sudo apt-get install libreoffice-calc-nogui)"; exit 1; fi; }
 
 ## test: the whole suite on SQLite, and on PostgreSQL when TEST_POSTGRES_URL is set (CI=true: required)
-test: directory install-dev browser spreadsheet
+test: directory install-dev browser spreadsheet fonts
 	$(BIN)/python -m tests.run_all
 
 lint: install-dev
