@@ -193,7 +193,9 @@ def test_send_reminders_delivers_digests_without_client_names(
     assert sender == "msa-portal@kreis.example"
     assert recipients == ["fatma.kaya@kreis.example"]
     body = msg.get_payload(decode=True).decode("utf-8")
-    assert "1 heute fällig, 1 überfällig" in body
+    # due today: the follow-up typed in and the one the portal set before the permit ends
+    # (in 5 weeks: its follow-up 6 weeks ahead falls on today)
+    assert "2 heute fällig, 1 überfällig" in body
     assert "Termine: 1 heute" in body
     assert "8 Wochen ablaufen: 1" in body
     assert "https://msa.kreis.example/myfollowupview/list/" in body

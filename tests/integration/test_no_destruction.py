@@ -29,6 +29,8 @@ CONFIGURATION_DELETES = {
     "AccommodationView.delete",
     "NetworkPartnerView.delete",
     "CatalogueView.delete",
+    # a county's spelling of a catalogue value for the import (configuration, no case data)
+    "AssignmentImportView.alias_delete",
     "NetworkPartnerApi.delete",
     "AccommodationApi.delete",
     # ends a share with the specialist service; the records stay with the owner
