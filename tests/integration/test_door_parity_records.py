@@ -204,6 +204,10 @@ GOOD_PERSON: dict[str, Any] = {
     "private_interests": "Nähen",
     "caseworker": "colleague",
     "accommodation": "home",
+    # the client's languages (a list: several options of one select on the page)
+    "languages": ["ar", "fr"],
+    "interpreter_language": "ar",
+    "reading_ability": "some",
 }
 
 #: rule -> (change of the good person, expected field, expected key; None: saved)
@@ -234,6 +238,17 @@ PERSON_RULES: dict[str, tuple[dict[str, Any], str | None, str | None]] = {
         "caseworker_id",
         "caseworker.unknown",
     ),
+    "unknown language": ({"languages": ["ar", "xx"]}, "languages", "languages.unknown"),
+    "unknown interpreter language": (
+        {"interpreter_language": "xx"},
+        "interpreter_language",
+        "interpreter_language.unknown",
+    ),
+    "unknown reading ability": (
+        {"reading_ability": "fluent"},
+        "reading_ability",
+        "reading_ability.unknown",
+    ),
     "unknown accommodation": (
         {"accommodation": 987654},
         "accommodation_id",
@@ -256,8 +271,11 @@ def _person_values(values: dict[str, Any], world: dict[str, Any]) -> dict[str, A
     return out
 
 
-def _person_form(values: dict[str, Any], world: dict[str, Any]) -> dict[str, str]:
-    return {k: _text(v) for k, v in _person_values(values, world).items()}
+def _person_form(values: dict[str, Any], world: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: [_text(i) for i in v] if isinstance(v, list) else _text(v)
+        for k, v in _person_values(values, world).items()
+    }
 
 
 def _person_json(values: dict[str, Any], world: dict[str, Any]) -> dict[str, Any]:
@@ -279,6 +297,9 @@ def _person_row(person: Person) -> tuple[Any, ...]:
         person.caseworker_id,
         person.accommodation_id,
         person.organisation_id,
+        tuple(person.languages or ()),
+        person.interpreter_language,
+        person.reading_ability,
     )
 
 
@@ -344,6 +365,9 @@ def test_person_rule_through_every_door(
             world["colleague"],
             world["home"],
             world["org"],
+            ("ar", "fr"),
+            "ar",
+            "some",
         )
         assert expected in rows
         saved = next(p for p in persons if p.last_name == "Parität")
