@@ -209,7 +209,7 @@ def add_bench_documents() -> dict[str, int]:
         ).first()
         is None
     ):
-        _cv_data(person)
+        _cv_data(person, author)
         db.session.commit()
     if (
         db.session.scalars(
