@@ -435,3 +435,5 @@ HARDSHIP_PROCEDURE = "HardshipProcedure"
 for _role in (ROLE_LEAD, ROLE_CASEWORKER, ROLE_SPECIALIST):
     RESOURCES[_role][HARDSHIP_PROCEDURE] = RW
 RESOURCES[ROLE_REVIEWER][HARDSHIP_PROCEDURE] = R
+#: the decision of the commission is recorded through POST …/decide
+READ_WRITE_METHODS["decide"] = "write"

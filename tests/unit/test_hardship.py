@@ -26,9 +26,7 @@ def setup(factory: Any) -> dict[str, Any]:
 
 def _open(setup: dict[str, Any], **values: Any) -> HardshipProcedure:
     values.setdefault("prepared_on", D(2026, 3, 1))
-    return hardship.open_procedure(
-        setup["person"], actor=setup["user"], values=values, today=TODAY
-    )
+    return hardship.open_procedure(setup["person"], actor=setup["user"], values=values, today=TODAY)
 
 
 def _keys(exc: pytest.ExceptionInfo[HardshipError]) -> set[str]:
@@ -184,7 +182,5 @@ def test_corrections_and_stale_versions(setup: dict[str, Any]) -> None:
         )
     assert exc.value.key == "version.conflict" and exc.value.status == 409
     with pytest.raises(HardshipError) as exc:
-        hardship.update_procedure(
-            procedure, actor=None, values={"member": "x" * 301}, today=TODAY
-        )
+        hardship.update_procedure(procedure, actor=None, values={"member": "x" * 301}, today=TODAY)
     assert _keys(exc) == {"member.too_long"}

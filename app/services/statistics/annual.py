@@ -42,8 +42,8 @@ from app.services.statistics.counting import (
     indicators_for_periods,
     monthly_counts,
 )
-from app.services.statistics.hardship_counts import hardship_counts_statement
 from app.services.statistics.hardship_counts import decode as decode_hardship
+from app.services.statistics.hardship_counts import hardship_counts_statement
 from app.services.statistics.periods import CLOSED_STATUSES, STATUS_NAMES
 from app.services.statistics.quarterly_report import ReportForbiddenError, Viewer
 from app.services.statistics.referrals import (

@@ -38,20 +38,16 @@ def hardship_counts_statement(organisation_id: int, start: dt.date, end: dt.date
 
     submitted = and_(h.submitted_on >= start, h.submitted_on <= end, held_on(h.submitted_on))
     decided = and_(h.decided_on >= start, h.decided_on <= end, held_on(h.decided_on))
-    return (
-        select(
-            count_if(submitted),
-            *(count_if(and_(decided, h.outcome == code)) for code in OUTCOMES),
-        )
-        .select_from(HardshipProcedure.__table__)
-        .join(CustodyPeriod.__table__, cp.person_id == h.person_id)
-        .where(
-            cp.organisation_id == organisation_id,
-            or_(
-                and_(h.submitted_on >= start, h.submitted_on <= end),
-                and_(h.decided_on >= start, h.decided_on <= end),
-            ),
-        )
+    return select(
+        count_if(submitted),
+        *(count_if(and_(decided, h.outcome == code)) for code in OUTCOMES),
+    ).where(
+        cp.person_id == h.person_id,
+        cp.organisation_id == organisation_id,
+        or_(
+            and_(h.submitted_on >= start, h.submitted_on <= end),
+            and_(h.decided_on >= start, h.decided_on <= end),
+        ),
     )
 
 

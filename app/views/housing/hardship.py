@@ -95,16 +95,22 @@ class HardshipView(BaseView):
         flash("Härtefallverfahren angelegt.", "info")
         return redirect(url_for("HardshipView.show", pk=procedure.id))
 
-    @expose("/<int:pk>", methods=["GET", "POST"])
+    @expose("/<int:pk>", methods=["GET"])
     @has_access
     def show(self, pk: int) -> Any:
-        """Show the steps with their days; the form records the next step or corrects one."""
+        """Show the steps with their days and (to writers) the form."""
         procedure = _procedure(pk)
         if procedure is None:
             abort(404)
-        person = procedure.person
-        if request.method == "GET":
-            return self._render(person, procedure, _form_of(procedure), {})
+        return self._render(procedure.person, procedure, _form_of(procedure), {})
+
+    @expose("/<int:pk>", methods=["POST"])
+    @has_access
+    def edit(self, pk: int) -> Any:
+        """Record the next step or correct one (the verb checks the rules)."""
+        procedure = _procedure(pk)
+        if procedure is None:
+            abort(404)
         form = {name: request.form.get(name, "") for name in FORM_FIELDS}
         try:
             hardship.update_procedure(
