@@ -98,9 +98,9 @@ def _state(
     if "outcome" in values:
         raw = values["outcome"]
         code = raw.strip() if isinstance(raw, str) else raw
-        if code in (None, ""):
+        if code is None or code == "":
             state["outcome"] = None
-        elif code not in HARDSHIP_OUTCOME_LABELS:
+        elif not isinstance(code, str) or code not in HARDSHIP_OUTCOME_LABELS:
             problems.add(
                 "outcome",
                 "outcome.unknown",

@@ -28,6 +28,8 @@ from app.views.housing.common import _person
 from app.views.hub import TimelineEvent
 
 FORM_FIELDS = hardship.FIELDS
+#: ids are INTEGER columns: a larger number names no record (PostgreSQL would refuse it)
+MAX_ID = 2**31 - 1
 
 
 def _procedure(pk: int) -> HardshipProcedure | None:
@@ -169,6 +171,8 @@ class HardshipApi(BaseApi):
         person_id = body.pop("person_id", None)
         if not isinstance(person_id, int) or isinstance(person_id, bool):
             return self.response_400(message={"person_id": ["Pflichtfeld (Zahl)"]})
+        if not 0 < person_id <= MAX_ID:
+            return self.response_404()
         person = _person(person_id)
         if person is None:
             return self.response_404()
