@@ -423,6 +423,23 @@ def build_social_report() -> DocxDocument:
         [Cm(6.0), Cm(10.0)],
     )
 
+    # the flat offer and its KdU check, as the PDF prints it (only when an offer is recorded)
+    _para(document, "{%p if kdu_offer %}")
+    _heading(document, "Wohnungsangebot und Kosten der Unterkunft")
+    _key_value_table(
+        document,
+        [
+            ("Angebot vom", "{{ kdu_offer.date }}", None),
+            ("Gebiet", "{{ kdu_offer.area }}", None),
+            ("Haushaltsgröße", "{{ kdu_offer.household_size }}", None),
+            ("Bruttokaltmiete", "{{ kdu_offer.rent }}", None),
+            ("Heizkosten", "{{ kdu_offer.heating }}", None),
+            ("Ergebnis der Prüfung", "{{ kdu_offer.verdict }}", None),
+            ("Angewandte Regel", "{{ kdu_offer.rule }}", None),
+        ],
+    )
+    _para(document, "{%p endif %}")
+
     _heading(document, "Empfehlung")
     _para(document, "{{ recommendation }}").paragraph_format.keep_with_next = True
 

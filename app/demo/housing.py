@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import MsaUser, Person, SocialReport
 from app.services.casefile import records
+from app.services.housing import hardship
 from app.services.housing import move_procedure as moves
 from app.services.housing import social_report as reports
 
@@ -84,7 +85,7 @@ def _final(person: Person, author: MsaUser) -> SocialReport:
 
 def load_housing_demo(organisation_ids: list[int] | None = None) -> dict[str, int]:
     """Give up to four households per provider reports and move procedures (idempotent)."""
-    created = {"Sozialberichte": 0, "Umzugsverfahren": 0}
+    created = {"Sozialberichte": 0, "Umzugsverfahren": 0, "Härtefallverfahren": 0}
     query = select(MsaUser.organisation_id, MsaUser).where(MsaUser.organisation_id.is_not(None))
     authors: dict[int, MsaUser] = {}
     for org_id, user in db.session.execute(query.order_by(MsaUser.id)):
@@ -123,8 +124,17 @@ def load_housing_demo(organisation_ids: list[int] | None = None) -> dict[str, in
             moves.complete_step(
                 procedure, code, done_on=start + dt.timedelta(days=7 * i), by=author
             )
-        # 2: a prefilled draft
+        # 2: a prefilled draft; a Härtefallverfahren before the commission
         reports.create_draft(draft, author=author)
+        hardship.open_procedure(
+            draft,
+            actor=author,
+            values={
+                "prepared_on": today - dt.timedelta(days=30),
+                "submitted_on": today - dt.timedelta(days=10),
+                "member": "Flüchtlingsrat Brandenburg",
+            },
+        )
         # 3: SGB II track in progress
         sgb2.benefit_basis = "sgb2"
         db.session.commit()
@@ -144,4 +154,5 @@ def load_housing_demo(organisation_ids: list[int] | None = None) -> dict[str, in
         reports.new_version(final, author=author)
         created["Sozialberichte"] += 4
         created["Umzugsverfahren"] += 2
+        created["Härtefallverfahren"] += 1
     return created

@@ -38,7 +38,13 @@ from app.models.figures import (
     RetainedMonthCount,
     RetainedReferralCount,
 )
-from app.models.housing import KduLimit, MoveProcedure, MoveStep, SocialReport
+from app.models.housing import (
+    HardshipProcedure,
+    KduLimit,
+    MoveProcedure,
+    MoveStep,
+    SocialReport,
+)
 from app.models.intake import AssignmentImport, AssignmentImportRow, CatalogueAlias, Handover
 from app.models.organisation import (
     Accommodation,
@@ -101,6 +107,7 @@ __all__ = [
     "FollowUp",
     "GroupSession",
     "Handover",
+    "HardshipProcedure",
     "HelpPlan",
     "HelpPlanTask",
     "Household",

@@ -211,3 +211,59 @@ class KduLimit(Timestamped, Model):
 
     def __repr__(self) -> str:
         return f"KdU-Grenze {self.area}, {self.household_size} Pers."
+
+
+#: outcomes of the Härtefallkommission's decision (§ 23a AufenthG, HFKV Brandenburg)
+HARDSHIP_REQUEST_MADE = "request_made"
+HARDSHIP_REJECTED = "rejected"
+HARDSHIP_NOT_ACCEPTED = "not_accepted"
+HARDSHIP_WITHDRAWN = "withdrawn"
+HARDSHIP_OUTCOME_LABELS = {
+    HARDSHIP_REQUEST_MADE: "Härtefallersuchen gestellt",
+    HARDSHIP_REJECTED: "kein Härtefallersuchen (abgelehnt)",
+    HARDSHIP_NOT_ACCEPTED: "nicht zur Beratung angenommen",
+    HARDSHIP_WITHDRAWN: "Eingabe zurückgezogen",
+}
+
+
+class HardshipProcedure(PersonOwned, Timestamped, Versioned, Model):
+    """Härtefallverfahren — a case before the Härtefallkommission (§ 23a AufenthG).
+
+    Steps with their days: request prepared (Antrag vorbereitet) → submitted to the commission
+    (eingereicht) → decision with its outcome. Open while no decision is recorded; at most one
+    open procedure per person (``app.services.housing.hardship``).
+    """
+
+    __tablename__ = "hardship_procedure"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prepared_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    #: the member of the commission through whom the case is brought in (Einbringung)
+    member: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    person: Mapped[Person] = relationship(Person)
+
+    def __repr__(self) -> str:
+        return f"Härtefallverfahren {self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.decided_on is None
+
+    @property
+    def outcome_label(self) -> str:
+        return HARDSHIP_OUTCOME_LABELS.get(self.outcome or "", self.outcome or "")
+
+    @property
+    def status_label(self) -> str:
+        if self.decided_on is not None:
+            return "entschieden: " + self.outcome_label
+        if self.submitted_on is not None:
+            return "bei der Härtefallkommission eingereicht"
+        return "Antrag in Vorbereitung"

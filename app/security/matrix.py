@@ -428,3 +428,12 @@ MENU_CV_POOL = "Lebenslauf-Pool"
 for _role in (ROLE_LEAD, ROLE_CASEWORKER):
     RESOURCES[_role][CV_POOL] = R
     MENUS[_role] = MENUS[_role] | {MENU_CV_POOL}
+
+# --- Härtefallverfahren (§ 23a AufenthG): like the move procedure — the provider roles and the
+# specialist service read and write, the reviewer reads ---
+HARDSHIP_PROCEDURE = "HardshipProcedure"
+for _role in (ROLE_LEAD, ROLE_CASEWORKER, ROLE_SPECIALIST):
+    RESOURCES[_role][HARDSHIP_PROCEDURE] = RW
+RESOURCES[ROLE_REVIEWER][HARDSHIP_PROCEDURE] = R
+#: the decision of the commission is recorded through POST …/decide
+READ_WRITE_METHODS["decide"] = "write"

@@ -218,6 +218,38 @@ OWN_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Lebenslauf als PDF oder DOCX",
         "responses": {"200": _FILE},
     },
+    ("get", "/api/v1/hardship/"): {
+        "summary": "Härtefallverfahren (optional ?person_id=, ?open=true)",
+        "parameters": [
+            {"in": "query", "name": "person_id", "required": False, "schema": {"type": "integer"}},
+            {"in": "query", "name": "open", "required": False, "schema": {"type": "string"}},
+        ],
+        "responses": {"200": _json("Verfahren", _REPORT_LIST)},
+    },
+    ("post", "/api/v1/hardship/"): {
+        "summary": "Härtefallverfahren beginnen: person_id, prepared_on, member, note",
+        "requestBody": _BODY,
+        "responses": {"201": _json("Angelegt", _item())},
+    },
+    ("get", "/api/v1/hardship/{pk}"): {
+        "summary": "Ein Härtefallverfahren",
+        "responses": {"200": _json("Verfahren", _item())},
+    },
+    ("put", "/api/v1/hardship/{pk}"): {
+        "summary": "Härtefallverfahren berichtigen (version erforderlich)",
+        "requestBody": _BODY,
+        "responses": {"200": _json("Geändert", _item())},
+    },
+    ("post", "/api/v1/hardship/{pk}/submit"): {
+        "summary": "Einreichung bei der Härtefallkommission: submitted_on, member, note",
+        "requestBody": _BODY,
+        "responses": {"200": _json("Eingetragen", _item())},
+    },
+    ("post", "/api/v1/hardship/{pk}/decide"): {
+        "summary": "Entscheidung der Härtefallkommission: decided_on, outcome, note",
+        "requestBody": _BODY,
+        "responses": {"200": _json("Eingetragen", _item())},
+    },
 }
 
 _METHODS = ("get", "put", "post", "delete", "patch")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.models import KduLimit, MoveProcedure
 from app.security import matrix
 from app.services.housing import kdu
-from tests.unit.test_social_report import pdf_text
+from tests.unit.test_social_report import docx_text, pdf_text
 
 HEADER = (
     "Gebiet;Haushaltsgröße;gültig ab;gültig bis;Bruttokaltmiete;Heizkosten;Kaution;Erstausstattung"
@@ -287,6 +287,13 @@ def test_offer_checked_on_the_offer_date_and_printed(
     text = pdf_text(client.get(f"/sozialbericht/{rid}/pdf").data)
     assert "Wohnungsangebot und Kosten der Unterkunft" in text
     assert "innerhalb der KdU-Grenzen" in text and "420,00" in text
+    # … and so does its DOCX, with the same lines as the PDF
+    docx = docx_text(client.get(f"/sozialbericht/{rid}/docx").data)
+    assert "Wohnungsangebot und Kosten der Unterkunft" in docx
+    for line in ("Angebot vom", "02.01.2026", "Nord", "420,00 €", "80,00 €"):
+        assert line in docx, line
+    assert "innerhalb der KdU-Grenzen" in docx and "gültig ab 01.01.2026" in docx
+    assert "kdu_offer" not in docx and "{%" not in docx
     # another provider: not found, nothing written
     other = login_as(matrix.ROLE_CASEWORKER, world["org_b"])
     assert other.post(f"/umzug/{pid}/angebot", data={**offer, "rent": "1"}).status_code == 404

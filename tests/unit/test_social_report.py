@@ -235,6 +235,8 @@ def test_documents_contain_the_person_and_nothing_of_another(
         assert "Wirtschaftlicher Umgang mit Geld" in content
         assert "Einschätzung money_management" in content
         assert "Shevchenko" not in content and "Fremd" not in content
+        # no flat offer recorded: neither document prints the KdU section
+        assert "Wohnungsangebot und Kosten der Unterkunft" not in content
     reports.finalise(report, author=setup["user"])
     final_docx = docx_text(reports.docx_bytes(report))
     assert "Haddad" in final_docx and "Endfassung" in final_docx

@@ -20,7 +20,12 @@ from sqlalchemy import select
 from app.formatting import EMPTY, de_date, de_datetime, de_number
 from app.models import Accommodation, MsaUser, NetworkPartner, Organisation
 from app.models.contact import CONTACT_KIND_LABELS
-from app.models.housing import PROCEDURE_STATUS_LABELS, REPORT_STATUS_LABELS, TRACK_LABELS
+from app.models.housing import (
+    HARDSHIP_OUTCOME_LABELS,
+    PROCEDURE_STATUS_LABELS,
+    REPORT_STATUS_LABELS,
+    TRACK_LABELS,
+)
 from app.models.intake import (
     CONSENT_FORM_DISPLAY,
     HANDOVER_SCOPE_LABELS,
@@ -261,6 +266,11 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], str] = {
     ("person_vulnerability", "code"): "Schutzbedarf",
     ("contact_note_topic", "code"): "Thema",
     ("move_step", "code"): "Schritt",
+    ("hardship_procedure", "prepared_on"): "Antrag vorbereitet am",
+    ("hardship_procedure", "submitted_on"): "Bei der Härtefallkommission eingereicht am",
+    ("hardship_procedure", "decided_on"): "Entscheidung der Härtefallkommission am",
+    ("hardship_procedure", "outcome"): "Entscheidung",
+    ("hardship_procedure", "member"): "Eingebracht über (Mitglied der Kommission)",
     ("person_degree", "kind"): "Abschluss",
     ("person_degree", "title"): "Bezeichnung",
     ("contact_note", "kind"): "Kontaktart",
@@ -317,6 +327,7 @@ VALUE_LABELS: dict[tuple[str, str], Mapping[str, str]] = {
     ("move_procedure", "track"): TRACK_LABELS,
     ("move_procedure", "status"): PROCEDURE_STATUS_LABELS,
     ("move_step", "outcome"): MOVE_STEP_OUTCOMES,
+    ("hardship_procedure", "outcome"): HARDSHIP_OUTCOME_LABELS,
     ("social_report", "status"): REPORT_STATUS_LABELS,
     ("handover", "scope"): HANDOVER_SCOPE_LABELS,
     ("handover", "status"): HANDOVER_STATUS_LABELS,

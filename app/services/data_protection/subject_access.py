@@ -57,6 +57,7 @@ TABLE_TITLES = {
     "cm_closure": "Case Management: Abschluss",
     "move_procedure": "Umzug in eigenen Wohnraum",
     "move_step": "Umzug: Schritte",
+    "hardship_procedure": "Härtefallverfahren",
     "social_report": "Sozialberichte",
     "contact_note_topic": "Themen der Beratungsvermerke",
     "handover": "Übergaben zwischen Trägern",

@@ -42,6 +42,8 @@ from app.services.statistics.counting import (
     indicators_for_periods,
     monthly_counts,
 )
+from app.services.statistics.hardship_counts import decode as decode_hardship
+from app.services.statistics.hardship_counts import hardship_counts_statement
 from app.services.statistics.periods import CLOSED_STATUSES, STATUS_NAMES
 from app.services.statistics.quarterly_report import ReportForbiddenError, Viewer
 from app.services.statistics.referrals import (
@@ -147,6 +149,8 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         .order_by(func.count(MonitoringEntry.id).desc()),
     )
     bundle.add("referrals", referral_rows_query(start, end, [organisation_id]))
+    # Härtefallverfahren: for the holder on the day of the step (custody periods)
+    bundle.add("hardship", hardship_counts_statement(organisation_id, start, end))
     data = bundle.run(unscoped=True)
     if not data["org"]:
         raise StatisticsError("Diese Organisation gibt es nicht")
@@ -248,6 +252,7 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         ),
         "file_audits": audits,
         "service_gaps": gaps,
+        "hardship": decode_hardship(data["hardship"][0]),
         "talk": talk_json(talk),
         # cooperation work and staff training of the year, for the annual talk
         "cooperation": decode_figures(data["cooperation"][0]),

@@ -11,6 +11,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
 from app.security import matrix
+from app.views.housing import hardship as hardship_views
 from app.views.housing.api import PersonCvApi, SocialReportApi
 from app.views.housing.cv_pool import CvPoolView
 from app.views.housing.hub import (
@@ -78,3 +79,19 @@ def register(appbuilder: AppBuilder) -> None:
         )
     )
     register_timeline_source("housing", timeline_events, timeline_queries)
+    appbuilder.add_view_no_menu(hardship_views.HardshipView)
+    appbuilder.add_api(hardship_views.HardshipApi)
+    register_hub_section(
+        HubSection(
+            key="hardship",
+            title="Härtefallverfahren",
+            template="housing/hardship_section.html",
+            context=hardship_views.section_context,
+            queries=hardship_views.section_queries,
+            order=62,
+            permission=("can_read", matrix.HARDSHIP_PROCEDURE),
+        )
+    )
+    register_timeline_source(
+        "hardship", hardship_views.timeline_events, hardship_views.timeline_queries
+    )
