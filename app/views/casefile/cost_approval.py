@@ -34,8 +34,8 @@ class CostApprovalView(BaseView):
 
     route_base = "/kostenuebernahmen"
     class_permission_name = matrix.REFERRAL
-    method_permission_name = matrix.READ_WRITE_METHODS
-    base_permissions = ["can_read", "can_write"]
+    method_permission_name = {"pending": "read"}
+    base_permissions = ["can_read"]
     default_view = "pending"
 
     @expose("/")
