@@ -172,22 +172,22 @@ class ReferralView(DomainEditMixin, ScopedModelView):
             _l("Kostenübernahme (Fachdienst Soziales und Wohnen)"),
             choices=[("", "– keine –"), *COST_APPROVAL_STATES.items()],
             validate_choice=False,
+            description=_l(
+                "Nur bei Vermittlung in spezifische Einzelfallbetreuung (z. B. Psychosoziales "
+                "Zentrum, Frühförderung, Pflegedienst, Psychotherapie) für Leistungsberechtigte "
+                "nach dem AsylbLG: die Betreuung beginnt erst nach der Bewilligung."
+            ),
         ),
-        "started_on": GermanDateField(_l("Betreuung begonnen am")),
+        "started_on": GermanDateField(
+            _l("Betreuung begonnen am"),
+            description=_l(
+                "Leer lassen, solange die Betreuung nicht begonnen hat. Bei „Angebot "
+                "wahrgenommen“ ohne Datum gilt bei Kostenübernahme-Fällen der heutige Tag."
+            ),
+        ),
         "cost_approval_requested_on": GermanDateField(_l("Kostenübernahme beantragt am")),
         "cost_approval_decided_on": GermanDateField(_l("Entschieden am")),
         "cost_approval_reference": StringField(_l("Aktenzeichen des Fachdienstes")),
-    }
-    description_columns = {
-        "cost_approval_state": _l(
-            "Nur bei Vermittlung in spezifische Einzelfallbetreuung (z. B. Psychosoziales "
-            "Zentrum, Frühförderung, Pflegedienst, Psychotherapie) für Leistungsberechtigte "
-            "nach dem AsylbLG: die Betreuung beginnt erst nach der Bewilligung."
-        ),
-        "started_on": _l(
-            "Leer lassen, solange die Betreuung nicht begonnen hat. Bei „Angebot "
-            "wahrgenommen“ ohne Datum gilt bei Kostenübernahme-Fällen der heutige Tag."
-        ),
     }
     formatters_columns = {
         "outcome": lambda code: _label("referral_outcome", code),
