@@ -320,6 +320,22 @@ PAGES: list[Page] = [
         target_ms=LIST_TARGET_MS,
     ),
     Page(
+        "Kostenübernahmen in Bearbeitung (Leitung)",
+        "/kostenuebernahmen/",
+        (
+            "SELECT count(*) FROM referral WHERE cost_approval_state = 'requested' "
+            "AND cost_approval_decided_on IS NULL AND organisation_id = :org_id",
+            "SELECT referral.id, person.last_name, network_partner.name FROM referral "
+            "JOIN person ON person.id = referral.person_id "
+            "JOIN network_partner ON network_partner.id = referral.partner_id "
+            "WHERE referral.cost_approval_state = 'requested' "
+            "AND referral.cost_approval_decided_on IS NULL AND referral.organisation_id = :org_id "
+            "ORDER BY referral.cost_approval_requested_on, referral.date, referral.id LIMIT 25",
+        ),
+        user="leitung",
+        target_ms=LIST_TARGET_MS,
+    ),
+    Page(
         "Lebenslauf PDF",
         "/lebenslauf/{person_id}/pdf",
         _CV,

@@ -13,6 +13,12 @@ from app.models.partner import NetworkPartner
 from app.models.person import Person
 
 CONTACT_KINDS = ("individual", "accompaniment", "group")
+#: Stand der Kostenübernahme (specific individual care under the AsylbLG, §3.1.8)
+COST_APPROVAL_STATES = {
+    "requested": "beantragt",
+    "approved": "bewilligt",
+    "refused": "abgelehnt",
+}
 CONTACT_KIND_LABELS = {
     "individual": "Einzelberatung",
     "accompaniment": "Begleitung",
@@ -141,5 +147,19 @@ class Referral(PersonOwned, Timestamped, Model):
     note: Mapped[str | None] = mapped_column(Text)
     #: Ergebnis der Vermittlung (catalogue ``referral_outcome``), where recorded
     outcome: Mapped[str | None] = mapped_column(String(32))
+    #: Beginn der Betreuung beim Partner (the day the care started; ``taken_up``)
+    started_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: Kostenübernahme des Fachdienstes Soziales und Wohnen (specific individual care under
+    #: the AsylbLG, app.services.casefile.cost_approval): requested | approved | refused
+    cost_approval_state: Mapped[str | None] = mapped_column(String(16))
+    cost_approval_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    cost_approval_decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: Aktenzeichen of the social department
+    cost_approval_reference: Mapped[str | None] = mapped_column(String(100))
     person: Mapped[Person] = relationship(Person)
     partner: Mapped[NetworkPartner] = relationship(NetworkPartner)
+
+    __table_args__ = (
+        # the pending approvals (lead's desk): few rows per provider in this state
+        Index("ix_referral_cost_approval_state", "cost_approval_state", "organisation_id"),
+    )

@@ -569,3 +569,176 @@ def test_referral_rule_through_every_door(
     assert (values["date"], values["topic_code"]) not in rows
     if api:
         assert (api["field"], api["key"]) == (field, key)
+
+
+# -- the cost approval of a referral (§3.1.8): the same refusal through every referral door --
+_REQ, _BEFORE = TODAY - dt.timedelta(days=9), TODAY - dt.timedelta(days=6)
+_START, _AFTER = TODAY - dt.timedelta(days=4), TODAY - dt.timedelta(days=2)
+
+#: rule -> (the referral's approval and start, expected field, expected key; None: saved)
+COST_APPROVAL_RULES: dict[str, tuple[dict[str, Any], str | None, str | None]] = {
+    "approval requested": (
+        {"cost_approval_state": "requested", "cost_approval_requested_on": _REQ},
+        None,
+        None,
+    ),
+    "approved before the start, care started": (
+        {
+            "cost_approval_state": "approved",
+            "cost_approval_requested_on": _REQ,
+            "cost_approval_decided_on": _BEFORE,
+            "outcome": "taken_up",
+            "started_on": _START,
+        },
+        None,
+        None,
+    ),
+    "care started without an approval": (
+        {"outcome": "taken_up", "started_on": _START},
+        "started_on",
+        "cost_approval.missing",
+    ),
+    "care started while the approval is requested": (
+        {
+            "cost_approval_state": "requested",
+            "cost_approval_requested_on": _REQ,
+            "outcome": "taken_up",
+            "started_on": _START,
+        },
+        "started_on",
+        "cost_approval.missing",
+    ),
+    "care started after a refusal": (
+        {
+            "cost_approval_state": "refused",
+            "cost_approval_decided_on": _BEFORE,
+            "outcome": "taken_up",
+            "started_on": _START,
+        },
+        "started_on",
+        "cost_approval.refused",
+    ),
+    "care started before the approval": (
+        {
+            "cost_approval_state": "approved",
+            "cost_approval_decided_on": _AFTER,
+            "outcome": "taken_up",
+            "started_on": _START,
+        },
+        "started_on",
+        "cost_approval.after_start",
+    ),
+    "approval without a decision day": (
+        {"cost_approval_state": "approved", "cost_approval_requested_on": _REQ},
+        "cost_approval_decided_on",
+        "cost_approval_decided_on.required",
+    ),
+    "unknown approval state": (
+        {"cost_approval_state": "vielleicht"},
+        "cost_approval_state",
+        "cost_approval_state.unknown",
+    ),
+}
+_APPROVAL_KEYS = (
+    "outcome",
+    "started_on",
+    "cost_approval_state",
+    "cost_approval_requested_on",
+    "cost_approval_decided_on",
+)
+
+
+@pytest.mark.parametrize("door", ["referral:edit", "referral:rest_create", "referral:rest_update"])
+@pytest.mark.parametrize("rule", list(COST_APPROVAL_RULES))
+def test_cost_approval_rule_through_every_door(
+    client: FlaskClient, world: dict[str, Any], rule: str, door: str
+) -> None:
+    """A referral to specific care for a person under the AsylbLG: the same refusal, with the
+    same German message, or the same stored approval through every door (the note, the page
+    door of a referral, records no start and no approval)."""
+    from app.models import MsaUser, NetworkPartner, Person
+    from app.services.casefile.follow_ups import create_referral
+
+    person = db.session.get(Person, world["person"])
+    partner = db.session.get(NetworkPartner, world["partner"])
+    assert person is not None and partner is not None
+    person.benefit_basis, partner.partner_type = "asylblg_basic", "psz"
+    db.session.commit()
+    change, field, key = COST_APPROVAL_RULES[rule]
+    values = {name: change.get(name) for name in _APPROVAL_KEYS}
+    day = TODAY - dt.timedelta(days=10)
+    existing = None
+    if door != "referral:rest_create":
+        existing = create_referral(
+            person,
+            actor=db.session.get(MsaUser, world["worker"]),
+            partner_id=world["partner"],
+            date=day,
+        ).id
+    api: dict[str, Any] = {}
+    if door == "referral:edit":
+        form = {
+            name: (v.strftime("%d.%m.%Y") if isinstance(v, dt.date) else v or "")
+            for name, v in values.items()
+        }
+        resp = world["page"].post(
+            f"/referralview/edit/{existing}",
+            data={"date": day.strftime("%d.%m.%Y"), "topic_code": "health", **form},
+        )
+        saved = resp.status_code == 302
+    else:
+        body = {
+            name: (v.isoformat() if isinstance(v, dt.date) else v)
+            for name, v in values.items()
+            if v is not None
+        }
+        if existing is None:
+            body |= {
+                "person_id": world["person"],
+                "partner_id": world["partner"],
+                "date": day.isoformat(),
+            }
+            resp = client.post("/api/v1/referral/", json=body, headers=world["api"])
+        else:
+            resp = client.put(f"/api/v1/referral/{existing}", json=body, headers=world["api"])
+        saved, api = resp.status_code in (200, 201), resp.get_json()
+    db.session.expire_all()
+    rows = [
+        tuple(getattr(r, name) for name in _APPROVAL_KEYS)
+        for r in db.session.scalars(select(Referral)).all()
+    ]
+    if key is None:
+        assert saved, (door, resp.status_code, resp.get_data(as_text=True)[:300])
+        assert rows == [tuple(values[name] for name in _APPROVAL_KEYS)]
+        return
+    assert not saved, door
+    assert rows in ([], [(None,) * len(_APPROVAL_KEYS)]), rows
+    from app.services.casefile.follow_ups import ReferralError
+
+    # the message the verb gives, at the same field, through every door
+    try:
+        if existing is None:
+            create_referral(
+                person,
+                actor=db.session.get(MsaUser, world["worker"]),
+                partner_id=world["partner"],
+                date=day,
+                **values,
+            )
+        else:
+            from app.services.casefile.follow_ups import update_referral
+
+            update_referral(
+                db.session.get(Referral, existing),
+                actor=db.session.get(MsaUser, world["worker"]),
+                changes=values,
+            )
+    except ReferralError as exc:
+        expected = exc
+    db.session.rollback()
+    message = next(p.message for p in expected.problems if p.key == key)
+    if api:
+        assert (api["field"], api["key"]) == (field, key)
+        assert api["message"] == message
+    else:
+        assert resp.status_code == 422 and _page_refusal(resp, message), door

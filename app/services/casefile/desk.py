@@ -22,6 +22,7 @@ from app.models import (
 )
 from app.services.bundle import Bundle
 from app.services.case_management.workflow import OPEN_STEPS
+from app.services.casefile.cost_approval import pending_count_query
 from app.services.intake.caseworkers import count_query
 from app.services.staff.figures import CaseloadRow, caseload_queries, caseload_rows
 
@@ -44,6 +45,8 @@ class Desk:
     reports_waiting: int | None = None
     #: persons of the lead's provider without a caseworker (imported persons, above all)
     unassigned: int | None = None
+    #: cost approvals requested from the social department and not yet decided (§3.1.8)
+    cost_approvals_pending: int | None = None
 
 
 def previous_quarter(today: dt.date) -> tuple[int, int]:
@@ -95,6 +98,8 @@ def lead_queries(organisation_id: int, today: dt.date) -> dict[str, Any]:
         **caseload_queries(organisation_id, today, today),
         "team_overdue": select(func.count(FollowUp.id)).where(*team_overdue(today)),
         "unassigned": count_query(organisation_id),
+        # the referrals the lead may see (row scope), approval requested and not decided
+        "cost_approvals_pending": pending_count_query(),
         "quarter_status": select(QuarterlyReport.status).where(
             QuarterlyReport.organisation_id == organisation_id,
             QuarterlyReport.year == year,
@@ -150,6 +155,7 @@ def load_desk(
     if lead and organisation_id is not None:
         desk.team_overdue = scalar("team_overdue")
         desk.unassigned = scalar("unassigned")
+        desk.cost_approvals_pending = scalar("cost_approvals_pending")
         desk.caseloads = caseload_rows(data, today, today)
         desk.quarter = previous_quarter(today)
         status = data.get("quarter_status") or []

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ContactNote, FollowUp, MsaUser, NetworkPartner, Person, Referral
+from app.services.casefile import cost_approval
 from app.services.catalogues import accepted, valid_codes
 from app.services.errors import DomainError, Problems, unit_of_work
 
@@ -167,10 +168,26 @@ def complete_follow_up(follow_up: FollowUp, *, actor: Any, today: dt.date | None
 
 
 # ------------------------------------------------------------------------------ referrals
-REFERRAL_FIELDS = ("partner_id", "date", "topic_code", "contact_note_id", "note", "outcome")
+REFERRAL_FIELDS = (
+    "partner_id",
+    "date",
+    "topic_code",
+    "contact_note_id",
+    "note",
+    "outcome",
+    "started_on",
+    *cost_approval.APPROVAL_FIELDS,
+)
 
 
-def _check_referral(problems: Problems, values: dict[str, Any], *, today: dt.date) -> None:
+def _check_referral(
+    problems: Problems,
+    values: dict[str, Any],
+    *,
+    today: dt.date,
+    benefit_basis: str | None,
+    approval_touched: bool,
+) -> None:
     date = values.get("date")
     if not isinstance(date, dt.date):
         problems.add("date", "date.required", "Bitte ein Datum angeben (TT.MM.JJJJ).")
@@ -181,7 +198,8 @@ def _check_referral(problems: Problems, values: dict[str, Any], *, today: dt.dat
     elif date < today - dt.timedelta(days=MAX_AGE_DAYS):
         problems.add("date", "date.too_old", "Das Datum liegt mehr als drei Jahre zurück.")
     partner_id = values.get("partner_id")
-    if partner_id is None or db.session.get(NetworkPartner, partner_id) is None:
+    partner = None if partner_id is None else db.session.get(NetworkPartner, partner_id)
+    if partner is None:
         problems.add("partner_id", "partner.unknown", "Unbekannter Netzwerkpartner.")
     topic = values.get("topic_code")
     if topic and topic not in valid_codes("contact_topic"):
@@ -197,6 +215,15 @@ def _check_referral(problems: Problems, values: dict[str, Any], *, today: dt.dat
         )
     if len(values.get("note") or "") > REFERRAL_NOTE_MAX:
         problems.add("note", "note.too_long", f"Höchstens {REFERRAL_NOTE_MAX} Zeichen erlaubt.")
+    # Kostenübernahme (§3.1.8): specific individual care under the AsylbLG starts after it
+    cost_approval.check(
+        problems,
+        values,
+        benefit_basis=benefit_basis,
+        partner=partner,
+        approval_touched=approval_touched,
+        today=today,
+    )
 
 
 def create_referral(
@@ -209,20 +236,37 @@ def create_referral(
     contact_note_id: int | None = None,
     note: str | None = None,
     outcome: str | None = None,
+    started_on: dt.date | None = None,
+    cost_approval_state: str | None = None,
+    cost_approval_requested_on: dt.date | None = None,
+    cost_approval_decided_on: dt.date | None = None,
+    cost_approval_reference: str | None = None,
     today: dt.date | None = None,
     within: Callable[[Any], None] | None = None,
 ) -> Referral:
-    """Record a referral of ``person`` to a network partner (Vermittlung)."""
+    """Record a referral of ``person`` to a network partner (Vermittlung), with the cost
+    approval where the care needs one (:mod:`app.services.casefile.cost_approval`)."""
     today = today or dt.date.today()
-    values = {
+    values: dict[str, Any] = {
         "partner_id": partner_id,
         "date": date,
         "topic_code": topic_code,
         "note": note,
         "outcome": outcome,
+        "started_on": started_on,
+        "cost_approval_state": cost_approval_state,
+        "cost_approval_requested_on": cost_approval_requested_on,
+        "cost_approval_decided_on": cost_approval_decided_on,
+        "cost_approval_reference": cost_approval_reference,
     }
     problems = Problems(ReferralError)
-    _check_referral(problems, values, today=today)
+    _check_referral(
+        problems,
+        values,
+        today=today,
+        benefit_basis=person.benefit_basis,
+        approval_touched=any(values[name] for name in cost_approval.APPROVAL_FIELDS),
+    )
     _check_note_of_person(problems, contact_note_id, person.id)
     problems.raise_if_any()
     with unit_of_work():
@@ -234,7 +278,12 @@ def create_referral(
             topic_code=topic_code or None,
             contact_note_id=contact_note_id,
             note=(note or "").strip() or None,
-            outcome=outcome or None,
+            outcome=values["outcome"],
+            started_on=values["started_on"],
+            cost_approval_state=values["cost_approval_state"],
+            cost_approval_requested_on=cost_approval_requested_on,
+            cost_approval_decided_on=cost_approval_decided_on,
+            cost_approval_reference=values["cost_approval_reference"],
         )
         db.session.add(referral)
         if within is not None:
@@ -251,15 +300,29 @@ def update_referral(
     unknown = set(changes) - set(REFERRAL_FIELDS)
     if unknown:
         raise ReferralError("Unbekannte Felder: " + ", ".join(sorted(unknown)), key="field.unknown")
-    values = {name: getattr(referral, name) for name in REFERRAL_FIELDS}
-    values.update(changes)
+    stored = {name: getattr(referral, name) for name in REFERRAL_FIELDS}
+    values = {**stored, **changes}
+    benefit_basis = db.session.execute(
+        select(Person.benefit_basis).where(Person.id == referral.person_id)
+    ).scalar_one_or_none()
     problems = Problems(ReferralError)
-    _check_referral(problems, values, today=today)
+    _check_referral(
+        problems,
+        values,
+        today=today,
+        benefit_basis=benefit_basis,
+        approval_touched=any(
+            values[name] != stored[name] for name in cost_approval.APPROVAL_FIELDS
+        ),
+    )
     if "contact_note_id" in changes:
         _check_note_of_person(problems, changes["contact_note_id"], referral.person_id)
     problems.raise_if_any()
     with unit_of_work():
-        for name, value in changes.items():
+        for name in REFERRAL_FIELDS:
+            if name not in changes and values[name] == stored[name]:
+                continue  # unchanged (the start day may be set by the rule's default)
+            value = values[name]
             if name == "note":
                 value = (value or "").strip() or None
             setattr(referral, name, value)

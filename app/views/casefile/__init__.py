@@ -11,6 +11,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
 from app.security import matrix
+from app.views.casefile import cost_approval
 from app.views.casefile.access_log import AccessLogView
 from app.views.casefile.follow_ups import MyFollowUpView, ReferralView
 from app.views.casefile.notes import ContactNoteView, GroupSessionView
@@ -55,6 +56,7 @@ def register(appbuilder: AppBuilder) -> None:
         category=cat,
     )
     appbuilder.add_view_no_menu(ReferralView)
+    cost_approval.register(appbuilder)
     for view in SUB_RECORD_VIEWS:
         appbuilder.add_view_no_menu(view)
     appbuilder.add_view(

@@ -199,6 +199,11 @@ REFERRAL_FIELDS = [
     "contact_note_id",
     "note",
     "outcome",
+    "started_on",
+    "cost_approval_state",
+    "cost_approval_requested_on",
+    "cost_approval_decided_on",
+    "cost_approval_reference",
 ]
 
 
@@ -214,15 +219,20 @@ class ReferralApi(VerbRecordApi):
     search_columns = ["person", "partner", "date", "topic_code"]
     order_columns = ["date", "id"]
     base_order = ("date", "desc")
-    RAW_FIELDS = ("partner_id", "topic_code", "outcome")
+    RAW_FIELDS = ("partner_id", "topic_code", "outcome", "cost_approval_state")
 
     def add_specs(self) -> dict[str, FieldSpec]:
-        """Shapes only; the rules are app.services.casefile.follow_ups'."""
+        """Shapes only; the rules are app.services.casefile.follow_ups' (the cost approval:
+        app.services.casefile.cost_approval)."""
         return {
             "person_id": FieldSpec("ref", required=True, model=Person),
             "date": FieldSpec("date"),
             "contact_note_id": FieldSpec("ref", model=ContactNote),
             "note": FieldSpec("text"),
+            "started_on": FieldSpec("date"),
+            "cost_approval_requested_on": FieldSpec("date"),
+            "cost_approval_decided_on": FieldSpec("date"),
+            "cost_approval_reference": FieldSpec("str"),
         }
 
     def create(self, data: dict[str, Any], within: Any) -> Any:

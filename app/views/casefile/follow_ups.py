@@ -10,6 +10,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import SelectField, StringField
 
 from app.dates import DateError, parse_date
 from app.extensions import db
@@ -17,6 +18,7 @@ from app.models import (
     FollowUp,
     Referral,
 )
+from app.models.contact import COST_APPROVAL_STATES
 from app.security import matrix
 from app.services.casefile.contacts import my_open_follow_ups, team_overdue_follow_ups
 from app.services.casefile.follow_ups import (
@@ -25,6 +27,8 @@ from app.services.casefile.follow_ups import (
     update_follow_up,
     update_referral,
 )
+from app.services.casefile.persons import catalogue_choices
+from app.services.catalogues import labels
 from app.services.errors import DomainError
 from app.views.base import ScopedModelView
 from app.views.casefile.common import (
@@ -34,6 +38,12 @@ from app.views.casefile.common import (
     _person_or_404,
 )
 from app.views.casefile.domain_edit import DomainEditMixin
+from app.views.casefile.forms import BLANK, GermanDateField
+
+
+def _label(catalogue: str, code: str | None) -> str:
+    """German label of a catalogue code ("–" when empty)."""
+    return labels(catalogue).get(code, code) if code else "–"
 
 
 class MyFollowUpView(DomainEditMixin, ScopedModelView):
@@ -139,7 +149,51 @@ class ReferralView(DomainEditMixin, ScopedModelView):
     search_columns = ["date", "topic_code"]
     # person and partner stay as documented: no select over the whole person table or
     # partner directory (a referral is made from the case file's note form)
-    edit_columns = ["date", "topic_code", "note"]
+    edit_columns = [
+        "date",
+        "topic_code",
+        "note",
+        "outcome",
+        "started_on",
+        "cost_approval_state",
+        "cost_approval_requested_on",
+        "cost_approval_decided_on",
+        "cost_approval_reference",
+    ]
+    show_columns = ["date", "person", "partner", "topic_code", *edit_columns[2:]]
+    # the selects only collect: the verb checks the codes (the same message as REST)
+    edit_form_extra_fields = {
+        "outcome": SelectField(
+            _l("Ergebnis der Vermittlung"),
+            choices=lambda: [BLANK, *catalogue_choices("referral_outcome")],
+            validate_choice=False,
+        ),
+        "cost_approval_state": SelectField(
+            _l("Kostenübernahme (Fachdienst Soziales und Wohnen)"),
+            choices=[("", "– keine –"), *COST_APPROVAL_STATES.items()],
+            validate_choice=False,
+            description=_l(
+                "Nur bei Vermittlung in spezifische Einzelfallbetreuung (z. B. Psychosoziales "
+                "Zentrum, Frühförderung, Pflegedienst, Psychotherapie) für Leistungsberechtigte "
+                "nach dem AsylbLG: die Betreuung beginnt erst nach der Bewilligung."
+            ),
+        ),
+        "started_on": GermanDateField(
+            _l("Betreuung begonnen am"),
+            description=_l(
+                "Leer lassen, solange die Betreuung nicht begonnen hat. Bei „Angebot "
+                "wahrgenommen“ ohne Datum gilt bei Kostenübernahme-Fällen der heutige Tag."
+            ),
+        ),
+        "cost_approval_requested_on": GermanDateField(_l("Kostenübernahme beantragt am")),
+        "cost_approval_decided_on": GermanDateField(_l("Entschieden am")),
+        "cost_approval_reference": StringField(_l("Aktenzeichen des Fachdienstes")),
+    }
+    formatters_columns = {
+        "outcome": lambda code: _label("referral_outcome", code),
+        "cost_approval_state": lambda code: COST_APPROVAL_STATES.get(code or "", "–"),
+        "topic_code": lambda code: _label("contact_topic", code),
+    }
     update_verb = staticmethod(update_referral)
     record_name = "Vermittlung"
     label_columns = {
@@ -148,6 +202,12 @@ class ReferralView(DomainEditMixin, ScopedModelView):
         "partner": _l("Netzwerkpartner"),
         "topic_code": _l("Thema"),
         "note": _l("Anmerkung"),
+        "outcome": _l("Ergebnis der Vermittlung"),
+        "started_on": _l("Betreuung begonnen am"),
+        "cost_approval_state": _l("Kostenübernahme"),
+        "cost_approval_requested_on": _l("Kostenübernahme beantragt am"),
+        "cost_approval_decided_on": _l("Entschieden am"),
+        "cost_approval_reference": _l("Aktenzeichen des Fachdienstes"),
     }
 
     @expose("/add", methods=["GET", "POST"])
