@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028_cost_approval"
-down_revision = "0023_perf_indexes"
+down_revision = "hardship_procedure"
 branch_labels = None
 depends_on = None
 
