@@ -40,7 +40,8 @@ def _payload(r: imp.RowResult, parse_errors: list[tuple[str, str]]) -> str:
     return json.dumps(
         {
             "values": r.values,
-            "shown": r.shown,
+            # only where the stored value differs from the cell (dates, labels, names)
+            "shown": {k: v for k, v in r.shown.items() if r.values.get(k) != v},
             "data": data,
             "errors": r.errors,
             "parse_errors": parse_errors,
@@ -69,7 +70,7 @@ def row_from_payload(row: int, status: str, text: str, *, parsed: bool = False) 
         errors=errors,
         data=data,
         warnings=[(str(w[0]), str(w[1])) for w in p["warnings"]],
-        shown=p["shown"],
+        shown={**p["values"], **p["shown"]},
     )
     result.organisation_id = p["organisation_id"]
     result.provider = p["provider"]

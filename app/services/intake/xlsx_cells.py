@@ -42,7 +42,7 @@ _DIMENSION = re.compile(
     rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,4})?(\d{1,10})?(?::([A-Z]{1,4})(\d{1,10}))?\""
 )
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s>/]")
-_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
+_LETTERS = re.compile(r"[A-Z]{1,3}$")
 #: safe parser settings for files from outside
 _PARSER_ARGS: dict[str, Any] = {
     "resolve_entities": False,
@@ -172,6 +172,7 @@ class Sheet:
         strings = self.shared_strings()
         dates, durations = self.date_styles()
         epoch = self.epoch
+        columns: dict[str, int] = {}  # cell reference's letters -> column number
         number = 0
         with self.archive.open(self.path) as src:
             for _event, row in etree.iterparse(src, events=("end",), tag=_ROW, **_PARSER_ARGS):
@@ -179,20 +180,32 @@ class Sheet:
                 number = int(float(r)) if r else number + 1
                 values: list[Any] = []
                 column = 0
-                for c in row.iterchildren(_C):
-                    ref = c.get("r")
+                for c in row:
+                    if c.tag != _C:
+                        continue
+                    attrib = c.attrib
+                    ref = attrib.get("r")
                     if ref:
-                        m = _CELL_REF.match(ref)
-                        column = column_number(m.group(1)) if m else column + 1
+                        letters = ref.rstrip("0123456789")
+                        found = columns.get(letters)
+                        if found is None:
+                            found = column_number(letters) if _LETTERS.match(letters) else -1
+                            if len(columns) < 1000:
+                                columns[letters] = found
+                        column = found if found > 0 else column + 1
                     else:
                         column += 1
                     if column > width:
                         break
-                    value = _value(c, strings, dates, durations, epoch)
+                    kind = attrib.get("t")
+                    if kind == "inlineStr":
+                        value: Any = _inline(c)
+                    else:
+                        value = _value(c, kind or "n", attrib, strings, dates, durations, epoch)
                     if value is None:
                         continue
-                    while len(values) < column - 1:
-                        values.append(None)
+                    if len(values) < column - 1:
+                        values.extend([None] * (column - 1 - len(values)))
                     values.append(value)
                 row.clear(keep_tail=False)
                 parent = row.getparent()
@@ -200,6 +213,18 @@ class Sheet:
                     while row.getprevious() is not None:
                         del parent[0]
                 yield number, values
+
+
+def _inline(c: Any) -> str | None:
+    """An inline string (``<is>``): usually one ``t``."""
+    if len(c) == 0:
+        return None
+    inline = c[0] if c[0].tag == _IS else c.find(_IS)
+    if inline is None:
+        return None
+    if len(inline) == 1 and inline[0].tag == _T:
+        return str(inline[0].text or "")
+    return _string_text(inline)
 
 
 def _string_text(element: Any) -> str:
@@ -215,32 +240,36 @@ def _string_text(element: Any) -> str:
     return "".join(parts)
 
 
-def _value(c: Any, strings: list[str], dates: set[int], durations: set[int], epoch: Any) -> Any:
+def _value(
+    c: Any,
+    kind: str,
+    attrib: Any,
+    strings: list[str],
+    dates: set[int],
+    durations: set[int],
+    epoch: Any,
+) -> Any:
     """A cell's value as openpyxl ``read_only`` + ``data_only`` gives it."""
-    kind = c.get("t", "n")
-    if kind == "inlineStr":
-        inline = c.find(_IS)
-        return None if inline is None else _string_text(inline)
     v = c.find(_V)
     text = v.text if v is not None else None
     if not text:
         return None
+    if kind == "s":
+        index = int(text)
+        if not 0 <= index < len(strings):
+            raise WorkbookError(f"shared string {index} missing")
+        return strings[index]
     if kind == "n":
         number: int | float = (
             float(text) if ("." in text or "E" in text or "e" in text) else int(text)
         )
-        style = c.get("s")
+        style = attrib.get("s")
         if style and int(style) in dates:
             try:
                 return from_excel(number, epoch, timedelta=int(style) in durations)
             except (OverflowError, ValueError):
                 return "#VALUE!"
         return number
-    if kind == "s":
-        index = int(text)
-        if not 0 <= index < len(strings):
-            raise WorkbookError(f"shared string {index} missing")
-        return strings[index]
     if kind == "b":
         return bool(int(text))
     if kind == "d":
