@@ -250,7 +250,11 @@ def _value(
     epoch: Any,
 ) -> Any:
     """A cell's value as openpyxl ``read_only`` + ``data_only`` gives it."""
-    v = c.find(_V)
+    if not len(c):
+        return None
+    v = c[-1]  # <v>, after a formula's <f> if any
+    if v.tag != _V:
+        v = c.find(_V)
     text = v.text if v is not None else None
     if not text:
         return None
