@@ -4,11 +4,12 @@ Two cases (docs/intake.md, "Bounded work"):
 
 * **the bomb** — a small workbook (written by openpyxl) whose sheet declares the largest size
   Excel knows (A1:XFD1048576): the reader must refuse it quickly, before memory grows;
-* **a long list** — ``--rows`` rows (default 200,000) as ``.xlsx`` (converted by LibreOffice)
-  and as Windows-1252 CSV: the upload's one analysis (read streaming, parse, match, store the
-  rows), then a preview page read from the stored analysis.
+* **long lists** — ``--rows`` rows (default 100,000 and 200,000) as ``.xlsx`` (converted by
+  LibreOffice) and as Windows-1252 CSV: the upload's one analysis (read streaming, parse, match,
+  store the rows) and the first preview page, then a later page read from the stored analysis.
 
-For each case the wall time and the memory peak: the peak resident size of the process
+For each case the wall time, the CPU time and the load average (the machine may be shared),
+and the memory peak: the peak resident size of the process
 (``VmHWM`` of ``/proc/self/status``, else ``resource.getrusage``; each list is uploaded in a
 fresh child process, the files are written by another, so neither the demo data nor the
 writing counts) and, for the quick steps, Python's allocations (``tracemalloc``, a second run
@@ -146,9 +147,10 @@ def _rss_mb() -> float:
 def measure(label: str, work: Callable[[], str], *, traced: bool = True) -> None:
     """Time ``work`` once, then (``traced``) run it again under tracemalloc for its peak."""
     rss_before = _rss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     note = work()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     rss = _rss_mb()
     peak = ""
     if traced:
@@ -158,25 +160,25 @@ def measure(label: str, work: Callable[[], str], *, traced: bool = True) -> None
         tracemalloc.stop()
         peak = f", Python-Spitze {top / 2**20:.1f} MB"
     print(
-        f"{label}: {seconds:.2f} s{peak}, RSS-Spitze {rss:.0f} MB "
-        f"(vorher {rss_before:.0f} MB) — {note}",
+        f"{label}: {seconds:.2f} s (CPU {cpu:.2f} s, Last {load}){peak}, RSS-Spitze "
+        f"{rss:.0f} MB (vorher {rss_before:.0f} MB) — {note}",
         flush=True,
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 200_000])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--write", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--homes", default="", help=argparse.SUPPRESS)
     parser.add_argument("--analyse", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.analyse:
-        analyse_one(Path(args.analyse), args.rows)
+        analyse_one(Path(args.analyse), args.rows[0])
         return
     if args.write:
-        write_files(args.rows, args.homes.split("|"), Path(args.write))
+        write_files(args.rows[0], args.homes.split("|"), Path(args.write))
         return
     tmp = Path(tempfile.mkdtemp())
     os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
@@ -207,35 +209,43 @@ def main() -> None:
             return "NICHT abgelehnt"
 
         measure("Bombe (A1:XFD1048576)", refuse)
+        for rows in args.rows:
+            folder = tmp / str(rows)
+            folder.mkdir()
+            long_list(folder, rows, homes)
+
+
+def long_list(folder: Path, rows: int, homes: list[str]) -> None:
+    """Write the list of ``rows`` rows (child process), then upload each file in a fresh
+    child process: its peak resident size is the upload's alone."""
+    subprocess.run(  # nosec B603 - this module, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "bench.import_limits",
+            "--write",
+            str(folder),
+            "--rows",
+            str(rows),
+            "--homes",
+            "|".join(homes),
+        ],
+        check=True,
+    )
+    for name in ("liste.xlsx", "liste.csv"):
         subprocess.run(  # nosec B603 - this module, fixed arguments
             [
                 sys.executable,
                 "-m",
                 "bench.import_limits",
-                "--write",
-                str(tmp),
+                "--analyse",
+                str(folder / name),
                 "--rows",
-                str(args.rows),
-                "--homes",
-                "|".join(homes),
+                str(rows),
             ],
             check=True,
+            env={**os.environ},
         )
-        for name in ("liste.xlsx", "liste.csv"):
-            # each list in a fresh process: its peak resident size is the upload's alone
-            subprocess.run(  # nosec B603 - this module, fixed arguments
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.import_limits",
-                    "--analyse",
-                    str(tmp / name),
-                    "--rows",
-                    str(args.rows),
-                ],
-                check=True,
-                env={**os.environ},
-            )
 
 
 def analyse_one(path: Path, rows: int) -> None:
@@ -253,6 +263,7 @@ def analyse_one(path: Path, rows: int) -> None:
             record = import_store.upload(data, path.name, actor=user)
             made.append(record)
             s = import_store.ensure_analysed(record)["summary"]
+            import_store.stored_rows(record, page=1, size=100, only_errors=False)
             return (
                 f"{len(data) / 2**20:.1f} MB, {s['rows']} Zeilen, neu {s['created']}, "
                 f"Fehlerzeilen {s['error_rows']}, übersprungen {s['skipped_rows']}"
@@ -264,7 +275,11 @@ def analyse_one(path: Path, rows: int) -> None:
             )
             return f"Seite {max(1, rows // 200)} mit {len(shown)} Zeilen von {pages}"
 
-        measure(f"{rows} Zeilen {path.name}: Hochladen + eine Analyse", analyse, traced=False)
+        measure(
+            f"{rows} Zeilen {path.name}: Hochladen + eine Analyse + erste Vorschauseite",
+            analyse,
+            traced=False,
+        )
         measure(f"{rows} Zeilen {path.name}: eine Vorschauseite", page)
 
 

@@ -190,10 +190,16 @@ def _tokens(text: str, table: _Table, *, lookup: bool = True) -> list[Token]:
     return out
 
 
+@lru_cache(maxsize=20_000)
+def _field_tokens(text: str) -> tuple[Token, ...]:
+    """The folded parts of one name field; kept for the names met most (an assignment list
+    names the same given and family names thousands of times)."""
+    return tuple(_tokens(text, _table()))
+
+
 def tokens(first_name: str | None, last_name: str | None) -> list[Token]:
     """The name parts of a person (given names first), folded for matching."""
-    table = _table()
-    return [*_tokens(first_name or "", table), *_tokens(last_name or "", table)]
+    return [*_field_tokens(first_name or ""), *_field_tokens(last_name or "")]
 
 
 def fold_token(text: str) -> str:

@@ -147,11 +147,19 @@ class Catalogues:
     #: catalogue -> {code: German label} (the preview shows labels, not codes)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    #: (catalogue, text) -> code of the texts met so far (a list repeats a few values)
+    _seen: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
+
     def code(self, catalogue: str, text: str) -> str | None:
         """The code a cell's text stands for (code, label, ISO code or alias), or None."""
+        key = (catalogue, text)
+        if key in self._seen:
+            return self._seen[key]
         found = getattr(self, catalogue).get(normalise_header(text))
         if found is None:
             found = self.aliases.get(catalogue, {}).get(alias_key(text))
+        if len(self._seen) < 100_000:
+            self._seen[key] = found
         return found
 
     @classmethod

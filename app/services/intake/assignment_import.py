@@ -18,6 +18,7 @@ import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
@@ -114,6 +115,38 @@ def _accommodations() -> dict[str, AccommodationInfo]:
     for aid, name, op_id, op_name in rows:
         out.setdefault(normalise_header(name), AccommodationInfo(aid, name, op_id, op_name))
     return out
+
+
+class _Lookups:
+    """The accommodations by name and the dates, each spelling read once per file (a list
+    names a few accommodations and repeats birth dates)."""
+
+    def __init__(self, homes: dict[str, AccommodationInfo]) -> None:
+        self._homes = homes
+        self._home: dict[str, AccommodationInfo | None] = {}
+        self._dates: dict[Any, dt.date | dates.DateError | None] = {}
+
+    def home(self, name: str) -> AccommodationInfo | None:
+        if name not in self._home:
+            self._home[name] = self._homes.get(normalise_header(name))
+        return self._home[name]
+
+    def date(self, raw: Any) -> dt.date | None:
+        """:func:`parse_date` (raises ``dates.DateError`` alike)."""
+        try:
+            found = self._dates[raw]
+        except KeyError:
+            try:
+                found = parse_date(raw)
+            except dates.DateError as exc:
+                found = exc
+            except TypeError:  # not hashable: not kept
+                return parse_date(raw)
+            if len(self._dates) < 200_000:
+                self._dates[raw] = found
+        if isinstance(found, dates.DateError):
+            raise dates.DateError(found.message)
+        return found
 
 
 # -- analysis ------------------------------------------------------------------------------
@@ -214,7 +247,7 @@ def analyse(
         names = ", ".join(FIELDS[f] for f in layout.missing)
         raise ImportFileError(f"Pflichtspalte fehlt: {names}.")
     catalogues = Catalogues.load()
-    accommodations = _accommodations()
+    lookups = _Lookups(_accommodations())
     rows: list[RowResult] = []
     skipped: list[int] = []
     for number, cells in itertools.chain(head, rows_in):
@@ -225,7 +258,7 @@ def analyse(
         if is_footer(cells):
             skipped.append(number)
             continue
-        row = _parse_row(number, cells, layout, catalogues, accommodations)
+        row = _parse_row(number, cells, layout, catalogues, lookups)
         if parse_errors is not None and row.errors:
             parse_errors[number] = list(row.errors)
         rows.append(row)
@@ -251,9 +284,10 @@ def _parse_row(
     cells: list[Any],
     layout: Layout,
     catalogues: Catalogues,
-    accommodations: dict[str, AccommodationInfo],
+    lookups: _Lookups,
 ) -> RowResult:
-    values = {f: _text(_cell(cells, layout, f)) for f in layout.columns}
+    width = len(cells)
+    values = {f: _text(cells[i]) if i < width else "" for f, i in layout.columns.items()}
     result = RowResult(number, values)
     data = result.data
     _check_characters(result)
@@ -268,7 +302,7 @@ def _parse_row(
     for fld in ("birth_date", "assigned_on"):
         raw = _cell(cells, layout, fld)
         try:
-            day = parse_date(raw)
+            day = lookups.date(raw)
         except dates.DateError as exc:
             result.error(fld, exc.message)
             continue
@@ -300,7 +334,7 @@ def _parse_row(
     data["file_number"] = file_number or None
     data["household"] = values.get("household", "") or None
     name = values.get("accommodation", "")
-    info = accommodations.get(normalise_header(name)) if name else None
+    info = lookups.home(name) if name else None
     if not name:
         result.error("accommodation", "Pflichtangabe fehlt.")
     elif info is None:
@@ -318,6 +352,8 @@ def _parse_row(
 def _check_characters(result: RowResult) -> None:
     """Refuse control characters (never stored: PostgreSQL refuses NUL) and flag text that
     looks like a wrong encoding; the shown values carry a visible mark instead."""
+    if cell_problem("\n".join(result.values.values())) is None:
+        return  # the usual row: one look at all its cells (a line break is no problem)
     for fld, text in list(result.values.items()):
         problem = cell_problem(text)
         if problem is None:
@@ -337,7 +373,7 @@ def _shown(
     data, out = result.data, dict(result.values)
     for fld in ("birth_date", "assigned_on"):
         if isinstance(data.get(fld), dt.date):
-            out[fld] = dates.de_date(data[fld])
+            out[fld] = _de_day(data[fld])
     for fld in ("sex", "nationality", "residence_status"):
         if fld in out:
             code = data.get(fld)
@@ -345,6 +381,11 @@ def _shown(
     if info is not None and "accommodation" in out:
         out["accommodation"] = info.name
     return out
+
+
+@lru_cache(maxsize=50_000)
+def _de_day(day: dt.date) -> str:
+    return dates.de_date(day)
 
 
 def _households(rows: list[RowResult]) -> None:

@@ -40,7 +40,8 @@ def _payload(r: imp.RowResult, parse_errors: list[tuple[str, str]]) -> str:
     return json.dumps(
         {
             "values": r.values,
-            "shown": r.shown,
+            # only where the stored value differs from the cell (dates, labels, names)
+            "shown": {k: v for k, v in r.shown.items() if r.values.get(k) != v},
             "data": data,
             "errors": r.errors,
             "parse_errors": parse_errors,
@@ -69,7 +70,7 @@ def row_from_payload(row: int, status: str, text: str, *, parsed: bool = False) 
         errors=errors,
         data=data,
         warnings=[(str(w[0]), str(w[1])) for w in p["warnings"]],
-        shown=p["shown"],
+        shown={**p["values"], **p["shown"]},
     )
     result.organisation_id = p["organisation_id"]
     result.provider = p["provider"]
@@ -101,10 +102,10 @@ def _analyse(
             }
         )
         if len(batch) >= _INSERT_CHUNK:
-            db.session.execute(insert(AssignmentImportRow), batch)
+            _store(batch)
             batch = []
     if batch:
-        db.session.execute(insert(AssignmentImportRow), batch)
+        _store(batch)
     fields = {f: imp.FIELDS[f] for f in imp.FIELDS if f in analysis.layout.columns}
     record.analysis = json.dumps(
         {
@@ -118,6 +119,11 @@ def _analyse(
     )
     record.analysed_at = utcnow()
     return analysis
+
+
+def _store(batch: list[dict[str, Any]]) -> None:
+    """One multi-row insert (executemany) of analysed rows, past the ORM's bookkeeping."""
+    db.session.connection().execute(insert(AssignmentImportRow.__table__), batch)
 
 
 def upload(content: bytes, filename: str, *, actor: Any) -> AssignmentImport:

@@ -7,11 +7,12 @@ module finds the header and maps its columns to fields. The rows are judged and 
 
 Bounded work: a workbook is checked before it is read — the declared uncompressed size of every
 zip member (:data:`MAX_UNCOMPRESSED`) and the declared dimension of the sheet
-(:data:`MAX_ROWS` × :data:`MAX_COLUMNS`) — and then read streaming (openpyxl ``read_only``),
-counting rows and columns as they come (a sheet that declares less than it holds is stopped
-as well). Cells merged over several rows are filled down (a family number merged over three
-rows belongs to every member); the merge ranges are read from the sheet's XML in one streaming
-pass, as ``read_only`` does not report them.
+(:data:`MAX_ROWS` × :data:`MAX_COLUMNS`, from the sheet's head) — and then read streaming
+(``xlsx_cells``: lxml, row by row, the values as openpyxl's ``read_only`` gives them),
+counting rows and columns as they come (a sheet that declares less than it holds is counted
+all the same). Cells merged over several rows are filled down (a family number merged over
+three rows belongs to every member); the merge ranges are read from the sheet's XML in one
+streaming pass before the rows.
 """
 
 from __future__ import annotations
@@ -21,9 +22,14 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from lxml import etree  # nosec B410 - only its error class (parsing: xlsx_cells)
+
+from app.services.intake.xlsx_cells import Sheet, WorkbookError, column_number
 
 #: field -> German column header (the canonical name in the file, docs/intake.md)
 FIELDS: dict[str, str] = {
@@ -201,13 +207,6 @@ def iter_table(content: bytes, filename: str = "") -> Iterator[tuple[int, list[A
     return _iter_csv(content)
 
 
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def _check_archive(archive: zipfile.ZipFile) -> None:
     """Refuse a workbook whose members declare more than the limit (a zip bomb)."""
     total = sum(info.file_size for info in archive.infolist())
@@ -217,9 +216,9 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
         )
 
 
-def _check_dimension(sheet: Any) -> None:
-    """Refuse a sheet whose declared dimension is beyond the limits (read from its header)."""
-    rows, columns = sheet.max_row or 0, sheet.max_column or 0
+def _check_dimension(declared: tuple[int, int] | None) -> None:
+    """Refuse a sheet whose declared dimension is beyond the limits (read from its head)."""
+    rows, columns = declared or (0, 0)
     if rows > MAX_ROWS or columns > MAX_COLUMNS:
         raise ImportFileError(
             MSG_DECLARED.format(
@@ -251,8 +250,8 @@ def _merged_ranges(archive: zipfile.ZipFile, path: str) -> dict[int, list[tuple[
                     raise ImportFileError("Die Tabelle hat zu viele verbundene Zellen.")
                 found.setdefault(top, []).append(
                     (
-                        _column_number(m.group(1).decode()) - 1,
-                        _column_number(m.group(3).decode()) - 1,
+                        column_number(m.group(1).decode()) - 1,
+                        column_number(m.group(3).decode()) - 1,
                         bottom,
                     )
                 )
@@ -260,47 +259,64 @@ def _merged_ranges(archive: zipfile.ZipFile, path: str) -> dict[int, list[tuple[
     return found
 
 
-def _iter_xlsx(content: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
+_UNREADABLE = "Die Excel-Datei kann nicht gelesen werden."
 
+
+def _iter_xlsx(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise ImportFileError("Die Excel-Datei kann nicht gelesen werden.") from exc
+        raise ImportFileError(_UNREADABLE) from exc
     with archive:
         _check_archive(archive)
         try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:
-            raise ImportFileError("Die Excel-Datei kann nicht gelesen werden.") from exc
+            sheet = Sheet.open(archive)
+            declared = sheet.dimension()
+        except (WorkbookError, etree.Error, zipfile.BadZipFile, zlib.error, KeyError) as exc:
+            raise ImportFileError(_UNREADABLE) from exc
+        _check_dimension(declared)
         try:
-            sheet = workbook.worksheets[0]
-            _check_dimension(sheet)
-            merged = _merged_ranges(archive, sheet._worksheet_path)
-            yield from _rows(sheet, merged)
-        finally:
-            workbook.close()
+            merged = _merged_ranges(archive, sheet.path)
+            yield from _rows(sheet.rows(MAX_COLUMNS + 1), merged)
+        except (WorkbookError, etree.Error, zipfile.BadZipFile, zlib.error, ValueError) as exc:
+            raise ImportFileError(_UNREADABLE) from exc
 
 
 def _rows(
-    sheet: Any, merged: dict[int, list[tuple[int, int, int]]]
+    source: Iterable[tuple[int, list[Any]]], merged: dict[int, list[tuple[int, int, int]]]
 ) -> Iterator[tuple[int, list[Any]]]:
-    """Stream the rows (at most MAX_COLUMNS wide) and fill merged cells down."""
+    """Number the rows (rows the sheet leaves out come as empty rows, as openpyxl gives
+    them), refuse a row beyond :data:`MAX_ROWS` or wider than :data:`MAX_COLUMNS` (the reader
+    stops one column beyond), and fill merged cells down."""
     down: dict[int, tuple[int, Any]] = {}  # column -> (last row of the merge, value)
-    # the declared width (checked) bounds every row; a sheet without a dimension is cut one
-    # column beyond the limit, which is then refused
-    width = sheet.max_column or MAX_COLUMNS + 1
-    for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
-        if number > MAX_ROWS:
-            raise ImportFileError(MSG_TOO_MANY_ROWS.format(rows=f"über {MAX_ROWS}", limit=MAX_ROWS))
-        end = len(values)
-        while end and values[end - 1] is None:
-            end -= 1
-        cells = list(values[:end])
-        if len(cells) > MAX_COLUMNS:
-            raise ImportFileError(
-                MSG_TOO_MANY_COLUMNS.format(columns=f"über {MAX_COLUMNS}", limit=MAX_COLUMNS)
-            )
+    expected = 1
+    for index, values in source:
+        if index < expected:
+            continue  # a row number given twice or out of order: openpyxl skips it too
+        for number in range(expected, index + 1):
+            if number > MAX_ROWS:
+                raise ImportFileError(
+                    MSG_TOO_MANY_ROWS.format(rows=f"über {MAX_ROWS}", limit=MAX_ROWS)
+                )
+            yield number, _filled(number, values if number == index else [], merged, down)
+        expected = index + 1
+
+
+def _filled(
+    number: int,
+    values: list[Any],
+    merged: dict[int, list[tuple[int, int, int]]],
+    down: dict[int, tuple[int, Any]],
+) -> list[Any]:
+    end = len(values)
+    while end and values[end - 1] is None:
+        end -= 1
+    cells = values[:end]
+    if len(cells) > MAX_COLUMNS:
+        raise ImportFileError(
+            MSG_TOO_MANY_COLUMNS.format(columns=f"über {MAX_COLUMNS}", limit=MAX_COLUMNS)
+        )
+    if down:
         for column, (until, value) in list(down.items()):
             if number > until:
                 del down[column]
@@ -309,12 +325,12 @@ def _rows(
                 cells.append(None)
             if cells[column] is None:
                 cells[column] = value
-        for first, last, until in merged.get(number, ()):
-            for column in range(first, min(last, MAX_COLUMNS - 1) + 1):
-                value = cells[column] if column < len(cells) else None
-                if value is not None:
-                    down[column] = (until, value)
-        yield number, cells
+    for first, last, until in merged.get(number, ()):
+        for column in range(first, min(last, MAX_COLUMNS - 1) + 1):
+            value = cells[column] if column < len(cells) else None
+            if value is not None:
+                down[column] = (until, value)
+    return cells
 
 
 def _iter_csv(content: bytes) -> Iterator[tuple[int, list[Any]]]:
