@@ -34,9 +34,7 @@ def _page(resp: Any) -> str:
 
 def _people(factory: Any) -> dict[str, Any]:
     org, other = factory.make_org(), factory.make_org()
-    with_interpreter = factory.make_person(
-        org, languages=["ar", "en"], interpreter_language="ar"
-    )
+    with_interpreter = factory.make_person(org, languages=["ar", "en"], interpreter_language="ar")
     without = factory.make_person(org, languages=["en"])
     stranger = factory.make_person(other, interpreter_language="ar")
     return {
@@ -77,8 +75,12 @@ def test_new_appointment_is_prefilled_from_the_case_file(factory: Any, login_as:
     # a refused form keeps the tick as sent
     resp = client.post(
         f"/appointmentview/add?person_id={ids['without']}",
-        data={"date": f"{day:%d.%m.%Y}", "start_time": "", "title": "Beratung",
-              "interpreter_needed": "y"},
+        data={
+            "date": f"{day:%d.%m.%Y}",
+            "start_time": "",
+            "title": "Beratung",
+            "interpreter_needed": "y",
+        },
     )
     assert resp.status_code == 422
     assert _checkbox(html.unescape(resp.get_data(as_text=True)), "interpreter_needed")
