@@ -252,6 +252,10 @@ def test_handover_letter_prints_before_the_offer_is_sent(
     assert browser_a.get(f"{base}?to_organisation_id={county}").status_code == 404
     browser_c = login_as(matrix.ROLE_CASEWORKER, w["c"])
     assert browser_c.get(f"{base}?to_organisation_id={w['b']}").status_code == 404
+    # without any parameter and nothing offered yet: the holder's draft to the first other
+    # provider (master data only)
+    text = _pdf_text(browser_a.get(base).data)
+    assert "Träger B" in text and "Übergeben werden nur Ihre Stammdaten" in text
     # nothing was offered by printing
     with app.app_context():
         assert db.session.scalars(select(Handover).where(Handover.person_id == w["p"])).all() == []

@@ -129,6 +129,20 @@ def letter_data(
             query = query.where(Handover.id == handover_id)
         # without an id: the latest handover of the person the caller's organisation is part of
         handover = db.session.scalars(query.order_by(Handover.id.desc())).first()
+        if handover is None and handover_id is None and person.organisation_id == organisation_id:
+            # nothing offered yet: the holder's draft to the first other provider (the
+            # letters section names the receiver and the scope)
+            first = db.session.scalar(
+                select(Organisation.id)
+                .where(
+                    Organisation.kind == OrganisationKind.provider,
+                    Organisation.id != person.organisation_id,
+                )
+                .order_by(Organisation.name)
+                .limit(1)
+            )
+            data.update(_handover_draft(person, {"to_organisation_id": first}, organisation_id))
+            return data
         if handover is None:
             raise LetterNotFoundError
         data.update(
