@@ -70,6 +70,10 @@ class Handover(Model):
     )
     consent_on: Mapped[dt.date | None] = mapped_column(Date)
     consent_form: Mapped[str | None] = mapped_column(String(16))
+    #: the consent letter handed out before consenting: its language (``de`` or a letter
+    #: language; null: none recorded) and the day (docs/letters.md)
+    consent_letter_language: Mapped[str | None] = mapped_column(String(8))
+    consent_letter_on: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="offered")
     offered_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

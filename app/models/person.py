@@ -196,6 +196,9 @@ class PersonShare(Model):
         Integer, ForeignKey("organisation.id"), nullable=False, index=True
     )
     consent_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    #: the consent letter handed out before consenting: language and day (null: none recorded)
+    consent_letter_language: Mapped[str | None] = mapped_column(String(8))
+    consent_letter_on: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(String(500))
     #: last day of the share; the share ends by itself after it (null: open-ended,
     #: shares made before shares had an end date)

@@ -21,6 +21,7 @@ from app.models.person import Person
 from app.security import matrix
 from app.services import calendar as calendar_service
 from app.services.calendar.appointments import create_appointment, update_appointment
+from app.services.casefile.client_language import interpreter_prefill, language_hint
 from app.services.errors import DomainError
 from app.services.intake.custody_read import persons_visible_to_organisation
 from app.services.reminders import PERMIT_WEEKS
@@ -159,6 +160,14 @@ class AppointmentView(DomainEditMixin, ScopedModelView):
         values["partner_id"] = partner.id if partner is not None else None
         return values
 
+    def edit_form_hints(self, form: Any, item: Any) -> None:
+        """The client's languages next to "interpreter" (the stored flag stays as it is)."""
+        if item.person_id is not None and "interpreter_needed" in form:
+            person = db.session.scalars(
+                select(Person).where(Person.id == item.person_id)
+            ).one_or_none()
+            form.interpreter_needed.description = language_hint(person)
+
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self) -> Any:
@@ -185,6 +194,13 @@ class AppointmentView(DomainEditMixin, ScopedModelView):
         title = str(self.add_title)
         if person is not None:
             title += f" – {person.last_name}, {person.first_name}"
+        if person is not None:
+            # the client's languages next to "interpreter"; a new form starts ticked when
+            # the case file names an interpreter language (a default: a sent form keeps
+            # what was sent)
+            form.interpreter_needed.description = language_hint(person)
+            if request.method == "GET":
+                form.interpreter_needed.data = interpreter_prefill(person)
         if request.method == "GET" and request.args.get("zweck") == FIRST_INTERVIEW:
             # from the case-management hint: the first interview, prefilled — subject and
             # the next working day; the caseworker adds the time

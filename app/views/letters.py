@@ -104,6 +104,16 @@ class LetterApi(BaseApi):
           - in: query
             name: organisation_id
             schema: {type: integer}
+          - in: query
+            name: to_organisation_id
+            description: consent_handover before the offer is sent (without handover_id)
+            schema: {type: integer}
+          - in: query
+            name: scope
+            schema: {type: string, enum: [master_data, full], default: master_data}
+          - in: query
+            name: include_household
+            schema: {type: boolean, default: false}
           responses:
             200:
               description: the letter as PDF

@@ -65,7 +65,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # up to three minutes: on a shared, loaded machine the import alone takes over 20 s
+    for _ in range(900):
         try:
             urllib.request.urlopen(f"{base}/login/", timeout=1)
             break

@@ -263,7 +263,33 @@ def test_coverage_cli_prints_kind_by_language(app: Flask) -> None:
         assert set(row) == set(letters.LANGUAGES), kind
         assert set(row.values()) <= {"reviewed", "unreviewed", "missing"}
     assert table["appointment"]["ar"] == "reviewed"
-    assert table["appointment"]["ti"] == "missing"
+    # Tigrinya: drafts for every kind, none reviewed yet (docs/letters.md)
+    assert {table[kind]["ti"] for kind in letters.KINDS} == {"unreviewed"}
+
+
+def test_tigrinya_drafts_are_not_printed_but_the_script_is_embedded(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """Every Tigrinya entry is unreviewed: the letter prints German with the notice, which
+    names the language in its own script — so the Ethiopic font is used and embedded."""
+    catalogue = letters.catalogue("ti")
+    assert catalogue is not None
+    for kind, phrases in letters.PHRASES.items():
+        for msgid in phrases:
+            assert letters.phrase_status("ti", msgid) == letters.UNREVIEWED, (kind, msgid)
+    for kind in letters.KINDS:
+        resp = world["client"].get(
+            f"/schreiben/{world['person']}/{kind}.pdf?lang=ti{_args(kind, world)}"
+        )
+        assert resp.status_code == 200, kind
+        text = _pdf_text(resp.data)
+        assert "noch nicht in geprüfter Übersetzung vor" in text and "ትግርኛ" in text, kind
+        draft = catalogue.get(letters.TITLES[kind]).string  # type: ignore[union-attr]
+        assert draft and draft not in text, kind  # the unreviewed draft stays out
+        fonts = _fonts(resp.data)
+        ethiopic = [row for row in fonts if "Ethiopic" in row[0]]
+        assert ethiopic, (kind, [row[0] for row in fonts])
+        assert all(row[-5] == "yes" for row in ethiopic), ethiopic  # embedded
 
 
 def test_an_unreviewed_phrase_makes_the_kind_german_only(tmp_path: Path, monkeypatch: Any) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Appointment, Handover, MoveProcedure, Organisation, Person, PersonShare
+from app.models.intake import HANDOVER_SCOPES
 from app.models.organisation import MsaUser, OrganisationKind
 from app.services.data_protection.access_log import log_access
 from app.services.documents import letters
@@ -56,6 +57,33 @@ def _org_name(org_id: int | None) -> str:
     return org.name if org is not None else ""
 
 
+def _handover_draft(
+    person: Person, args: Mapping[str, Any], organisation_id: int | None
+) -> dict[str, Any]:
+    """The consent letter of a handover not offered yet (``to_organisation_id``, ``scope``,
+    ``include_household``): printed by the holder before the offer is sent."""
+    if person.organisation_id != organisation_id:
+        raise LetterNotFoundError  # only the holder offers a handover
+    receiver_id = _int(args, "to_organisation_id")
+    receiver = db.session.get(Organisation, receiver_id) if receiver_id is not None else None
+    if (
+        receiver is None
+        or receiver.kind not in (OrganisationKind.provider, OrganisationKind.specialist_service)
+        or receiver.id == person.organisation_id
+    ):
+        raise LetterNotFoundError
+    scope = str(args.get("scope") or "master_data")
+    if scope not in HANDOVER_SCOPES:
+        raise letters.LetterError("Umfang muss „full“ (ganze Fallakte) oder „master_data“ sein.")
+    return {
+        "receiver": receiver.name,
+        "sender": _org_name(person.organisation_id),
+        "scope": scope,
+        "household": str(args.get("include_household") or "") in ("1", "true", "on")
+        and person.household_id is not None,
+    }
+
+
 def letter_data(
     person: Person, kind: str, args: Mapping[str, Any], organisation_id: int | None
 ) -> dict[str, Any]:
@@ -84,6 +112,12 @@ def letter_data(
             title=appointment.title,
             interpreter=appointment.interpreter_needed,
         )
+    elif (
+        kind == "consent_handover"
+        and not args.get("handover_id")
+        and args.get("to_organisation_id")
+    ):
+        data.update(_handover_draft(person, args, organisation_id))
     elif kind == "consent_handover":
         handover_id = _int(args, "handover_id")
         query = select(Handover).where(
@@ -95,6 +129,20 @@ def letter_data(
             query = query.where(Handover.id == handover_id)
         # without an id: the latest handover of the person the caller's organisation is part of
         handover = db.session.scalars(query.order_by(Handover.id.desc())).first()
+        if handover is None and handover_id is None and person.organisation_id == organisation_id:
+            # nothing offered yet: the holder's draft to the first other provider (the
+            # letters section names the receiver and the scope)
+            first = db.session.scalar(
+                select(Organisation.id)
+                .where(
+                    Organisation.kind == OrganisationKind.provider,
+                    Organisation.id != person.organisation_id,
+                )
+                .order_by(Organisation.name)
+                .limit(1)
+            )
+            data.update(_handover_draft(person, {"to_organisation_id": first}, organisation_id))
+            return data
         if handover is None:
             raise LetterNotFoundError
         data.update(

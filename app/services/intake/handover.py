@@ -46,6 +46,7 @@ from app.services.intake.common import (
     actor_name,
     organisation,
 )
+from app.services.intake.consent_letter import checked_letter, letter_label
 from app.services.intake.custody import transfer_custody
 
 MSG_NOT_FOUND = "Die Übergabe wurde nicht gefunden."
@@ -79,8 +80,13 @@ def offer_handover(
     reason: str | None = None,
     include_household: bool = False,
     today: dt.date | None = None,
+    consent_letter_language: str | None = None,
+    consent_letter_on: dt.date | None = None,
 ) -> Handover:
-    """Offer the case file of a person to another provider; return the new offer."""
+    """Offer the case file of a person to another provider; return the new offer.
+
+    ``consent_letter_language`` / ``consent_letter_on``: the consent letter handed out before
+    the consent (language, day; default the consent's day) — only with a consent."""
     today = today or dt.date.today()
     person = _person(person_id)
     if person is None or actor.organisation_id is None:
@@ -106,6 +112,11 @@ def offer_handover(
         raise IntakeError(
             "Ohne Einwilligung der Person können nur die Stammdaten übergeben werden.", 400
         )
+    if not consent_given and (consent_letter_language or consent_letter_on):
+        raise IntakeError("Ein Einwilligungsschreiben gehört zu einer Einwilligung.", 400)
+    letter_language, letter_on = checked_letter(
+        consent_letter_language, consent_letter_on, consent_on=consent_on, today=today
+    )
     open_offer = db.session.scalar(
         select(Handover.id).where(Handover.person_id == person.id, Handover.status == "offered")
     )
@@ -120,6 +131,8 @@ def offer_handover(
         consent_given=bool(consent_given),
         consent_on=consent_on if consent_given else None,
         consent_form=consent_form if consent_given else None,
+        consent_letter_language=letter_language,
+        consent_letter_on=letter_on,
         reason=(reason or "").strip() or None,
         status="offered",
         offered_by_id=actor.id,
@@ -127,8 +140,16 @@ def offer_handover(
     )
     db.session.add(handover)
     db.session.flush()
+    letter = letter_label(letter_language, letter_on)
     log_accesses(
-        [(person.id, "handover_offer", None, f"Übergabe {handover.id} an {target.name}")],
+        [
+            (
+                person.id,
+                "handover_offer",
+                None,
+                f"Übergabe {handover.id} an {target.name}" + (f"; {letter}" if letter else ""),
+            )
+        ],
         commit=False,
     )
     db.session.commit()
@@ -366,6 +387,8 @@ class HandoverRow:
     consent_given: bool
     consent_on: dt.date | None
     consent_form: str | None
+    consent_letter_language: str | None
+    consent_letter_on: dt.date | None
     include_household: bool
     reason: str | None
     status: str
@@ -390,7 +413,8 @@ class HandoverRow:
         if self.consent_form == CONSENT_NOT_RECORDED:
             return f"am {on} (Form nicht angegeben)"
         form = CONSENT_FORM_DISPLAY.get(self.consent_form or "", "")
-        return f"{form} am {on}".strip()
+        letter = letter_label(self.consent_letter_language, self.consent_letter_on)
+        return f"{form} am {on}".strip() + (f"; {letter}" if letter else "")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -408,6 +432,10 @@ class HandoverRow:
             "consent_given": self.consent_given,
             "consent_on": self.consent_on.isoformat() if self.consent_on else None,
             "consent_form": self.consent_form,
+            "consent_letter_language": self.consent_letter_language,
+            "consent_letter_on": (
+                self.consent_letter_on.isoformat() if self.consent_letter_on else None
+            ),
             "include_household": self.include_household,
             "reason": self.reason,
             "offered_at": self.offered_at.isoformat() + "Z",
@@ -443,6 +471,8 @@ def handovers_of(
             Handover.consent_given,
             Handover.consent_on,
             Handover.consent_form,
+            Handover.consent_letter_language,
+            Handover.consent_letter_on,
             Handover.include_household,
             Handover.reason,
             Handover.status,
@@ -495,9 +525,17 @@ def person_events_query(person_id: int) -> Any:
 
 
 def open_offer_query(person_id: int) -> Any:
-    """Select of the open offer of a person (id, receiver name, scope, offered at)."""
+    """Select of the open offer of a person (id, receiver name, scope, offered at, the consent
+    letter's language and day)."""
     return (
-        select(Handover.id, Organisation.name, Handover.scope, Handover.offered_at)
+        select(
+            Handover.id,
+            Organisation.name,
+            Handover.scope,
+            Handover.offered_at,
+            Handover.consent_letter_language,
+            Handover.consent_letter_on,
+        )
         .join(Organisation, Organisation.id == Handover.to_organisation_id)
         .where(Handover.person_id == person_id, Handover.status == "offered")
         .limit(1)

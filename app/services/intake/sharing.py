@@ -14,12 +14,14 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from app.dates import de_date
 from app.extensions import db
 from app.models import Organisation, Person, PersonShare
 from app.models.base import utcnow
 from app.security.scoping import forget_shares
 from app.services.data_protection.access_log import log_accesses
 from app.services.intake.common import CASE_HOLDING_KINDS, Actor, IntakeError, organisation
+from app.services.intake.consent_letter import checked_letter, letter_label
 from app.services.intake.custody import open_custody
 
 MSG_PERSON_NOT_FOUND = "Die Person wurde nicht gefunden."
@@ -47,8 +49,14 @@ def share_person(
     consent_on: dt.date | None,
     note: str | None = None,
     today: dt.date | None = None,
+    consent_letter_language: str | None = None,
+    consent_letter_on: dt.date | None = None,
 ) -> PersonShare:
-    """Share a person's case file until ``until`` (renews an existing share)."""
+    """Share a person's case file until ``until`` (renews an existing share).
+
+    ``consent_letter_language`` / ``consent_letter_on``: the consent letter handed out before
+    the consent (language, day; default the consent's day); a renewal without them records
+    none."""
     today = today or dt.date.today()
     person = _owned_person(person_id, actor)
     target = organisation(organisation_id)
@@ -66,6 +74,9 @@ def share_person(
         raise IntakeError("Das Ende der Freigabe liegt in der Vergangenheit.")
     if until > today + dt.timedelta(days=MAX_SHARE_DAYS):
         raise IntakeError("Eine Freigabe gilt höchstens zwei Jahre; sie kann verlängert werden.")
+    letter_language, letter_on = checked_letter(
+        consent_letter_language, consent_letter_on, consent_on=consent_on, today=today
+    )
     share = db.session.scalars(
         select(PersonShare).where(
             PersonShare.person_id == person.id, PersonShare.organisation_id == target.id
@@ -75,14 +86,25 @@ def share_person(
         share = PersonShare(person_id=person.id, organisation_id=target.id)
         db.session.add(share)
     share.consent_on = consent_on
+    share.consent_letter_language = letter_language
+    share.consent_letter_on = letter_on
     share.until = until
     share.note = (note or "").strip()[:500] or None
     share.created_at = utcnow()
     share.created_by_id = actor.id
     open_custody(db.session.connection(), [person.id])
     db.session.flush()
+    letter = letter_label(letter_language, letter_on)
     log_accesses(
-        [(person.id, "share", None, f"Freigabe an {target.name} bis {until:%d.%m.%Y}")],
+        [
+            (
+                person.id,
+                "share",
+                None,
+                f"Freigabe an {target.name} bis {de_date(until)}"
+                + (f"; {letter}" if letter else ""),
+            )
+        ],
         commit=False,
     )
     db.session.commit()
@@ -133,6 +155,13 @@ class ShareRow:
     until: dt.date | None
     consent_on: dt.date
     note: str | None
+    consent_letter_language: str | None = None
+    consent_letter_on: dt.date | None = None
+
+    @property
+    def letter_label(self) -> str:
+        """'Einwilligungserklärung (Arabisch) vom 06.12.2026 ausgehändigt' ('' when none)."""
+        return letter_label(self.consent_letter_language, self.consent_letter_on)
 
     def active(self, today: dt.date | None = None) -> bool:
         return self.until is None or self.until >= (today or dt.date.today())
@@ -144,6 +173,10 @@ class ShareRow:
             "until": self.until.isoformat() if self.until else None,
             "consent_on": self.consent_on.isoformat(),
             "note": self.note,
+            "consent_letter_language": self.consent_letter_language,
+            "consent_letter_on": (
+                self.consent_letter_on.isoformat() if self.consent_letter_on else None
+            ),
             "active": self.active(),
         }
 
@@ -157,6 +190,8 @@ def shares_query(person_id: int) -> Any:
             PersonShare.until,
             PersonShare.consent_on,
             PersonShare.note,
+            PersonShare.consent_letter_language,
+            PersonShare.consent_letter_on,
         )
         .join(Organisation, Organisation.id == PersonShare.organisation_id)
         .where(PersonShare.person_id == person_id)

@@ -20,6 +20,7 @@ from app.models import (
 )
 from app.models.contact import CONTACT_KIND_LABELS
 from app.services.casefile import persons as person_service
+from app.services.casefile.client_language import interpreter_prefill
 from app.views.casefile.forms import (
     ContactNoteForm,
 )
@@ -118,8 +119,12 @@ def _apply_form_errors(form: Any, errors: dict[str, list[str]]) -> None:
         field.errors = [*list(field.errors or []), *messages]
 
 
-def note_form(formdata: Any = None, note: Any = None) -> ContactNoteForm:
-    """The note form of the person's page; with ``note`` prefilled for its edit."""
+def note_form(formdata: Any = None, note: Any = None, person: Any = None) -> ContactNoteForm:
+    """The note form of the person's page; with ``note`` prefilled for its edit.
+
+    A new note of ``person`` starts with "interpreter" ticked when the case file names an
+    interpreter language (a default only: an edit shows what is stored, a sent form what was
+    sent)."""
     form = ContactNoteForm(formdata=formdata)
     form.kind.choices = list(CONTACT_KIND_LABELS.items())[:2]
     if note is not None and formdata is None:
@@ -140,6 +145,7 @@ def note_form(formdata: Any = None, note: Any = None) -> ContactNoteForm:
     elif formdata is None:
         form.date.data = dt.date.today()
         form.kind.data = "individual"
+        form.interpreter_used.data = interpreter_prefill(person)
     return form
 
 

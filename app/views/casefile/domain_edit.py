@@ -43,6 +43,9 @@ class DomainEditMixin:
             else (f"{self.record_name} gespeichert.")
         )
 
+    def edit_form_hints(self, form: Any, item: Any) -> None:
+        """Hints next to the edit form's fields (a view may add some; never changes data)."""
+
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk: Any) -> Any:
@@ -70,6 +73,7 @@ class DomainEditMixin:
                 else:
                     flash(self.saved_message(item), "success")
                     return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        self.edit_form_hints(form, item)
         widgets = view._get_edit_widget(form=form, exclude_cols=[])
         return (
             view.render_template(view.edit_template, title=view.edit_title, widgets=widgets),

@@ -22,6 +22,7 @@ from app.models import (
 )
 from app.security import matrix
 from app.services.casefile import persons as person_service
+from app.services.casefile.client_language import language_hint
 from app.services.casefile.contacts import (
     create_group_session,
     partner_from_label,
@@ -272,6 +273,7 @@ class ContactNoteView(ScopedModelView):
                 partner_label=partner_label,
                 closed=_closed_notice(note),
                 fmt_date=_fmt_date,
+                language_hint=language_hint(note.person),
             ),
             status,
         )

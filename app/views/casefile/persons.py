@@ -30,6 +30,7 @@ from app.models.person import READING_ABILITY_LABELS
 from app.security import duplicate_throttle, matrix
 from app.services.bundle import Bundle
 from app.services.casefile import persons as person_service
+from app.services.casefile.client_language import language_hint
 from app.services.casefile.desk import without_contact
 from app.services.casefile.duplicates import find_duplicates
 from app.services.casefile.search import search_persons
@@ -159,7 +160,7 @@ class PersonView(ScopedModelView):
         body = self.render_template(
             self.show_template,
             title=f"Fallakte {person.full_name}",
-            note_form=note_form(),
+            note_form=note_form(person=person),
             **casefile_context(person),
         )
         # logged (and committed) after rendering: a commit expires the loaded rows, which
@@ -401,6 +402,7 @@ def casefile_context(person: Person) -> dict[str, Any]:
         "person": person,
         "lbl": person_service.label,
         "reading_label": lambda code: READING_ABILITY_LABELS.get(code or "", ""),
+        "language_hint": language_hint(person),
         "fmt_date": _fmt_date,
         "age": person_service.age_on(person.birth_date, today),
         "today": today,

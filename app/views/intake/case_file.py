@@ -10,8 +10,10 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.models.intake import CONSENT_FORM_LABELS, HANDOVER_SCOPE_LABELS, HANDOVER_STATUS_LABELS
+from app.services.documents.letters import LANGUAGES
 from app.services.intake import handover as ho
 from app.services.intake import sharing
+from app.services.intake.consent_letter import letter_label
 from app.views.hub import TimelineEvent
 from app.views.intake.common import HANDOVER_FORM_KEY
 
@@ -59,6 +61,12 @@ def section_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
         "handover_options": handover_options,
         "scope_labels": HANDOVER_SCOPE_LABELS,
         "consent_labels": CONSENT_FORM_LABELS,
+        # the consent letter handed out (printed in the section "Schreiben")
+        "letter_languages": [
+            ("de", "Deutsch"),
+            *((lang.code, f"{lang.german} ({lang.own})") for lang in LANGUAGES.values()),
+        ],
+        "offer_letter": letter_label(offer[4], offer[5]) if offer else "",
         "owner": g.user.organisation_id == person.organisation_id,
         # the input of a refused offer (kept once, then the form is empty again)
         "entered": entered,

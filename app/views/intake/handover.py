@@ -69,6 +69,8 @@ class HandoverView(BaseView):
                 consent_form=form.get("consent_form") or None,
                 reason=form.get("reason"),
                 include_household=form.get("include_household") == "1",
+                consent_letter_language=form.get("consent_letter_language") or None,
+                consent_letter_on=_date(form.get("consent_letter_on")),
             )
         except IntakeError as exc:
             if exc.status == 404:
@@ -90,6 +92,8 @@ class HandoverView(BaseView):
                 "consent_on",
                 "consent_form",
                 "include_household",
+                "consent_letter_language",
+                "consent_letter_on",
             )
         }
         return redirect(url_for("PersonView.show", pk=person_id) + "#bereich-handover")
@@ -145,6 +149,8 @@ class HandoverView(BaseView):
                 until=_date(form.get("until")),
                 consent_on=_date(form.get("consent_on")),
                 note=form.get("note"),
+                consent_letter_language=form.get("consent_letter_language") or None,
+                consent_letter_on=_date(form.get("consent_letter_on")),
             )
         except IntakeError as exc:
             if exc.status == 404:
@@ -237,6 +243,15 @@ class HandoverApi(BaseApi):
                       default: not_recorded
                     reason: {type: string}
                     include_household: {type: boolean}
+                    consent_letter_language:
+                      type: string
+                      nullable: true
+                      description: the consent letter handed out (de or a letter language)
+                    consent_letter_on:
+                      type: string
+                      format: date
+                      nullable: true
+                      description: the day it was handed out (default consent_on)
           responses:
             201: {description: "{id, status}"}
             400: {description: Ungültige Angaben}
@@ -255,6 +270,8 @@ class HandoverApi(BaseApi):
             "consent_form",
             "reason",
             "include_household",
+            "consent_letter_language",
+            "consent_letter_on",
         }
         unknown = sorted(set(body) - allowed)
         if unknown:
@@ -272,10 +289,15 @@ class HandoverApi(BaseApi):
             return self.response_400(message="reason muss ein Text sein (höchstens 5000 Zeichen).")
         scope = body.get("scope", "master_data")
         consent_form = body.get("consent_form")
-        if not isinstance(scope, str) or (
-            consent_form is not None and not isinstance(consent_form, str)
+        letter_language = body.get("consent_letter_language")
+        if (
+            not isinstance(scope, str)
+            or (consent_form is not None and not isinstance(consent_form, str))
+            or (letter_language is not None and not isinstance(letter_language, str))
         ):
-            return self.response_400(message="scope und consent_form sind Texte.")
+            return self.response_400(
+                message="scope, consent_form und consent_letter_language sind Texte."
+            )
         try:
             handover = ho.offer_handover(
                 person_id,
@@ -288,6 +310,9 @@ class HandoverApi(BaseApi):
                 consent_form=CONSENT_NOT_RECORDED if consent_form is None else consent_form,
                 reason=reason,
                 include_household=bool(body.get("include_household", False)),
+                # optional: the consent letter handed out (language, day; default: consent_on)
+                consent_letter_language=letter_language,
+                consent_letter_on=_date(body.get("consent_letter_on")),
             )
         except IntakeError as exc:
             return _json_error(self, exc)

@@ -67,6 +67,8 @@ class PersonShareApi(BaseApi):
                     until: {type: string, format: date}
                     consent_on: {type: string, format: date}
                     note: {type: string}
+                    consent_letter_language: {type: string, nullable: true}
+                    consent_letter_on: {type: string, format: date, nullable: true}
           responses:
             201: {description: "{organisation_id, until, consent_on, active}"}
             400: {description: Ungültige Angaben}
@@ -76,13 +78,18 @@ class PersonShareApi(BaseApi):
         body = _body()
         if body is None:
             return self.response_400(message="Erwartet wird ein JSON-Objekt.")
-        unknown = sorted(set(body) - {"organisation_id", "until", "consent_on", "note"})
+        allowed = {"organisation_id", "until", "consent_on", "note"}
+        allowed |= {"consent_letter_language", "consent_letter_on"}
+        unknown = sorted(set(body) - allowed)
         if unknown:
             return self.response_400(message=f"Unbekannte Felder: {', '.join(unknown)}")
         org_id = body.get("organisation_id")
         note = body.get("note")
         if not _id(org_id) or (note is not None and not isinstance(note, str)):
             return self.response_400(message="organisation_id ist Pflicht (Zahl).")
+        letter_language = body.get("consent_letter_language")
+        if letter_language is not None and not isinstance(letter_language, str):
+            return self.response_400(message="consent_letter_language ist ein Text.")
         if not self._visible(pk):
             return self.response(404, message="Die Person wurde nicht gefunden.")
         try:
@@ -93,6 +100,8 @@ class PersonShareApi(BaseApi):
                 until=_date(body.get("until")),
                 consent_on=_date(body.get("consent_on")),
                 note=note,
+                consent_letter_language=letter_language,
+                consent_letter_on=_date(body.get("consent_letter_on")),
             )
         except IntakeError as exc:
             return _json_error(self, exc)
@@ -101,6 +110,10 @@ class PersonShareApi(BaseApi):
             organisation_id=share.organisation_id,
             until=share.until.isoformat() if share.until else None,
             consent_on=share.consent_on.isoformat(),
+            consent_letter_language=share.consent_letter_language,
+            consent_letter_on=(
+                share.consent_letter_on.isoformat() if share.consent_letter_on else None
+            ),
             active=True,
         )
 
