@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028_consent_letters"
-down_revision = "0023_perf_indexes"
+down_revision = "0028_cost_approval"
 branch_labels = None
 depends_on = None
 
