@@ -159,6 +159,36 @@ def _display_labels() -> dict[Any, dict[Any, str]]:
     }
 
 
+#: German words made in code and shown as they are ("ja" from a view's formatter): translated
+#: on screen by ``_finalize`` — listed here so that ``make translations`` extracts them
+SHOWN_WORDS = (N_("ja"), N_("nein"), N_("offen"), N_("erledigt"), N_("keine"), N_("Quartal"))
+
+
+def _translate_widgets() -> None:
+    """The labels of form fields and the options of selects made in code (German) are shown in
+    English in an English request when the catalogue knows them."""
+    from wtforms.fields.core import Label
+    from wtforms.widgets import Select
+
+    if getattr(Label, "_msa_translated", False):
+        return
+    label_call = Label.__call__
+
+    def _label(self: Any, text: Any = None, **kwargs: Any) -> Any:
+        return label_call(self, translate(text if text is not None else self.text), **kwargs)
+
+    Label.__call__ = _label  # type: ignore[method-assign]
+    Label._msa_translated = True  # type: ignore[attr-defined]
+    render_option = Select.render_option.__func__  # type: ignore[attr-defined]
+
+    def _option(cls: Any, choice: Any, **kwargs: Any) -> Any:
+        if isinstance(getattr(choice, "label", None), str) and hasattr(choice, "_replace"):
+            choice = choice._replace(label=translate(choice.label, sentences=False))
+        return render_option(cls, choice, **kwargs)
+
+    Select.render_option = classmethod(_option)  # type: ignore[method-assign,assignment]
+
+
 def _relabel_enum_fields() -> None:
     """FAB's select of an Enum column offers the members' German labels, not their codes."""
     from flask_appbuilder.fields import EnumField
@@ -291,6 +321,7 @@ def init_formatting(app: Flask) -> None:
     from app.i18n_templates import TemplateTexts
 
     _relabel_enum_fields()
+    _translate_widgets()
     app.jinja_env.add_extension(TemplateTexts)
     app.jinja_env.finalize = _finalize
     app.jinja_env.filters.update(

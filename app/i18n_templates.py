@@ -43,12 +43,18 @@ _OPAQUE = re.compile(
 _ATTR = re.compile(r'(\s(?:title|aria-label|placeholder|alt)=)"([^"{}%]*[A-Za-zÄÖÜäöüß][^"{}%]*)"')
 _LITERAL = re.compile(r"""(?P<q>["'])(?P<s>(?:(?!(?P=q))[^\\\n])*)(?P=q)""")
 _TEXTLIKE = re.compile(r"^[A-ZÄÖÜ„(][^_./%#=<{}\\]*$")
+#: a lower-case literal reads as text with a space (and no dash: not CSS classes) or an umlaut
+_LOWER_TEXT = re.compile(
+    r"^(?:ja|nein|[a-zäöüß][^_./%#=<{}\\-]* [^_./%#=<{}\\-]*|[a-z]*[äöüß][a-zäöüß]*)$"
+)
 _LETTERS = re.compile(r"[A-Za-zÄÖÜäöüß]{2,}")
 _ENTITY = re.compile(r"&#?\w+;")
 #: a literal that names something rather than says it: an argument of these calls, a CamelCase word
 _NAMING_CALL = re.compile(
     r"(?:has_access|url_for|permission\w*|get_template|include|import)\([^()]*$"
 )
+#: ``{% set _ = list.append(x) %}`` would hide ``_()`` for the rest of the template
+_SET_UNDERSCORE = re.compile(r"^(\{%-?\s*set\s+)_(\s*=)")
 _CAMEL = re.compile(r"^[A-Z][a-z0-9]+[A-Z]\w*$")
 
 
@@ -76,7 +82,9 @@ def _wrap_attrs(tag: str) -> str:
 def _wrap_literals(code: str) -> str:
     def one(m: re.Match[str]) -> str:
         text = m.group("s")
-        if not _TEXTLIKE.match(text) or not _LETTERS.search(text) or _CAMEL.match(text):
+        if not (_TEXTLIKE.match(text) or _LOWER_TEXT.match(text)):
+            return m.group(0)
+        if not _LETTERS.search(text) or _CAMEL.match(text):
             return m.group(0)
         if _NAMING_CALL.search(code[: m.start()]):
             return m.group(0)
@@ -108,7 +116,7 @@ def wrap_template(source: str) -> str:
         if kind == "tag":
             part = _wrap_attrs(part)
         elif kind in ("expr", "stmt"):
-            part = _wrap_literals(part)
+            part = _wrap_literals(_SET_UNDERSCORE.sub(r"\1_msa_unused\2", part))
         out.append(part)
         pos = m.end()
     out.append(_wrap_text(source[pos:]))

@@ -158,6 +158,9 @@ def walk_english(
     for endpoint, url in _urls(app, focus):
         client = api if url.startswith("/api/") else browser
         resp = client.get(url)
+        if resp.status_code >= 500:
+            found[endpoint] = [url, f"Fehler {resp.status_code} in English"]
+            continue
         if resp.status_code != 200:
             continue
         ctype = resp.headers.get("Content-Type", "")
