@@ -33,7 +33,7 @@ from app.dates import (
     shown_datetime,
     shown_datetime_long,
 )
-from app.i18n import N_, english, translate
+from app.i18n import N_, english, title, translate
 
 __all__ = [
     "BERLIN",
@@ -310,8 +310,11 @@ def plural(count: Any, singular: str, plural_form: str) -> str:
 def _finalize(value: Any) -> Any:
     """Every ``{{ … }}`` output: a German text made in code (a label, a title, a message) shown
     in English in an English request when the catalogue knows it as a whole."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return translate(value, sentences=False)
+    if isinstance(value, str) and not isinstance(value, Markup) and english():
+        shown = translate(value, sentences=False)
+        if shown == value and (" – " in value or " · " in value or "Quartal" in value):
+            return title(value)
+        return shown
     return value
 
 

@@ -18,6 +18,10 @@ from flask import has_request_context
 from markupsafe import Markup
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ„])")
+_SEGMENT = re.compile(r"(\s[–·]\s)")
+_QUARTER = re.compile(r"\b([1-4])\. Quartal (\d{4})\b")
+#: a German msgid before a value: "Beratungsvermerk vom 05.12.2026", "Sozialbericht Version 2"
+_LEAD = re.compile(r"^(\D+?)\s+(\d.*)$")
 
 
 def english() -> bool:
@@ -27,6 +31,31 @@ def english() -> bool:
     from flask_babel import get_locale
 
     return str(get_locale() or "de").startswith("en")
+
+
+def _segment(part: str) -> str:
+    """One segment of a title: a known message, or a known message followed by a value."""
+    from flask_babel import gettext
+
+    whole = gettext(part)
+    if whole != part:
+        return whole
+    m = _LEAD.match(part)
+    if m:
+        lead = gettext(m.group(1))
+        if lead != m.group(1):
+            return f"{lead} {m.group(2)}"
+    return part
+
+
+def title(text: str) -> str:
+    """A title made in code ("Beratungsvermerk vom 05.12.2026 – Mehmet Yıldız – MSA-Portal"):
+    each part between dashes translated when known (alone or before a date or number), the
+    quarter as "Q4 2026"; names and other parts unchanged."""
+    if not english():
+        return text
+    text = _QUARTER.sub(r"Q\1 \2", text)
+    return "".join(p if _SEGMENT.fullmatch(p) else _segment(p) for p in _SEGMENT.split(text))
 
 
 def translate(text: Any, *, sentences: bool = True) -> Any:
