@@ -33,7 +33,7 @@ from app.dates import (
     shown_datetime,
     shown_datetime_long,
 )
-from app.i18n import N_, english, title, translate
+from app.i18n import N_, english, phrase, title, translate
 
 __all__ = [
     "BERLIN",
@@ -312,9 +312,11 @@ def _finalize(value: Any) -> Any:
     in English in an English request when the catalogue knows it as a whole."""
     if isinstance(value, str) and not isinstance(value, Markup) and english():
         shown = translate(value, sentences=False)
-        if shown == value and (" – " in value or " · " in value or "Quartal" in value):
+        if shown != value:
+            return shown
+        if " – " in value or " · " in value or "Quartal" in value:
             return title(value)
-        return shown
+        return phrase(value)
     return value
 
 

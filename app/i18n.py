@@ -20,8 +20,6 @@ from markupsafe import Markup
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ„])")
 _SEGMENT = re.compile(r"(\s[–·]\s)")
 _QUARTER = re.compile(r"\b([1-4])\. Quartal (\d{4})\b")
-#: a German msgid before a value: "Beratungsvermerk vom 05.12.2026", "Sozialbericht Version 2"
-_LEAD = re.compile(r"^(\D+?)\s+(\d.*)$")
 
 
 def english() -> bool:
@@ -33,24 +31,48 @@ def english() -> bool:
     return str(get_locale() or "de").startswith("en")
 
 
+_WEEKDAY = re.compile(r"^(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), (.+)$")
+_COUNT = re.compile(r"^(\d[\d.,]*) (\w[\w ]*)$")
+_MINUTES = re.compile(r"^(.+) \((\d+) Min\.\)$")
+
+
+def phrase(text: str) -> str:
+    """A short text made of a known message and a value: "Montag, 07.12.2026", "30 Minuten",
+    "Einzelberatung (30 Min.)" — the message translated, the value kept."""
+    from flask_babel import gettext
+
+    m = _WEEKDAY.match(text)
+    if m:
+        return f"{gettext(m.group(1))}, {m.group(2)}"
+    m = _COUNT.match(text)
+    if m and gettext(m.group(2)) != m.group(2):
+        return f"{m.group(1)} {gettext(m.group(2))}"
+    m = _MINUTES.match(text)
+    if m and gettext(m.group(1)) != m.group(1):
+        return f"{gettext(m.group(1))} ({m.group(2)} min)"
+    return text
+
+
 def _segment(part: str) -> str:
-    """One segment of a title: a known message, or a known message followed by a value."""
+    """One part of a title: a known message, or a known message (the longest known start)
+    followed by a value or a name ("Beratungsvermerk vom 05.12.2026", "Fall Yıldız, Mehmet")."""
     from flask_babel import gettext
 
     whole = gettext(part)
     if whole != part:
         return whole
-    m = _LEAD.match(part)
-    if m:
-        lead = gettext(m.group(1))
-        if lead != m.group(1):
-            return f"{lead} {m.group(2)}"
-    return part
+    words = part.split(" ")
+    for cut in range(len(words) - 1, 0, -1):
+        lead = " ".join(words[:cut])
+        shown = gettext(lead)
+        if shown != lead:
+            return f"{shown} {' '.join(words[cut:])}"
+    return phrase(part)
 
 
 def title(text: str) -> str:
     """A title made in code ("Beratungsvermerk vom 05.12.2026 – Mehmet Yıldız – MSA-Portal"):
-    each part between dashes translated when known (alone or before a date or number), the
+    each part between dashes translated when known (alone or before a value or a name), the
     quarter as "Q4 2026"; names and other parts unchanged."""
     if not english():
         return text

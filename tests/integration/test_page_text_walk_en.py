@@ -152,6 +152,9 @@ def stored_values(app: Flask) -> tuple[str, frozenset[str]]:
     return blob, umlaut_words
 
 
+_URL = re.compile(r"\b\w+://\S+")
+_EDGE = " :;,.–·-"
+_PARTS = re.compile(r"\s[–·]\s")
 #: the language menu names each language in itself
 LANGUAGE_MENU = re.compile(r"^-?\s*Deutsch$")
 
@@ -167,8 +170,11 @@ def german_findings(
             m = pattern.search(text)
             if m:
                 out.append(f"{name}: {m.group(0)!r} in {text[:80]!r}")
-        if (len(text) >= 3 and text in blob) or LANGUAGE_MENU.match(text):
-            continue  # personal data, as entered; the language menu
+        text = _URL.sub(" ", text).strip(_EDGE)
+        parts = [p.strip(_EDGE) for p in _PARTS.split(text)]
+        text = " – ".join(p for p in parts if not (len(p) >= 3 and p in blob))
+        if not text or LANGUAGE_MENU.match(text):
+            continue  # personal data, as entered (alone or between dashes); the language menu
         if text in labels:
             out.append(f"Katalog deutsch: {text[:80]!r}")
             continue

@@ -188,6 +188,9 @@ def _language_environment(loader_dir: Path | None, in_english: bool) -> Environm
         env.add_extension(TemplateTexts)
         env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.globals["english_document"] = True
+        from app.formatting import _finalize
+
+        env.finalize = _finalize
         env.filters["date_de"] = lambda value: shown_date(value, "") if value else ""
         env.filters["de_date"] = shown_date
         env.filters["berlin_datetime"] = shown_datetime_long
