@@ -34,6 +34,7 @@ def english() -> bool:
 _WEEKDAY = re.compile(r"^(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), (.+)$")
 _COUNT = re.compile(r"^(\d[\d.,]*) (\w[\w ]*)$")
 _MINUTES = re.compile(r"^(.+) \((\d+) Min\.\)$")
+_PLACES = re.compile(r"^(\d+) von (\d+) Plätzen$")
 
 
 def phrase(text: str) -> str:
@@ -41,6 +42,9 @@ def phrase(text: str) -> str:
     "Einzelberatung (30 Min.)" — the message translated, the value kept."""
     from flask_babel import gettext
 
+    m = _PLACES.match(text)
+    if m:
+        return f"{m.group(1)} of {m.group(2)} places"
     m = _WEEKDAY.match(text)
     if m:
         return f"{gettext(m.group(1))}, {m.group(2)}"
