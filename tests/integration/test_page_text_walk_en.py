@@ -214,7 +214,15 @@ def walk_english(
     found: dict[str, list[str]] = {}
     visited: set[str] = set()
     pages = documents = 0
-    for endpoint, url in _urls(app, focus):
+    urls = _urls(app, focus)
+    if focus.get("draft_report"):
+        # the draft social report is rendered in the reader's language (a final one is kept)
+        draft = focus["draft_report"]
+        urls += [
+            ("SocialReportView.pdf (Entwurf)", f"/sozialbericht/{draft}/pdf"),
+            ("SocialReportView.docx (Entwurf)", f"/sozialbericht/{draft}/docx"),
+        ]
+    for endpoint, url in urls:
         client = api if url.startswith("/api/") else browser
         resp = client.get(url)
         if resp.status_code >= 500:
