@@ -78,7 +78,7 @@ KNOWN: dict[str, str] = {
     "SocialReportApi.pdf": "final version kept as finalised (German)",
     "SocialReportApi.docx": "final version kept as finalised (German)",
     "PartnerDirectoryView.directory_pdf": "the PDF's table rows merge stored office hours "
-    "(\"9–18 Uhr\") with the other columns in the extracted text",
+    '("9–18 Uhr") with the other columns in the extracted text',
 }
 
 
