@@ -153,4 +153,12 @@ TEXTS = (
     N_("QR-Code"),
     N_("Einwilligung in die Freigabe"),
     N_("Einwilligung in die Übergabe"),
+    N_("Kriterium"),
+    N_("Projekte und Begegnung"),
+    N_("Befund offen"),
+    N_("Az."),
+    N_(
+        "Bitte öffnen Sie die Fallakte der Person und vermitteln Sie beim Dokumentieren des Kontakts."  # noqa: E501
+    ),
+    N_("Fallakte"),
 )

@@ -4,7 +4,7 @@
 ``app/templates`` is compiled,
 
 - every text node with letters (``<dt>Geburtsdatum</dt>`` → ``{{ _("Geburtsdatum") }}``),
-- the static ``title``, ``aria-label``, ``placeholder`` and ``alt`` attributes,
+- the static ``title``, ``aria-label``, ``placeholder``, ``alt`` and ``data-mark`` attributes,
 - string literals in ``{{ … }}`` / ``{% … %}`` that read as text: starting with a capital letter,
   without ``_ . / % # = < {`` (``m.dl_row("Aktenzeichen", …)``, ``"Person" if n == 1 else
   "Personen"``); never a literal compared (``==``, ``!=``, ``in``), a dictionary key or an
@@ -40,7 +40,9 @@ _OPAQUE = re.compile(
     """,
     re.S | re.X,
 )
-_ATTR = re.compile(r'(\s(?:title|aria-label|placeholder|alt)=)"([^"{}%]*[A-Za-zÄÖÜäöüß][^"{}%]*)"')
+_ATTR = re.compile(
+    r'(\s(?:title|aria-label|placeholder|alt|data-mark)=)"([^"{}%]*[A-Za-zÄÖÜäöüß][^"{}%]*)"'
+)
 _LITERAL = re.compile(r"""(?P<q>["'])(?P<s>(?:(?!(?P=q))[^\\\n])*)(?P=q)""")
 _TEXTLIKE = re.compile(r"^[A-ZÄÖÜ„(](?:[^_/%#=<{}\\]* [^_/%#=<{}\\]*|[^_./%#=<{}\\]*)$")
 #: a lower-case literal reads as text with a space (and no dash: not CSS classes) or an umlaut

@@ -34,6 +34,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from sqlalchemy import JSON, String, Text, select
+from sqlalchemy import text as text_sql
 
 from tests.integration.test_page_statement_walk import ACCOUNTS, _clients_for, _load, _urls
 from tests.integration.test_page_text_walk import CHECKS, document_text, visible_text
@@ -150,7 +151,10 @@ def stored_values(app: Flask) -> tuple[str, frozenset[str]]:
     from app.extensions import db
 
     skip = {"catalogue_entry", "alembic_version"}
-    values = county_values(app)
+    with app.app_context():
+        # the roles' names are the county's configuration ("Trägerleitung"), shown as set
+        values_roles = [r for (r,) in db.session.execute(text_sql("SELECT name FROM ab_role"))]
+    values = county_values(app) + values_roles
     with app.app_context():
         for table in db.metadata.sorted_tables:
             if table.name in skip or table.name.startswith("ab_"):
@@ -167,13 +171,32 @@ def stored_values(app: Flask) -> tuple[str, frozenset[str]]:
 
 _URL = re.compile(r"\b\w+://\S+")
 _EDGE = " :;,.–·-"
-_PARTS = re.compile(r"\s[–·]\s")
+_PARTS = re.compile(r"\s[–·]\s|,\s")
+_BRACKETS = re.compile(r"\(([^()]{3,})\)")
+
+
+def _stored_tail(line: str, blob: str) -> str:
+    """A line of a document whose end is a stored value (a table row "Accommodation Wohnungen
+    Rosenhof"): the label in front of it."""
+    words = line.split(" ")
+    for cut in range(1, len(words)):
+        tail = " ".join(words[cut:])
+        if len(tail) >= 3 and tail in blob:
+            return " ".join(words[:cut])
+    return line
+
+
 #: the language menu names each language in itself
 LANGUAGE_MENU = re.compile(r"^-?\s*Deutsch$")
 
 
 def german_findings(
-    texts: list[str], blob: str, names: frozenset[str], places: tuple[str, ...] = ()
+    texts: list[str],
+    blob: str,
+    names: frozenset[str],
+    places: tuple[str, ...] = (),
+    *,
+    document: bool = False,
 ) -> list[str]:
     words, labels, english = german_words(), german_labels(), english_words()
     raw = [c for c in CHECKS if c[0] in {"Python-Wert", "UTC", "Python-Liste", "Rohcode"}]
@@ -183,9 +206,12 @@ def german_findings(
             m = pattern.search(text)
             if m:
                 out.append(f"{name}: {m.group(0)!r} in {text[:80]!r}")
-        text = _URL.sub(" ", text).strip(_EDGE)
+        text = " ".join(_URL.sub(" ", text).split()).strip(_EDGE)
+        text = _BRACKETS.sub(lambda m: " " if m.group(1) in blob else m.group(0), text)
         parts = [p.strip(_EDGE) for p in _PARTS.split(text)]
         text = " – ".join(p for p in parts if not (len(p) >= 3 and p in blob))
+        if document:
+            text = _stored_tail(text, blob)
         if not text or LANGUAGE_MENU.match(text):
             continue  # personal data, as entered (alone or between dashes); the language menu
         if text in labels:
@@ -241,7 +267,8 @@ def walk_english(
             continue
         pages += 1
         visited.add(endpoint)
-        problems = german_findings(texts, blob, names, places)
+        document = "text/html" not in ctype
+        problems = german_findings(texts, blob, names, places, document=document)
         if problems:
             found[endpoint] = [url, *sorted(set(problems))[:6]]
     assert pages >= 10, pages
