@@ -54,6 +54,25 @@ def phrase(text: str) -> str:
     m = _MINUTES.match(text)
     if m and gettext(m.group(1)) != m.group(1):
         return f"{gettext(m.group(1))} ({m.group(2)} min)"
+    return named(text)
+
+
+def named(text: str) -> str:
+    """A short heading made in code of a known message and a name or value ("Fallakte Mehmet
+    Yıldız", "Geprüfte Fallakte Yıldız, Mehmet"); not a sentence, not free text."""
+    if len(text) > 80 or text.endswith((".", "!", "?")):
+        return text
+    words = text.split(" ")
+    from flask_babel import gettext
+
+    for cut in range(len(words) - 1, 0, -1):
+        rest = words[cut]
+        if not (rest[:1].isupper() or rest[:1].isdigit()):
+            continue
+        lead = " ".join(words[:cut])
+        shown = gettext(lead)
+        if shown != lead:
+            return f"{shown} {' '.join(words[cut:])}"
     return text
 
 
