@@ -177,16 +177,16 @@ def _translate_widgets() -> None:
     def _label(self: Any, text: Any = None, **kwargs: Any) -> Any:
         return label_call(self, translate(text if text is not None else self.text), **kwargs)
 
-    Label.__call__ = _label  # type: ignore[method-assign]
-    Label._msa_translated = True  # type: ignore[attr-defined]
-    render_option = Select.render_option.__func__  # type: ignore[attr-defined]
+    setattr(Label, "__call__", _label)  # noqa: B010 - wtforms is untyped
+    setattr(Label, "_msa_translated", True)  # noqa: B010
+    render_option = getattr(Select.render_option, "__func__")  # noqa: B009
 
-    def _option(cls: Any, choice: Any, **kwargs: Any) -> Any:
+    def _option(cls: Any, /, choice: Any, **kwargs: Any) -> Any:
         if isinstance(getattr(choice, "label", None), str) and hasattr(choice, "_replace"):
             choice = choice._replace(label=translate(choice.label, sentences=False))
         return render_option(cls, choice, **kwargs)
 
-    Select.render_option = classmethod(_option)  # type: ignore[method-assign,assignment]
+    setattr(Select, "render_option", classmethod(_option))  # noqa: B010
 
 
 def _relabel_enum_fields() -> None:
