@@ -65,6 +65,8 @@ def named(text: str) -> str:
     words = text.split(" ")
     from flask_babel import gettext
 
+    if len(words[0]) < 4 or not words[0][:1].isupper():
+        return text  # a heading starts with a noun ("Fallakte …"), not "nach Vereinbarung"
     for cut in range(len(words) - 1, 0, -1):
         rest = words[cut]
         if not (rest[:1].isupper() or rest[:1].isdigit()):

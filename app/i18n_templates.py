@@ -44,7 +44,7 @@ _ATTR = re.compile(
     r'(\s(?:title|aria-label|placeholder|alt|data-mark)=)"([^"{}%]*[A-Za-zÄÖÜäöüß][^"{}%]*)"'
 )
 _LITERAL = re.compile(r"""(?P<q>["'])(?P<s>(?:(?!(?P=q))[^\\\n])*)(?P=q)""")
-_TEXTLIKE = re.compile(r"^[A-ZÄÖÜ„(](?:[^_/%#=<{}\\]* [^_/%#=<{}\\]*|[^_./%#=<{}\\]*)$")
+_TEXTLIKE = re.compile(r"^[A-ZÄÖÜ„(](?:[^_%#=<{}\\]* [^_%#=<{}\\]*|[^_./%#=<{}\\]*)$")
 #: a lower-case literal reads as text with a space (and no dash: not CSS classes) or an umlaut
 _LOWER_TEXT = re.compile(
     r"^(?:ja|nein|[a-zäöüß][^_./%#=<{}\\-]* [^_./%#=<{}\\-]*|[a-z]*[äöüß][a-zäöüß]*)$"

@@ -72,12 +72,10 @@ KNOWN: dict[str, str] = {
     "AccessibilityView.easy_language": "Leichte Sprache is German by design",
     "AccessibilityView.statement": "the statement's sections come from "
     "app/data/accessibility_statement.json, German only",
-    # a final social report is kept as finalised (its PDF is stored, its DOCX from the frozen
-    # content): a legal document does not change its language afterwards
+    # a final social report keeps its stored PDF: a legal document does not change its
+    # language afterwards (its DOCX is rendered anew and checked)
     "SocialReportView.pdf": "final version kept as finalised (German)",
-    "SocialReportView.docx": "final version kept as finalised (German)",
     "SocialReportApi.pdf": "final version kept as finalised (German)",
-    "SocialReportApi.docx": "final version kept as finalised (German)",
     "PartnerDirectoryView.directory_pdf": "the PDF's table rows merge stored office hours "
     '("9–18 Uhr") with the other columns in the extracted text',
 }
@@ -115,6 +113,9 @@ def english_words() -> frozenset[str]:
     texts = [str(m.string) for m in catalog if m.id and isinstance(m.string, str)]
     data = json.loads((ROOT / "app/data/catalogues.json").read_text(encoding="utf-8"))
     texts += [e.get("en") or "" for entries in data.values() for e in entries]
+    from app.services.documents.letters import LANGUAGES
+
+    texts += [lang.own for lang in LANGUAGES.values()]  # each language named in itself
     return frozenset(t.lower() for text in texts for t in _tokens(text))
 
 
@@ -129,6 +130,11 @@ def german_labels() -> frozenset[str]:
 
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
+        if value[:1] in "[{":
+            try:
+                return [value, *_strings(json.loads(value))]
+            except ValueError:
+                return [value]
         return [value]
     if isinstance(value, dict):
         return [s for v in value.values() for s in _strings(v)]
@@ -183,6 +189,10 @@ def _stored_tail(line: str, blob: str) -> str:
         tail = " ".join(words[cut:])
         if len(tail) >= 3 and tail in blob:
             return " ".join(words[:cut])
+    for cut in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:cut])
+        if len(head) >= 3 and head in blob:
+            return " ".join(words[cut:])  # a stored name in front of a table row
     return line
 
 
