@@ -12,6 +12,7 @@ text). The keys of domain errors never change; only what is shown does.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from flask import has_request_context
@@ -105,6 +106,38 @@ def title(text: str) -> str:
     return "".join(p if _SEGMENT.fullmatch(p) else _segment(p) for p in _SEGMENT.split(text))
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The messages with placeholders of ``app/i18n_code_texts.py`` (``PATTERNS``) as regular
+    expressions: "Beratungsvermerk vom %(date)s gespeichert." matches the message made in code."""
+    from app.i18n_code_texts import PATTERNS
+
+    out = []
+    for msgid in PATTERNS:
+        parts = _PLACEHOLDER.split(msgid)
+        regex = "".join(
+            f"(?P<{part}>.+?)" if i % 2 else re.escape(part) for i, part in enumerate(parts)
+        )
+        out.append((re.compile(f"^{regex}$"), msgid))
+    return tuple(out)
+
+
+def _by_pattern(text: str) -> str:
+    """A sentence made in code from a message with values; each value shown translated when
+    the catalogue knows it (a record's name), else as it is (a date, a name)."""
+    from flask_babel import gettext
+
+    for regex, msgid in _patterns():
+        m = regex.match(text)
+        if m:
+            values = {k: gettext(v) for k, v in m.groupdict().items()}
+            return str(gettext(msgid, **values))
+    return text
+
+
 def translate(text: Any, *, sentences: bool = True) -> Any:
     """The English text of a German message in an English request; anything else unchanged.
 
@@ -120,10 +153,14 @@ def translate(text: Any, *, sentences: bool = True) -> Any:
     whole = gettext(plain)
     if whole != plain:
         return whole
-    parts = _SENTENCE.split(plain) if sentences else [plain]
-    if len(parts) == 1:
+    if not sentences:
         return plain
-    return " ".join(gettext(part) for part in parts)
+    shown = [gettext(part) for part in _SENTENCE.split(plain)]
+    shown = [
+        _by_pattern(part) if part == original else part
+        for part, original in zip(shown, _SENTENCE.split(plain), strict=True)
+    ]
+    return " ".join(shown)
 
 
 def N_(text: str) -> str:  # noqa: N802 - the usual name of the marker

@@ -13,6 +13,13 @@ from __future__ import annotations
 from app.i18n import N_
 
 TEXTS = (
+    N_("Der Vermerk wurde nicht gespeichert."),
+    N_("Bitte prüfen Sie die markierten Felder."),
+    N_("Der Beratungsvermerk"),
+    N_("Möglicherweise gibt es diese Person schon (gleiches Geburtsdatum, ähnlicher Name)."),
+    N_(
+        "Bitte prüfen Sie die Treffer; wenn es eine andere Person ist, bestätigen Sie mit „Trotzdem anlegen“."  # noqa: E501
+    ),
     N_("Einzelberatung"),
     N_("Begleitung"),
     N_("Projekt"),
@@ -176,4 +183,15 @@ TEXTS = (
     N_("Fachkraft"),
     N_("Fachberatungsdienst"),
     N_("Datenschutzbeauftragte"),
+)
+
+#: messages with values made in code (flash messages); ``app.i18n.translate`` matches them
+PATTERNS = (
+    N_("%(record)s vom %(date)s gespeichert."),
+    N_("%(record)s gespeichert."),
+    N_("%(name)s wurde angelegt."),
+    N_("%(record)s wurde nicht gespeichert."),
+    N_("Wiedervorlage zum %(date)s angelegt."),
+    N_("„%(title)s“ ist erledigt."),
+    N_("Die Wiedervorlage wurde nicht angelegt: %(reason)s"),
 )
