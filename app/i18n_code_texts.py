@@ -183,6 +183,15 @@ TEXTS = (
     N_("Fachkraft"),
     N_("Fachberatungsdienst"),
     N_("Datenschutzbeauftragte"),
+    N_("Übergabe und Freigaben"),
+    N_("Termine"),
+    N_("Stand des Asylverfahrens:"),
+    N_("Gruppenberatung"),
+    N_("Überfällige Wiedervorlagen im Team"),
+    N_("Umzugsverfahren"),
+    N_("Umzug:"),
+    N_("Case Management"),
+    N_("Wiedervorlage (erledigt am"),
 )
 
 #: messages with values made in code (flash messages); ``app.i18n.translate`` matches them
