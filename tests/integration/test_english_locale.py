@@ -73,11 +73,11 @@ def test_values_and_texts_made_in_code_in_english(in_language: Any, app: Flask) 
         in_language("en")
         assert display(True) == "yes"
         assert display(dt.date(2026, 12, 7)) == "7 Dec 2026"
-        assert de_number(1234.5) == "1,234.5"
+        assert de_number(1234.5) == "1,234.50"
         assert de_month("2026-07") == "July 2026"
         assert translate("Personen") == "Persons"
         assert translate("Beratungsvermerk vom 05.12.2026 gespeichert.") == (
-            "Counselling note of 05.12.2026 saved."
+            "Contact note of 05.12.2026 saved."
         )
         assert (
             translate(
@@ -86,7 +86,7 @@ def test_values_and_texts_made_in_code_in_english(in_language: Any, app: Flask) 
             == "The note was not saved. Please check the marked fields."
         )
         assert title("Beratungsvermerk vom 05.12.2026 – Mehmet Yıldız") == (
-            "Counselling note of 05.12.2026 – Mehmet Yıldız"
+            "Contact note of 05.12.2026 – Mehmet Yıldız"
         )
         assert title("Aktenprüfung 4. Quartal 2026 – Caritas") == "File audit Q4 2026 – Caritas"
         assert named("nach Vereinbarung") == "nach Vereinbarung"  # free text stays
@@ -103,7 +103,7 @@ def test_german_is_unchanged(in_language: Any, app: Flask) -> None:
         in_language("de")
         assert display(True) == "ja"
         assert display(dt.date(2026, 12, 7)) == "07.12.2026"
-        assert de_number(1234.5) == "1.234,5"
+        assert de_number(1234.5) == "1.234,50"
         assert translate("Personen") == "Personen"
         assert title("Beratungsvermerk vom 05.12.2026 – X") == "Beratungsvermerk vom 05.12.2026 – X"
         assert catalogues.labels("residence_status_group")["asylum_procedure"] == (
@@ -117,7 +117,7 @@ def test_the_case_file_reads_in_english_and_back_in_german(
     from app.security import matrix
 
     org = factory.make_org()
-    person = factory.make_person(org, birth_date=dt.date(1990, 3, 4))
+    person = factory.make_person(org, birth_date=dt.date(1990, 3, 4), file_number="MSA-990001")
     client = login_as(matrix.ROLE_CASEWORKER, org)
     client.get("/lang/en")
     page = client.get(f"/personview/show/{person.id}").get_data(as_text=True)
