@@ -192,6 +192,9 @@ TEXTS = (
     N_("Umzug:"),
     N_("Case Management"),
     N_("Wiedervorlage (erledigt am"),
+    N_("Case Management eröffnet"),
+    N_("Case Management eröffnet – Schritt: Erstgespräch."),
+    N_("Ergebnis:"),
 )
 
 #: messages with values made in code (flash messages); ``app.i18n.translate`` matches them
