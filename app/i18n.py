@@ -18,6 +18,10 @@ from typing import Any
 from flask import has_request_context
 from markupsafe import Markup
 
+from app.i18n_code_texts import N_
+
+__all__ = ["N_", "english", "named", "phrase", "title", "translate"]
+
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ„])")
 _SEGMENT = re.compile(r"(\s[–·]\s)")
 _QUARTER = re.compile(r"\b([1-4])\. Quartal (\d{4})\b")
@@ -161,9 +165,3 @@ def translate(text: Any, *, sentences: bool = True) -> Any:
         for part, original in zip(shown, _SENTENCE.split(plain), strict=True)
     ]
     return " ".join(shown)
-
-
-def N_(text: str) -> str:  # noqa: N802 - the usual name of the marker
-    """Mark a German text for extraction (``make translations``) without translating it here:
-    it is kept German in data and exports and translated on screen by :func:`translate`."""
-    return text

@@ -10,7 +10,12 @@ when a text on a caseworker's page is missing here (or changed at its source).
 
 from __future__ import annotations
 
-from app.i18n import N_
+
+def N_(text: str) -> str:  # noqa: N802 - the usual name of the marker
+    """Mark a German text for extraction (``make translations``) without translating it here:
+    it is kept German in data and exports and translated on screen (``app.i18n.translate``)."""
+    return text
+
 
 TEXTS = (
     N_("Der Vermerk wurde nicht gespeichert."),
