@@ -82,7 +82,7 @@ docx-templates: install-dev
 	$(BIN)/python -m tools.make_docx_templates
 
 translations: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ --no-location --sort-output -o app/translations/messages.pot .
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ -k N_ -k GermanDateField -k StringField -k BooleanField -k TextAreaField -k SelectField -k PartnerSearchField -k GermanIntegerField -k HoursField -k TimeField -k SelectMultipleField -k IntegerField -k DecimalField -k RadioField -k AdminLogAppendOnlyError -k AnnualTalkError -k AppointmentError -k CaseWorkflowError -k ClosedPeriodError -k ConflictError -k DomainError -k FileAuditError -k FinalisedRecordError -k FollowUpError -k GrantRefusedError -k GroupSessionError -k ImportFileError -k ImportStepError -k InsecureTransportError -k IntakeError -k KduError -k LetterError -k MoveError -k NoteError -k PasswordComplexityValidationError -k PersonError -k RecordError -k ReferralError -k ReportError -k ReportForbiddenError -k ScopeViolationError -k StatisticsError -k SubjectAccessError --no-location --sort-output -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d app/translations
 

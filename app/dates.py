@@ -179,3 +179,61 @@ def de_datetime_long(value: Any, empty: str = EMPTY) -> str:
     if not isinstance(value, dt.datetime):
         return empty if value in (None, "") else str(value)
     return berlin(value).strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+#: English month abbreviations of the English display ("7 Dec 2026")
+EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _as_day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return berlin(value).date()
+    if isinstance(value, dt.date):
+        return value
+    m = _ISO.match(str(value)[:10])
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    return None
+
+
+def en_date(value: Any, empty: str = EMPTY) -> str:
+    """The English display of a day, unambiguous: ``7 Dec 2026`` (any other text unchanged)."""
+    if value is None or value == "":
+        return empty
+    day = _as_day(value)
+    if day is None:
+        return str(value)
+    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
+
+
+def en_datetime(value: Any, empty: str = EMPTY) -> str:
+    """``7 Dec 2026, 14:30`` in Europe/Berlin; a date as :func:`en_date`."""
+    if isinstance(value, dt.datetime):
+        return f"{en_date(value)}, {berlin(value).strftime('%H:%M')}"
+    return en_date(value, empty)
+
+
+def shown_date(value: Any, empty: str = EMPTY) -> str:
+    """A day on screen in the request's language (German ``TT.MM.JJJJ`` or ``7 Dec 2026``)."""
+    from app.i18n import english
+
+    return en_date(value, empty) if english() else de_date(value, empty)
+
+
+def shown_datetime(value: Any, empty: str = EMPTY) -> str:
+    """A date-time on screen in the request's language (Europe/Berlin)."""
+    from app.i18n import english
+
+    return en_datetime(value, empty) if english() else de_datetime(value, empty)
+
+
+def shown_datetime_long(value: Any, empty: str = EMPTY) -> str:
+    """A date-time of documents in the request's language (``…, 14:30 Uhr`` / ``…, 14:30``)."""
+    from app.i18n import english
+
+    if english() and isinstance(value, dt.datetime):
+        return en_datetime(value, empty)
+    return de_datetime_long(value, empty)

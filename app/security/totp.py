@@ -15,6 +15,7 @@ import pyotp
 from flask import current_app
 
 from app.extensions import db
+from app.i18n import translate
 
 #: time step of the codes (seconds) and accepted clock drift (steps either side)
 INTERVAL = 30
@@ -37,7 +38,7 @@ def qr_svg(uri: str) -> str:
     """Return the QR code of ``uri`` as inline SVG markup (no external request)."""
     import segno
 
-    svg: str = segno.make(uri, error="m").svg_inline(scale=4, title="QR-Code")
+    svg: str = segno.make(uri, error="m").svg_inline(scale=4, title=translate("QR-Code"))
     return svg
 
 

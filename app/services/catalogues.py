@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.i18n import english
 from app.models import CatalogueEntry
 from app.services.errors import unit_of_work
 
@@ -50,15 +51,21 @@ def sync_catalogues() -> int:
     return inserted
 
 
-#: one catalogue row of the per-request snapshot: (code, German label, active, sort order)
+#: one catalogue row of the per-request snapshot: (code, label, active, sort order)
 _Entry = tuple[str, str, bool, int]
+
+
+def _label_column() -> Any:
+    """The label column of the request's language (the German one outside a request)."""
+    return CatalogueEntry.label_en if english() else CatalogueEntry.label_de
 
 
 def _snapshot() -> dict[str, list[_Entry]] | None:
     """All catalogues in ONE statement, once per request (a page needs several catalogues).
 
     Outside a request (CLI, services in tests) every call reads the table. The snapshot is
-    dropped when a catalogue entry is written in the same request.
+    dropped when a catalogue entry is written in the same request. Labels are the English ones
+    when the request is in English (the German one where the English label is empty).
     """
     if not has_request_context():
         return None
@@ -70,11 +77,14 @@ def _snapshot() -> dict[str, list[_Entry]] | None:
                 CatalogueEntry.catalogue,
                 CatalogueEntry.code,
                 CatalogueEntry.label_de,
+                CatalogueEntry.label_en,
                 CatalogueEntry.active,
                 CatalogueEntry.sort_order,
             )
         )
-        for name, code, label, active, order in rows:
+        in_english = english()
+        for name, code, label_de, label_en, active, order in rows:
+            label = (label_en or label_de) if in_english else label_de
             snap.setdefault(name, []).append((code, label, bool(active), order))
         g._msa_catalogues = snap
     return snap
@@ -91,13 +101,13 @@ def _drop_snapshot(session: Session, flush_context: Any) -> None:
 
 
 def choices(catalogue: str) -> list[tuple[str, str]]:
-    """Return (code, German label) of the active entries of a catalogue, in order."""
+    """Return (code, label) of the active entries of a catalogue, in order."""
     snap = _snapshot()
     if snap is not None:
         entries = sorted((e for e in snap.get(catalogue, []) if e[2]), key=lambda e: (e[3], e[1]))
         return [(code, label) for code, label, _active, _order in entries]
     rows = (
-        db.session.query(CatalogueEntry.code, CatalogueEntry.label_de)
+        db.session.query(CatalogueEntry.code, _label_column())
         .filter(CatalogueEntry.catalogue == catalogue, CatalogueEntry.active.is_(True))
         .order_by(CatalogueEntry.sort_order, CatalogueEntry.label_de)
         .all()
@@ -106,12 +116,12 @@ def choices(catalogue: str) -> list[tuple[str, str]]:
 
 
 def labels(catalogue: str) -> dict[str, str]:
-    """Return code → German label of a catalogue (inactive entries included)."""
+    """Return code → label of a catalogue (inactive entries included)."""
     snap = _snapshot()
     if snap is not None:
         return {code: label for code, label, _active, _order in snap.get(catalogue, [])}
     rows = (
-        db.session.query(CatalogueEntry.code, CatalogueEntry.label_de)
+        db.session.query(CatalogueEntry.code, _label_column())
         .filter(CatalogueEntry.catalogue == catalogue)
         .all()
     )
@@ -119,7 +129,7 @@ def labels(catalogue: str) -> dict[str, str]:
 
 
 def load_many(*catalogues: str) -> dict[str, list[tuple[str, str, bool]]]:
-    """Return catalogue → [(code, German label, active)] in order, for several in one query."""
+    """Return catalogue → [(code, label, active)] in order, for several in one query."""
     snap = _snapshot()
     if snap is not None:
         return {
@@ -135,7 +145,7 @@ def load_many(*catalogues: str) -> dict[str, list[tuple[str, str, bool]]]:
         db.session.query(
             CatalogueEntry.catalogue,
             CatalogueEntry.code,
-            CatalogueEntry.label_de,
+            _label_column(),
             CatalogueEntry.active,
         )
         .filter(CatalogueEntry.catalogue.in_(catalogues))

@@ -21,8 +21,11 @@ from wtforms import Field
 from wtforms.widgets import html_params
 
 from app.dates import EARLIEST, HINT, LATEST, DateError, de_date, parse_date
+from app.i18n import N_, translate
 
-HELP = "Format TT.MM.JJJJ, z. B. 05.12.2026"
+HELP = N_("Format TT.MM.JJJJ, z. B. 05.12.2026")
+#: the hint's text in the catalogue (the hint itself is ``app.dates.HINT``)
+_HINT_TEXT = N_("TT.MM.JJJJ")
 _ISO_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -57,8 +60,8 @@ def date_input(
         value=text,
         inputmode="numeric",
         autocomplete="off",
-        placeholder=HINT,
-        title=HELP,
+        placeholder=translate(HINT),
+        title=translate(HELP),
         maxlength=20,
         **{"aria-describedby": " ".join(filter(None, (hint_id, describedby)))},
         **{"data-msa-date": "1"},
@@ -66,7 +69,7 @@ def date_input(
     )
     html = '<input {}><span id="{}" class="help-block msa-date-hint">{}</span>'
     # html_params escapes every attribute value; hint id and help text are escaped by format
-    return Markup(html).format(Markup(params), hint_id, HELP)  # noqa: S704  # nosec B704
+    return Markup(html).format(Markup(params), hint_id, translate(HELP))  # noqa: S704  # nosec B704
 
 
 class GermanDateInput:
@@ -123,4 +126,4 @@ class GermanDateField(Field):
             self.data = parse_date(valuelist[0], minimum=self.minimum, maximum=self.maximum)
         except DateError as exc:
             self.data = None
-            raise ValueError(exc.message) from None
+            raise ValueError(translate(exc.message)) from None

@@ -367,6 +367,13 @@ def preferred_language(codes: Sequence[str | None]) -> str:
 
 
 def language_choices() -> Sequence[tuple[str, str]]:
-    return [("de", "nur Deutsch")] + [
-        (lang.code, f"{lang.german} ({lang.own})") for lang in LANGUAGES.values()
+    """(code, label) of the letter languages; the label in the reader's language (English
+    names from the ``language`` catalogue in an English request) and in the language itself."""
+    from app.i18n import english, translate
+    from app.services.catalogues import labels
+
+    names = labels("language") if english() else {}
+    return [("de", translate("nur Deutsch"))] + [
+        (lang.code, f"{names.get(lang.code) or lang.german} ({lang.own})")
+        for lang in LANGUAGES.values()
     ]

@@ -39,7 +39,9 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from app.dates import de_date, de_datetime_long
+from app.dates import de_date, de_datetime_long, shown_date, shown_datetime_long
+from app.i18n import english
+from app.i18n_templates import GERMAN_ONLY
 
 __all__ = [
     "DEFAULT_TEMPLATE_DIR",
@@ -143,14 +145,25 @@ def _prepare_context(context: Mapping[str, Any], template_dir: Path) -> dict[str
     letterhead = load_letterhead(template_dir)
     letterhead.update(prepared.get("letterhead") or {})
     prepared["letterhead"] = letterhead
-    prepared.setdefault("today", format_date_de(dt.date.today()))
+    prepared.setdefault(
+        "today", shown_date(dt.date.today(), "") if english() else format_date_de(dt.date.today())
+    )
     return prepared
 
 
-@lru_cache(maxsize=8)
 def _environment(loader_dir: Path | None) -> Environment:
-    """The Jinja environment of a template folder, one per process: templates are compiled
-    once (and again when their file changes, Jinja's ``auto_reload``)."""
+    """The environment of the request's language (German outside a request)."""
+    return _language_environment(loader_dir, english())
+
+
+@lru_cache(maxsize=8)
+def _language_environment(loader_dir: Path | None, in_english: bool) -> Environment:
+    """The Jinja environment of a template folder, one per process and language: templates
+    are compiled once (and again when their file changes, Jinja's ``auto_reload``).
+
+    In English the templates' German texts go through the catalogue as on the pages
+    (``app/i18n_templates.py``) and dates read ``7 Dec 2026``; German documents are unchanged.
+    """
     env = Environment(
         loader=FileSystemLoader(str(loader_dir)) if loader_dir is not None else None,
         autoescape=True,
@@ -166,6 +179,21 @@ def _environment(loader_dir: Path | None) -> Environment:
 
     env.filters["de_date"] = de_date
     env.filters["berlin_datetime"] = de_datetime_long
+    if in_english:
+        from flask_babel import gettext, ngettext
+
+        from app.i18n_templates import TemplateTexts
+
+        env.add_extension("jinja2.ext.i18n")
+        env.add_extension(TemplateTexts)
+        env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+        env.globals["english_document"] = True
+        from app.formatting import _finalize
+
+        env.finalize = _finalize
+        env.filters["date_de"] = lambda value: shown_date(value, "") if value else ""
+        env.filters["de_date"] = shown_date
+        env.filters["berlin_datetime"] = shown_datetime_long
     env.filters["month_de"] = month_de
     env.filters["decimal_de"] = decimal_de
     from app.formatting import plural
@@ -183,6 +211,8 @@ def render_html(
     directory = _template_dir(template_dir)
     path = _template_path(template_name, ".html", directory)
     env = _environment(directory)
+    if english() and GERMAN_ONLY in path.read_text(encoding="utf-8"):
+        env = _language_environment(directory, False)  # a letter to a client stays German
     template = env.get_template(path.name)
     return template.render(_prepare_context(context, directory))
 

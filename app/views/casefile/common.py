@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField
 
-from app.dates import de_date
+from app.dates import shown_date
 from app.extensions import db
 from app.models import (
     NetworkPartner,
@@ -83,7 +83,8 @@ class EagerSQLAInterface(SQLAInterface):
 
 
 def _fmt_date(value: Any) -> str:
-    return de_date(value, "")
+    """A day on the case file's pages and messages, in the request's language."""
+    return shown_date(value, "")
 
 
 def _nationality_label(code: Any) -> str:

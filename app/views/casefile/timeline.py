@@ -7,6 +7,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import select
 
+from app.i18n import translate
 from app.models import (
     ContactNote,
     ContactNoteTopic,
@@ -68,7 +69,7 @@ def _notes_timeline(person: Any, data: dict[str, list[Any]]) -> list[hub.Timelin
             when=date,
             kind="note",
             title=CONTACT_KIND_LABELS.get(kind, kind) + (f" ({minutes} Min.)" if minutes else ""),
-            detail=summary if not result else f"{summary} — Ergebnis: {result}",
+            detail=summary if not result else f"{summary} — {translate('Ergebnis:')} {result}",
             who=f"{first or ''} {last or ''}".strip(),
             url=url_for("ContactNoteView.show", pk=nid),
             extra={"topics": topics.get(nid, [])},

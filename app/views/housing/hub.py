@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.models import MoveProcedure, MoveStep, SocialReport
@@ -92,7 +93,7 @@ def timeline_events(person: Any, data: dict[str, list[Any]]) -> list[TimelineEve
         TimelineEvent(
             when=finalised_at,
             kind="housing",
-            title=f"Sozialbericht Version {number} abgeschlossen",
+            title=gettext("Sozialbericht Version %(number)s abgeschlossen", number=number),
             who=by or "",
             url=url_for("SocialReportView.show", pk=rid),
         )
