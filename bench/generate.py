@@ -209,7 +209,7 @@ def add_bench_documents() -> dict[str, int]:
         ).first()
         is None
     ):
-        _cv_data(person)
+        _cv_data(person, author)
         db.session.commit()
     if (
         db.session.scalars(
@@ -249,6 +249,7 @@ def _letter_records(person: Any, author: Any) -> None:
             Appointment(
                 owner_id=author.id,
                 person_id=person.id,
+                organisation_id=person.organisation_id,
                 date=dt.date.today() + dt.timedelta(days=7),
                 start_time=dt.time(10, 0),
                 end_time=dt.time(11, 0),
