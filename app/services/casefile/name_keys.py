@@ -25,7 +25,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import ARRAY, Integer, and_, any_, delete, insert, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
 from app.models import Person, PersonNameKey
 from app.services.casefile.name_match import search_forms
@@ -78,6 +80,34 @@ def match_condition(forms: Iterable[str]) -> Any:
 def persons_within_one_letter(forms: Iterable[str]) -> Any:
     """SELECT of the ids of the persons with a name form within one letter of ``forms``."""
     return select(PersonNameKey.person_id).where(match_condition(forms))
+
+
+class _ArrayOf(ColumnElement[Any]):
+    """``ARRAY(<select>)`` (PostgreSQL): the ids as one value computed first."""
+
+    inherit_cache = False
+
+    def __init__(self, query: Any) -> None:
+        self.query = query
+        self.type = ARRAY(Integer())
+
+
+@compiles(_ArrayOf)
+def _compile_array_of(element: _ArrayOf, compiler: Any, **kw: Any) -> str:
+    return f"ARRAY({compiler.process(element.query, **kw)})"
+
+
+def id_matches(column: Any, ids: Any, dialect: str) -> Any:
+    """``column`` is one of the ids of the SELECT ``ids``.
+
+    PostgreSQL: ``column = ANY(ARRAY(…))`` — the ids are computed first and the rows read by
+    their primary key. With ``IN (…)`` the planner weighs a common name's thousands of keyed
+    candidates against a sequential scan and hashes the whole person table (state scale:
+    121 ms against 26 ms). SQLite: ``IN (…)``, a list of ids probed by rowid.
+    """
+    if dialect == "postgresql":
+        return column == any_(_ArrayOf(ids))
+    return column.in_(ids)
 
 
 def rebuild(conn: Any, person_ids: Iterable[int] | None = None) -> int:

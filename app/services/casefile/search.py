@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, or_, select
 
 from app.extensions import db
 from app.models import Person
-from app.services.casefile.name_keys import persons_within_one_letter
+from app.services.casefile.name_keys import id_matches, persons_within_one_letter
 from app.services.casefile.name_match import query_forms, search_forms
 
 #: at most this many hits (INTERFACES.md: person search)
@@ -174,6 +174,7 @@ def similar_statement(text: str, *, limit: int = MAX_HITS) -> Any:
     if not any(len(f) >= SIMILAR_MIN_LENGTH for f, _g in query.names):
         return None
     where: list[Any] = []
+    dialect = db.session.get_bind().dialect.name
     for folded, group in query.names:
         forms = sorted({folded, group})
         if len(folded) < SIMILAR_MIN_LENGTH:  # short tokens: exact as in the normal search
@@ -181,7 +182,7 @@ def similar_statement(text: str, *, limit: int = MAX_HITS) -> Any:
                 or_(*(Person.search_key.like(f"%{_like(f)}%", escape="\\") for f in forms))
             )
         else:
-            where.append(Person.id.in_(persons_within_one_letter(forms)))
+            where.append(id_matches(Person.id, persons_within_one_letter(forms), dialect))
     exact = conditions(Query((), query.birth_dates, query.numbers))
     # ``last_name || ''``: the same order, but no index can yield it — else SQLite without
     # statistics walks the provider's name index in order and probes the keys per person
