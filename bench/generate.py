@@ -224,10 +224,67 @@ def add_bench_documents() -> dict[str, int]:
             recommendation="Die Wohnfähigkeit ist gegeben; der Umzug wird befürwortet.",
         )
         social_report.new_version(social_report.finalise(draft, author=author), author=author)
+    _letter_records(person, author)
     rows = db.session.execute(
         select(SocialReport.status, SocialReport.id).where(SocialReport.person_id == person.id)
     ).all()
     return {str(status): int(report_id) for status, report_id in rows}
+
+
+def _letter_records(person: Any, author: Any) -> None:
+    """What the client letters of the benchmark print: an appointment of the bench person and
+    a handover offer to another provider (withdrawn, so the file stays where it is and no page
+    shows a pending handover). Idempotent."""
+    import datetime as dt
+
+    from app.extensions import db
+    from app.models import Appointment, Handover, Organisation
+    from app.models.organisation import OrganisationKind
+
+    if (
+        db.session.scalars(select(Appointment.id).where(Appointment.person_id == person.id)).first()
+        is None
+    ):
+        db.session.add(
+            Appointment(
+                owner_id=author.id,
+                person_id=person.id,
+                organisation_id=person.organisation_id,
+                date=dt.date.today() + dt.timedelta(days=7),
+                start_time=dt.time(10, 0),
+                end_time=dt.time(11, 0),
+                title="Beratungsgespräch",
+                place="Beratungsstelle, Raum 2",
+                interpreter_needed=True,
+            )
+        )
+        db.session.commit()
+    if db.session.scalars(select(Handover.id).where(Handover.person_id == person.id)).first():
+        return
+    receiver = db.session.scalar(
+        select(Organisation.id)
+        .where(
+            Organisation.id != person.organisation_id,
+            Organisation.kind == OrganisationKind.provider,
+        )
+        .order_by(Organisation.id)
+        .limit(1)
+    )
+    if receiver is None:
+        return
+    db.session.add(
+        Handover(
+            person_id=person.id,
+            from_organisation_id=person.organisation_id,
+            to_organisation_id=receiver,
+            scope="full",
+            consent_given=True,
+            consent_on=dt.date.today(),
+            status="withdrawn",
+            offered_by_id=author.id,
+        )
+    )
+    db.session.commit()
 
 
 def _lopsided_staff(org_id: int, count: int) -> list[int]:

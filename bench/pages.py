@@ -3,7 +3,8 @@
 Add a page by appending a ``Page`` to ``PAGES`` (after a merge: statistics, social report
 PDF/DOCX, charts …). ``path`` may use the placeholders ``{person_id}``, ``{note_id}``,
 ``{partner_id}``, ``{org_id}``, ``{user_id}``, ``{quarter}``, ``{year}``, ``{search}``,
-``{draft_report_id}``, ``{final_report_id}`` (filled by ``params``).
+``{draft_report_id}``, ``{final_report_id}``, ``{typo}`` (a misspelled name) (filled by
+``params``).
 ``bare`` holds the SELECTs the page needs at the least, run directly against the database with
 the same placeholders as bind parameters (``:org_id`` …): the lower bound for the ratio
 portal/bare. ``user`` is a key of ``USERS``. ``optional`` pages are reported as "nicht
@@ -110,6 +111,25 @@ _CV = (
 )
 
 
+_LETTER_PERSON = (
+    "SELECT person.*, organisation.name, ab_user.first_name, ab_user.last_name FROM person "
+    "JOIN organisation ON organisation.id = person.organisation_id "
+    "LEFT JOIN ab_user ON ab_user.id = person.caseworker_id "
+    "WHERE person.id = :person_id AND person.organisation_id = :org_id",
+)
+_LETTER_APPOINTMENT = (
+    *_LETTER_PERSON,
+    "SELECT * FROM appointment WHERE person_id = :person_id ORDER BY date DESC, id DESC LIMIT 1",
+)
+_LETTER_HANDOVER = (
+    *_LETTER_PERSON,
+    "SELECT handover.*, organisation.name FROM handover "
+    "JOIN organisation ON organisation.id = handover.to_organisation_id "
+    "WHERE handover.person_id = :person_id AND (handover.from_organisation_id = :org_id "
+    "OR handover.to_organisation_id = :org_id) ORDER BY handover.id DESC LIMIT 1",
+)
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -185,6 +205,23 @@ PAGES: list[Page] = [
             "LEFT JOIN accommodation ON accommodation.id = person.accommodation_id "
             "WHERE lower(person.last_name) LIKE lower(:search) || '%' "
             "ORDER BY person.last_name, person.id LIMIT 25",
+        ),
+        user="pruefer",
+        target_ms=LIST_TARGET_MS,
+    ),
+    # a misspelled name (no exact hit): the similar-spelling fallback over every provider,
+    # by key (person_name_key) with a limit
+    Page(
+        "Personensuche, ähnliche Schreibweise, alle Träger (Prüfer:in)",
+        "/personview/search?q={typo}",
+        (
+            "SELECT id FROM person WHERE search_key LIKE '%' || lower(:typo) || '%' LIMIT 50",
+            "SELECT person.id, person.first_name, person.last_name, person.birth_date FROM person "
+            "WHERE person.id IN (SELECT person_id FROM person_name_key WHERE key IN "
+            "('hadat', 'adat', 'hdat', 'haat', 'hadt', 'hada') AND (key = 'hadat' OR pos = -1 "
+            "OR (key = 'adat' AND pos = 0) OR (key = 'hdat' AND pos = 1) OR (key = 'haat' AND "
+            "pos = 2) OR (key = 'hadt' AND pos = 3) OR (key = 'hada' AND pos = 4))) "
+            "ORDER BY person.last_name || '', person.first_name, person.id LIMIT 50",
         ),
         user="pruefer",
         target_ms=LIST_TARGET_MS,
@@ -359,6 +396,20 @@ PAGES: list[Page] = [
         _REPORT_DRAFT,
         target_ms=PDF_TARGET_MS,
     ),
+    # letters to the client (German and the client's language, tagged PDF): the person, her
+    # latest appointment / handover, the names of provider and receiver
+    Page(
+        "Schreiben PDF: Terminzettel (Arabisch)",
+        "/schreiben/{person_id}/appointment.pdf?lang=ar",
+        _LETTER_APPOINTMENT,
+        target_ms=PDF_TARGET_MS,
+    ),
+    Page(
+        "Schreiben PDF: Einwilligung Übergabe (Ukrainisch)",
+        "/schreiben/{person_id}/consent_handover.pdf?lang=uk",
+        _LETTER_HANDOVER,
+        target_ms=PDF_TARGET_MS,
+    ),
     Page(
         "Sozialbericht PDF (Endfassung, gespeichert)",
         "/sozialbericht/{final_report_id}/pdf",
@@ -418,6 +469,8 @@ def params(conn: Any, today: dt.date | None = None) -> dict[str, Any]:
         "draft_report_id": reports.get("draft"),
         "final_report_id": reports.get("final"),
         "search": "Hadd",
+        # Haddad with its last letter wrong: no exact hit, the similar spelling finds Haddad
+        "typo": "Haddat",
         "year": today.year,
         "quarter": quarter,
         "q_start": q_start,

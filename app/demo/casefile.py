@@ -87,6 +87,9 @@ def load_casefile_demo(seed: int = 1, since_person_id: int = 0) -> dict[str, int
             .values(name_key=bindparam("key"), search_key=bindparam("skey")),
             keys,
         )
+        from app.services.casefile.name_keys import rebuild
+
+        rebuild(db.session.connection(), [k["pid"] for k in keys])
     partner_ids = [i for (i,) in db.session.execute(select(NetworkPartner.id))]
     rows: dict[Any, list[dict[str, Any]]] = {
         PersonLanguage: [],

@@ -27,7 +27,9 @@ from app.models import (
     NetworkPartner,
     Organisation,
     Person,
+    PersonNameKey,
 )
+from app.services.casefile import name_keys
 from app.services.casefile.search import search_key
 from app.services.catalogues import catalogue_file
 from app.services.organisations import DomainError, create_organisation
@@ -296,12 +298,15 @@ class RowBatch:
     notes: list[dict[str, Any]] = field(default_factory=list)
     topics: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    #: the similar-spelling search's keys (``person_name_key``)
+    name_keys: list[dict[str, Any]] = field(default_factory=list)
 
     def tables(self) -> list[tuple[Any, list[dict[str, Any]]]]:
         """(model, rows) in foreign-key order."""
         return [
             (Household, self.households),
             (Person, self.persons),
+            (PersonNameKey, self.name_keys),
             (ContactNote, self.notes),
             (ContactNoteTopic, self.topics),
             (FollowUp, self.follow_ups),
@@ -405,6 +410,7 @@ def build_household(
                 "updated_at": now,
             }
         )
+        batch.name_keys.extend(name_keys.rows(pid, first, last))
         if adult:
             for _ in range(rng.randint(*ctx.notes_per_adult)):
                 day = today - dt.timedelta(days=rng.randint(0, ctx.note_days))

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -205,6 +206,27 @@ class PersonShare(Model):
     until: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+
+
+class PersonNameKey(Model):
+    """The similar-spelling search's keys of a person (app/services/casefile/name_keys.py).
+
+    Every folded name form of 4 to 40 letters (``pos`` -1) and each form with one letter
+    deleted (``pos`` = the deleted letter's position): a query word within one letter wrong,
+    missing or too many of a stored form meets one of its rows by key, through the primary key
+    index. Kept by the person mapper events and by every bulk insert of persons.
+    """
+
+    __tablename__ = "person_name_key"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    pos: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    person_id: Mapped[int] = mapped_column(
+        Integer,
+        ForeignKey("person.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+        index=True,
+    )
 
 
 class PersonLanguage(PersonOwned, Model):

@@ -228,6 +228,7 @@ def _fill_lopsided(app: Flask) -> dict[str, Any]:
         worker = factories.make_user(matrix.ROLE_CASEWORKER, big)
         others = [factories.make_user(matrix.ROLE_CASEWORKER, big) for _ in range(3)]
         lead = factories.make_user(matrix.ROLE_LEAD, big)
+        reviewer = factories.make_user(matrix.ROLE_REVIEWER, None)
         small_worker = factories.make_user(matrix.ROLE_CASEWORKER, small)
         rng = random.Random(3)
         for org, staff, persons in (
@@ -262,6 +263,7 @@ def _fill_lopsided(app: Flask) -> dict[str, Any]:
         return {
             "worker": worker.id,
             "lead": lead.id,
+            "reviewer": reviewer.id,
             "person": person_id,
             "last_name": last_name,
         }
@@ -320,3 +322,139 @@ def _offences(
             for line in plan_offences(conn, statement, parameters, tables):
                 offences.append(f"{path} {how}: {line}\n    {statement[:300]}")
     return offences
+
+
+# --------------------------------------------------------------------------- similar spelling
+#: the tables the similar-spelling fallback reads: never a scan of either
+FALLBACK_TABLES = ("person", "person_name_key")
+
+
+def fallback_offences_sqlite(rows: list[tuple[Any, ...]], aliases: dict[str, str]) -> list[str]:
+    """A scan of the persons or of the keys (``SCAN``), or a search of the keys not by key."""
+    bad = []
+    for row in rows:
+        detail = str(row[-1])
+        match = _SQLITE_ACCESS.match(detail)
+        if not match:
+            continue
+        op, name, using = match.group(1), match.group(2), match.group(3) or ""
+        table = aliases.get(name, name)
+        if table not in FALLBACK_TABLES:
+            continue
+        # by key, or per candidate by its id (also as "organisation_id=? AND rowid=?")
+        keyed = "(key=" in using or "(key>" in using or "rowid=?" in using
+        if op == "SCAN" or not keyed:
+            bad.append(detail)
+    return bad
+
+
+def fallback_offences_pg(plan: dict[str, Any]) -> list[str]:
+    """A sequential scan of either table, or a read of the keys not by key."""
+    bad: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        relation, kind = node.get("Relation Name"), node.get("Node Type", "")
+        if relation in FALLBACK_TABLES:
+            cond = str(node.get("Index Cond", "")) + " ".join(
+                str(c.get("Index Cond", "")) for c in node.get("Plans", [])
+            )
+            if kind == "Seq Scan":
+                bad.append(f"Seq Scan on {relation}")
+            elif ("key" if relation == "person_name_key" else "id") not in cond:
+                bad.append(f"{kind} on {relation} ({cond})")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan["Plan"])
+    return bad
+
+
+def test_the_fallback_plan_readers_tell_a_scan_from_a_lookup() -> None:
+    good = [
+        (0, 0, 0, "SEARCH person USING INTEGER PRIMARY KEY (rowid=?)"),
+        (
+            0,
+            0,
+            0,
+            "SEARCH person USING INDEX ix_person_organisation_id (organisation_id=? AND rowid=?)",
+        ),
+        (0, 0, 0, "SEARCH person_name_key USING COVERING INDEX sqlite_autoindex_x (key=?)"),
+    ]
+    assert fallback_offences_sqlite(good, {}) == []
+    bad = [
+        (0, 0, 0, "SCAN person USING INDEX ix_person_last_name_id"),
+        (0, 0, 0, "SEARCH person USING INDEX ix_person_org_last_name (organisation_id=?)"),
+        (0, 0, 0, "SCAN person_name_key"),
+    ]
+    assert len(fallback_offences_sqlite(bad, {})) == 3
+    seq = {"Plan": {"Node Type": "Seq Scan", "Relation Name": "person"}}
+    assert fallback_offences_pg(seq) == ["Seq Scan on person"]
+    keyed = {
+        "Plan": {
+            "Node Type": "Nested Loop",
+            "Plans": [
+                {
+                    "Node Type": "Index Only Scan",
+                    "Relation Name": "person_name_key",
+                    "Index Cond": "(key = ANY ('{a,b}'))",
+                },
+                {"Node Type": "Index Scan", "Relation Name": "person", "Index Cond": "(id = x)"},
+            ],
+        }
+    }
+    assert fallback_offences_pg(keyed) == []
+    by_name = {
+        "Plan": {
+            "Node Type": "Index Scan",
+            "Relation Name": "person",
+            "Index Name": "ix_person_last_name_id",
+        }
+    }
+    assert len(fallback_offences_pg(by_name)) == 1
+
+
+@pytest.mark.parametrize("role", ["reviewer", "worker"])
+def test_similar_spelling_fallback_is_served_by_the_key_index(app: Flask, role: str) -> None:
+    """The misspelled search (no exact hit) reads keys by index, never every person."""
+    from app.extensions import db
+
+    fixture = _fill_lopsided(app)
+    name = fixture["last_name"]
+    typo = name[:2] + name[3:] if len(name) >= 6 else name + "x"  # one letter missing
+    client = sign_in(app.test_client(), fixture[role])
+    path = f"/personview/search?q={typo}"
+    client.get(path)
+    with _capture(app) as seen:
+        resp = client.get(path)
+    assert resp.status_code == 200
+    assert "ähnlicher Schreibweise" in resp.get_data(as_text=True)
+    fallback = [(s, p) for s, p in seen if "person_name_key" in s]
+    assert len(fallback) == 1, [s for s, _p in seen]
+    statement, parameters = fallback[0]
+    with app.app_context():
+        conn = db.session.connection()
+        offences: list[str] = []
+        if conn.dialect.name == "postgresql":
+            # a small table is joined whole (hash or merge join over a full index scan)
+            # whatever its indexes: without those and the sequential scan, a full read of a
+            # table shows only where no lookup by key or id can serve
+            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
+                conn.execute(text(f"SET {setting} = off"))
+            raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
+            plans = raw if isinstance(raw, list) else json.loads(raw)
+            offences = fallback_offences_pg(plans[0])
+            plan_text = json.dumps(plans[0]["Plan"], indent=1)
+        else:
+            aliases = _sqlite_aliases(statement)
+            plan_text = ""
+            for how in ("nach ANALYZE", "ohne Statistik"):
+                if how == "ohne Statistik":
+                    conn.exec_driver_sql("DELETE FROM sqlite_stat1")
+                    conn.exec_driver_sql("ANALYZE sqlite_schema")
+                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+                offences += [
+                    f"{how}: {o}"
+                    for o in fallback_offences_sqlite([tuple(r) for r in rows], aliases)
+                ]
+        db.session.rollback()
+    assert not offences, "\n".join(offences) + "\n" + statement + "\n" + plan_text

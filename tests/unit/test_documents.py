@@ -460,3 +460,39 @@ def test_pdf_embeds_installed_fonts_for_latin_and_arabic() -> None:
             fonts.add(str(font.get_object()["/BaseFont"]))
     assert any("Noto-Sans" in font or "DejaVu" in font for font in fonts), fonts
     assert any("Arabic" in font for font in fonts), fonts
+
+
+def test_pdf_stylesheet_parsed_once_renders_as_the_link() -> None:
+    """The county stylesheet is parsed once per process and styles a PDF exactly as the
+    ``<link>`` did: same pages, same text (running header and footer from its ``@page`` rules)."""
+    import shutil
+    import subprocess  # nosec B404 - pdftotext on a file we wrote
+
+    from weasyprint import HTML
+
+    from app.services.documents import render
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext fehlt")
+    context = {"kind": "appointment"}
+    directory = render.DEFAULT_TEMPLATE_DIR
+    render._parsed_stylesheet.cache_clear()
+    fast = render.render_pdf("social_report", context)
+    fast_again = render.render_pdf("social_report", context)
+    assert render._parsed_stylesheet.cache_info().hits >= 1
+    html = render.render_html("social_report", context)
+    assert '<link rel="stylesheet" href="document.css">' in html
+    slow = HTML(
+        string=html,
+        base_url=directory.as_uri() + "/",
+        url_fetcher=render.LocalOnlyURLFetcher(directory),
+    ).write_pdf(font_config=render._font_config())
+
+    def text(pdf: bytes) -> str:
+        out = subprocess.run(  # nosec B603 B607
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        )
+        return out.stdout.decode()
+
+    assert text(fast) == text(slow) == text(fast_again)
+    assert text(fast).count("\f") == text(slow).count("\f")

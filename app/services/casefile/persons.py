@@ -554,6 +554,19 @@ def _maintain_name_key(mapper: Mapper[Any], connection: Any, target: Person) -> 
     target.search_key = search_key(target.first_name, target.last_name)
 
 
+@event.listens_for(Person, "after_insert")
+@event.listens_for(Person, "after_update")
+def _maintain_similar_spelling_keys(mapper: Mapper[Any], connection: Any, target: Person) -> None:
+    """Keep the similar-spelling search's key rows (``person_name_key``) in step with the names:
+    every door that writes a person through the ORM passes here, inside its flush."""
+    from sqlalchemy.orm.attributes import get_history
+
+    if get_history(target, "search_key").has_changes():
+        from app.services.casefile.name_keys import refresh_one
+
+        refresh_one(connection, target.id, target.first_name, target.last_name)
+
+
 def catalogue_choices(catalogue: str) -> list[tuple[str, str]]:
     """Return (code, German label) of the active entries; cached for the request."""
     from app.services.catalogues import choices

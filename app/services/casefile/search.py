@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, or_, select
 
 from app.extensions import db
 from app.models import Person
+from app.services.casefile.name_keys import id_matches, persons_within_one_letter
 from app.services.casefile.name_match import query_forms, search_forms
 
 #: at most this many hits (INTERFACES.md: person search)
@@ -156,44 +157,39 @@ class Hit:
 SIMILAR_MIN_LENGTH = 5
 
 
-def _one_typo_patterns(token: str) -> list[str]:
-    """LIKE patterns of ``token`` with one letter wrong, missing or too many."""
-    patterns = set()
-    for i in range(len(token)):
-        patterns.add(_like(token[:i]) + "_" + _like(token[i + 1 :]))  # one letter wrong
-        patterns.add(_like(token[:i]) + _like(token[i + 1 :]))  # one letter too many
-    for i in range(len(token) + 1):
-        patterns.add(_like(token[:i]) + "_" + _like(token[i:]))  # one letter missing
-    return sorted(patterns)
-
-
 def similar_statement(text: str, *, limit: int = MAX_HITS) -> Any:
     """The persons whose name is spelt like ``text`` with one mistake per name token.
 
-    LIKE patterns with one letter wrong, missing or too many, contained in ``search_key`` (a
-    part of a name counts, as in the normal search); birth dates and file numbers in the text
-    must still match exactly. Only asked when the normal search found nothing: on PostgreSQL
-    the trigram index serves patterns with three letters in a row, the others read the
-    (provider-scoped) rows.
+    A name word of 5 letters or more matches a person with a name form (``search_forms``: each
+    name part with and without its particle, in its own and its group's spelling, each name
+    field written together) within one letter wrong, missing or too many of the word's folded
+    or group form; shorter words must be contained in the search key as in the normal search;
+    birth dates and file numbers in the text must still match exactly. The long words are
+    looked up by key in ``person_name_key`` (``name_keys``: an index range per word on both
+    databases), so the statement reads the few candidates, never every person. Only asked
+    when the normal search found nothing; row scoping applies to ``Person`` as everywhere.
     """
     query = parse(text)
     cols = _hit_columns()
     if not any(len(f) >= SIMILAR_MIN_LENGTH for f, _g in query.names):
         return None
     where: list[Any] = []
+    dialect = db.session.get_bind().dialect.name
     for folded, group in query.names:
         forms = sorted({folded, group})
-        patterns = (
-            [_like(f) for f in forms]  # short tokens: exact as in the normal search
-            if len(folded) < SIMILAR_MIN_LENGTH
-            else sorted({p for f in forms for p in _one_typo_patterns(f)})
-        )
-        where.append(or_(*(Person.search_key.like(f"%{p}%", escape="\\") for p in patterns)))
+        if len(folded) < SIMILAR_MIN_LENGTH:  # short tokens: exact as in the normal search
+            where.append(
+                or_(*(Person.search_key.like(f"%{_like(f)}%", escape="\\") for f in forms))
+            )
+        else:
+            where.append(id_matches(Person.id, persons_within_one_letter(forms), dialect))
     exact = conditions(Query((), query.birth_dates, query.numbers))
+    # ``last_name || ''``: the same order, but no index can yield it — else SQLite without
+    # statistics walks the provider's name index in order and probes the keys per person
     return (
         select(*cols)
         .where(*where, *exact)
-        .order_by(Person.last_name, Person.first_name, Person.id)
+        .order_by(Person.last_name.concat(""), Person.first_name, Person.id)
         .limit(limit)
     )
 

@@ -27,7 +27,7 @@ import io
 import json
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -35,7 +35,8 @@ from urllib.parse import unquote, urlsplit
 
 from docxtpl import DocxTemplate
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, Undefined
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint import css as weasyprint_css
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -230,7 +231,7 @@ def render_pdf(
     of each part) that a screen reader can follow — the letters to clients are tagged.
     """
     directory = _template_dir(template_dir)
-    html = render_html(template_name, context, directory)
+    html = render_html(template_name, {**context, "preparsed_stylesheet": True}, directory)
     fetcher = LocalOnlyURLFetcher(directory)
     document = HTML(string=html, base_url=directory.as_uri() + "/", url_fetcher=fetcher)
     if tagged:
@@ -239,6 +240,67 @@ def render_pdf(
         pdf = document.write_pdf(font_config=_font_config())
     return pdf
 
+
+# -- the county stylesheet, parsed once per process ----------------------------------------
+#: the marker base.html writes instead of ``<link rel="stylesheet">`` when rendering a PDF
+_MARKER: Final[str] = "msa-stylesheet"
+_find_stylesheets = weasyprint_css.find_stylesheets
+
+
+@lru_cache(maxsize=16)
+def _parsed_stylesheet(path: str, _stamp: int) -> tuple[CSS, tuple[Any, ...]]:
+    """``document.css`` parsed (selectors matched by a prepared matcher) with its ``@page``
+    rules; again only when the file changes. It has no ``@font-face``, ``@counter-style`` or
+    ``@layer``, so nothing of it depends on the document it styles."""
+    root = Path(path).parent
+    page_rules: list[Any] = []
+    css = CSS(
+        filename=path,
+        url_fetcher=LocalOnlyURLFetcher(root),
+        media_type="print",
+        page_rules=page_rules,
+    )
+    return css, tuple(page_rules)
+
+
+def _stylesheets_with_preparsed(
+    wrapper_element: Any,
+    device_media_type: str,
+    url_fetcher: Any,
+    base_url: str | None,
+    font_config: Any,
+    counter_style: Any,
+    color_profiles: Any,
+    page_rules: list[Any],
+    layers: Any,
+) -> Iterator[CSS]:
+    """WeasyPrint's author stylesheets of a document, with the marked stylesheet taken from
+    :func:`_parsed_stylesheet` instead of parsed again (~20 ms of every PDF); source order is
+    kept (the marker stands where the ``<link>`` stood, before the templates' ``<style>``)."""
+    for wrapper in wrapper_element.query_all("meta"):
+        element = wrapper.etree_element
+        if element.get("name") != _MARKER or not base_url:
+            continue
+        root = Path(unquote(urlsplit(base_url).path))
+        path = (root / str(element.get("content", ""))).resolve()
+        if path.is_relative_to(root.resolve()) and path.suffix == ".css" and path.is_file():
+            css, rules = _parsed_stylesheet(str(path), path.stat().st_mtime_ns)
+            page_rules.extend(rules)
+            yield css
+    yield from _find_stylesheets(
+        wrapper_element,
+        device_media_type,
+        url_fetcher,
+        base_url,
+        font_config,
+        counter_style,
+        color_profiles,
+        page_rules,
+        layers,
+    )
+
+
+weasyprint_css.find_stylesheets = _stylesheets_with_preparsed
 
 _ENGINE = threading.local()
 _ALL_FONTS: list[FontConfiguration] = []

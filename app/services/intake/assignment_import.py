@@ -34,6 +34,7 @@ from app.models import (
     Person,
 )
 from app.models.base import utcnow
+from app.services.casefile import name_keys
 from app.services.casefile.search import search_key
 from app.services.data_protection.access_log import log_accesses
 from app.services.errors import unit_of_work
@@ -489,6 +490,8 @@ def _write(
         ).all()
         for r, pid in zip(created, person_ids, strict=True):
             r.person_id = int(pid)
+        # the similar-spelling search's keys (bulk inserts bypass the mapper events)
+        name_keys.rebuild(db.session.connection(), [int(p) for p in person_ids])
     for r in rows:
         if r.status != "update":
             continue
