@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028_search_name_keys"
-down_revision = "0023_perf_indexes"
+down_revision = "0028_consent_letters"
 branch_labels = None
 depends_on = None
 
