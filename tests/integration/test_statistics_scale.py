@@ -61,3 +61,22 @@ def test_charts_show_the_largest_providers_when_there_are_many(
     table = table[: table.index("</table>")]
     assert "Träger 05" in table and "Träger 04" in table and "Träger 03" in table
     assert "Träger 00" not in table
+
+
+def test_charts_with_many_providers_and_one_without_staff_hours(
+    app: Flask, login_as: Any, monkeypatch: Any
+) -> None:
+    """A provider without staff hours has no caseload per FTE: the chart still renders."""
+    from app.services.statistics import charts
+
+    monkeypatch.setattr(charts, "MAX_BARS", 3)
+    _providers(app, 4)
+    with app.app_context():
+        org = factories.make_org("Träger ohne Stellen")  # no account, so no FTE
+        factories.make_person(org)
+    client = login_as(matrix.ROLE_REVIEWER)
+    today = dt.date.today()
+    quarter = (today.month - 1) // 3 + 1
+    reply = client.get(f"/statistics-review/charts?year={today.year}&quarter={quarter}")
+    assert reply.status_code == 200
+    assert "von 5 Trägern" in reply.get_data(as_text=True)

@@ -396,7 +396,8 @@ def reviewer_dashboard(year: int, quarter: int) -> dict[str, object]:
     current = per_quarter[-1]
     heavy = ids
     if len(ids) > MAX_BARS:  # the highest caseloads, in name order
-        highest = sorted(ids, key=lambda i: -current[i]["caseload_per_fte"])[:MAX_BARS]
+        # a provider without staff hours has no caseload per FTE: it sorts last
+        highest = sorted(ids, key=lambda i: -(current[i]["caseload_per_fte"] or 0))[:MAX_BARS]
         heavy = [i for i in ids if i in set(highest)]
     heavy_names = [names[ids.index(i)] for i in heavy]
     caseload = [("Personen je VZÄ", [current[i]["caseload_per_fte"] for i in heavy])]
