@@ -61,6 +61,7 @@ from app.models.person import (
 )
 from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
 from app.models.staff import (
+    QualificationProfile,
     StaffFtePeriod,
     StaffQualification,
     StaffSupervision,
@@ -123,6 +124,7 @@ __all__ = [
     "PersonVulnerability",
     "Project",
     "PurgeRecord",
+    "QualificationProfile",
     "QuarterlyReport",
     "Referral",
     "RetainedIndicatorCount",
