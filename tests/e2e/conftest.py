@@ -65,15 +65,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # a shared machine under load starts the app slowly: wait up to two minutes
+    deadline = time.monotonic() + 120
+    while True:
         try:
-            urllib.request.urlopen(f"{base}/login/", timeout=1)
+            urllib.request.urlopen(f"{base}/login/", timeout=5)
             break
         except OSError:
-            time.sleep(0.2)
-    else:
-        proc.terminate()
-        raise RuntimeError("Server startete nicht")
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.terminate()
+                raise RuntimeError("Server startete nicht") from None
+            time.sleep(0.5)
     yield base
     proc.terminate()
     proc.wait(timeout=10)

@@ -95,6 +95,7 @@ def _models() -> dict[str, Any]:
         FileAudit,
         FileAuditItem,
         MoveProcedure,
+        MsaUser,
         Person,
         SocialReport,
     )
@@ -109,6 +110,8 @@ def _models() -> dict[str, Any]:
         "audit_id": FileAudit,
         "item_id": FileAuditItem,
         "person_id": Person,
+        # the qualification profile of an account of the focus provider
+        "QualificationView": MsaUser,
     }
 
 

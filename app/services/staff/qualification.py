@@ -76,15 +76,22 @@ class Item:
 
 
 ITEMS: tuple[Item, ...] = (
-    Item("degree", "Abschluss Sozialpädagogik / Soziale Arbeit oder vergleichbar", "Abschluss", True),
-    Item("migration_law", FLAGS["migration_law"], "Zuwanderungsrecht", True),
-    Item("intercultural", FLAGS["intercultural"], "Interkulturelle Kompetenz", True),
-    Item("conflict_mediation", FLAGS["conflict_mediation"], "Konfliktvermittlung", True),
-    Item("languages", "Grundkenntnisse Englisch, Russisch, Französisch oder Arabisch", "Sprachen", True),
-    Item("communication_team", FLAGS["communication_team"], "Kommunikation und Team", True),
+    Item(
+        "degree", "Abschluss Sozialpädagogik / Soziale Arbeit oder vergleichbar", "Abschluss", True
+    ),
+    Item("migration_law", FLAGS["migration_law"], "Zuwanderungs\u00adrecht", True),
+    Item("intercultural", FLAGS["intercultural"], "Inter\u00adkulturelle Kompetenz", True),
+    Item("conflict_mediation", FLAGS["conflict_mediation"], "Konflikt\u00advermittlung", True),
+    Item(
+        "languages",
+        "Grundkenntnisse Englisch, Russisch, Französisch oder Arabisch",
+        "Sprachen",
+        True,
+    ),
+    Item("communication_team", FLAGS["communication_team"], "Kommunikation, Team", True),
     Item("network_knowledge", "Netzwerkkenntnisse", "Netzwerk", True),
     Item("cm_certificate", "Abschluss als Case- bzw. Care-Manager:in", "Case-Management", False),
-    Item("driving_licence_b", FLAGS["driving_licence_b"], "Führerschein B", False),
+    Item("driving_licence_b", FLAGS["driving_licence_b"], "Führer\u00adschein B", False),
     Item("pc_skills", FLAGS["pc_skills"], "PC", False),
 )
 REQUIRED = tuple(i.key for i in ITEMS if i.required)
@@ -227,8 +234,10 @@ def clean(values: Mapping[str, Any], today: dt.date, problems: Problems) -> dict
             "Das Zertifikat kann nicht in der Zukunft erworben sein.",
         )
     out["cm_certifier"] = _text(values.get("cm_certifier"), "cm_certifier", 100, problems)
-    if out["cm_certifier"] and out["cm_certified_on"] is None and not problems.has(
-        "cm_certified_on"
+    if (
+        out["cm_certifier"]
+        and out["cm_certified_on"] is None
+        and not problems.has("cm_certified_on")
     ):
         problems.add(
             "cm_certified_on",
