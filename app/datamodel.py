@@ -241,3 +241,28 @@ def limit_related_choices(form_class: Any, datamodel: Any) -> None:
         unbound = getattr(form_class, name, None)
         if isinstance(unbound, UnboundField) and "query_func" in unbound.kwargs:
             unbound.kwargs["query_func"] = _limited_choices(datamodel, name)
+
+
+def optional_checkboxes(form_class: Any) -> None:
+    """Make no yes/no checkbox of ``form_class`` required.
+
+    FAB gives the field of a NOT NULL column a required validator; for a checkbox that means
+    „must be ticked“ — a partner without barrier-free access, an inactive catalogue entry
+    could not be saved. Unticked is a valid answer („nein“).
+    """
+    from wtforms.fields import BooleanField
+    from wtforms.fields.core import UnboundField
+    from wtforms.validators import DataRequired, InputRequired
+
+    if form_class is None:
+        return
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        if not isinstance(unbound, UnboundField) or not issubclass(
+            unbound.field_class, BooleanField
+        ):
+            continue
+        validators = unbound.kwargs.get("validators") or []
+        kept = [v for v in validators if not isinstance(v, DataRequired | InputRequired)]
+        if len(kept) != len(validators):
+            unbound.kwargs["validators"] = kept

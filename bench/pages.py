@@ -420,6 +420,31 @@ PAGES: list[Page] = [
         ),
         target_ms=PDF_TARGET_MS,
     ),
+    Page(
+        "Qualifikation nach §4.2 (Leitung)",
+        "/qualifikation/",
+        (
+            "SELECT count(*) FROM ab_user WHERE organisation_id = :org_id AND active",
+            "SELECT * FROM ab_user WHERE organisation_id = :org_id AND active "
+            "ORDER BY last_name, first_name, id LIMIT 50",
+            "SELECT * FROM staff_qualification_profile WHERE organisation_id = :org_id",
+            "SELECT user_id, max(date) FROM staff_training WHERE organisation_id = :org_id "
+            "GROUP BY user_id",
+        ),
+        user="leitung",
+        target_ms=LIST_TARGET_MS,
+    ),
+    Page(
+        "Qualifikation der Träger (Prüfer:in)",
+        "/qualifikation-traeger/",
+        (
+            "SELECT id, organisation_id FROM ab_user WHERE active AND organisation_id IS NOT NULL",
+            "SELECT * FROM staff_qualification_profile",
+            "SELECT id, name FROM organisation",
+        ),
+        user="pruefer",
+        target_ms=LIST_TARGET_MS,
+    ),
 ]
 
 #: the login is measured separately (a fresh session per sign-in; needs the CSRF token)

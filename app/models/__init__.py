@@ -68,6 +68,7 @@ from app.models.person import (
 )
 from app.models.retention import FileAudit, FileAuditItem, PurgeRecord
 from app.models.staff import (
+    QualificationProfile,
     StaffFtePeriod,
     StaffQualification,
     StaffSupervision,
@@ -132,6 +133,7 @@ __all__ = [
     "PersonVulnerability",
     "Project",
     "PurgeRecord",
+    "QualificationProfile",
     "QuarterlyReport",
     "Referral",
     "RetainedIndicatorCount",

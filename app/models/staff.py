@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_appbuilder.models.sqla import Model
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import OrgScoped, Timestamped
@@ -64,6 +64,38 @@ class StaffSupervision(OrgScoped, Timestamped, Model):
 
 
 SUPERVISION_KIND_LABELS = {"individual": "Einzelsupervision", "team": "Teamsupervision"}
+
+
+class QualificationProfile(OrgScoped, Timestamped, Model):
+    """Qualifikationsprofil (§4.2) — the structured qualification of one caseworker account.
+
+    Kept by the provider lead through ``app.services.staff.qualification.save_profile``; which
+    items are met and whether §4.2 is met as a whole is decided there (``assess``). The free-text
+    records (:class:`StaffQualification`) stay beside it.
+    """
+
+    __tablename__ = "staff_qualification_profile"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    #: social_work (Soziale Arbeit/Sozialpädagogik) | comparable | other; None: not recorded
+    degree_category: Mapped[str | None] = mapped_column(String(20))
+    degree_title: Mapped[str | None] = mapped_column(String(300))
+    degree_year: Mapped[int | None] = mapped_column(Integer)
+    #: Case-/Care-Management certificate: the day and the certifying body (DGCC, DBSH, DBfK …)
+    cm_certified_on: Mapped[dt.date | None] = mapped_column(Date)
+    cm_certifier: Mapped[str | None] = mapped_column(String(100))
+    #: languages: {catalogue code of ``language``: CEFR code a1 … c2 or ``native``}
+    languages: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    migration_law: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    intercultural: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    conflict_mediation: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    communication_team: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    network_knowledge: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    driving_licence_b: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    pc_skills: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
 
 
 class StaffFtePeriod(Model):

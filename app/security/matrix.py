@@ -437,3 +437,15 @@ for _role in (ROLE_LEAD, ROLE_CASEWORKER, ROLE_SPECIALIST):
 RESOURCES[ROLE_REVIEWER][HARDSHIP_PROCEDURE] = R
 #: the decision of the commission is recorded through POST …/decide
 READ_WRITE_METHODS["decide"] = "write"
+
+# --- Qualifikationsprofil (§4.2): kept by the lead for the own provider's caseworkers; the
+# county (Kreis-Admin, Prüfer) sees counts per provider only, never one person's profile ---
+QUALIFICATION = "QualificationProfile"
+QUALIFICATION_COUNTY = "QualificationCounty"
+MENU_QUALIFICATION = "Qualifikation nach §4.2"
+MENU_QUALIFICATION_COUNTY = "Qualifikation der Träger"
+RESOURCES[ROLE_LEAD][QUALIFICATION] = RW
+MENUS[ROLE_LEAD] = MENUS[ROLE_LEAD] | {MENU_QUALIFICATION}
+for _role in (ROLE_COUNTY_ADMIN, ROLE_REVIEWER):
+    RESOURCES[_role][QUALIFICATION_COUNTY] = R
+    MENUS[_role] = MENUS[_role] | {MENU_QUALIFICATION_COUNTY}

@@ -69,10 +69,11 @@ def register_views(appbuilder: AppBuilder) -> None:
     intake.register(appbuilder)
 
     # cooperation work, staff, appointments and calendar, partner lists
-    from app.views import calendar, cooperation, partners, staff
+    from app.views import calendar, cooperation, partners, staff, staff_qualification
 
     cooperation.register(appbuilder)
     staff.register(appbuilder)
+    staff_qualification.register(appbuilder)
     calendar.register(appbuilder)
     partners.register(appbuilder)
 

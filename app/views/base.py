@@ -16,6 +16,7 @@ from app.datamodel import (
     fast_datamodel,
     german_blank_choices,
     limit_related_choices,
+    optional_checkboxes,
 )
 from app.dates import DateError, de_date, parse_date
 from app.security.matrix import READ_WRITE_METHODS
@@ -177,6 +178,8 @@ class MsaModelView(ModelView):
         limit_related_choices(self.search_form, self.datamodel)
         for form in (self.add_form, self.edit_form, self.search_form):
             german_blank_choices(form)
+        for form in (self.add_form, self.edit_form):
+            optional_checkboxes(form)
 
 
 #: the routes a read-only list view does not have (no destructive buttons)

@@ -45,6 +45,11 @@ ROLE_START = {
             "StaffOverviewView.staff_overview",
         ),
         (
+            _l("Qualifikation nach §4.2"),
+            _l("Wer im Team die Anforderungen des Fachkonzepts erfüllt; Profile pflegen."),
+            "QualificationView.list",
+        ),
+        (
             _l("Kooperation"),
             _l("Arbeitskreise, Projekte und Ehrenamtliche dokumentieren."),
             "MeetingView.list",

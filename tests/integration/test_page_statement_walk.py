@@ -96,6 +96,7 @@ def _models() -> dict[str, Any]:
         FileAuditItem,
         HardshipProcedure,
         MoveProcedure,
+        MsaUser,
         Person,
         SocialReport,
     )
@@ -112,6 +113,8 @@ def _models() -> dict[str, Any]:
         "audit_id": FileAudit,
         "item_id": FileAuditItem,
         "person_id": Person,
+        # the qualification profile of an account of the focus provider
+        "QualificationView": MsaUser,
     }
 
 
