@@ -49,6 +49,7 @@ from app.models.organisation import (
 )
 from app.models.partner import NetworkPartner
 from app.models.person import (
+    ChildPlace,
     Employment,
     Household,
     IntegrationCourse,
@@ -91,6 +92,7 @@ __all__ = [
     "CaseManagementCase",
     "CatalogueAlias",
     "CatalogueEntry",
+    "ChildPlace",
     "ContactNote",
     "ContactNoteTopic",
     "CustodyPeriod",

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.security import matrix
 from app.views.casefile.access_log import AccessLogView
+from app.views.casefile.children import ChildrenWithoutPlaceView, register_section
 from app.views.casefile.follow_ups import MyFollowUpView, ReferralView
 from app.views.casefile.notes import ContactNoteView, GroupSessionView
 from app.views.casefile.persons import PersonView
@@ -57,6 +58,8 @@ def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(ReferralView)
     for view in SUB_RECORD_VIEWS:
         appbuilder.add_view_no_menu(view)
+    appbuilder.add_view_no_menu(ChildrenWithoutPlaceView)
+    register_section()
     appbuilder.add_view(
         AccessLogView,
         "Zugriffsprotokoll",
