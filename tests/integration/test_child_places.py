@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 
 from app.security import matrix
 
@@ -108,9 +110,9 @@ def _expected_without_place(world: dict[str, Any], *, own_of: str | None = None)
     }
     out = set()
     for key, (age, away, attending, open_, own) in table.items():
-        if 1 <= age < 18 and not away and (not attending or open_):
-            if own_of is None or own:
-                out.add(key)
+        child_without = 1 <= age < 18 and not away and (not attending or open_)
+        if child_without and (own_of is None or own):
+            out.add(key)
     return out
 
 
@@ -278,3 +280,151 @@ def test_verb_rules(app: Any, world: dict[str, Any]) -> None:
         with pytest.raises(RecordError) as caught:
             update_child_place(place, actor=None, state="attending")
         assert "state.transition" in caught.value.keys.values()
+
+
+# -- the annual figures -------------------------------------------------------------------------
+YEAR = 2025
+_day = hs.dates(min_value=dt.date(2024, 6, 1), max_value=dt.date(2026, 6, 30))
+
+
+@hs.composite
+def _places(draw: Any) -> list[dict[str, Any]]:
+    out = []
+    for _ in range(draw(hs.integers(min_value=0, max_value=8))):
+        requested = draw(hs.one_of(hs.none(), _day))
+        attending = draw(hs.one_of(hs.none(), _day))
+        ended = draw(hs.one_of(hs.none(), _day)) if attending is not None else None
+        out.append(
+            {
+                "child": draw(hs.integers(min_value=0, max_value=2)),
+                "writer": draw(hs.integers(min_value=0, max_value=1)),
+                "kind": draw(hs.sampled_from(["kita", "schule", "hort"])),
+                "requested_on": requested,
+                "attending_from": attending,
+                "ended_on": ended,
+            }
+        )
+    return out
+
+
+def _model_children(places: list[dict[str, Any]], writer: int) -> dict[str, dict[str, int]]:
+    """The counting rule written out: per kind, the children with a place requested in the
+    year and the children attending at some day of the year, for the place's writer."""
+    first, last = dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31)
+    requested: dict[str, set[int]] = {"kita": set(), "schule": set(), "hort": set()}
+    attending: dict[str, set[int]] = {"kita": set(), "schule": set(), "hort": set()}
+    for p in places:
+        if p["writer"] != writer:
+            continue
+        if p["requested_on"] is not None and first <= p["requested_on"] <= last:
+            requested[p["kind"]].add(p["child"])
+        start, end = p["attending_from"], p["ended_on"]
+        if start is not None and start <= last and (end is None or end >= first):
+            attending[p["kind"]].add(p["child"])
+    return {k: {"requested": len(requested[k]), "attending": len(attending[k])} for k in requested}
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(places=_places())
+def test_annual_children_follow_the_rule_and_hold_after_a_handover(
+    app: Any, places: list[dict[str, Any]]
+) -> None:
+    from app.extensions import db
+    from app.models import ChildPlace
+    from app.services.intake.custody import transfer_custody
+    from app.services.statistics.annual import annual_evaluation
+    from tests import factories as f
+
+    with app.app_context():
+        orgs = [f.make_org().id for _ in range(2)]
+        children = [f.make_person(orgs[0], birth_date=_born(6)).id for _ in range(3)]
+        for p in places:
+            db.session.add(
+                ChildPlace(
+                    person_id=children[p["child"]],
+                    organisation_id=orgs[p["writer"]],
+                    kind=p["kind"],
+                    state="attending" if p["attending_from"] else "requested",
+                    requested_on=p["requested_on"],
+                    attending_from=p["attending_from"],
+                    ended_on=p["ended_on"],
+                )
+            )
+        db.session.commit()
+
+        def counted(writer: int) -> dict[str, dict[str, int]]:
+            figures: dict[str, dict[str, int]] = annual_evaluation(orgs[writer], YEAR)["children"]
+            return figures
+
+        expected = [_model_children(places, w) for w in (0, 1)]
+        assert [counted(0), counted(1)] == expected
+        # the children move to the second provider: the first keeps the figures it wrote
+        transfer_custody(
+            db.session.connection(), children, to_organisation_id=orgs[1], scope="full",
+            handover_id=None, on=dt.date(2026, 1, 15),
+        )  # fmt: skip
+        db.session.commit()
+        assert [counted(0), counted(1)] == expected
+
+
+def test_annual_page_shows_the_children(app: Any, login_as: Any, world: dict[str, Any]) -> None:
+    lead = login_as(matrix.ROLE_LEAD, world["org_a"])
+    html = lead.get(f"/annual-evaluation/?year={TODAY.year}").get_data(as_text=True)
+    table = html.split('id="annual-children"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">(\w+)</th><td class="text-right">(\d+)</td>'
+                      r'<td class="text-right">(\d+)</td>', table)  # fmt: skip
+    # Omar: school requested, Hort attending; Sami: school attending (both this year)
+    assert rows == [("Kita", "0", "0"), ("Schule", "2", "1"), ("Hort", "1", "1")]
+
+
+# -- REST ---------------------------------------------------------------------------------------
+def test_rest_child_places_and_forbidden_cases(
+    app: Any, api_token: Any, world: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    worker = api_token(matrix.ROLE_CASEWORKER, world["org_a"])
+    child = world["ids"]["ohne"]
+    body = {"person_id": child, "kind": "kita", "type_code": "krippe",
+            "requested_on": TODAY.isoformat(), "partner_id": world["kita"]}  # fmt: skip
+    resp = client.post("/api/v1/childplace/", json=body, headers=worker)
+    assert resp.status_code == 201, resp.get_json()
+    created = resp.get_json()["result"]
+    assert created["state"] == "requested" and created["organisation_id"] == world["org_a"]
+    pk = resp.get_json()["id"]
+    # the rules of the verb, with their keys
+    bad = client.put(f"/api/v1/childplace/{pk}", json={"state": "attending"}, headers=worker)
+    assert bad.status_code == 400 and bad.get_json()["key"] == "attending_from.required"
+    bad = client.post(
+        "/api/v1/childplace/", json={**body, "person_id": world["ids"]["mother"]}, headers=worker
+    )
+    assert bad.status_code == 400 and bad.get_json()["key"] == "person.adult"
+    ok = client.put(
+        f"/api/v1/childplace/{pk}",
+        json={"state": "attending", "attending_from": TODAY.isoformat()},
+        headers=worker,
+    )
+    assert ok.status_code == 200 and ok.get_json()["result"]["state"] == "attending"
+    listed = client.get("/api/v1/childplace/", headers=worker).get_json()
+    assert pk in listed["ids"]
+
+    # another provider: the place is not there, its child cannot be named
+    other = api_token(matrix.ROLE_CASEWORKER, world["org_b"])
+    assert client.get(f"/api/v1/childplace/{pk}", headers=other).status_code == 404
+    assert (
+        client.put(f"/api/v1/childplace/{pk}", json={"notes": "x"}, headers=other).status_code
+        == 404
+    )
+    assert pk not in client.get("/api/v1/childplace/", headers=other).get_json()["ids"]
+    refused = client.post("/api/v1/childplace/", json=body, headers=other)
+    assert refused.status_code == 400 and refused.get_json()["field"] == "person_id"
+    # roles without case work: the county admin reads nothing, the reviewer writes nothing
+    admin = api_token(matrix.ROLE_COUNTY_ADMIN)
+    assert client.get("/api/v1/childplace/", headers=admin).status_code == 403
+    reviewer = api_token(matrix.ROLE_REVIEWER)
+    assert client.get(f"/api/v1/childplace/{pk}", headers=reviewer).status_code == 200
+    assert client.post("/api/v1/childplace/", json=body, headers=reviewer).status_code == 403
+    assert client.delete(f"/api/v1/childplace/{pk}", headers=worker).status_code in (404, 405)

@@ -131,9 +131,9 @@ def check_place(
                 f"Für den Stand „{CHILD_PLACE_STATES[state]}“ bitte das Datum "
                 f"„{DATE_LABELS[needed]}“ angeben.",
             )
-    old_state = (before or {}).get("state")
+    old_state = str((before or {}).get("state") or "")
     moved = state is not None and old_state in TRANSITIONS and state != old_state
-    if moved and state not in TRANSITIONS[old_state]:
+    if moved and state is not None and state not in TRANSITIONS[old_state]:
         problems.add(
             "state",
             "state.transition",
