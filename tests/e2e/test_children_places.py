@@ -42,8 +42,8 @@ def test_kita_request_then_attending_leaves_the_list(live_server: str, page: Any
 
     # the case file section: record the Kita request (request day prefilled with today)
     section = page.locator("#bereich-kinder")
-    form = section.locator(f"form[action*='person_id={child_id}&']")
-    section.locator("details", has=form).locator("summary").click()
+    page.click(f"#platz-form-{child_id} summary")
+    form = page.locator(f"#platz-form-{child_id} form")
     form.locator("select[name=kind]").select_option("kita")
     form.locator("select[name=type_code]").select_option("kindergarten")
     form.locator("input[name=institution]").fill("Kita Regenbogen")
@@ -68,7 +68,8 @@ def test_kita_request_then_attending_leaves_the_list(live_server: str, page: Any
     assert re.fullmatch(r"\d\d\.\d\d\.\d{4}", requested)
     page.fill("input[name=attending_from]", requested)
     with page.expect_navigation():
-        page.click("form button[type=submit], form input[type=submit]")
+        page.click("#main button[type=submit], #main input[type=submit]")
+    page.screenshot(path=str(SHOTS / "after_edit.png"), full_page=True)
     assert "besucht" in page.locator(f"table[data-child='{child_id}']").inner_text()
 
     page.goto(f"{live_server}/kinder-ohne-platz/")
