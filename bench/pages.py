@@ -110,6 +110,20 @@ _CV = (
     "'cefr_level', 'recognition', 'nationality', 'integration_course_type', 'ik_result')",
 )
 
+_CHILDREN_WHERE = (
+    "FROM person WHERE person.organisation_id = :org_id AND person.moved_away_on IS NULL "
+    "AND person.birth_date > :child_born_after AND person.birth_date <= :child_born_by "
+    "AND (NOT EXISTS (SELECT 1 FROM child_place c WHERE c.person_id = person.id "
+    "AND c.state = 'attending') OR EXISTS (SELECT 1 FROM child_place c "
+    "WHERE c.person_id = person.id AND c.state IN ('requested', 'offered')))"
+)
+_CHILDREN_COUNT = "SELECT count(person.id) " + _CHILDREN_WHERE
+_CHILDREN_PAGE = (
+    "SELECT person.id, person.last_name, person.first_name, person.birth_date "
+    + _CHILDREN_WHERE
+    + " ORDER BY person.last_name, person.first_name, person.id LIMIT 50"
+)
+
 
 _LETTER_PERSON = (
     "SELECT person.*, organisation.name, ab_user.first_name, ab_user.last_name FROM person "
@@ -356,6 +370,20 @@ PAGES: list[Page] = [
         ),
         target_ms=LIST_TARGET_MS,
     ),
+    # "Kinder ohne Platz": children 1–17 without an attending or with an open place
+    Page(
+        "Kinder ohne Platz (Fachkraft)",
+        "/kinder-ohne-platz/",
+        (_CHILDREN_COUNT, _CHILDREN_PAGE),
+        target_ms=LIST_TARGET_MS,
+    ),
+    Page(
+        "Kinder ohne Platz (Leitung)",
+        "/kinder-ohne-platz/",
+        (_CHILDREN_COUNT, _CHILDREN_PAGE),
+        user="leitung",
+        target_ms=LIST_TARGET_MS,
+    ),
     Page(
         "Kostenübernahmen in Bearbeitung (Leitung)",
         "/kostenuebernahmen/",
@@ -501,6 +529,9 @@ def params(conn: Any, today: dt.date | None = None) -> dict[str, Any]:
         "q_start": q_start,
         "q_end": q_end,
         "today": today,
+        # "Kinder ohne Platz": born after the day 18 years ago, on or before 1 year ago
+        "child_born_after": today.replace(year=today.year - 18, day=min(today.day, 28)),
+        "child_born_by": today.replace(year=today.year - 1, day=min(today.day, 28)),
         "username": BENCH_USERNAME,
     }
 

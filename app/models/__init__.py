@@ -55,6 +55,7 @@ from app.models.organisation import (
 )
 from app.models.partner import NetworkPartner
 from app.models.person import (
+    ChildPlace,
     Employment,
     Household,
     IntegrationCourse,
@@ -99,6 +100,7 @@ __all__ = [
     "CaseManagementCase",
     "CatalogueAlias",
     "CatalogueEntry",
+    "ChildPlace",
     "ContactNote",
     "ContactNoteTopic",
     "CustodyPeriod",

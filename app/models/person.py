@@ -291,6 +291,56 @@ class PersonVulnerability(PersonOwned, Model):
     person: Mapped[Person] = relationship(Person)
 
 
+#: the kinds of a child's place and their German names (app/services/casefile/child_places.py)
+CHILD_PLACE_KINDS = {"kita": "Kita", "schule": "Schule", "hort": "Hort"}
+#: the states of a child's place, in their order, with German names
+CHILD_PLACE_STATES = {
+    "requested": "beantragt",
+    "offered": "angeboten",
+    "attending": "besucht",
+    "ended": "beendet",
+}
+
+
+class ChildPlace(PersonOwned, Timestamped, Model):
+    """Kita-, Schul- oder Hortplatz eines Kindes — requested, offered, attending, ended (§3.1.2).
+
+    ``type_code``: the catalogue entry of the kind (``childcare_type`` for Kita and Hort,
+    ``school_type`` for school); ``partner_id``: the institution from the partner directory,
+    or ``institution`` as free text.
+    """
+
+    __tablename__ = "child_place"
+    __table_args__ = (
+        # "Kinder ohne Platz": the attending and the open places of a person
+        Index("ix_child_place_person_state", "person_id", "state"),
+        # the annual evaluation: the writer's places by request day
+        Index("ix_child_place_org_requested", "organisation_id", "requested_on"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    type_code: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    offered_on: Mapped[dt.date | None] = mapped_column(Date)
+    attending_from: Mapped[dt.date | None] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    partner_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("network_partner.id", ondelete="SET NULL"), index=True
+    )
+    institution: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    person: Mapped[Person] = relationship(Person)
+
+    @property
+    def kind_label(self) -> str:
+        return CHILD_PLACE_KINDS.get(self.kind, self.kind)
+
+    @property
+    def state_label(self) -> str:
+        return CHILD_PLACE_STATES.get(self.state, self.state)
+
+
 # Belegung: persons currently living in an accommodation (R-1.2), one subquery per list query.
 # The same figure for every role that may see the accommodation: it counts persons of
 # all providers through a plain table alias, which the row scope (an ORM criterion on Person)

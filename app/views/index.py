@@ -121,6 +121,11 @@ ROLE_START = {
             "PersonView.list",
         ),
         (
+            _l("Kinder ohne Platz"),
+            _l("Kinder ohne Platz in Kita, Schule oder Hort, je Träger."),
+            "ChildrenWithoutPlaceView.list",
+        ),
+        (
             "Zugriffsprotokoll",
             "Wer hat wann welche Fallakte gelesen oder geändert.",
             "AccessLogView.list",

@@ -23,6 +23,7 @@ from app.models import (
 from app.services.bundle import Bundle
 from app.services.case_management.workflow import OPEN_STEPS
 from app.services.casefile.cost_approval import pending_count_query
+from app.services.casefile.child_places import without_place_count
 from app.services.intake.caseworkers import count_query
 from app.services.staff.figures import CaseloadRow, caseload_queries, caseload_rows
 
@@ -47,6 +48,8 @@ class Desk:
     unassigned: int | None = None
     #: cost approvals requested from the social department and not yet decided (§3.1.8)
     cost_approvals_pending: int | None = None
+    #: "Kinder ohne Platz": the lead's provider's, the caseworker's own persons' children
+    children_without_place: int | None = None
 
 
 def previous_quarter(today: dt.date) -> tuple[int, int]:
@@ -139,6 +142,10 @@ def load_desk(
         bundle.update(lead_queries(organisation_id, today))
     if reviewer:
         bundle.update(review_queries(today))
+    if lead and organisation_id is not None:  # the list shows the lead the provider's
+        bundle.add("children_without_place", without_place_count(today))
+    elif caseworker:
+        bundle.add("children_without_place", without_place_count(today, caseworker_id=user_id))
     desk = Desk()
     if not len(bundle):
         return desk
@@ -160,6 +167,8 @@ def load_desk(
         desk.quarter = previous_quarter(today)
         status = data.get("quarter_status") or []
         desk.quarter_status = str(status[0]) if status else "draft"
+    if "children_without_place" in data:
+        desk.children_without_place = scalar("children_without_place")
     if reviewer:
         desk.reports_waiting = scalar("reports_waiting")
         desk.quarter = previous_quarter(today)

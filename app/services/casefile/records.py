@@ -1,5 +1,5 @@
 """The case file's sub-records — the one door of each: languages, degrees, employment,
-integration courses, vulnerabilities.
+integration courses, vulnerabilities, the children's Kita, school and Hort places.
 
 Every write of a sub-record, whichever door it comes through (the add and edit forms of the
 case file, the demo data), goes through a verb of this module: ``create_<record>``,
@@ -22,6 +22,7 @@ from typing import Any
 from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import (
+    ChildPlace,
     Employment,
     IntegrationCourse,
     Person,
@@ -29,6 +30,7 @@ from app.models import (
     PersonLanguage,
     PersonVulnerability,
 )
+from app.services.casefile.child_places import check_place
 from app.services.catalogues import valid_codes
 from app.services.errors import DomainError, Problems, unit_of_work
 
@@ -64,6 +66,9 @@ class RecordKind:
     #: (start, end) fields of a record with a period
     period: tuple[str, str] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
+    #: the rules across fields: ``cross(problems, clean, person=, before=, today=)``
+    #: (``before``: the stored values when a record is changed, None when it is created)
+    cross: Callable[..., None] | None = None
 
 
 KINDS: dict[str, RecordKind] = {
@@ -122,6 +127,24 @@ KINDS: dict[str, RecordKind] = {
             "note": Rule("text", max_len=500),
         },
     ),
+    "child_place": RecordKind(
+        ChildPlace,
+        "Kita-, Schul- oder Hortplatz",
+        {
+            "kind": Rule("code", required=True),
+            "type_code": Rule("code"),
+            "state": Rule("code", required=True),
+            "requested_on": Rule("date", past_only=True),
+            "offered_on": Rule("date", past_only=True),
+            "attending_from": Rule("date"),
+            "ended_on": Rule("date"),
+            "partner_id": Rule("ref"),
+            "institution": Rule("text", max_len=200),
+            "notes": Rule("text", max_len=2000),
+        },
+        defaults={"state": "requested"},
+        cross=check_place,
+    ),
 }
 
 #: model class -> its kind (the doors find the rules from the row)
@@ -132,6 +155,15 @@ def _value(problems: Problems, name: str, rule: Rule, value: Any, *, today: dt.d
     """Check and normalise one value; problems go to ``problems``."""
     if rule.shape == "flag":
         return bool(value)
+    if rule.shape == "ref":
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        problems.add(name, f"{name}.format", "Bitte einen Eintrag aus der Liste wählen.")
+        return None
     if rule.shape == "date":
         try:
             day = parse_date(value)
@@ -176,9 +208,16 @@ def _value(problems: Problems, name: str, rule: Rule, value: Any, *, today: dt.d
 
 
 def check_record(
-    kind: str, values: Mapping[str, Any], *, today: dt.date | None = None
+    kind: str,
+    values: Mapping[str, Any],
+    *,
+    today: dt.date | None = None,
+    person: Person | None = None,
+    before: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return the checked, normalised values of a sub-record; raise :class:`RecordError`."""
+    """Return the checked, normalised values of a sub-record; raise :class:`RecordError`.
+
+    ``person``: whose record it is; ``before``: the stored values when it is changed."""
     today = today or dt.date.today()
     spec = KINDS[kind]
     unknown = set(values) - set(spec.rules)
@@ -199,6 +238,8 @@ def check_record(
                 f"{spec.period[1]}.before_start",
                 "Das Ende kann nicht vor dem Beginn liegen.",
             )
+    if spec.cross is not None:
+        spec.cross(problems, clean, person=person, before=before, today=today)
     problems.raise_if_any()
     return clean
 
@@ -214,7 +255,7 @@ def create_record(
 ) -> Any:
     """Add a sub-record of ``kind`` to the person's case file (one transaction)."""
     spec = KINDS[kind]
-    clean = check_record(kind, {**spec.defaults, **values}, today=today)
+    clean = check_record(kind, {**spec.defaults, **values}, today=today, person=person)
     with unit_of_work():
         item = spec.model(person_id=person.id, organisation_id=person.organisation_id, **clean)
         db.session.add(item)
@@ -231,7 +272,8 @@ def update_record(
     kind = KIND_OF_MODEL[type(item)]
     spec = KINDS[kind]
     current = {name: getattr(item, name) for name in spec.rules}
-    clean = check_record(kind, {**current, **changes}, today=today)
+    person = db.session.get(Person, item.person_id)
+    clean = check_record(kind, {**current, **changes}, today=today, person=person, before=current)
     with unit_of_work():
         for name in changes:
             setattr(item, name, clean[name])
@@ -318,4 +360,16 @@ def update_vulnerability(
 ) -> PersonVulnerability:
     """Vulnerabilität ändern."""
     changed: PersonVulnerability = update_record(item, actor=actor, changes=changes)
+    return changed
+
+
+def create_child_place(person: Person, *, actor: Any, **values: Any) -> ChildPlace:
+    """Kita-, Schul- oder Hortplatz eines Kindes anlegen (app.services.casefile.child_places)."""
+    item: ChildPlace = create_record("child_place", person, actor=actor, values=values)
+    return item
+
+
+def update_child_place(item: ChildPlace, *, actor: Any, **changes: Any) -> ChildPlace:
+    """Kita-, Schul- oder Hortplatz ändern: Stand, Tage, Einrichtung."""
+    changed: ChildPlace = update_record(item, actor=actor, changes=changes)
     return changed

@@ -31,7 +31,7 @@ from app.models.intake import (
     HANDOVER_SCOPE_LABELS,
     HANDOVER_STATUS_LABELS,
 )
-from app.models.person import READING_ABILITY_LABELS
+from app.models.person import CHILD_PLACE_KINDS, CHILD_PLACE_STATES, READING_ABILITY_LABELS
 from app.models.retention import FINDING_RATINGS
 from app.services import catalogues
 from app.services.bundle import Bundle
@@ -277,6 +277,15 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], str] = {
     ("cm_goal", "title"): "Ziel",
     ("cm_conference", "outcome"): "Ergebnis der Fallkonferenz",
     ("handover", "reason"): "Anlass",
+    ("child_place", "kind"): "Platz",
+    ("child_place", "type_code"): "Art",
+    ("child_place", "state"): "Stand",
+    ("child_place", "requested_on"): "Beantragt am",
+    ("child_place", "offered_on"): "Angeboten am",
+    ("child_place", "attending_from"): "Besucht ab",
+    ("child_place", "ended_on"): "Beendet am",
+    ("child_place", "partner_id"): "Einrichtung (Partnerverzeichnis)",
+    ("child_place", "notes"): "Bemerkungen",
 }
 
 #: catalogue of a column's codes: (table or "*", column) → catalogue
@@ -332,6 +341,8 @@ VALUE_LABELS: dict[tuple[str, str], Mapping[str, str]] = {
     ("handover", "scope"): HANDOVER_SCOPE_LABELS,
     ("handover", "status"): HANDOVER_STATUS_LABELS,
     ("handover", "consent_form"): CONSENT_FORM_DISPLAY,
+    ("child_place", "kind"): CHILD_PLACE_KINDS,
+    ("child_place", "state"): CHILD_PLACE_STATES,
 }
 
 
@@ -433,6 +444,9 @@ def display_value(table: str, column: str, value: Any, names: Names) -> str:
         listed = _lookup(key, CATALOGUE_COLUMNS)
         names_of = catalogues.labels(listed) if listed is not None else {}
         return ", ".join(names_of.get(str(v), str(v)) for v in value) or EMPTY
+    if key == ("child_place", "type_code"):  # the catalogue follows the kind of the place
+        both = {**catalogues.labels("childcare_type"), **catalogues.labels("school_type")}
+        return both.get(str(value), str(value))
     fixed = _lookup(key, VALUE_LABELS)
     if fixed is not None:
         return str(fixed.get(value, value))

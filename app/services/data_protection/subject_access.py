@@ -39,6 +39,7 @@ TABLE_TITLES = {
     "employment": "Beruflicher Werdegang",
     "integration_course": "Integrationskurse",
     "person_vulnerability": "Vulnerabilitäten",
+    "child_place": "Kita-, Schul- und Hortplätze",
     "contact_note": "Beratungsvermerke",
     "follow_up": "Wiedervorlagen",
     "referral": "Vermittlungen",

@@ -24,10 +24,12 @@ from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import FileAudit, FileAuditItem, MonitoringEntry, Organisation
 from app.models.figures import AnnualTalk
+from app.models.person import CHILD_PLACE_KINDS
 from app.models.retention import FINDING_RATINGS
 from app.models.staff import StaffSupervision, StaffTraining
 from app.models.statistics import QuarterlyReport
 from app.services.bundle import Bundle
+from app.services.casefile import child_places
 from app.services.catalogues import labels
 from app.services.cooperation.figures import (
     COOPERATION_FIGURE_LABELS,
@@ -151,6 +153,8 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
     bundle.add("referrals", referral_rows_query(start, end, [organisation_id]))
     # Härtefallverfahren: for the holder on the day of the step (custody periods)
     bundle.add("hardship", hardship_counts_statement(organisation_id, start, end))
+    # children with a Kita, school or Hort place requested / attending, for the writer
+    bundle.add("children", child_places.annual_statement(organisation_id, start, end))
     data = bundle.run(unscoped=True)
     if not data["org"]:
         raise StatisticsError("Diese Organisation gibt es nicht")
@@ -254,6 +258,8 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         "service_gaps": gaps,
         "hardship": decode_hardship(data["hardship"][0]),
         "talk": talk_json(talk),
+        "children": child_places.decode_annual(data["children"]),
+        "children_labels": dict(CHILD_PLACE_KINDS),
         # cooperation work and staff training of the year, for the annual talk
         "cooperation": decode_figures(data["cooperation"][0]),
         "cooperation_labels": COOPERATION_FIGURE_LABELS,

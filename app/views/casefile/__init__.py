@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app.security import matrix
 from app.views.casefile import cost_approval
 from app.views.casefile.access_log import AccessLogView
+from app.views.casefile.children import ChildrenWithoutPlaceView, register_section
 from app.views.casefile.follow_ups import MyFollowUpView, ReferralView
 from app.views.casefile.notes import ContactNoteView, GroupSessionView
 from app.views.casefile.persons import PersonView
@@ -59,6 +60,8 @@ def register(appbuilder: AppBuilder) -> None:
     cost_approval.register(appbuilder)
     for view in SUB_RECORD_VIEWS:
         appbuilder.add_view_no_menu(view)
+    appbuilder.add_view_no_menu(ChildrenWithoutPlaceView)
+    register_section()
     appbuilder.add_view(
         AccessLogView,
         "Zugriffsprotokoll",

@@ -30,6 +30,7 @@ from app.services.casefile import persons as person_service
 from app.services.data_protection.access_log import log_accesses
 from app.services.errors import DomainError
 from app.services.record_payloads import MSG_CONFLICT, FieldSpec, PayloadError
+from app.views.casefile.child_place_api import ChildPlaceApi
 from app.views.casefile.record_api import (
     MSG_CHECK_THROTTLED,
     MSG_FORBIDDEN,
@@ -289,7 +290,7 @@ class PersonApi(VerbRecordApi):
         return self.response(200, id=person.id, result=self._sensitive_dump(row))
 
 
-APIS = (PersonApi,)
+APIS = (PersonApi, ChildPlaceApi)
 
 
 def register(appbuilder: AppBuilder) -> None:

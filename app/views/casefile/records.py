@@ -1,4 +1,5 @@
-"""Sub-records of a case file: languages, degrees, employment, courses, vulnerabilities."""
+"""Sub-records of a case file: languages, degrees, employment, courses, vulnerabilities, the
+children's Kita, school and Hort places."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
+from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
 from app.models import (
+    ChildPlace,
     Employment,
     IntegrationCourse,
     Person,
@@ -20,6 +23,7 @@ from app.models import (
     PersonLanguage,
     PersonVulnerability,
 )
+from app.models.person import CHILD_PLACE_KINDS, CHILD_PLACE_STATES
 from app.security import matrix
 from app.services.casefile.records import KINDS, check_record, create_record, update_record
 from app.services.errors import DomainError
@@ -30,7 +34,7 @@ from app.views.casefile.common import (
     _optional_checkbox,
     _person_or_404,
 )
-from app.views.casefile.forms import GermanIntegerField, catalogue_select
+from app.views.casefile.forms import BLANK, GermanIntegerField, catalogue_select
 
 
 # ---------------------------------------------------------------- sub-records
@@ -70,9 +74,14 @@ class SubRecordView(ScopedModelView):
         values = {n: form[n].data for n in columns if n in form and n not in unread}
         return values, unread
 
+    #: the anchor of the case file page the form returns to
+    return_anchor: ClassVar[str] = "#profil"
+
     def _saved(self, person: Person) -> Response:
         flash(f"{KINDS[self.record_kind].name} gespeichert.", "success")
-        return redirect(url_for("PersonView.show", pk=person.id) + "#profil")
+        back = request.args.get("zurueck", "")
+        target = int(back) if back.isdigit() and len(back) < 12 else person.id
+        return redirect(url_for("PersonView.show", pk=target) + self.return_anchor)
 
     def _refused(self, form: Any, exc: DomainError, unread: set[str]) -> None:
         db.session.rollback()
@@ -269,10 +278,85 @@ class PersonVulnerabilityView(SubRecordView):
     }
 
 
+def _place_type_choices() -> list[tuple[str, str]]:
+    from app.services.casefile.persons import catalogue_choices
+
+    return [
+        BLANK,
+        *((c, f"Kita/Hort: {label}") for c, label in catalogue_choices("childcare_type")),
+        *((c, f"Schule: {label}") for c, label in catalogue_choices("school_type")),
+    ]
+
+
+def _place_partner_choices() -> list[tuple[str, str]]:
+    from app.services.casefile.child_places import partner_choices
+
+    return [("", "– keine aus dem Verzeichnis –")] + [
+        (str(pid), name) for pid, name in partner_choices()
+    ]
+
+
+class ChildPlaceView(SubRecordView):
+    """Kita-, Schul- und Hortplätze eines Kindes (Fachkonzept §3.1.2)."""
+
+    record_kind = "child_place"
+    return_anchor = "#kinder"
+    datamodel = SQLAInterface(ChildPlace)
+    add_title = _l("Kita-, Schul- oder Hortplatz erfassen")
+    list_title = _l("Kita-, Schul- und Hortplätze")
+    show_title = _l("Kita-, Schul- oder Hortplatz")
+    edit_title = _l("Kita-, Schul- oder Hortplatz bearbeiten")
+    list_columns = add_columns = edit_columns = [
+        "kind",
+        "type_code",
+        "state",
+        "requested_on",
+        "offered_on",
+        "attending_from",
+        "ended_on",
+        "partner_id",
+        "institution",
+        "notes",
+    ]
+    label_columns = {
+        "kind": _l("Platz"),
+        "type_code": _l("Art"),
+        "state": _l("Stand"),
+        "requested_on": _l("beantragt am"),
+        "offered_on": _l("angeboten am"),
+        "attending_from": _l("besucht ab"),
+        "ended_on": _l("beendet am"),
+        "partner_id": _l("Einrichtung aus dem Partnerverzeichnis"),
+        "institution": _l("Einrichtung (freie Angabe)"),
+        "notes": _l("Bemerkungen"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": SelectField(
+            "Platz",
+            choices=[(k, v) for k, v in CHILD_PLACE_KINDS.items()],
+            validate_choice=False,
+        ),
+        "type_code": SelectField("Art", choices=_place_type_choices, validate_choice=False),
+        "state": SelectField(
+            "Stand",
+            choices=[(k, v) for k, v in CHILD_PLACE_STATES.items()],
+            validate_choice=False,
+        ),
+        "partner_id": SelectField(
+            "Einrichtung aus dem Partnerverzeichnis",
+            choices=_place_partner_choices,
+            validate_choice=False,
+            coerce=lambda v: "" if v is None else str(v),
+        ),
+        "notes": TextAreaField("Bemerkungen"),
+    }
+
+
 SUB_RECORD_VIEWS = (
     PersonLanguageView,
     PersonDegreeView,
     EmploymentView,
     IntegrationCourseView,
     PersonVulnerabilityView,
+    ChildPlaceView,
 )
