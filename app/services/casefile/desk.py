@@ -22,8 +22,8 @@ from app.models import (
 )
 from app.services.bundle import Bundle
 from app.services.case_management.workflow import OPEN_STEPS
-from app.services.casefile.cost_approval import pending_count_query
 from app.services.casefile.child_places import without_place_count
+from app.services.casefile.cost_approval import pending_count_query
 from app.services.intake.caseworkers import count_query
 from app.services.staff.figures import CaseloadRow, caseload_queries, caseload_rows
 
