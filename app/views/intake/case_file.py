@@ -6,11 +6,13 @@ import datetime as dt
 from typing import Any
 
 from flask import g, session
+from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.i18n import translate
 from app.models.intake import CONSENT_FORM_LABELS, HANDOVER_SCOPE_LABELS, HANDOVER_STATUS_LABELS
-from app.services.documents.letters import LANGUAGES
+from app.services.documents.letters import language_choices
 from app.services.intake import handover as ho
 from app.services.intake import sharing
 from app.services.intake.consent_letter import letter_label
@@ -62,10 +64,7 @@ def section_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
         "scope_labels": HANDOVER_SCOPE_LABELS,
         "consent_labels": CONSENT_FORM_LABELS,
         # the consent letter handed out (printed in the section "Schreiben")
-        "letter_languages": [
-            ("de", "Deutsch"),
-            *((lang.code, f"{lang.german} ({lang.own})") for lang in LANGUAGES.values()),
-        ],
+        "letter_languages": [("de", translate("Deutsch")), *language_choices()[1:]],
         "offer_letter": letter_label(offer[4], offer[5]) if offer else "",
         "owner": g.user.organisation_id == person.organisation_id,
         # the input of a refused offer (kept once, then the form is empty again)
@@ -96,8 +95,12 @@ def timeline_events(person: Any, data: dict[str, list[Any]]) -> list[TimelineEve
             TimelineEvent(
                 when=offered_at,
                 kind="handover",
-                title=f"Übergabe an {receiver} angeboten",
-                detail=f"Umfang: {HANDOVER_SCOPE_LABELS.get(scope, scope)}; von {sender}",
+                title=gettext("Übergabe an %(receiver)s angeboten", receiver=receiver),
+                detail=gettext(
+                    "Umfang: %(scope)s; von %(sender)s",
+                    scope=translate(HANDOVER_SCOPE_LABELS.get(scope, scope)),
+                    sender=sender,
+                ),
                 who=offered_by or "",
             )
         )
@@ -106,7 +109,10 @@ def timeline_events(person: Any, data: dict[str, list[Any]]) -> list[TimelineEve
                 TimelineEvent(
                     when=decided_at,
                     kind="handover",
-                    title=f"Übergabe {HANDOVER_STATUS_LABELS.get(status, status)}",
+                    title=gettext(
+                        "Übergabe %(status)s",
+                        status=translate(HANDOVER_STATUS_LABELS.get(status, status)),
+                    ),
                     detail=decision_reason or "",
                     who=decided_by or "",
                 )
