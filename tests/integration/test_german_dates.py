@@ -229,7 +229,12 @@ def test_pages_and_documents_bind_the_one_date_format(app: Any) -> None:
     from app import dates
     from app.services.documents.render import _environment
 
-    assert app.jinja_env.filters["de_date"] is dates.de_date
-    assert app.jinja_env.filters["de_datetime"] is dates.de_datetime
+    # pages: the request's language picks the format, both from app/dates.py
+    assert app.jinja_env.filters["de_date"] is dates.shown_date
+    assert app.jinja_env.filters["de_datetime"] is dates.shown_datetime
+    day = dt.date(2026, 12, 5)
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert app.jinja_env.filters["de_date"](day) == dates.de_date(day) == "05.12.2026"
+    # German documents: the German function itself
     assert _environment(None).filters["de_date"] is dates.de_date
     assert app.jinja_env.globals["date_input"]("x", "2026-12-05").count('value="05.12.2026"') == 1

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.formatting import EMPTY, de_date, de_datetime, de_number
 from app.models import Accommodation, MsaUser, NetworkPartner, Organisation
-from app.models.contact import CONTACT_KIND_LABELS
+from app.models.contact import CONTACT_KIND_LABELS, COST_APPROVAL_STATES
 from app.models.housing import (
     HARDSHIP_OUTCOME_LABELS,
     PROCEDURE_STATUS_LABELS,
@@ -267,6 +267,14 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], str] = {
     ("contact_note_topic", "code"): "Thema",
     ("move_step", "code"): "Schritt",
     ("hardship_procedure", "prepared_on"): "Antrag vorbereitet am",
+    ("referral", "cost_approval_state"): "Kostenübernahme",
+    ("referral", "cost_approval_requested_on"): "Kostenübernahme beantragt am",
+    ("referral", "cost_approval_decided_on"): "Über die Kostenübernahme entschieden am",
+    ("referral", "cost_approval_reference"): "Aktenzeichen der Kostenübernahme",
+    ("person_share", "consent_letter_language"): "Sprache des Einwilligungsschreibens",
+    ("person_share", "consent_letter_on"): "Einwilligungsschreiben ausgehändigt am",
+    ("handover", "consent_letter_language"): "Sprache des Einwilligungsschreibens",
+    ("handover", "consent_letter_on"): "Einwilligungsschreiben ausgehändigt am",
     ("hardship_procedure", "submitted_on"): "Bei der Härtefallkommission eingereicht am",
     ("hardship_procedure", "decided_on"): "Entscheidung der Härtefallkommission am",
     ("hardship_procedure", "outcome"): "Entscheidung",
@@ -337,6 +345,7 @@ VALUE_LABELS: dict[tuple[str, str], Mapping[str, str]] = {
     ("move_procedure", "status"): PROCEDURE_STATUS_LABELS,
     ("move_step", "outcome"): MOVE_STEP_OUTCOMES,
     ("hardship_procedure", "outcome"): HARDSHIP_OUTCOME_LABELS,
+    ("referral", "cost_approval_state"): COST_APPROVAL_STATES,
     ("social_report", "status"): REPORT_STATUS_LABELS,
     ("handover", "scope"): HANDOVER_SCOPE_LABELS,
     ("handover", "status"): HANDOVER_STATUS_LABELS,
