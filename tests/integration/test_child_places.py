@@ -428,3 +428,57 @@ def test_rest_child_places_and_forbidden_cases(
     assert client.get(f"/api/v1/childplace/{pk}", headers=reviewer).status_code == 200
     assert client.post("/api/v1/childplace/", json=body, headers=reviewer).status_code == 403
     assert client.delete(f"/api/v1/childplace/{pk}", headers=worker).status_code in (404, 405)
+
+
+#: the same bad input through the case-file form and REST: (name, person, values); days are
+#: offsets from today, "partner" names a partner of the world
+PARITY = [
+    ("adult", "mother", {"kind": "kita", "state": "requested", "requested_on": 0}),
+    ("offer before request", "ohne",
+     {"kind": "kita", "state": "offered", "requested_on": 0, "offered_on": -3}),
+    ("school is no Kita", "ohne",
+     {"kind": "kita", "state": "requested", "requested_on": 0, "partner": "school"}),
+    ("attending without its day", "ohne",
+     {"kind": "kita", "state": "attending", "requested_on": 0}),
+    ("request in the future", "ohne", {"kind": "kita", "state": "requested", "requested_on": 5}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "who", "values"), PARITY, ids=[p[0] for p in PARITY])
+def test_doors_refuse_alike(
+    app: Any, api_token: Any, world: dict[str, Any], name: str, who: str, values: dict[str, Any]
+) -> None:
+    from markupsafe import escape
+
+    from app.extensions import db
+    from app.models import ChildPlace
+    from tests.conftest import sign_in
+
+    person = world["ids"][who]
+    form: dict[str, str] = {}
+    body: dict[str, Any] = {"person_id": person}
+    for field, value in values.items():
+        if field == "partner":
+            form["partner_id"] = str(world[value])
+            body["partner_id"] = world[value]
+        elif isinstance(value, int):
+            day = TODAY + dt.timedelta(days=value)
+            form[field] = day.strftime("%d.%m.%Y")
+            body[field] = day.isoformat()
+        else:
+            form[field] = body[field] = value
+    with app.app_context():
+        before = db.session.query(ChildPlace).filter(ChildPlace.person_id == person).count()
+    rest = app.test_client().post(
+        "/api/v1/childplace/", json=body, headers=api_token(matrix.ROLE_CASEWORKER, world["org_a"])
+    )
+    assert rest.status_code == 400, (name, rest.get_json())
+    message = rest.get_json()["message"]
+    assert isinstance(message, str) and message
+    page = sign_in(app.test_client(), world["worker"]).post(
+        f"/childplaceview/add?person_id={person}", data=form
+    )
+    assert page.status_code == 422, name
+    assert str(escape(message)) in page.get_data(as_text=True), (name, message)
+    with app.app_context():
+        assert db.session.query(ChildPlace).filter(ChildPlace.person_id == person).count() == before
