@@ -34,6 +34,7 @@ from app.models.cooperation import Meeting, Project, Volunteer, WorkingGroup
 from app.models.custody import CustodyPeriod
 from app.models.figures import (
     AnnualTalk,
+    RetainedAnnualCount,
     RetainedIndicatorCount,
     RetainedMonthCount,
     RetainedReferralCount,
@@ -138,6 +139,7 @@ __all__ = [
     "QualificationProfile",
     "QuarterlyReport",
     "Referral",
+    "RetainedAnnualCount",
     "RetainedIndicatorCount",
     "RetainedMonthCount",
     "RetainedReferralCount",

@@ -52,6 +52,21 @@ class RetainedIndicatorCount(Model):
     completed_courses: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class RetainedAnnualCount(Model):
+    """Aufbewahrte Jahreszahl — figures of the annual evaluation of destroyed case files that
+    are counted per year, not per month (no personal data): Härtefall steps (``hardship.submitted``,
+    ``hardship.<outcome>``) for the organisation that held the person on the day of the step, and
+    children with a Kita, school or Hort place (``children.<kind>.requested`` /
+    ``children.<kind>.attending``) for the organisation that recorded the place, each child once
+    per kind, figure and year."""
+
+    __tablename__ = "statistics_retained_annual"
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    figure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
 class RetainedReferralCount(Model):
     """Aufbewahrte Vermittlungszahl — referrals of destroyed case files per partner and month."""
 

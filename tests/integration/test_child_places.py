@@ -369,6 +369,13 @@ def test_annual_children_follow_the_rule_and_hold_after_a_handover(
         )  # fmt: skip
         db.session.commit()
         assert [counted(0), counted(1)] == expected
+        # the children's case files are destroyed: both providers keep the figures of the year
+        from app.services.data_protection.retention import destroy_persons
+
+        destroy_persons(db.session.connection(), children)
+        db.session.commit()
+        assert db.session.query(ChildPlace).count() == 0
+        assert [counted(0), counted(1)] == expected
 
 
 def test_annual_page_shows_the_children(app: Any, login_as: Any, world: dict[str, Any]) -> None:

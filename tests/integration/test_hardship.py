@@ -347,10 +347,24 @@ def test_annual_figures_count_for_the_holder_of_the_day(
                 holder = _holder(periods, h["moved"], day)
                 if holder is not None and day.year in (2025, 2026):
                     expected[(holder, day.year)][key] += 1
-        for org in orgs:
-            for year in (2025, 2026):
-                figures = annual_evaluation(org, year)["hardship"]
-                want = expected[(org, year)]
-                assert figures["submitted"] == want["submitted"], (org, year, histories)
-                assert figures["by_outcome"] == {k: v for k, v in want.items() if k != "submitted"}
-                assert figures["decided"] == sum(figures["by_outcome"].values())
+
+        def check(when: str) -> None:
+            for org in orgs:
+                for year in (2025, 2026):
+                    figures = annual_evaluation(org, year)["hardship"]
+                    want = expected[(org, year)]
+                    assert figures["submitted"] == want["submitted"], (when, org, year, histories)
+                    assert figures["by_outcome"] == {
+                        k: v for k, v in want.items() if k != "submitted"
+                    }, (when, org, year, histories)
+                    assert figures["decided"] == sum(figures["by_outcome"].values())
+
+        check("live")
+        # the case files are destroyed: every year of every provider keeps its figures
+        from app.models import Person
+        from app.services.data_protection.retention import destroy_persons
+
+        destroy_persons(db.session.connection(), [p.id for p in db.session.query(Person)])
+        db.session.commit()
+        assert db.session.query(HardshipProcedure).count() == 0
+        check("after destruction")

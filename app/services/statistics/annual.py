@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from app.dates import DateError, parse_date
 from app.extensions import db
 from app.models import FileAudit, FileAuditItem, MonitoringEntry, Organisation
-from app.models.figures import AnnualTalk
+from app.models.figures import AnnualTalk, RetainedAnnualCount
 from app.models.person import CHILD_PLACE_KINDS
 from app.models.retention import FINDING_RATINGS
 from app.models.staff import StaffSupervision, StaffTraining
@@ -92,6 +92,21 @@ def _quarter_totals(by_month: Mapping[str, Mapping[str, int]], months: list[str]
     return totals
 
 
+def _add_retained(hardship: dict[str, Any], children: dict[str, dict[str, int]], rows: Any) -> None:
+    """Add the retained counts of destroyed case files (``hardship.<key>``,
+    ``children.<kind>.<figure>``) to the live figures."""
+    for figure, n in rows:
+        parts = str(figure).split(".")
+        if parts[0] == "hardship" and len(parts) == 2:
+            if parts[1] == "submitted":
+                hardship["submitted"] += int(n or 0)
+            elif parts[1] in hardship["by_outcome"]:
+                hardship["by_outcome"][parts[1]] += int(n or 0)
+                hardship["decided"] += int(n or 0)
+        elif parts[0] == "children" and len(parts) == 3 and parts[1] in children:
+            children[parts[1]][parts[2]] = children[parts[1]].get(parts[2], 0) + int(n or 0)
+
+
 def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
     """Return the year view of one provider (access is decided by :func:`allowed_annual`)."""
     quarters = [Quarter(year, q) for q in (1, 2, 3, 4)]
@@ -155,6 +170,17 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
     bundle.add("hardship", hardship_counts_statement(organisation_id, start, end))
     # children with a Kita, school or Hort place requested / attending, for the writer
     bundle.add("children", child_places.annual_statement(organisation_id, start, end))
+    # the share of destroyed case files in these two (statistics_retained_annual)
+    bundle.add(
+        "retained",
+        select(RetainedAnnualCount.figure, func.sum(RetainedAnnualCount.count))
+        .where(
+            RetainedAnnualCount.organisation_id == organisation_id,
+            RetainedAnnualCount.year >= start.year,
+            RetainedAnnualCount.year <= end.year,
+        )
+        .group_by(RetainedAnnualCount.figure),
+    )
     data = bundle.run(unscoped=True)
     if not data["org"]:
         raise StatisticsError("Diese Organisation gibt es nicht")
@@ -244,6 +270,9 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         for topic, n, c in data["gaps"]
     ]
     talk = data["talk"][0] if data["talk"] else None
+    hardship = decode_hardship(data["hardship"][0])
+    children = child_places.decode_annual(data["children"])
+    _add_retained(hardship, children, data["retained"])
     return {
         "organisation": data["org"][0],
         "organisation_id": organisation_id,
@@ -256,9 +285,9 @@ def annual_evaluation(organisation_id: int, year: int) -> dict[str, Any]:
         ),
         "file_audits": audits,
         "service_gaps": gaps,
-        "hardship": decode_hardship(data["hardship"][0]),
+        "hardship": hardship,
         "talk": talk_json(talk),
-        "children": child_places.decode_annual(data["children"]),
+        "children": children,
         "children_labels": dict(CHILD_PLACE_KINDS),
         # cooperation work and staff training of the year, for the annual talk
         "cooperation": decode_figures(data["cooperation"][0]),

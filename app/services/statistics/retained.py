@@ -30,13 +30,20 @@ from sqlalchemy.engine import Connection
 from app.models import (
     CaseEvent,
     CaseManagementCase,
+    ChildPlace,
     ContactNote,
+    HardshipProcedure,
     IntegrationCourse,
     Person,
     Referral,
 )
 from app.models.custody import CustodyPeriod
-from app.models.figures import RetainedIndicatorCount, RetainedMonthCount, RetainedReferralCount
+from app.models.figures import (
+    RetainedAnnualCount,
+    RetainedIndicatorCount,
+    RetainedMonthCount,
+    RetainedReferralCount,
+)
 from app.services.statistics.presence import clip_to_counselling
 
 INDIVIDUAL_KINDS = ("individual", "accompaniment")
@@ -175,6 +182,68 @@ def _indicator_counts(
     return out
 
 
+def _holder_on(periods: Sequence[Any], day: dt.date) -> int | None:
+    """The organisation that held the person on ``day`` (the live rule of the annual figures:
+    the receiver on the day of a handover, the current holder also on its own end day)."""
+    for org, started, ended, current in periods:
+        if started <= day and (ended is None or ended > day or (ended == day and current)):
+            return int(org)
+    return None
+
+
+def _annual_counts(
+    conn: Connection, person_ids: Sequence[int], today: dt.date
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """The figures the annual evaluation counts per year: Härtefall steps for the holder of the
+    day (``hardship_counts``) and children with a place requested / attending per kind for the
+    writer of the place (``child_places.annual_statement``: each child once per kind, figure
+    and year; an open place attends until the day of the destruction)."""
+    out: dict[tuple[Any, ...], dict[str, int]] = {}
+
+    def add(org: int, year: int, figure: str) -> None:
+        out.setdefault((int(org), int(year), figure), {"count": 0})["count"] += 1
+
+    cp = _table(CustodyPeriod).c
+    periods: dict[int, list[Any]] = {}
+    for pid, org, started, ended, current in conn.execute(
+        select(cp.person_id, cp.organisation_id, cp.started_on, cp.ended_on, cp.current).where(
+            cp.person_id.in_(person_ids)
+        )
+    ):
+        periods.setdefault(int(pid), []).append((org, started, ended, current))
+    h = _table(HardshipProcedure).c
+    for pid, submitted, decided, outcome in conn.execute(
+        select(h.person_id, h.submitted_on, h.decided_on, h.outcome).where(
+            h.person_id.in_(person_ids)
+        )
+    ):
+        for figure, day in (("hardship.submitted", submitted), (f"hardship.{outcome}", decided)):
+            if day is None or (figure != "hardship.submitted" and not outcome):
+                continue
+            holder = _holder_on(periods.get(int(pid), ()), day)
+            if holder is not None:
+                add(holder, day.year, figure)
+    c = _table(ChildPlace).c
+    seen: set[tuple[Any, ...]] = set()
+    for pid, org, kind, requested, attending, ended in conn.execute(
+        select(
+            c.person_id, c.organisation_id, c.kind, c.requested_on, c.attending_from, c.ended_on
+        ).where(c.person_id.in_(person_ids))
+    ):
+        years: list[tuple[int, str]] = []
+        if requested is not None:
+            years.append((requested.year, "requested"))
+        if attending is not None:
+            last = ended or max(today, attending)
+            years += [(y, "attending") for y in range(attending.year, last.year + 1)]
+        for year, figure in years:
+            key = (int(pid), int(org), kind, year, figure)
+            if key not in seen:
+                seen.add(key)
+                add(org, year, f"children.{kind}.{figure}")
+    return out
+
+
 def _add_rows(
     conn: Connection, table: Table, keys: Sequence[str], rows: dict[tuple[Any, ...], dict[str, int]]
 ) -> None:
@@ -197,6 +266,8 @@ def retain_counts(
     if not person_ids:
         return {}
     today = today or dt.date.today()
+    # read before anything below changes the custody periods (clip_to_counselling)
+    annual_rows = _annual_counts(conn, person_ids, today)
     month_rows: dict[tuple[Any, ...], dict[str, int]] = {}
     for key, counts in _note_counts(conn, person_ids).items():
         row = month_rows.setdefault(key, dict.fromkeys((*MONTH_COLUMNS, "case_management"), 0))
@@ -224,7 +295,9 @@ def retain_counts(
         ("organisation_id", "year", "month", "partner_id", "topic_code", "outcome"),
         referral_rows,
     )
+    _add_rows(conn, _table(RetainedAnnualCount), ("organisation_id", "year", "figure"), annual_rows)
     return {
+        "statistics_retained_annual": len(annual_rows),
         "statistics_retained_month": len(month_rows),
         "statistics_retained_referral": len(referral_rows),
         "statistics_retained_indicator": len(indicator_rows),
