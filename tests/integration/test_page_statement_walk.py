@@ -17,17 +17,17 @@ Run with ``-s`` to print the table of the most expensive pages of each role.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from app.demo.data import DEMO_PASSWORD, PROVIDERS
 from app.security import matrix
+from bench.walk import routes as _urls
 from tests.conftest import sign_in
 from tests.integration.test_performance import MAX_PAGE_BYTES, MAX_STATEMENTS, count_statements
 
@@ -40,41 +40,9 @@ ACCOUNTS = {
     "datenschutz": ("datenschutz", matrix.ROLE_DPO),
 }
 
-#: endpoints never requested: assets, sign-out, language switch, GET routes that change data
-#: (FAB's delete and single-row actions), file downloads of FAB's upload columns (none used),
-#: redirects back and the pending second sign-in step
-SKIP_ENDPOINTS = {
-    "static",
-    "appbuilder.static",
-    "AuthDBView.logout",
-    "AuthDBView.login",
-    "LocaleView.index",
-    "UtilView.back",
-    "TotpView.verify",
-}
-SKIP_SUFFIXES = (".delete", ".action", ".download")
-
-#: query strings a page needs to show its content (else it shows an empty search form)
-QUERY = {
-    "SocialReportView.add": "?person_id={person}",
-    "DataProtectionView.subject_access": "?person={person}",
-    "ContactNoteView.add": "?person={person}",
-    "MyFollowUpView.add": "?person={person}",
-    "PersonLanguageView.add": "?person_id={person}",
-    "PersonDegreeView.add": "?person_id={person}",
-    "EmploymentView.add": "?person_id={person}",
-    "IntegrationCourseView.add": "?person_id={person}",
-    "PersonVulnerabilityView.add": "?person_id={person}",
-    "StatisticsApi.quarterly": "?year={year}&quarter={quarter}",
-}
-#: path ids other than the model's first row: a draft is edited, a final report is not
-PK = {"SocialReportView.edit": "draft_report"}
-
 #: pages over budget today: (endpoint, role key) -> reason. Strict: a fixed page fails the
 #: test until its entry is removed.
 KNOWN: dict[tuple[str, str], str] = {}
-
-_ARG = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
 @dataclass
@@ -89,35 +57,6 @@ class Result:
 
 
 # -- data ---------------------------------------------------------------------------------
-def _models() -> dict[str, Any]:
-    from app.models import (
-        CaseManagementCase,
-        FileAudit,
-        FileAuditItem,
-        HardshipProcedure,
-        MoveProcedure,
-        MsaUser,
-        Person,
-        SocialReport,
-    )
-
-    return {
-        "SocialReportView": SocialReport,
-        "SocialReportApi": SocialReport,
-        "MoveProcedureView": MoveProcedure,
-        "HardshipView": HardshipProcedure,
-        "HardshipApi": HardshipProcedure,
-        "CaseManagementView": CaseManagementCase,
-        "CaseManagementApi": CaseManagementCase,
-        "PersonCvApi": Person,
-        "audit_id": FileAudit,
-        "item_id": FileAuditItem,
-        "person_id": Person,
-        # the qualification profile of an account of the focus provider
-        "QualificationView": MsaUser,
-    }
-
-
 def _load(app: Flask) -> dict[str, Any]:
     """Demo data, bench documents, a file audit; return the focus organisation and person."""
     from app.demo.data import load_demo_data
@@ -152,30 +91,6 @@ def _load(app: Flask) -> dict[str, Any]:
         }
 
 
-def _id_of(app: Flask, model: Any, focus: dict[str, Any]) -> int | None:
-    """The focus person's row of ``model``, else the focus organisation's, else the first."""
-    from app.extensions import db
-
-    columns = inspect(model).columns
-    if model.__name__ == "Person":
-        return int(focus["person"])
-    tries = []
-    if "person_id" in columns:
-        tries.append(columns["person_id"] == focus["person"])
-    if "organisation_id" in columns:
-        tries.append(columns["organisation_id"] == focus["org"])
-    tries.append(None)
-    with app.app_context():
-        for where in tries:
-            stmt = select(columns["id"]).order_by(columns["id"]).limit(1)
-            if where is not None:
-                stmt = stmt.where(where)
-            row = db.session.scalar(stmt)
-            if row is not None:
-                return int(row)
-    return None
-
-
 def _clients_for(app: Flask, username: str) -> tuple[FlaskClient, FlaskClient]:
     """The browser (session cookie, as ``sign_in``) and an API client (JWT only, from
     ``/api/v1/security/login`` like bench/run.py). A client with both would be checked by
@@ -199,60 +114,6 @@ def _clients_for(app: Flask, username: str) -> tuple[FlaskClient, FlaskClient]:
 
 
 # -- the walk -----------------------------------------------------------------------------
-def _urls(app: Flask, focus: dict[str, Any]) -> list[tuple[str, str]]:
-    """(endpoint, url) of every GET route, path parameters filled with real ids."""
-    models = _models()
-    views = {type(v).__name__: v for v in app.appbuilder.baseviews}  # type: ignore[attr-defined]
-    ids: dict[Any, int | None] = {}
-
-    def id_for(model: Any) -> int | None:
-        if model not in ids:
-            ids[model] = _id_of(app, model, focus)
-        return ids[model]
-
-    out = []
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        endpoint = rule.endpoint
-        if "GET" not in (rule.methods or set()) or endpoint in SKIP_ENDPOINTS:
-            continue
-        if endpoint.endswith(SKIP_SUFFIXES):
-            continue
-        view_name = endpoint.split(".")[0]
-        view = views.get(view_name)
-        view_model = models.get(view_name) or getattr(getattr(view, "datamodel", None), "obj", None)
-        missing = False
-
-        def value(
-            match: re.Match[str], view_model: Any = view_model, endpoint: str = endpoint
-        ) -> str:
-            nonlocal missing
-            converter, choices, name = match.groups()
-            if converter == "any":
-                return (choices or "").split(",")[0].strip()
-            if name == "version":
-                return "v1"
-            if name == "fmt":
-                return "csv"
-            if name == "group_by":
-                return "role"
-            model = models.get(name) or view_model
-            if endpoint in PK:
-                row = focus[PK[endpoint]]
-            else:
-                row = id_for(model) if model is not None else None
-            if row is None:
-                missing = True
-                return "0"
-            return str(row)
-
-        url = _ARG.sub(value, rule.rule)
-        if missing:
-            continue
-        url += QUERY.get(endpoint, "").format(**focus)
-        out.append((endpoint, url))
-    return out
-
-
 def walk(app: Flask, role_key: str, focus: dict[str, Any]) -> list[Result]:
     browser, api = _clients_for(app, ACCOUNTS[role_key][0])
     results = []
