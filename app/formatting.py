@@ -87,6 +87,14 @@ ACCESS_LOG_CATEGORIES = {
     "duplicate_check": N_("Dublettenprüfung"),
     "aktenpruefung": N_("Aktenprüfung"),
     "auskunft_art15": N_("Auskunft (Art. 15)"),
+    "appointment": N_("Termin"),
+    "caseworker_assignment": N_("Zuständige Fachkraft"),
+    # the special categories (app.services.casefile.sensitive.CATEGORIES), one row per read
+    "health": N_("Besondere Kategorie: Gesundheitliche Situation"),
+    "addiction_in_family": N_("Besondere Kategorie: Suchterkrankung in der Familie"),
+    "religion": N_("Besondere Kategorie: Religion"),
+    "biographical_events": N_("Besondere Kategorie: Wichtige biografische Ereignisse"),
+    "criminal_proceedings": N_("Besondere Kategorie: Strafverfahren"),
 }
 
 #: the catalogues by their German names (catalogue list of the county admin)

@@ -149,3 +149,51 @@ def _topic_label() -> str:
 
     labels = catalogues.labels("contact_topic")
     return labels[sorted(labels)[0]]
+
+
+def test_access_log_names_every_category_and_reads_one_line_per_read(
+    app: Flask, login_as: Any
+) -> None:
+    """A read of the special categories logs one row per category; the reader sees them by
+    their German names — in the Art. 15 PDF as one line per read, in the log list per row —
+    and no category code; the JSON keeps every row."""
+    from app.formatting import ACCESS_LOG_CATEGORIES
+    from app.models import AccessLog
+    from app.services.case_management.special import ASPECT_CATEGORY
+    from app.services.casefile import sensitive
+    from app.services.data_protection.access_log import category_label, log_accesses
+
+    # every category the portal writes has a name of its own
+    written = {
+        "case_file", "contact_note", "follow_up", "group_session", "referral", "appointment",
+        "caseworker_assignment", "case_management", "sensitive", "retention",
+        "duplicate_check", "aktenpruefung", "auskunft_art15",
+        *sensitive.CATEGORIES, *ASPECT_CATEGORY.values(),
+    }  # fmt: skip
+    assert {code for code in written if category_label(code) == code} == set()
+    assert set(sensitive.CATEGORIES) <= set(ACCESS_LOG_CATEGORIES)
+    with app.app_context():
+        org = f.make_org("Träger A")
+        person = f.make_person(org, first_name="Selam", last_name="Haile")
+        person_id = person.id
+        log_accesses(
+            [(person_id, "read_sensitive", code, "Seite") for code in sensitive.CATEGORIES]
+        )
+        from app.extensions import db
+
+        db.session.commit()
+        assert db.session.query(AccessLog).filter_by(person_id=person_id).count() == 5
+    client = login_as(matrix.ROLE_DPO)
+    text = _pdf_text(client.get(f"/datenschutz/auskunft/{person_id}.pdf").data)
+    joined = " ".join(text.split())
+    # the five rows of the read are one line of the log ("Besondere Kategorien gelesen")
+    assert joined.count("Kategorien gelesen") == 1, joined[-1500:]
+    for label in sensitive.CATEGORIES.values():
+        assert f"Besondere Kategorie: {label}" in joined or label in joined, label
+    for code in sensitive.CATEGORIES:
+        assert code not in text, code
+    data = json.loads(client.get(f"/datenschutz/auskunft/{person_id}.json").data)
+    assert len([e for e in data["access_log"] if e["action"] == "read_sensitive"]) == 5
+    page = client.get(f"/accesslogview/list/?_flt_0_person_id={person_id}").get_data(as_text=True)
+    assert "Besondere Kategorie: Gesundheitliche Situation" in page
+    assert ">addiction_in_family<" not in page

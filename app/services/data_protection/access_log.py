@@ -51,6 +51,22 @@ ACTION_LABELS = {
 }
 
 
+def category_label(code: str | None) -> str:
+    """The German name of a log category: the portal's own categories and the special
+    categories (``ACCESS_LOG_CATEGORIES``), else a special-category aspect of the
+    case-management assessment by its catalogue label, else "–" for none."""
+    from app.formatting import ACCESS_LOG_CATEGORIES
+
+    if not code:
+        return "–"
+    if code in ACCESS_LOG_CATEGORIES:
+        return str(ACCESS_LOG_CATEGORIES[code])
+    from app.services.catalogues import labels
+
+    aspect = labels("assessment_aspect").get(code)
+    return f"Besondere Kategorie: {aspect}" if aspect else code
+
+
 def log_access(
     person_id: int | None,
     action: str,

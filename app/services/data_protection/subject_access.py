@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -224,8 +225,7 @@ def export_json(person_id: int) -> bytes:
 
 def export_pdf(person_id: int) -> bytes:
     """Return the Art. 15 export as a readable PDF (German labels and values) and log it."""
-    from app.formatting import ACCESS_LOG_CATEGORIES, de_date, de_datetime
-    from app.services.data_protection.access_log import ACTION_LABELS
+    from app.formatting import de_date, de_datetime
     from app.services.data_protection.export_display import Names, readable_rows
     from app.services.documents import render_pdf
 
@@ -307,19 +307,38 @@ def export_pdf(person_id: int) -> bytes:
             "group_sessions": [
                 {"date": de_date(s.date), "topic": s.topic} for s in data["sessions"]
             ],
-            "access_log": [
-                {
-                    "at": de_datetime(e.at),
-                    "user": e.username,
-                    "action": ACTION_LABELS.get(e.action, e.action),
-                    "category": ACCESS_LOG_CATEGORIES.get(e.category or "", e.category or ""),
-                }
-                for e in data["log"]
-            ],
+            "access_log": _log_lines(data["log"]),
         },
     )
     _log(person_id, "pdf")
     return pdf
+
+
+def _log_lines(entries: Iterable[Any]) -> list[dict[str, str]]:
+    """The access log for the reader, in German: entries of the same minute, account and action
+    in a row are one line with their categories (a read of the special categories logs one row
+    per category); the machine-readable export keeps every row."""
+    from app.formatting import de_datetime
+    from app.services.data_protection.access_log import ACTION_LABELS, category_label
+
+    lines: list[dict[str, Any]] = []
+    for e in entries:
+        at = de_datetime(e.at)
+        action = ACTION_LABELS.get(e.action, e.action)
+        label = category_label(e.category) if e.category else ""
+        last = lines[-1] if lines else None
+        if last is not None and (last["at"], last["user"], last["action"]) == (
+            at,
+            e.username,
+            action,
+        ):
+            if label and label not in last["categories"]:
+                last["categories"].append(label)
+            continue
+        lines.append({"at": at, "user": e.username, "action": action, "categories": [label]})
+    return [
+        {**line, "category": ", ".join(c for c in line["categories"] if c) or "–"} for line in lines
+    ]
 
 
 def _log(person_id: int, fmt: str) -> None:

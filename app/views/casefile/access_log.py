@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
-from app.formatting import ACCESS_LOG_CATEGORIES, de_datetime
+from app.formatting import de_datetime
 from app.models import (
     AccessLog,
 )
 from app.security import matrix
-from app.services.data_protection.access_log import ACTION_LABELS
+from app.services.data_protection.access_log import ACTION_LABELS, category_label
 from app.views.base import READ_ONLY_ROUTES, MsaModelView
 
 
@@ -28,7 +28,7 @@ class AccessLogView(MsaModelView):
     formatters_columns = {
         "at": de_datetime,
         "action": lambda code: ACTION_LABELS.get(code, code),
-        "category": lambda code: ACCESS_LOG_CATEGORIES.get(code, code or "–"),
+        "category": category_label,
     }
     list_columns = ["at", "username", "person_id", "action", "category"]
     search_columns = ["username", "person_id", "action", "category", "at"]
