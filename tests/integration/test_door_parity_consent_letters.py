@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from typing import Any
 
 import pytest
@@ -164,6 +165,16 @@ def test_consent_letter_rule_through_every_door(
         assert stored == [], (door, rule)
         if status is not None:
             assert status == 400, (door, rule)
+        else:  # the page form shows what was entered again
+            form_id = "handover-form" if door == "handover:page" else "share-form"
+            start = shown.index(f'id="{form_id}"')
+            entered = shown[start : shown.index("</form>", start)]
+            day = re.search(r'<input[^>]*name="consent_letter_on"[^>]*>', entered)
+            assert day is not None and f'value="{_page_day(on)}"' in day.group(0), (door, rule)
+            if language:
+                assert f'<option value="{language}" selected>' in entered or (
+                    f'<option value="{language}"' not in entered  # no such language to choose
+                ), (door, rule)
         return
     assert stored == [(*expected, CONSENT)], (door, rule, shown[:300])
     if status is not None:
