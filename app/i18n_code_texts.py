@@ -244,6 +244,9 @@ TEXTS = (
     N_("Case-Management"),
     N_("Führer\u00adschein B"),
     N_("PC"),
+    # the annual evaluation (page and PDF): a figure's label and a quarter's status
+    N_("Einzelberatungen/Begleitungen"),
+    N_("eingereicht"),
 )
 
 #: messages with values made in code (flash messages); ``app.i18n.translate`` matches them

@@ -10,7 +10,7 @@ from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from wtforms import BooleanField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from app.extensions import db
@@ -29,7 +29,7 @@ from app.views.base import ScopedModelView
 from app.views.casefile.common import _apply_form_errors
 from app.views.casefile.domain_edit import DomainEditMixin
 from app.views.cooperation import fmt_date, yes_no
-from app.views.date_field import GermanDateField
+from app.views.date_field import TIME_REQUIRED, GermanDateField, GermanTimeField
 from app.views.hub import HubSection, register_hub_section
 from app.views.partners import PartnerSearchField
 
@@ -141,10 +141,9 @@ class AppointmentView(DomainEditMixin, ScopedModelView):
         "date": GermanDateField(
             "Datum", validators=[InputRequired("Bitte ein Datum angeben (TT.MM.JJJJ).")]
         ),
-        "start_time": TimeField(
-            "Beginn", format="%H:%M", validators=[DataRequired("Bitte eine Uhrzeit angeben.")]
-        ),
-        "end_time": TimeField("Ende", format="%H:%M", validators=[Optional()]),
+        # InputRequired, not DataRequired: a time the form cannot read keeps the field's message
+        "start_time": GermanTimeField("Beginn", validators=[InputRequired(TIME_REQUIRED)]),
+        "end_time": GermanTimeField("Ende", validators=[Optional()]),
         "title": StringField("Betreff", validators=[DataRequired("Bitte einen Betreff angeben.")]),
         # lengths are the verb's rules (one German message through every door)
         "place": StringField("Ort"),

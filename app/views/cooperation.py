@@ -22,12 +22,14 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from app.datamodel import MsaSQLAInterface
 from app.dates import de_date
 from app.extensions import db
+from app.i18n import N_
 from app.models.cooperation import PROJECT_KIND_LABELS, Meeting, Project, Volunteer, WorkingGroup
 from app.models.organisation import Organisation
 from app.security import matrix
 from app.services.cooperation import COOPERATION_FIGURE_LABELS, cooperation_figures_period
 from app.views.base import ScopedModelView
 from app.views.casefile.forms import GermanDateField, GermanIntegerField
+from app.views.date_field import DateRequired
 from app.views.partners import PartnerSearchField
 
 
@@ -135,7 +137,7 @@ class MeetingView(ScopedModelView):
             coerce=int,
             validators=[DataRequired("Bitte einen Arbeitskreis wählen.")],
         ),
-        "date": GermanDateField("Datum", validators=[DataRequired("Bitte ein Datum angeben.")]),
+        "date": GermanDateField("Datum", validators=[DateRequired()]),
         "partners": PartnerSearchField("Teilnehmende Partner"),
         "topics": TextAreaField("Themen", validators=[DataRequired("Bitte Themen angeben.")]),
     }
@@ -225,7 +227,9 @@ class ProjectView(ScopedModelView):
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": SelectField("Art", choices=list(PROJECT_KIND_LABELS.items())),
-        "starts_on": GermanDateField("Beginn", validators=[DataRequired("Bitte Beginn angeben.")]),
+        "starts_on": GermanDateField(
+            "Beginn", validators=[DateRequired(N_("Bitte Beginn angeben."))]
+        ),
         "ends_on": GermanDateField("Ende", validators=[Optional()]),
         "participant_count": GermanIntegerField(
             "Teilnehmende (Anzahl)",

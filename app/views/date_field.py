@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from markupsafe import Markup
-from wtforms import Field
+from wtforms import Field, TimeField
 from wtforms.widgets import html_params
 
 from app.dates import EARLIEST, HINT, LATEST, DateError, de_date, parse_date
@@ -127,3 +127,51 @@ class GermanDateField(Field):
         except DateError as exc:
             self.data = None
             raise ValueError(translate(exc.message)) from None
+
+
+#: the message of a date field left empty (one message: the field's own, see :class:`DateRequired`)
+DATE_REQUIRED = N_("Bitte ein Datum angeben.")
+#: the message of a time the form cannot read (WTForms' own is English)
+TIME_INVALID = N_("Bitte eine gültige Uhrzeit angeben (HH:MM, z. B. 09:30).")
+#: the message of a required time left empty
+TIME_REQUIRED = N_("Bitte eine Uhrzeit angeben.")
+
+
+class DateRequired:
+    """Validator of a required :class:`GermanDateField`: one German message at the field.
+
+    Empty (or blank) input: ``message``. A date the field cannot read keeps the field's own
+    message (``DataRequired`` would replace it by "please give a date", ``InputRequired`` would
+    let a blank input through as no date). Sets the field's ``required`` flag (the browser's
+    ``required`` and the form's mark).
+    """
+
+    field_flags = {"required": True}
+
+    def __init__(self, message: str = DATE_REQUIRED) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        from wtforms.validators import StopValidation
+
+        if field.process_errors:
+            raise StopValidation()  # the field's own message stays the only one
+        if field.data is None:
+            field.errors[:] = []
+            raise StopValidation(translate(self.message))
+
+
+class GermanTimeField(TimeField):
+    """Time field (``HH:MM``; ``9:30`` and ``09.30`` read too) with a German message for a time
+    it cannot read — shown in English in an English request through the catalogue."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%H:%M", "%H:%M:%S", "%H.%M"])
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(translate(TIME_INVALID)) from None

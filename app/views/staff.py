@@ -29,6 +29,7 @@ from app.services.staff import CASELOAD_RATIO, caseload_per_caseworker, training
 from app.views.base import ScopedModelView
 from app.views.casefile.forms import GermanDateField
 from app.views.cooperation import fmt_date
+from app.views.date_field import DateRequired
 
 
 def _own_organisation() -> int | None:
@@ -137,7 +138,7 @@ class StaffTrainingView(_StaffRecordView):
     label_columns = STAFF_LABELS
     formatters_columns = {"date": fmt_date, "hours": _hours}
     add_form_extra_fields = edit_form_extra_fields = {
-        "date": GermanDateField("Datum", validators=[DataRequired("Bitte ein Datum angeben.")]),
+        "date": GermanDateField("Datum", validators=[DateRequired()]),
         "hours": HoursField("Stunden", validators=[DataRequired("Bitte Stunden angeben.")]),
     }
 
@@ -162,7 +163,7 @@ class StaffSupervisionView(_StaffRecordView):
         "kind": lambda v: SUPERVISION_KIND_LABELS.get(v, v),
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "date": GermanDateField("Datum", validators=[DataRequired("Bitte ein Datum angeben.")]),
+        "date": GermanDateField("Datum", validators=[DateRequired()]),
         "kind": SelectField("Art", choices=list(SUPERVISION_KIND_LABELS.items())),
         "hours": HoursField("Stunden", validators=[Optional()]),
     }

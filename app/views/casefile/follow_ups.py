@@ -163,6 +163,13 @@ class ReferralView(DomainEditMixin, ScopedModelView):
     show_columns = ["date", "person", "partner", "topic_code", *edit_columns[2:]]
     # the selects only collect: the verb checks the codes (the same message as REST)
     edit_form_extra_fields = {
+        # the topic by its German label, the catalogue code stored (FAB's text field showed
+        # the code); a retired topic of the referral stays a choice (edit_form_hints)
+        "topic_code": SelectField(
+            _l("Thema"),
+            choices=lambda: [BLANK, *catalogue_choices("contact_topic")],
+            validate_choice=False,
+        ),
         "outcome": SelectField(
             _l("Ergebnis der Vermittlung"),
             choices=lambda: [BLANK, *catalogue_choices("referral_outcome")],
@@ -196,6 +203,16 @@ class ReferralView(DomainEditMixin, ScopedModelView):
     }
     update_verb = staticmethod(update_referral)
     record_name = "Vermittlung"
+
+    def edit_form_hints(self, form: Any, item: Any) -> None:
+        """A topic that is no longer offered (retired) stays shown by its label."""
+        if "topic_code" not in form:
+            return
+        field = form["topic_code"]
+        code = field.data
+        if code and code not in {value for value, _label_text in field.choices}:
+            field.choices = [*field.choices, (code, _label("contact_topic", code))]
+
     label_columns = {
         "date": _l("Datum"),
         "person": _l("Person"),

@@ -17,7 +17,7 @@ from app.services.intake import handover as ho
 from app.services.intake import sharing
 from app.services.intake.consent_letter import letter_label
 from app.views.hub import TimelineEvent
-from app.views.intake.common import HANDOVER_FORM_KEY
+from app.views.intake.common import HANDOVER_FORM_KEY, SHARE_FORM_KEY
 
 
 def section_queries(person: Any) -> dict[str, Any]:
@@ -40,7 +40,9 @@ def section_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
     shares = [sharing.ShareRow(*row) for row in data["shares"]]
     offer = data["offer"][0] if data["offer"] else None
     entered = session.pop(HANDOVER_FORM_KEY, None)
+    share_entered = session.pop(SHARE_FORM_KEY, None)
     chosen = str((entered or {}).get("to_organisation_id") or "")
+    share_chosen = str((share_entered or {}).get("organisation_id") or "")
     # the <option>s built once (up to 200 organisations, used by two selects): rendering them
     # item by item in Jinja cost a quarter of the case file page at national scale
     option = Markup('<option value="{}">{}</option>')
@@ -55,8 +57,19 @@ def section_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
         if chosen
         else org_options
     )
+    share_options = (
+        Markup("").join(
+            Markup('<option value="{}"{}>{}</option>').format(
+                i, Markup(" selected") if str(i) == share_chosen else "", name
+            )
+            for i, name, _kind in data["orgs"]
+        )
+        if share_chosen
+        else org_options
+    )
     return {
         "shares": shares,
+        "share_options": share_options,
         "today": today,
         "offer": offer,
         "org_options": org_options,
@@ -69,6 +82,8 @@ def section_context(person: Any, data: dict[str, list[Any]]) -> dict[str, Any]:
         "owner": g.user.organisation_id == person.organisation_id,
         # the input of a refused offer (kept once, then the form is empty again)
         "entered": entered,
+        # the input of a refused share (kept once)
+        "share_entered": share_entered,
     }
 
 

@@ -15,6 +15,8 @@ INBOX_PAGE_SIZE = 50
 
 #: session key of a refused handover offer's input (shown again on the case file)
 HANDOVER_FORM_KEY = "msa_handover_form"
+#: the input of a refused share form, kept for the next view of the case file
+SHARE_FORM_KEY = "msa_share_form"
 
 
 def _date(raw: Any) -> dt.date | None:

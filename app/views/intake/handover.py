@@ -17,6 +17,7 @@ from app.services.intake.common import IntakeError
 from app.views.intake.common import (
     HANDOVER_FORM_KEY,
     INBOX_PAGE_SIZE,
+    SHARE_FORM_KEY,
     _body,
     _date,
     _flash_error,
@@ -160,7 +161,19 @@ class HandoverView(BaseView):
             flash("Bitte eine Organisation wählen.", "danger")
         else:
             flash("Die Fallakte wurde freigegeben.", "success")
-        return redirect(url_for("PersonView.show", pk=person_id))
+            return redirect(url_for("PersonView.show", pk=person_id))
+        # refused: the case file shows the share form again with what was entered
+        session[SHARE_FORM_KEY] = {
+            key: form.get(key, "")
+            for key in (
+                "organisation_id",
+                "until",
+                "consent_on",
+                "consent_letter_language",
+                "consent_letter_on",
+            )
+        }
+        return redirect(url_for("PersonView.show", pk=person_id) + "#bereich-handover")
 
     @expose("/freigabe/<int:person_id>/<int:org_id>/beenden", methods=["POST"])
     @has_access
