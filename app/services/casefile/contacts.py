@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -189,58 +189,105 @@ def update_group_session(
     return session
 
 
+#: rows of "Meine Wiedervorlagen" and of the team's overdue list per page (each row carries a
+#: form: 100 rows are about 60 KiB)
+FOLLOW_UP_PAGE_SIZE = 100
+
+
 @dataclass(frozen=True)
 class FollowUpBuckets:
-    """Open follow-ups split for "Meine Wiedervorlagen"."""
+    """Open follow-ups split for "Meine Wiedervorlagen": the rows of one page, ordered by due
+    day (so a page walks overdue → today → upcoming), and the totals of every bucket."""
 
     overdue: list[FollowUp]
     today: list[FollowUp]
     upcoming: list[FollowUp]
+    totals: dict[str, int] = field(default_factory=dict)
+    page: int = 0
+    pages: int = 1
+
+
+def _pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))
 
 
 def my_open_follow_ups(
-    user_id: int, *, today: dt.date | None = None, limit: int = 500
+    user_id: int,
+    *,
+    today: dt.date | None = None,
+    page: int = 0,
+    page_size: int = FOLLOW_UP_PAGE_SIZE,
 ) -> FollowUpBuckets:
-    """Return the open follow-ups assigned to a user: overdue, due today, upcoming (one query)."""
+    """Return one page of the open follow-ups assigned to a user, split into overdue, due
+    today and upcoming, with the totals of the three (two statements, whatever the count)."""
     from sqlalchemy.orm import joinedload
 
     today = today or dt.date.today()
+    mine = (FollowUp.assignee_id == user_id, FollowUp.done_on.is_(None))
+    overdue, due_today, upcoming = db.session.execute(
+        select(
+            func.count(FollowUp.id).filter(FollowUp.due_on < today),
+            func.count(FollowUp.id).filter(FollowUp.due_on == today),
+            func.count(FollowUp.id).filter(FollowUp.due_on > today),
+        ).where(*mine)
+    ).one()
+    totals = {"overdue": overdue or 0, "today": due_today or 0, "upcoming": upcoming or 0}
+    pages = _pages(sum(totals.values()), page_size)
+    page = min(max(page, 0), pages - 1)
     rows = list(
         db.session.scalars(
             select(FollowUp)
             .options(joinedload(FollowUp.person))
-            .where(FollowUp.assignee_id == user_id, FollowUp.done_on.is_(None))
+            .where(*mine)
             .order_by(FollowUp.due_on, FollowUp.id)
-            .limit(limit)
+            .limit(page_size)
+            .offset(page * page_size)
         )
     )
     return FollowUpBuckets(
         overdue=[f for f in rows if f.due_on < today],
         today=[f for f in rows if f.due_on == today],
         upcoming=[f for f in rows if f.due_on > today],
+        totals=totals,
+        page=page,
+        pages=pages,
     )
 
 
+@dataclass(frozen=True)
+class TeamOverdue:
+    """One page of the team's overdue follow-ups (with the assignee's name) and the total."""
+
+    rows: list[tuple[FollowUp, str]]
+    total: int
+    page: int = 0
+    pages: int = 1
+
+
 def team_overdue_follow_ups(
-    *, today: dt.date | None = None, limit: int = 500
-) -> list[tuple[FollowUp, str]]:
+    *, today: dt.date | None = None, page: int = 0, page_size: int = FOLLOW_UP_PAGE_SIZE
+) -> TeamOverdue:
     """The team's open overdue follow-ups (the row scope: the own provider's) with the name
-    of the colleague each is assigned to — what the lead's landing tile counts."""
+    of the colleague each is assigned to — what the lead's landing tile counts — by page."""
     from sqlalchemy.orm import joinedload
 
     from app.models import MsaUser
     from app.services.casefile.desk import team_overdue
 
     today = today or dt.date.today()
+    total = db.session.scalar(select(func.count(FollowUp.id)).where(*team_overdue(today))) or 0
+    pages = _pages(total, page_size)
+    page = min(max(page, 0), pages - 1)
     rows = db.session.execute(
         select(FollowUp, MsaUser.first_name, MsaUser.last_name)
         .options(joinedload(FollowUp.person))
         .join(MsaUser, MsaUser.id == FollowUp.assignee_id)
         .where(*team_overdue(today))
         .order_by(FollowUp.due_on, FollowUp.id)
-        .limit(limit)
+        .limit(page_size)
+        .offset(page * page_size)
     )
-    return [(fu, f"{first} {last}") for fu, first, last in rows]
+    return TeamOverdue([(fu, f"{first} {last}") for fu, first, last in rows], total, page, pages)
 
 
 def partner_from_label(text: str) -> int | None:

@@ -75,19 +75,26 @@ class MyFollowUpView(DomainEditMixin, ScopedModelView):
         """Overdue, due today and upcoming follow-ups of the current user; with
         ``?team=ueberfaellig`` the lead's view of the team's overdue ones (the landing tile)."""
         user = _current_user()
+        page = max(0, request.args.get("page", 1, type=int) - 1)
         if request.args.get("team") == "ueberfaellig" and any(
             r.name == matrix.ROLE_LEAD for r in user.roles
         ):
+            team = team_overdue_follow_ups(page=page)
             return self.render_template(
                 "casefile/follow_ups.html",
                 title="Überfällige Wiedervorlagen im Team",
-                team=team_overdue_follow_ups(),
+                team=team,
+                fu_page=team.page,
+                fu_pages=team.pages,
                 fmt_date=_fmt_date,
             )
+        buckets = my_open_follow_ups(user.id, page=page)
         return self.render_template(
             "casefile/follow_ups.html",
             title=self.list_title,
-            buckets=my_open_follow_ups(user.id),
+            buckets=buckets,
+            fu_page=buckets.page,
+            fu_pages=buckets.pages,
             fmt_date=_fmt_date,
         )
 
