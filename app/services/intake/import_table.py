@@ -137,8 +137,29 @@ def normalise_header(text: Any) -> str:
 def is_footer(cells: Sequence[Any]) -> bool:
     """Whether a row is a footer or note line ("Summe: 14 Personen"): at most two filled
     cells, the first of them a summary word."""
-    filled = [c for c in cells if c is not None and str(c).strip() != ""]
-    return 0 < len(filled) <= 2 and bool(_FOOTER.match(str(filled[0])))
+    return row_kind(cells) == FOOTER
+
+
+#: what :func:`row_kind` says of a row
+EMPTY, FOOTER, DATA = 0, 1, 2
+
+
+def row_kind(cells: Sequence[Any]) -> int:
+    """:data:`EMPTY` (no filled cell), :data:`FOOTER` (see :func:`is_footer`) or
+    :data:`DATA`, in one pass that stops at the third filled cell (the usual data row)."""
+    filled = 0
+    first: Any = None
+    for c in cells:
+        if c is None or (c if type(c) is str else str(c)).strip() == "":
+            continue
+        filled += 1
+        if filled > 2:
+            return DATA
+        if filled == 1:
+            first = c
+    if not filled:
+        return EMPTY
+    return FOOTER if _FOOTER.match(str(first)) else DATA
 
 
 #: control characters a cell may not hold (tab, line feed and carriage return are allowed)
@@ -147,6 +168,8 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MOJIBAKE = re.compile(
     r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a\u20ac\u2122]|â€|\ufffd"
 )
+#: either of them: one search tells whether a row needs a closer look
+ANY_PROBLEM = re.compile(f"{CONTROL.pattern}|{MOJIBAKE.pattern}")
 
 
 def cell_problem(text: str) -> tuple[str, str, str] | None:
