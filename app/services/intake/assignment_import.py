@@ -44,7 +44,6 @@ from app.services.intake.aliases import Catalogues
 from app.services.intake.custody import sync_custody
 from app.services.intake.import_match import match_rows
 from app.services.intake.import_table import (
-    ANY_PROBLEM,
     DATA,
     FIELDS,
     FOOTER,
@@ -52,6 +51,7 @@ from app.services.intake.import_table import (
     HEADER_VARIANTS,
     MAX_BYTES,
     REQUIRED,
+    SUSPECT,
     ImportFileError,
     Layout,
     cell_problem,
@@ -333,8 +333,8 @@ class _RowParser:
                 values[fld] = ""
         result = RowResult(number, values)
         data = result.data
-        if ANY_PROBLEM.search("\n".join(values.values())) is not None:
-            _check_characters(result)  # the usual row: one look at all its cells
+        if SUSPECT.search("\n".join(values.values())) is not None:
+            _check_characters(result)  # the usual row: one look at all its cells, clean
         for fld in ("last_name", "first_name"):
             text = values.get(fld, "")
             if not text:
