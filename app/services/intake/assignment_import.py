@@ -325,9 +325,9 @@ class _RowParser:
     def parse(self, number: int, cells: list[Any]) -> RowResult:
         width = len(cells)
         values: dict[str, str] = {}
-        for fld, i in self.columns:
-            if i < width:
-                c = cells[i]
+        for fld, index in self.columns:
+            if index < width:
+                c = cells[index]
                 values[fld] = c.strip() if type(c) is str else _text(c)
             else:
                 values[fld] = ""
@@ -343,19 +343,24 @@ class _RowParser:
                 result.error(fld, "Höchstens 100 Zeichen.")
             data[fld] = text
         shown = dict(values)
+        days = self._days
         for fld, i in self.dates:
-            day, message = self._day(fld, cells[i] if i is not None and i < width else None)
+            raw = cells[i] if i is not None and i < width else None
+            found = days.get((fld, type(raw), raw))
+            day, message = self._day(fld, raw) if found is None else found
             if message is not None:
                 result.error(fld, message)
             elif day is not None:
                 data[fld] = day
                 shown[fld] = _de_day(day)
+        codes = self._codes
         for fld in self.coded:
             text = values[fld]
             if not text:
                 shown[fld] = ""
                 continue
-            code, label = self._code(fld, text)
+            found_code = codes.get((fld, text))
+            code, label = self._code(fld, text) if found_code is None else found_code
             if code is None:
                 # an optional column: the person is imported, the field stays empty
                 result.warn(fld, _UNKNOWN_VALUE.format(text=text))

@@ -249,9 +249,13 @@ def _decide(r: RowResult, by_number: dict[str, Known], by_birth: _Index, cache: 
             return
         r.match_score, r.match_reasons = result.score, result.reasons
     else:
+        near = by_birth.near(r.data["birth_date"])
+        if not near:  # the usual new person: nobody of the portal born near that day
+            r.status = "new"
+            return
         scored = [
             (cache.score(r, k.tokens, k.birth_date), k)
-            for k in by_birth.near(r.data["birth_date"])
+            for k in near
             # a person with another AZR number is another person
             if not (number and not is_internal(k.file_number) and k.file_number != number)
         ]
