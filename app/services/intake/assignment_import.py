@@ -14,9 +14,11 @@ persons. Importing the same file again changes nothing. Reading the file and fin
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -42,19 +44,22 @@ from app.services.intake.aliases import Catalogues
 from app.services.intake.custody import sync_custody
 from app.services.intake.import_match import match_rows
 from app.services.intake.import_table import (
+    DATA,
     FIELDS,
+    FOOTER,
     HEADER_SEARCH_ROWS,
     HEADER_VARIANTS,
     MAX_BYTES,
     REQUIRED,
+    SUSPECT,
     ImportFileError,
     Layout,
     cell_problem,
-    is_footer,
     iter_table,
     locate_header,
     normalise_header,
     read_table,
+    row_kind,
 )
 
 __all__ = [
@@ -247,24 +252,42 @@ def analyse(
     if layout.missing:
         names = ", ".join(FIELDS[f] for f in layout.missing)
         raise ImportFileError(f"Pflichtspalte fehlt: {names}.")
-    catalogues = Catalogues.load()
-    lookups = _Lookups(_accommodations())
+    parse = _RowParser(layout, Catalogues.load(), _Lookups(_accommodations())).parse
     rows: list[RowResult] = []
     skipped: list[int] = []
-    for number, cells in itertools.chain(head, rows_in):
-        if number <= layout.header_row:
-            continue
-        if all(_text(c) == "" for c in cells):
-            continue
-        if is_footer(cells):
-            skipped.append(number)
-            continue
-        row = _parse_row(number, cells, layout, catalogues, lookups)
-        if parse_errors is not None and row.errors:
-            parse_errors[number] = list(row.errors)
-        rows.append(row)
-    judge(rows)
+    with cycles_paused():
+        for number, cells in itertools.chain(head, rows_in):
+            if number <= layout.header_row:
+                continue
+            kind = row_kind(cells)
+            if kind != DATA:
+                if kind == FOOTER:
+                    skipped.append(number)
+                continue
+            row = parse(number, cells)
+            if parse_errors is not None and row.errors:
+                parse_errors[number] = list(row.errors)
+            rows.append(row)
+        judge(rows)
     return Analysis(filename, layout, rows, skipped)
+
+
+@contextmanager
+def cycles_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a list is analysed or stored.
+
+    An analysis makes some hundred thousand container objects (rows, their dicts and lists)
+    that all live until it ends; the collector's passes over them took about a quarter of the
+    analysis (docs/intake.md, "Bounded work"). Nothing of the analysis forms reference cycles;
+    reference counting frees memory as usual, and the collector runs again afterwards (it is
+    left off only if it was off before). Nested use is fine."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def judge(rows: list[RowResult]) -> None:
@@ -273,88 +296,148 @@ def judge(rows: list[RowResult]) -> None:
     _households(rows)
 
 
-def _cell(cells: list[Any], layout: Layout, fld: str) -> Any:
-    index = layout.columns.get(fld)
-    if index is None or index >= len(cells):
-        return None
-    return cells[index]
+_UNKNOWN_VALUE = (
+    "Unbekannter Wert „{text}“ – das Feld bleibt leer (Zuordnung unter „Katalog-Zuordnungen“ "
+    "möglich)."
+)
+_CODED = ("sex", "nationality", "residence_status")
 
 
-def _parse_row(
-    number: int,
-    cells: list[Any],
-    layout: Layout,
-    catalogues: Catalogues,
-    lookups: _Lookups,
-) -> RowResult:
-    width = len(cells)
-    values = {f: _text(cells[i]) if i < width else "" for f, i in layout.columns.items()}
-    result = RowResult(number, values)
-    data = result.data
-    _check_characters(result)
-    for fld in ("last_name", "first_name"):
-        text = values.get(fld, "")
-        if not text:
-            result.error(fld, "Pflichtangabe fehlt.")
-        elif len(text) > 100:
-            result.error(fld, "Höchstens 100 Zeichen.")
-        data[fld] = text
-    today = dt.date.today()
-    for fld in ("birth_date", "assigned_on"):
-        raw = _cell(cells, layout, fld)
-        try:
-            day = lookups.date(raw)
-        except dates.DateError as exc:
-            result.error(fld, exc.message)
-            continue
-        if day is None:
-            if fld == "birth_date":
+class _RowParser:
+    """Parses the data rows of one file: the columns' positions found once, and each value
+    judged once per spelling (a list repeats names, dates, accommodations and catalogue
+    values): a date with its error or its shown form, a catalogue text with its code and
+    label, an accommodation with its provider or error. The rules are those of docs/intake.md;
+    what a row gets (values, data, errors and warnings in their order, shown values) does not
+    depend on the rows before it."""
+
+    def __init__(self, layout: Layout, catalogues: Catalogues, lookups: _Lookups) -> None:
+        self.columns = tuple(layout.columns.items())
+        self.dates = tuple((f, layout.columns.get(f)) for f in ("birth_date", "assigned_on"))
+        self.coded = tuple(fld for fld in _CODED if fld in layout.columns)
+        self.catalogues = catalogues
+        self.lookups = lookups
+        self.today = dt.date.today()
+        self._days: dict[tuple[str, type, Any], tuple[dt.date | None, str | None]] = {}
+        self._codes: dict[tuple[str, str], tuple[str | None, str]] = {}
+        self._homes: dict[str, tuple[AccommodationInfo | None, str | None]] = {}
+
+    def parse(self, number: int, cells: list[Any]) -> RowResult:
+        width = len(cells)
+        values: dict[str, str] = {}
+        for fld, index in self.columns:
+            if index < width:
+                c = cells[index]
+                values[fld] = c.strip() if type(c) is str else _text(c)
+            else:
+                values[fld] = ""
+        result = RowResult(number, values)
+        data = result.data
+        if SUSPECT.search("\n".join(values.values())) is not None:
+            _check_characters(result)  # the usual row: one look at all its cells, clean
+        for fld in ("last_name", "first_name"):
+            text = values.get(fld, "")
+            if not text:
                 result.error(fld, "Pflichtangabe fehlt.")
-            continue
-        if fld == "birth_date" and (day > today or day < dt.date(1900, 1, 1)):
-            result.error(fld, f"Das Geburtsdatum {day:%d.%m.%Y} ist nicht möglich.")
-            continue
-        data[fld] = day
-    for fld in ("sex", "nationality", "residence_status"):
-        text = values.get(fld, "")
-        if not text:
-            continue
-        code = catalogues.code(fld, text)
-        if code is None:
-            # an optional column: the person is imported, the field stays empty
-            result.warn(
-                fld,
-                f"Unbekannter Wert „{text}“ – das Feld bleibt leer (Zuordnung unter "
-                "„Katalog-Zuordnungen“ möglich).",
-            )
-        else:
-            data[fld] = code
-    file_number = values.get("file_number", "")
-    if len(file_number) > 32:
-        result.error("file_number", "Höchstens 32 Zeichen.")
-    data["file_number"] = file_number or None
-    data["household"] = values.get("household", "") or None
-    name = values.get("accommodation", "")
-    info = lookups.home(name) if name else None
-    if not name:
-        result.error("accommodation", "Pflichtangabe fehlt.")
-    elif info is None:
-        result.error("accommodation", f"Die Unterkunft „{name}“ ist nicht bekannt.")
-    elif info.operator_id is None:
-        result.error("accommodation", f"Die Unterkunft „{info.name}“ hat keinen Träger.")
-    else:
-        data["accommodation_id"] = info.id
-        result.organisation_id = info.operator_id
-        result.provider = info.operator
-    result.shown = _shown(result, catalogues, info)
-    return result
+            elif len(text) > 100:
+                result.error(fld, "Höchstens 100 Zeichen.")
+            data[fld] = text
+        shown = dict(values)
+        days = self._days
+        for fld, i in self.dates:
+            raw = cells[i] if i is not None and i < width else None
+            found = days.get((fld, type(raw), raw))
+            day, message = self._day(fld, raw) if found is None else found
+            if message is not None:
+                result.error(fld, message)
+            elif day is not None:
+                data[fld] = day
+                shown[fld] = _de_day(day)
+        codes = self._codes
+        for fld in self.coded:
+            text = values[fld]
+            if not text:
+                shown[fld] = ""
+                continue
+            found_code = codes.get((fld, text))
+            code, label = self._code(fld, text) if found_code is None else found_code
+            if code is None:
+                # an optional column: the person is imported, the field stays empty
+                result.warn(fld, _UNKNOWN_VALUE.format(text=text))
+            else:
+                data[fld] = code
+            shown[fld] = label
+        file_number = values.get("file_number", "")
+        if len(file_number) > 32:
+            result.error("file_number", "Höchstens 32 Zeichen.")
+        data["file_number"] = file_number or None
+        data["household"] = values.get("household", "") or None
+        info, message = self._home(values.get("accommodation", ""))
+        if message is not None:
+            result.error("accommodation", message)
+        elif info is not None:
+            data["accommodation_id"] = info.id
+            result.organisation_id = info.operator_id
+            result.provider = info.operator
+        if info is not None and "accommodation" in shown:
+            shown["accommodation"] = info.name
+        result.shown = shown
+        return result
+
+    def _day(self, fld: str, raw: Any) -> tuple[dt.date | None, str | None]:
+        """(the date, None) or (None, German error) of a date cell; (None, None): empty."""
+        key = (fld, type(raw), raw)
+        found = self._days.get(key)
+        if found is None:
+            found = self._judge_day(fld, raw)
+            if len(self._days) < 200_000:
+                self._days[key] = found
+        return found
+
+    def _judge_day(self, fld: str, raw: Any) -> tuple[dt.date | None, str | None]:
+        try:
+            day = self.lookups.date(raw)
+        except dates.DateError as exc:
+            return None, exc.message
+        if day is None:
+            return None, "Pflichtangabe fehlt." if fld == "birth_date" else None
+        if fld == "birth_date" and (day > self.today or day < dt.date(1900, 1, 1)):
+            return None, f"Das Geburtsdatum {day:%d.%m.%Y} ist nicht möglich."
+        return day, None
+
+    def _code(self, fld: str, text: str) -> tuple[str | None, str]:
+        """(code or None, label as shown) of a coded column's text."""
+        key = (fld, text)
+        found = self._codes.get(key)
+        if found is None:
+            code = self.catalogues.code(fld, text)
+            label = self.catalogues.labels.get(fld, {}).get(code, code) if code else ""
+            found = (code, label)
+            if len(self._codes) < 100_000:
+                self._codes[key] = found
+        return found
+
+    def _home(self, name: str) -> tuple[AccommodationInfo | None, str | None]:
+        """(the accommodation, None) or (what was found, German error) of a name."""
+        found = self._homes.get(name)
+        if found is None:
+            info = self.lookups.home(name) if name else None
+            if not name:
+                found = (None, "Pflichtangabe fehlt.")
+            elif info is None:
+                found = (None, f"Die Unterkunft „{name}“ ist nicht bekannt.")
+            elif info.operator_id is None:
+                found = (info, f"Die Unterkunft „{info.name}“ hat keinen Träger.")
+            else:
+                found = (info, None)
+            if len(self._homes) < 100_000:
+                self._homes[name] = found
+        return found
 
 
 def _check_characters(result: RowResult) -> None:
     """Refuse control characters (never stored: PostgreSQL refuses NUL) and flag text that
     looks like a wrong encoding; the shown values carry a visible mark instead."""
-    if cell_problem("\n".join(result.values.values())) is None:
-        return  # the usual row: one look at all its cells (a line break is no problem)
     for fld, text in list(result.values.items()):
         problem = cell_problem(text)
         if problem is None:
@@ -365,23 +448,6 @@ def _check_characters(result: RowResult) -> None:
             result.error(fld, message)
         else:
             result.warn(fld, message)
-
-
-def _shown(
-    result: RowResult, catalogues: Catalogues, info: AccommodationInfo | None
-) -> dict[str, str]:
-    """The values the import will store, as the preview shows them."""
-    data, out = result.data, dict(result.values)
-    for fld in ("birth_date", "assigned_on"):
-        if isinstance(data.get(fld), dt.date):
-            out[fld] = _de_day(data[fld])
-    for fld in ("sex", "nationality", "residence_status"):
-        if fld in out:
-            code = data.get(fld)
-            out[fld] = catalogues.labels.get(fld, {}).get(code, code) if code else ""
-    if info is not None and "accommodation" in out:
-        out["accommodation"] = info.name
-    return out
 
 
 @lru_cache(maxsize=50_000)

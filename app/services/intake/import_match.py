@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from app import dates
 from app.extensions import db
@@ -62,18 +64,32 @@ class Known:
 
 
 def _dates_condition(births: list[dt.date]) -> Any:
+    """The birth dates the matcher accepts for ``births``: single days in one ``IN``, runs of
+    consecutive days (a long list names nearly every day of many years) as ranges."""
     days: set[dt.date] = set()
     years: set[int] = set()
     for born in births:
-        more, span = name_match.candidate_dates(born)
+        more, span = _candidate_dates(born)
         days.update(more)
         if span is not None:
             years.add(born.year)
-    conditions: list[Any] = [Person.birth_date.in_(sorted(days))]
-    conditions += [
-        and_(Person.birth_date >= dt.date(y, 1, 1), Person.birth_date <= dt.date(y, 12, 31))
-        for y in sorted(years)
+    single: list[dt.date] = []
+    ranges: list[tuple[dt.date, dt.date]] = [
+        (dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in sorted(years)
     ]
+    one_day = dt.timedelta(days=1)
+    ordered = sorted(days)
+    start = 0
+    for i, day in enumerate(ordered):
+        if i + 1 < len(ordered) and ordered[i + 1] == day + one_day:
+            continue
+        if i - start >= 2:
+            ranges.append((ordered[start], day))
+        else:
+            single.extend(ordered[start : i + 1])
+        start = i + 1
+    conditions: list[Any] = [Person.birth_date.in_(single)] if single else []
+    conditions += [Person.birth_date.between(first, last) for first, last in ranges]
     return or_(*conditions)
 
 
@@ -140,23 +156,43 @@ class _Index:
         self.by_date.setdefault(born, []).append(item)
         self.by_year.setdefault(born.year, []).append(item)
 
-    def near(self, born: dt.date) -> list[Any]:
-        days, span = name_match.candidate_dates(born)
+    def near(self, born: dt.date) -> Sequence[Any]:
+        """The items the matcher may compare with a birth date (read only: not a copy)."""
+        days, span = _candidate_dates(born)
         if span is not None:
-            return list(self.by_year.get(born.year, []))
-        return [k for d in days for k in self.by_date.get(d, [])]
+            return self.by_year.get(born.year, ())
+        by_date = self.by_date
+        return [k for d in days for k in by_date.get(d, ())]
+
+
+@lru_cache(maxsize=100_000)
+def _candidate_dates(born: dt.date) -> tuple[tuple[dt.date, ...], Any]:
+    """``name_match.candidate_dates`` once per birth date (a list repeats birth dates)."""
+    days, span = name_match.candidate_dates(born)
+    return tuple(days), span
 
 
 class _Rows:
-    """The rows' name parts, split once."""
+    """The rows' name parts and name keys, folded once per spelling (a list repeats given and
+    family names)."""
 
     def __init__(self) -> None:
-        self._tokens: dict[int, list[Token]] = {}
+        self._tokens: dict[tuple[str, str], list[Token]] = {}
+        self._keys: dict[tuple[str, str], str] = {}
 
     def tokens(self, r: RowResult) -> list[Token]:
-        if r.row not in self._tokens:
-            self._tokens[r.row] = name_match.tokens(r.data["first_name"], r.data["last_name"])
-        return self._tokens[r.row]
+        name = (r.data["first_name"], r.data["last_name"])
+        found = self._tokens.get(name)
+        if found is None:
+            found = self._tokens[name] = name_match.tokens(*name)
+        return found
+
+    def name_key(self, r: RowResult) -> str:
+        name = (r.data["first_name"], r.data["last_name"])
+        found = self._keys.get(name)
+        if found is None:
+            found = self._keys[name] = name_match.name_key(*name)
+        return found
 
     def score(self, r: RowResult, tokens: list[Token], born: dt.date) -> name_match.Match:
         return name_match.compare_tokens(self.tokens(r), r.data["birth_date"], tokens, born)
@@ -171,21 +207,24 @@ def match_rows(rows: list[RowResult]) -> None:
         by_birth.add(k.birth_date, k)
     cache = _Rows()
     seen_numbers: dict[str, int] = {}
+    # the rows read so far, and those of them without an AZR number: a row with a number is
+    # compared with the latter only (two different AZR numbers are two persons)
     seen = _Index()
+    seen_unnumbered = _Index()
     for r in rows:
         if r.status == "error":
             continue
-        r.data["name_key"] = name_match.name_key(r.data["first_name"], r.data["last_name"])
-        number = r.data["file_number"]
+        data = r.data
+        data["name_key"] = cache.name_key(r)
+        number = data["file_number"]
+        born = data["birth_date"]
         twin = seen_numbers.get(number) if number else None
         if twin is None:
             twin = next(
                 (
                     o.row
-                    for o in seen.near(r.data["birth_date"])
-                    # two different AZR numbers are two persons, whatever their names
-                    if not (number and o.data["file_number"])
-                    and cache.score(r, cache.tokens(o), o.data["birth_date"]).same
+                    for o in (seen_unnumbered if number else seen).near(born)
+                    if cache.score(r, cache.tokens(o), o.data["birth_date"]).same
                 ),
                 None,
             )
@@ -194,7 +233,9 @@ def match_rows(rows: list[RowResult]) -> None:
             continue
         if number:
             seen_numbers[number] = r.row
-        seen.add(r.data["birth_date"], r)
+        else:
+            seen_unnumbered.add(born, r)
+        seen.add(born, r)
         _decide(r, by_number, by_birth, cache)
 
 
@@ -208,9 +249,13 @@ def _decide(r: RowResult, by_number: dict[str, Known], by_birth: _Index, cache: 
             return
         r.match_score, r.match_reasons = result.score, result.reasons
     else:
+        near = by_birth.near(r.data["birth_date"])
+        if not near:  # the usual new person: nobody of the portal born near that day
+            r.status = "new"
+            return
         scored = [
             (cache.score(r, k.tokens, k.birth_date), k)
-            for k in by_birth.near(r.data["birth_date"])
+            for k in near
             # a person with another AZR number is another person
             if not (number and not is_internal(k.file_number) and k.file_number != number)
         ]

@@ -35,48 +35,71 @@ class ImportStepError(DomainError):
     """The upload cannot go on (file unreadable, column missing, not open any more)."""
 
 
+#: the stored rows' JSON: one encoder for all rows (``json.dumps`` with arguments builds a new
+#: one per call), compact separators
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+#: fields whose parsed value is the cell's text (stored once, in ``values``)
+_MIRRORED = ("last_name", "first_name", "file_number", "household")
+
+
 def _payload(r: imp.RowResult, parse_errors: list[tuple[str, str]]) -> str:
-    data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.data.items()}
-    return json.dumps(
-        {
-            "values": r.values,
-            # only where the stored value differs from the cell (dates, labels, names)
-            "shown": {k: v for k, v in r.shown.items() if r.values.get(k) != v},
-            "data": data,
-            "errors": r.errors,
-            "parse_errors": parse_errors,
-            "warnings": r.warnings,
-            "provider": r.provider,
-            "organisation_id": r.organisation_id,
-            "person_id": r.person_id,
-            "household_id": r.household_id,
-        },
-        ensure_ascii=False,
-    )
+    """A row as stored: what the preview shows and what the confirmation needs. Compact: a
+    parsed value equal to its cell's text, a shown value equal to the cell, empty lists and
+    empty ids are left out (:func:`row_from_payload` restores them)."""
+    values = r.values
+    data: dict[str, Any] = {}
+    for k, v in r.data.items():
+        if k in _MIRRORED and k in values and v == values[k]:
+            continue
+        data[k] = v.isoformat() if isinstance(v, dt.date) else v
+    payload: dict[str, Any] = {"values": values, "data": data}
+    shown = {k: v for k, v in r.shown.items() if values.get(k) != v}
+    if shown:
+        payload["shown"] = shown
+    for key, messages in (
+        ("errors", r.errors),
+        ("parse_errors", parse_errors),
+        ("warnings", r.warnings),
+    ):
+        if messages:
+            payload[key] = messages
+    for key, value in (
+        ("provider", r.provider),
+        ("organisation_id", r.organisation_id),
+        ("person_id", r.person_id),
+        ("household_id", r.household_id),
+    ):
+        if value is not None:
+            payload[key] = value
+    return _ENCODER.encode(payload)
 
 
 def row_from_payload(row: int, status: str, text: str, *, parsed: bool = False) -> imp.RowResult:
     """A stored row; ``parsed``: as it was before matching (for the confirmation)."""
     p = json.loads(text)
+    values = p["values"]
     data = dict(p["data"])
+    for fld in _MIRRORED:
+        if fld not in data and fld in values:
+            data[fld] = values[fld]
     for fld in _DATE_FIELDS:
         if data.get(fld):
             data[fld] = dates.parse_date(data[fld])
-    errors = [(str(e[0]), str(e[1])) for e in (p["parse_errors"] if parsed else p["errors"])]
+    errors = [(str(e[0]), str(e[1])) for e in p.get("parse_errors" if parsed else "errors") or ()]
     result = imp.RowResult(
         row,
-        p["values"],
+        values,
         status=("error" if errors else "new") if parsed else status,
         errors=errors,
         data=data,
-        warnings=[(str(w[0]), str(w[1])) for w in p["warnings"]],
-        shown={**p["values"], **p["shown"]},
+        warnings=[(str(w[0]), str(w[1])) for w in p.get("warnings") or ()],
+        shown={**values, **(p.get("shown") or {})},
     )
-    result.organisation_id = p["organisation_id"]
-    result.provider = p["provider"]
+    result.organisation_id = p.get("organisation_id")
+    result.provider = p.get("provider")
     if not parsed:
-        result.person_id = p["person_id"]
-        result.household_id = p["household_id"]
+        result.person_id = p.get("person_id")
+        result.household_id = p.get("household_id")
     return result
 
 
@@ -86,6 +109,15 @@ def _analyse(
     table: Iterable[tuple[int, list[Any]]] | None = None,
 ) -> imp.Analysis:
     """Analyse the file once and store its rows, replacing an older analysis."""
+    with imp.cycles_paused():
+        return _analyse_and_store(record, mapping, table)
+
+
+def _analyse_and_store(
+    record: AssignmentImport,
+    mapping: dict[str, str],
+    table: Iterable[tuple[int, list[Any]]] | None,
+) -> imp.Analysis:
     parse_errors: dict[int, list[tuple[str, str]]] = {}
     analysis = imp.analyse(record.content or b"", record.filename, mapping, parse_errors, table)
     db.session.execute(

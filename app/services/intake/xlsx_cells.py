@@ -43,6 +43,7 @@ _DIMENSION = re.compile(
 )
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s>/]")
 _LETTERS = re.compile(r"[A-Z]{1,3}$")
+_DIGITS = "0123456789"
 #: safe parser settings for files from outside
 _PARSER_ARGS: dict[str, Any] = {
     "resolve_entities": False,
@@ -143,13 +144,18 @@ class Sheet:
         return None
 
     def shared_strings(self) -> list[str]:
-        """The shared strings (each ``si``: its text, rich-text runs joined, phonetic runs out)."""
+        """The shared strings (each ``si``: its text, rich-text runs joined, phonetic runs out),
+        read once into a list (a cell names its string by index)."""
         if not self.strings_path or self.strings_path not in self.archive.namelist():
             return []
         out: list[str] = []
+        append = out.append
         with self.archive.open(self.strings_path) as src:
             for _event, si in etree.iterparse(src, events=("end",), tag=_SI, **_PARSER_ARGS):
-                out.append(_string_text(si))
+                if len(si) == 1 and si[0].tag == _T:  # the usual string: one <t>
+                    append(si[0].text or "")
+                else:
+                    append(_string_text(si))
                 si.clear(keep_tail=False)
         return out
 
@@ -168,11 +174,17 @@ class Sheet:
 
     def rows(self, width: int) -> Iterator[tuple[int, list[Any]]]:
         """``(row number, values)`` of every row with cells up to column ``width``; rows the
-        sheet leaves out are not yielded (the caller fills the gap)."""
+        sheet leaves out are not yielded (the caller fills the gap).
+
+        The loop is the reader's hot spot (a long list has a million cells): cells are
+        found by lxml's tag filter, shared strings and plain numbers are read inline, the
+        column of a reference's letters and the kind of a cell style are looked up once."""
         strings = self.shared_strings()
+        n_strings = len(strings)
         dates, durations = self.date_styles()
         epoch = self.epoch
         columns: dict[str, int] = {}  # cell reference's letters -> column number
+        styles: dict[str, bool] = {}  # cell style -> shows a date or duration
         number = 0
         with self.archive.open(self.path) as src:
             for _event, row in etree.iterparse(src, events=("end",), tag=_ROW, **_PARSER_ARGS):
@@ -180,13 +192,10 @@ class Sheet:
                 number = int(float(r)) if r else number + 1
                 values: list[Any] = []
                 column = 0
-                for c in row:
-                    if c.tag != _C:
-                        continue
-                    attrib = c.attrib
-                    ref = attrib.get("r")
+                for c in row.iterchildren(_C):
+                    ref = c.get("r")
                     if ref:
-                        letters = ref.rstrip("0123456789")
+                        letters = ref.rstrip(_DIGITS)
                         found = columns.get(letters)
                         if found is None:
                             found = column_number(letters) if _LETTERS.match(letters) else -1
@@ -197,11 +206,37 @@ class Sheet:
                         column += 1
                     if column > width:
                         break
-                    kind = attrib.get("t")
-                    if kind == "inlineStr":
-                        value: Any = _inline(c)
+                    kind = c.get("t")
+                    value: Any
+                    if kind == "s" or kind is None or kind == "n":
+                        if not len(c):
+                            continue
+                        v = c[-1]  # <v>, after a formula's <f> if any
+                        if v.tag != _V:
+                            v = c.find(_V)
+                        text = v.text if v is not None else None
+                        if not text:
+                            continue
+                        if kind == "s":
+                            index = int(text)
+                            if not 0 <= index < n_strings:
+                                raise WorkbookError(f"shared string {index} missing")
+                            value = strings[index]
+                        else:
+                            style = c.get("s")
+                            dated = styles.get(style) if style else False
+                            if dated is None and style:
+                                dated = styles[style] = int(style) in dates
+                            if dated:
+                                value = _value(c, "n", c.attrib, strings, dates, durations, epoch)
+                            elif "." in text or "E" in text or "e" in text:
+                                value = float(text)
+                            else:
+                                value = int(text)
+                    elif kind == "inlineStr":
+                        value = _inline(c)
                     else:
-                        value = _value(c, kind or "n", attrib, strings, dates, durations, epoch)
+                        value = _value(c, kind, c.attrib, strings, dates, durations, epoch)
                     if value is None:
                         continue
                     if len(values) < column - 1:
