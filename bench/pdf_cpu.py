@@ -77,6 +77,7 @@ def _database_context(url: str) -> tuple[Any, dict[str, Any]]:
     person = db.session.get(
         Person, bench_person_id(db.session.connection(), author.organisation_id)
     )
+    assert person is not None  # nosec B101 - bench_person_id found it
     report = db.session.scalars(
         select(SocialReport)
         .where(SocialReport.person_id == person.id, SocialReport.status != "final")
@@ -88,7 +89,7 @@ def _database_context(url: str) -> tuple[Any, dict[str, Any]]:
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main(argv: list[str] | None = None) -> int:
