@@ -551,8 +551,8 @@ def test_social_report_draft_keeps_header_footer_tables_and_criteria_in_order() 
 
 def test_pdf_render_pauses_the_garbage_collector(monkeypatch: pytest.MonkeyPatch) -> None:
     """WeasyPrint lays a document out with the cyclic collector paused (no scans of the
-    document's 200,000 objects, no full collection of the worker's heap in the middle of a
-    PDF); afterwards it runs again — also after a failed render — and a collector switched off
+    document's box tree, no full collection of the worker's heap in the middle of a PDF);
+    afterwards it runs again — also after a failed render — and a collector switched off
     by someone else stays off."""
     import gc
 
