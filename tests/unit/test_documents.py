@@ -496,3 +496,127 @@ def test_pdf_stylesheet_parsed_once_renders_as_the_link() -> None:
 
     assert text(fast) == text(slow) == text(fast_again)
     assert text(fast).count("\f") == text(slow).count("\f")
+
+
+def _pages_text(pdf: bytes) -> list[str]:
+    """The text of each page of ``pdf`` as pdftotext lays it out."""
+    out = subprocess.run(  # nosec B603 B607 - pdftotext on bytes we rendered
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return out.stdout.decode().split("\f")[:-1]
+
+
+def test_social_report_draft_keeps_header_footer_tables_and_criteria_in_order() -> None:
+    """The lean draft layout (fixed tables, fixed header fields, no section per criterion,
+    docs/performance.md) still prints what a Sozialbericht must: on every page the footer
+    with the county and "Seite X von Y" and the draft mark at the top; from page 2 the running
+    title; the household as a table row per member; each criterion's heading right before its
+    text, in order."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext fehlt")
+    context = social_report_context()
+    context["criteria"] = [
+        {"label": f"{label} ({round_})", "assessment": text}
+        for round_ in ("erste Runde", "zweite Runde")
+        for label, text in CRITERIA
+    ]
+    pages = _pages_text(render_pdf("social_report", context))
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        assert "ENTWURF – nicht zur Weitergabe" in page
+        assert "Landkreis Musterkreis · Fachdienst Migration und Integration" in page
+        assert f"Seite {number} von {len(pages)}" in page
+    assert "Sozialbericht · Haddad, Yousef · Az. MSA-2025-0042 · Version 2" in pages[1]
+    assert "Sozialbericht · Haddad" not in pages[0]  # the letterhead stands there instead
+    # the letters of the rotated ENTWURF watermark come out as lines of their own
+    lines = [
+        line.strip()
+        for line in "".join(pages).splitlines()
+        if not re.fullmatch(r"(?:[ENTWURF] ?)+", line.strip())
+    ]
+    rows = [re.sub(r"\s{2,}", " | ", line) for line in lines]
+    assert "Name | Geburtsdatum | Verhältnis" in rows
+    assert "Haddad, Rania | 12.01.1990 | Ehefrau" in rows
+    assert "Haddad, Lina | 05.05.2016 | Tochter" in rows
+    assert "Name, Vorname | Haddad, Yousef" in rows
+    body = squash("".join(lines))
+    position = 0
+    for item in context["criteria"]:
+        heading = body.find(squash(item["label"]), position)
+        assert heading >= position, item["label"]
+        text = body.find(squash(item["assessment"].splitlines()[0]), heading)
+        assert text > heading, item["label"]
+        position = text
+
+
+def test_pdf_render_pauses_the_garbage_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint lays a document out with the cyclic collector paused (no scans of the
+    document's box tree, no full collection of the worker's heap in the middle of a PDF);
+    afterwards it runs again — also after a failed render — and a collector switched off
+    by someone else stays off."""
+    import gc
+
+    from weasyprint import HTML
+
+    from app.services.documents import render
+
+    seen: list[bool] = []
+    real = HTML.write_pdf
+
+    def spy(self: HTML, *args: Any, **kwargs: Any) -> bytes:
+        seen.append(gc.isenabled())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTML, "write_pdf", spy)
+    before = render._COLLECTOR_PAUSE.count
+    assert gc.isenabled()
+    pdf = render_pdf("social_report", social_report_context())
+    assert pdf.startswith(b"%PDF")
+    assert seen == [False]
+    assert gc.isenabled()
+    assert render._COLLECTOR_PAUSE.count == before + 1
+
+    def broken(self: HTML, *args: Any, **kwargs: Any) -> bytes:
+        seen.append(gc.isenabled())
+        raise RuntimeError("kaputt")
+
+    monkeypatch.setattr(HTML, "write_pdf", broken)
+    with pytest.raises(RuntimeError):
+        render_pdf("social_report", social_report_context())
+    assert seen[-1] is False
+    assert gc.isenabled()
+
+    monkeypatch.setattr(HTML, "write_pdf", spy)
+    gc.disable()
+    try:
+        render_pdf("social_report", social_report_context())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_collector_pause_is_counted_across_overlapping_renders() -> None:
+    """Two renders in threads overlap: the collector resumes when the last one ends."""
+    import gc
+
+    from app.services.documents.render import _CollectorPause
+
+    pause = _CollectorPause()
+    pause.__enter__()
+    pause.__enter__()
+    assert not gc.isenabled()
+    pause.__exit__(None, None, None)
+    assert not gc.isenabled()
+    pause.__exit__(None, None, None)
+    assert gc.isenabled()
+    assert pause.count == 2
+
+
+def test_pdf_cpu_driver_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    """The in-process driver of docs/performance.md renders the bench draft and reports
+    min / p50 / p95 and the size."""
+    from bench import pdf_cpu
+
+    assert pdf_cpu.main(["--runs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"social_report: CPU min / p50 / p95 = \d+ / \d+ / \d+ ms over 2 renders", out)
