@@ -35,7 +35,8 @@ def test_checked_letter_restated() -> None:
         ((None, None, YESTERDAY), (None, None)),
         (("", None, YESTERDAY), (None, None)),
         (("ar", None, YESTERDAY), ("ar", YESTERDAY)),
-        (("de", TODAY, YESTERDAY), ("de", TODAY)),
+        (("de", YESTERDAY, YESTERDAY), ("de", YESTERDAY)),
+        (("de", TODAY, YESTERDAY), IntakeError),  # handed out after the consent
         (("ti", YESTERDAY, TODAY), ("ti", YESTERDAY)),
         (("xx", None, YESTERDAY), IntakeError),
         (("ar", TODAY + dt.timedelta(days=1), YESTERDAY), IntakeError),

@@ -44,6 +44,11 @@ def checked_letter(
     day = on or consent_on or today
     if day > today:
         raise IntakeError("Das Einwilligungsschreiben kann nicht in der Zukunft ausgehändigt sein.")
+    if consent_on is not None and day > consent_on:
+        raise IntakeError(
+            "Das Einwilligungsschreiben wird vor der Einwilligung ausgehändigt: "
+            f"bitte einen Tag bis zum {de_date(consent_on)} angeben."
+        )
     return code, day
 
 
