@@ -261,4 +261,8 @@ PATTERNS = (
     N_("Übergabe an %(receiver)s angeboten"),
     N_("Umfang: %(scope)s; von %(sender)s"),
     N_("Übergabe %(status)s"),
+    N_(
+        "Das Einwilligungsschreiben wird vor der Einwilligung ausgehändigt: "
+        "bitte einen Tag bis zum %(date)s angeben."
+    ),
 )
