@@ -25,10 +25,11 @@ import datetime as dt
 import decimal
 import enum
 import json
+import threading
 from collections import OrderedDict, namedtuple
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -92,7 +93,7 @@ class Bundle:
         dialect = session.get_bind().dialect.name
         if unscoped:  # callers with a reason of their own (Art. 15 export of the DPO)
             scope_key: tuple[Any, ...] = ("unscoped",)
-            criteria = None
+            criteria: Callable[[], Any] | None = None
         else:
             scope_key, criteria = scope_criteria(session())
         keys: list[Any] = [dialect, scope_key]
@@ -166,21 +167,17 @@ class _Shape:
         queries: dict[str, Select[Any]],
         binds: list[list[BindParameter[Any]]],
         dialect: str,
-        criteria: Any,
+        criteria: Callable[[], Any] | None,
     ) -> _Shape | None:
         named: dict[str, Select[Any]] = {}
         expected: set[str] = set()
         for i, (key, stmt) in enumerate(queries.items()):
             names: dict[int, BindParameter[Any]] = {}
             for j, bind in enumerate(binds[i]):
-                name = f"b{i}_{j}"
-                expected.add(name)
-                names.setdefault(id(bind), _renamed(bind, name))
-
-            def rename(element: Any, names: dict[int, BindParameter[Any]] = names) -> Any:
-                return names.get(id(element)) if isinstance(element, BindParameter) else None
-
-            named[key] = replacement_traverse(stmt, {}, rename)
+                if id(bind) not in names:  # a parameter used twice keeps its first name
+                    names[id(bind)] = _renamed(bind, f"b{i}_{j}")
+                    expected.add(f"b{i}_{j}")
+            named[key] = cast("Select[Any]", replacement_traverse(stmt, {}, _renamer(names)))
         plans = {key: _Plan(stmt) for key, stmt in named.items()}
         statement = _outer(plans, dialect)
         # every parameter of the queries must now be one of the named ones, else a later run
@@ -190,8 +187,17 @@ class _Shape:
             return None
         if criteria is not None:
             # the row scope's own parameter (the organisation) is fixed by the shape's key
-            statement = statement.options(criteria)
+            statement = statement.options(criteria())
         return cls(plans, statement)
+
+
+def _renamer(names: dict[int, BindParameter[Any]]) -> Callable[..., Any]:
+    """The replacement of ``replacement_traverse``: a parameter by its named copy."""
+
+    def rename(element: Any, **_kw: Any) -> Any:
+        return names.get(id(element)) if isinstance(element, BindParameter) else None
+
+    return rename
 
 
 def _renamed(bind: BindParameter[Any], name: str) -> BindParameter[Any]:
@@ -211,21 +217,25 @@ class _ShapeCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
+        self._lock = threading.Lock()  # threaded servers: one LRU per process
 
     def get(self, key: tuple[Any, ...]) -> _Shape | None:
-        shape = self._entries.get(key)
-        if shape is not None:
-            self._entries.move_to_end(key)
-        return shape
+        with self._lock:
+            shape = self._entries.get(key)
+            if shape is not None:
+                self._entries.move_to_end(key)
+            return shape
 
     def put(self, key: tuple[Any, ...], shape: _Shape) -> None:
-        self._entries[key] = shape
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = shape
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
