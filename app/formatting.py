@@ -33,7 +33,7 @@ from app.dates import (
     shown_datetime,
     shown_datetime_long,
 )
-from app.i18n import N_, english, phrase, title, translate
+from app.i18n import N_, english, install_template_gettext, phrase, title, translate
 
 __all__ = [
     "BERLIN",
@@ -336,6 +336,7 @@ def init_formatting(app: Flask) -> None:
     _relabel_enum_fields()
     _translate_widgets()
     app.jinja_env.add_extension(TemplateTexts)
+    install_template_gettext(app.jinja_env)
     app.jinja_env.finalize = _finalize
     app.jinja_env.filters.update(
         {

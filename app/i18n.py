@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import has_request_context
+from flask.globals import _cv_app
 from markupsafe import Markup
 
 from app.i18n_code_texts import N_
@@ -27,13 +28,62 @@ _SEGMENT = re.compile(r"(\s[–·]\s)")
 _QUARTER = re.compile(r"\b([1-4])\. Quartal (\d{4})\b")
 
 
+def _babel_state() -> Any:
+    """Flask-Babel's per-request namespace (``g._flask_babel``: the locale it chose), or None.
+
+    Read from the application context directly: every ``{{ … }}`` of a page asks
+    :func:`english` (a thousand times on the case file), and the way through ``g`` and
+    Flask-Babel's proxies cost more than the rest of the output."""
+    app_ctx = _cv_app.get(None)
+    return None if app_ctx is None else app_ctx.g.__dict__.get("_flask_babel")
+
+
+def _locale() -> Any:
+    locale = getattr(_babel_state(), "babel_locale", None)
+    if locale is None:  # not chosen yet in this request: Flask-Babel chooses (and keeps) it
+        from flask_babel import get_locale
+
+        locale = get_locale()
+    return locale
+
+
 def english() -> bool:
     """True when the current request is shown in English."""
     if not has_request_context():
         return False
-    from flask_babel import get_locale
+    locale = _locale()
+    return locale is not None and locale.language == "en"
 
-    return str(get_locale() or "de").startswith("en")
+
+def translations() -> Any:
+    """The catalogue of the request's locale, kept for the request (the templates' ``_()``).
+
+    Flask-Babel looks the catalogue up anew for every text (domain, locale, cache key); a page
+    has hundreds. Kept beside Flask-Babel's own choice of the locale: when that changes
+    (``flask_babel.refresh``) the catalogue is looked up again."""
+    from flask_babel import get_translations
+
+    state = _babel_state()
+    if state is None:
+        return get_translations()
+    locale = _locale()
+    kept = getattr(state, "msa_translations", None)
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    catalogue = get_translations()
+    state.msa_translations = (locale, catalogue)
+    return catalogue
+
+
+def install_template_gettext(env: Any) -> None:
+    """The templates' ``_()``/``gettext`` as Flask-Babel installs them, with the kept catalogue."""
+    env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 _WEEKDAY = re.compile(r"^(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), (.+)$")

@@ -14,7 +14,7 @@ Outside a request (CLI, services in tests) no scope applies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -252,6 +252,31 @@ def _criteria_for(scope: Scope, session: Session | None = None) -> Any:
     return with_loader_criteria(
         OrgScoped, lambda cls: scope_clause(cls, org_id), include_aliases=True
     )
+
+
+def scope_criteria(session: Session) -> tuple[tuple[Any, ...], Callable[[], Any] | None]:
+    """The row scope ``_apply_scope`` adds to a select of this moment: (key, option maker).
+
+    For a statement built once and kept (``app.services.bundle``): the key names everything
+    the option depends on — the scope's mode, the organisation and whether it is involved in
+    shares or handovers (the plain or the full condition) — so a kept statement carrying the
+    option is used again only under the same key. The maker gives the hook's own option
+    (``_criteria_for``); a statement that carries it runs with ``msa_unscoped`` so that the
+    hook does not add it a second time. ``None``: the hook adds nothing.
+    """
+    scope = current_scope()
+    if scope is None:
+        return ("outside",), None
+    if scope.mode == "all":
+        return ("all",), None
+
+    def option() -> Any:
+        return _criteria_for(scope, session)
+
+    if scope.mode == "none" or scope.organisation_id is None:
+        return ("none",), option
+    involved = bool(has_request_context() and _shared_person_ids(session, scope.organisation_id))
+    return ("org", scope.organisation_id, involved), option
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -25,10 +25,11 @@ import datetime as dt
 import decimal
 import enum
 import json
-from collections import namedtuple
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -40,6 +41,7 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     Time,
+    bindparam,
     func,
 )
 from sqlalchemy import (
@@ -49,9 +51,12 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapper, attributes
 from sqlalchemy.orm import class_mapper as _class_mapper
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from app.extensions import db
+from app.security.scoping import scope_criteria
 
 
 class Bundle:
@@ -78,19 +83,174 @@ class Bundle:
 
         A result is an instance when the query selects one entity, a value when it selects
         one column, and a named tuple otherwise (like ``Result.scalars()`` / ``Result.all()``).
+
+        The statement is built once per shape (see :class:`_Shape`) and kept; a later run of
+        the same shape binds only the values of its queries' parameters.
         """
         if not self._queries:
             return {}
-        plans = {key: _Plan(stmt) for key, stmt in self._queries.items()}
-        dialect = db.session.get_bind().dialect.name
-        columns = [plan.aggregate(dialect).label(f"b{i}") for i, plan in enumerate(plans.values())]
-        statement = sa_select(*columns)
+        session = db.session
+        dialect = session.get_bind().dialect.name
         if unscoped:  # callers with a reason of their own (Art. 15 export of the DPO)
+            scope_key: tuple[Any, ...] = ("unscoped",)
+            criteria: Callable[[], Any] | None = None
+        else:
+            scope_key, criteria = scope_criteria(session())
+        keys: list[Any] = [dialect, scope_key]
+        binds: list[list[BindParameter[Any]]] = []
+        for name, stmt in self._queries.items():
+            cache_key = stmt._generate_cache_key()
+            if cache_key is None:  # not cacheable (a construct without a cache key)
+                return self._run_fresh(unscoped)
+            keys.append((name, cache_key.key))
+            binds.append(list(cache_key.bindparams))
+        shape_key = tuple(keys)
+        shape = _SHAPES.get(shape_key)
+        if shape is None:
+            shape = _Shape.build(self._queries, binds, dialect, criteria)
+            if shape is None:  # a parameter the shape cannot name: never bind a stale one
+                return self._run_fresh(unscoped)
+            _SHAPES.put(shape_key, shape)
+        params = {
+            f"b{i}_{j}": bind.effective_value
+            for i, query_binds in enumerate(binds)
+            for j, bind in enumerate(query_binds)
+        }
+        row = session.execute(shape.statement, params, execution_options=_KEPT_OPTIONS).one()
+        return {
+            key: plan.decode(value)
+            for (key, plan), value in zip(shape.plans.items(), row, strict=True)
+        }
+
+    def _run_fresh(self, unscoped: bool) -> dict[str, list[Any]]:
+        """Build and execute the statement of this run only (scoped by the session's hook)."""
+        plans = {key: _Plan(stmt) for key, stmt in self._queries.items()}
+        statement = _outer(plans, db.session.get_bind().dialect.name)
+        if unscoped:
             statement = statement.execution_options(msa_unscoped=True)
         row = db.session.execute(statement).one()
         return {
             key: plan.decode(value) for (key, plan), value in zip(plans.items(), row, strict=True)
         }
+
+
+#: the kept statement carries its row scope already (``scope_criteria``)
+_KEPT_OPTIONS = {"msa_unscoped": True}
+
+
+def _outer(plans: dict[str, _Plan], dialect: str) -> Select[Any]:
+    columns = [plan.aggregate(dialect).label(f"b{i}") for i, plan in enumerate(plans.values())]
+    return sa_select(*columns)
+
+
+class _Shape:
+    """The statement of one bundle shape, kept between requests.
+
+    A shape is the dialect, the row scope (``scope_criteria``: mode, organisation, plain or
+    full condition) and every query's key and SQLAlchemy cache key (its structure without the
+    values of its parameters). Every parameter of the queries is renamed ``b<query>_<n>`` in
+    the order of the query's cache key, so a later run of an equal query binds its own values
+    by name: the per-request work is the small queries' cache keys and a dict of values — no
+    subqueries, aggregates, ORM compilation or cache key of the large statement (which
+    SQLAlchemy memoises on the kept object).
+    """
+
+    __slots__ = ("plans", "statement")
+
+    def __init__(self, plans: dict[str, _Plan], statement: Select[Any]) -> None:
+        self.plans = plans
+        self.statement = statement
+
+    @classmethod
+    def build(
+        cls,
+        queries: dict[str, Select[Any]],
+        binds: list[list[BindParameter[Any]]],
+        dialect: str,
+        criteria: Callable[[], Any] | None,
+    ) -> _Shape | None:
+        named: dict[str, Select[Any]] = {}
+        expected: set[str] = set()
+        for i, (key, stmt) in enumerate(queries.items()):
+            names: dict[int, BindParameter[Any]] = {}
+            for j, bind in enumerate(binds[i]):
+                if id(bind) not in names:  # a parameter used twice keeps its first name
+                    names[id(bind)] = _renamed(bind, f"b{i}_{j}")
+                    expected.add(f"b{i}_{j}")
+            named[key] = cast("Select[Any]", replacement_traverse(stmt, {}, _renamer(names)))
+        plans = {key: _Plan(stmt) for key, stmt in named.items()}
+        statement = _outer(plans, dialect)
+        # every parameter of the queries must now be one of the named ones, else a later run
+        # would execute a value of this one: then nothing is kept
+        check = statement._generate_cache_key()
+        if check is None or {b.key for b in check.bindparams} != expected:
+            return None
+        if criteria is not None:
+            # the row scope's own parameter (the organisation) is fixed by the shape's key
+            statement = statement.options(criteria())
+        return cls(plans, statement)
+
+
+def _renamer(names: dict[int, BindParameter[Any]]) -> Callable[..., Any]:
+    """The replacement of ``replacement_traverse``: a parameter by its named copy."""
+
+    def rename(element: Any, **_kw: Any) -> Any:
+        return names.get(id(element)) if isinstance(element, BindParameter) else None
+
+    return rename
+
+
+def _renamed(bind: BindParameter[Any], name: str) -> BindParameter[Any]:
+    return bindparam(
+        name,
+        bind.effective_value,
+        type_=bind.type,
+        expanding=bind.expanding,
+        literal_execute=bind.literal_execute,
+        unique=False,
+    )
+
+
+class _ShapeCache:
+    """A small LRU of kept bundle statements (per process; shapes × organisations)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
+        self._lock = threading.Lock()  # threaded servers: one LRU per process
+
+    def get(self, key: tuple[Any, ...]) -> _Shape | None:
+        with self._lock:
+            shape = self._entries.get(key)
+            if shape is not None:
+                self._entries.move_to_end(key)
+            return shape
+
+    def put(self, key: tuple[Any, ...], shape: _Shape) -> None:
+        with self._lock:
+            self._entries[key] = shape
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+#: kept bundle statements per process: the case file's shape holds ≈ 0.75 MB (its 37 queries,
+#: their plans and the statement), so at most ≈ 25 MB per worker; a shape pushed out is built
+#: again on its next run (the cost before keeping)
+SHAPE_CACHE_SIZE = 32
+_SHAPES = _ShapeCache(SHAPE_CACHE_SIZE)
+
+
+def clear_cache() -> None:
+    """Forget every kept bundle statement (tests)."""
+    _SHAPES.clear()
 
 
 def attach(instance: Any, key: str, values: Iterable[Any]) -> None:
