@@ -133,3 +133,46 @@ def test_rest_person_list_filters_on_employable(
         assert body["count"] == expected
         assert all(row["employable"] is value for row in body["result"])
         assert "Anderswo" not in {row["last_name"] for row in body["result"]}
+
+
+def test_pool_reads_the_cv_entries_by_the_document_index(
+    app: Any, login_as: Any, world: dict[str, Any]
+) -> None:
+    """The pool asks the log once, grouped, through ``ix_access_log_document`` — no sub-query
+    per person and no scan of the access log (which grows with every read)."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from tests.integration.test_query_plans import _capture
+
+    lead = login_as(matrix.ROLE_LEAD, world["org_a"])
+    lead.get("/lebenslauf-pool/")
+    with _capture(app) as seen:
+        assert lead.get("/lebenslauf-pool/").status_code == 200
+    pool = [(s, p) for s, p in seen if "access_log" in s]
+    assert len(pool) == 2, [s for s, _p in seen]  # the count and the page
+    with app.app_context():
+        conn = db.session.connection()
+        for statement, parameters in pool:
+            assert "access_log.person_id = person.id" not in statement  # not correlated
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SET enable_seqscan = off"))
+                plan = conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
+            else:
+                plan = [
+                    str(r[-1])
+                    for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                ]
+            joined = "\n".join(plan)
+            assert "ix_access_log_document" in joined, joined
+            assert "Seq Scan on access_log" not in joined, joined
+            # SQLite: every read of the log goes through the partial index (its document rows)
+            reads = [
+                line
+                for line in plan
+                if line.strip().startswith(("SCAN access_log", "SEARCH access_log"))
+                or ("Scan" in line and " on access_log" in line)
+            ]
+            assert reads, joined
+            assert all("ix_access_log_document" in line for line in reads), joined
+        db.session.rollback()

@@ -51,18 +51,19 @@ def cutoff(today: dt.date) -> dt.date:
     return dt.date(year, month, 28)
 
 
-def _last_cv() -> Any:
-    """The time the person's own provider last produced the CV (correlated, per person)."""
+def _last_cvs() -> Any:
+    """Per person and provider the time the CV was last produced — one grouped read of the
+    CV entries of the access log (index ``ix_access_log_document``: the log's document
+    entries only), joined to the persons; not a sub-query per person."""
     return (
-        select(func.max(AccessLog.at))
-        .where(
-            AccessLog.person_id == Person.id,
-            AccessLog.action == "document",
-            AccessLog.detail.like(CV_DETAIL),
-            AccessLog.organisation_id == Person.organisation_id,
+        select(
+            AccessLog.person_id.label("person_id"),
+            AccessLog.organisation_id.label("organisation_id"),
+            func.max(AccessLog.at).label("at"),
         )
-        .correlate(Person)
-        .scalar_subquery()
+        .where(AccessLog.action == "document", AccessLog.detail.like(CV_DETAIL))
+        .group_by(AccessLog.person_id, AccessLog.organisation_id)
+        .subquery("last_cv")
     )
 
 
@@ -76,18 +77,25 @@ def pool_page(
     """One page (0-based) of the pool, oldest CV first (none at all first), and the count.
 
     Scoped like every read of persons (app/security/scoping.py): a provider sees its own.
+    A CV counts when the person's own (current) provider produced it.
     """
     limit_at = dt.datetime.combine(cutoff(today or dt.date.today()), dt.time())
-    last_cv = _last_cv()
+    cv = _last_cvs()
+    joined = and_(cv.c.person_id == Person.id, cv.c.organisation_id == Person.organisation_id)
     where = [
         Person.employable.is_(True),
         Person.moved_away_on.is_(None),
-        or_(last_cv.is_(None), last_cv < limit_at),
+        or_(cv.c.at.is_(None), cv.c.at < limit_at),
     ]
     if caseworker_id is not None:
         where.append(Person.caseworker_id == caseworker_id)
-    total = db.session.scalar(select(func.count(Person.id)).where(and_(*where))) or 0
-    last = last_cv.label("last_cv_at")
+    total = (
+        db.session.scalar(
+            select(func.count(Person.id)).select_from(Person).outerjoin(cv, joined).where(*where)
+        )
+        or 0
+    )
+    last = cv.c.at.label("last_cv_at")
     rows = db.session.execute(
         select(
             Person.id,
@@ -99,9 +107,11 @@ def pool_page(
             MsaUser.last_name.label("cw_last"),
             last,
         )
+        .select_from(Person)
+        .outerjoin(cv, joined)
         .outerjoin(MsaUser, MsaUser.id == Person.caseworker_id)
         .where(*where)
-        .order_by(last.is_not(None), last, Person.last_name, Person.first_name, Person.id)
+        .order_by(cv.c.at.is_not(None), cv.c.at, Person.last_name, Person.first_name, Person.id)
         .limit(per_page)
         .offset(max(page, 0) * per_page)
     ).all()
