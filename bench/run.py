@@ -454,10 +454,12 @@ def _walk(args: Any, port: int, url: str, meta: dict[str, str], log: Any) -> Non
     }
     log(f"Rundgang: jede GET-Route jeder Rolle, {args.walk_requests} Anfragen je Route …")
     load_before = os.getloadavg()[0]
-    rows = measure_walk(port, app, focus, args.walk_requests, log)
+    warm = args.workers + 1
+    rows = measure_walk(port, app, focus, args.walk_requests, log, warm=warm)
     walk_meta = {
         **meta,
         "requests": str(args.walk_requests),
+        "warm": str(warm),
         "load": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
     }
     block = render_walk(rows, walk_meta, args.walk_target)

@@ -187,9 +187,10 @@ class WalkRow:
 
 
 def measure_walk(
-    port: int, app: Any, focus: dict[str, Any], requests: int, log: Any
+    port: int, app: Any, focus: dict[str, Any], requests: int, log: Any, warm: int = 3
 ) -> list[WalkRow]:
-    """Request every route ``requests`` times (after one warm-up) for every role in ACCOUNTS."""
+    """Request every route ``requests`` times for every role in ACCOUNTS, after ``warm``
+    requests (at least one per gunicorn worker: a worker's first render of a page is cold)."""
     from bench.run import Client, _pct
 
     urls = routes(app, focus)
@@ -205,6 +206,8 @@ def measure_walk(
         for endpoint, url in urls:
             client = api if url.startswith("/api/") else browser
             first = client.request("GET", url)
+            for _ in range(warm - 1):  # every worker once: its first render is cold
+                first = client.request("GET", url)
             if first.status != 200:
                 rows.append(
                     WalkRow(role, endpoint, url, first.status, *([float("nan")] * 3), -1, 0)
@@ -250,7 +253,8 @@ def render_walk(rows: list[WalkRow], meta: dict[str, str], target_ms: float, top
         f"### {meta['title']} — alle Seiten und API-Aufrufe je Rolle",
         "",
         f"{meta['date']}; {meta['machine']}; {meta['data']}; {meta['workers']} gunicorn-Worker; "
-        f"{meta['requests']} Anfragen je Route nach einer Aufwärm-Anfrage; Last (1 min) vorher / "
+        f"{meta['requests']} Anfragen je Route nach {meta.get('warm', '3')} Aufwärm-Anfragen "
+        "(jeder Worker mindestens einmal); Last (1 min) vorher / "
         f"nachher {meta['load']}.",
         "",
         f"| Rolle | GET-Routen | mit 200 | 403/404 | ≥ 500 | p95 > {target_ms:.0f} ms | "
