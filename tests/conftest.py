@@ -135,6 +135,15 @@ def _clean_plan(application: Flask, conn: Any) -> tuple[list[str], str, list[str
         # sqlite_sequence (SQLite: every table with an integer key has AUTOINCREMENT, 0018)
         parts = [f"SELECT 't', '{n}' WHERE EXISTS (SELECT 1 FROM {_quote(n)})" for n in tables]
         if conn.dialect.name == "postgresql":
+            # a table that holds rows or pages: 't' DELETE; one of more than 64 kB: 'T' TRUNCATE,
+            # so that no big table keeps its dead rows' pages into the next test — the planner
+            # weighs a table by its pages (tests/integration/test_query_plans.py)
+            parts = [
+                f"SELECT CASE WHEN pg_relation_size('{_quote(n)}') > 65536 THEN 'T' ELSE 't' "
+                f"END, '{n}' WHERE EXISTS (SELECT 1 FROM {_quote(n)}) "
+                f"OR pg_relation_size('{_quote(n)}') > 65536"
+                for n in tables
+            ]
             names = ", ".join(f"'{n}'" for n in sequences) or "NULL"
             parts.append(
                 "SELECT 's', sequencename::text FROM pg_sequences "
@@ -155,9 +164,10 @@ def empty_database(application: Flask) -> dict[str, list[str]]:
 
     The same end state as ``TRUNCATE <all> RESTART IDENTITY`` (PostgreSQL) or a DELETE of every
     table and of ``sqlite_sequence`` (SQLite), but one statement first asks which tables hold
-    rows and which counters moved, and only those are emptied/restarted: most tests touch a few
-    of the ~80 tables, and a TRUNCATE of all of them costs PostgreSQL seconds (new files per
-    table and index). Returns what it emptied (for the test of this invariant)."""
+    rows (PostgreSQL: or pages) and which counters moved, and only those are emptied/restarted:
+    most tests touch a few of the ~80 tables, and a TRUNCATE of all of them costs PostgreSQL
+    seconds (new files per table and index). Returns what it emptied (for the test of this
+    invariant)."""
     from app.extensions import db
     from app.services.data_protection.log_guard import (
         LOG_TABLES,
@@ -171,18 +181,23 @@ def empty_database(application: Flask) -> dict[str, list[str]]:
             tables, query, _sequences = _clean_plan(application, conn)
             rows = conn.exec_driver_sql(query).all()
             conn.rollback()
-        full = {str(n) for kind, n in rows if kind == "t"}
+        full = {str(n) for kind, n in rows if kind in ("t", "T")}
+        big = {str(n) for kind, n in rows if kind == "T"}
         moved = sorted(str(n) for kind, n in rows if kind == "s")
         if not full and not moved:
             return {"tables": [], "sequences": []}
         order = [t for t in tables if t in full]  # children first
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                # the logs refuse DELETE (trigger); the test superuser switches triggers off —
-                # the foreign keys' triggers too, so the order does not matter
+                # the logs refuse DELETE and TRUNCATE (triggers); the test superuser switches
+                # triggers off — the foreign keys' triggers too, so the order does not matter
                 conn.execute(text("SET LOCAL session_replication_role = replica"))
                 for name in order:
-                    conn.exec_driver_sql(f"DELETE FROM {_quote(name)}")
+                    if name not in big:
+                        conn.exec_driver_sql(f"DELETE FROM {_quote(name)}")
+                if big:
+                    names = ", ".join(_quote(n) for n in order if n in big)
+                    conn.exec_driver_sql(f"TRUNCATE {names} CASCADE")
                 for name in moved:
                     conn.exec_driver_sql(f"ALTER SEQUENCE {_quote(name)} RESTART")
             else:
