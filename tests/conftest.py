@@ -97,35 +97,128 @@ def app(database_url: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+#: per database URL: the tables the cleaning empties and the statement that finds the dirty ones
+_CLEAN_PLAN: dict[str, tuple[list[str], str, list[str]]] = {}
+
+
+def _clean_plan(application: Flask, conn: Any) -> tuple[list[str], str, list[str]]:
+    """The tables to empty (every table of the models but :data:`KEEP_TABLES`, children first),
+    the one statement that tells which of them hold rows and which identities moved, and (on
+    PostgreSQL) the sequences those tables own (what ``RESTART IDENTITY`` restarts)."""
+    key = str(application.config["SQLALCHEMY_DATABASE_URI"])
+    if key not in _CLEAN_PLAN:
+        from app.extensions import db
+
+        tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+        sequences: list[str] = []
+        if conn.dialect.name == "postgresql":
+            sequences = sorted(
+                str(name)
+                for (name,) in conn.execute(
+                    text(
+                        "SELECT DISTINCT s.relname FROM pg_class s "
+                        "JOIN pg_depend d ON d.classid = 'pg_class'::regclass "
+                        "AND d.objid = s.oid AND d.deptype IN ('a', 'i') "
+                        "JOIN pg_class t ON t.oid = d.refobjid "
+                        "WHERE s.relkind = 'S' AND t.relname = ANY(:tables) "
+                        "AND pg_table_is_visible(s.oid)"
+                    ),
+                    {"tables": tables},
+                )
+            )
+        # which tables hold rows: 't'; which identities moved: 's' — a sequence that handed out
+        # a value (PostgreSQL; also by a rolled-back insert) or a table's counter in
+        # sqlite_sequence (SQLite: every table with an integer key has AUTOINCREMENT, 0018)
+        parts = [f"SELECT 't', '{n}' WHERE EXISTS (SELECT 1 FROM {_quote(n)})" for n in tables]
+        if conn.dialect.name == "postgresql":
+            # a table that holds rows or pages: 't' DELETE; one of more than 64 kB: 'T' TRUNCATE,
+            # so that no big table keeps its dead rows' pages into the next test — the planner
+            # weighs a table by its pages (tests/integration/test_query_plans.py)
+            parts = [
+                f"SELECT CASE WHEN pg_relation_size('{_quote(n)}') > 65536 THEN 'T' ELSE 't' "
+                f"END, '{n}' WHERE EXISTS (SELECT 1 FROM {_quote(n)}) "
+                f"OR pg_relation_size('{_quote(n)}') > 65536"
+                for n in tables
+            ]
+            names = ", ".join(f"'{n}'" for n in sequences) or "NULL"
+            parts.append(
+                "SELECT 's', sequencename::text FROM pg_sequences "
+                "WHERE schemaname = current_schema() AND last_value IS NOT NULL "
+                f"AND sequencename IN ({names})"
+            )
+        elif conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+        ).first():
+            names = ", ".join(f"'{n}'" for n in tables)
+            parts.append(f"SELECT 's', name FROM sqlite_sequence WHERE name IN ({names})")
+        _CLEAN_PLAN[key] = (tables, " UNION ALL ".join(parts), sequences)
+    return _CLEAN_PLAN[key]
+
+
+def empty_database(application: Flask) -> dict[str, list[str]]:
+    """Empty every table but :data:`KEEP_TABLES` and restart their identities.
+
+    The same end state as ``TRUNCATE <all> RESTART IDENTITY`` (PostgreSQL) or a DELETE of every
+    table and of ``sqlite_sequence`` (SQLite), but one statement first asks which tables hold
+    rows (PostgreSQL: or pages) and which counters moved, and only those are emptied/restarted:
+    most tests touch a few of the ~80 tables, and a TRUNCATE of all of them costs PostgreSQL
+    seconds (new files per table and index). Returns what it emptied (for the test of this
+    invariant)."""
+    from app.extensions import db
+    from app.services.data_protection.log_guard import (
+        LOG_TABLES,
+        SQLITE_TRIGGERS,
+        sqlite_guard_lifted,
+    )
+
+    with application.app_context():
+        db.session.remove()
+        with db.engine.connect() as conn:
+            tables, query, _sequences = _clean_plan(application, conn)
+            rows = conn.exec_driver_sql(query).all()
+            conn.rollback()
+        full = {str(n) for kind, n in rows if kind in ("t", "T")}
+        big = {str(n) for kind, n in rows if kind == "T"}
+        moved = sorted(str(n) for kind, n in rows if kind == "s")
+        if not full and not moved:
+            return {"tables": [], "sequences": []}
+        order = [t for t in tables if t in full]  # children first
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # the logs refuse DELETE and TRUNCATE (triggers); the test superuser switches
+                # triggers off — the foreign keys' triggers too, so the order does not matter
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                for name in order:
+                    if name not in big:
+                        conn.exec_driver_sql(f"DELETE FROM {_quote(name)}")
+                if big:
+                    names = ", ".join(_quote(n) for n in order if n in big)
+                    conn.exec_driver_sql(f"TRUNCATE {names} CASCADE")
+                for name in moved:
+                    conn.exec_driver_sql(f"ALTER SEQUENCE {_quote(name)} RESTART")
+            else:
+                logs = [t for t in LOG_TABLES if t in full]
+                triggers = [name for t in logs for name in SQLITE_TRIGGERS[t]]
+                with sqlite_guard_lifted(conn, triggers):
+                    for name in order:
+                        conn.exec_driver_sql(f"DELETE FROM {_quote(name)}")
+                if moved:  # as RESTART IDENTITY
+                    names = ", ".join(f"'{n}'" for n in moved)
+                    conn.exec_driver_sql(f"DELETE FROM sqlite_sequence WHERE name IN ({names})")
+    return {"tables": order, "sequences": moved}
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     """Empty every table but schema, roles and catalogues after each test that used the app."""
     yield
     if "app" not in request.fixturenames:
         return
-    application: Flask = request.getfixturevalue("app")
-    from app.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        tables = [t for t in db.metadata.sorted_tables if t.name not in KEEP_TABLES]
-        from app.services.data_protection.log_guard import SQLITE_TRIGGERS, sqlite_guard_lifted
-
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # the logs refuse TRUNCATE (trigger); the test superuser switches triggers off
-                conn.execute(text("SET LOCAL session_replication_role = replica"))
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                triggers = [name for pair in SQLITE_TRIGGERS.values() for name in pair]
-                with sqlite_guard_lifted(conn, triggers):
-                    for table in reversed(tables):
-                        conn.execute(table.delete())
-                if conn.execute(
-                    text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
-                ).first():
-                    conn.execute(text("DELETE FROM sqlite_sequence"))  # as RESTART IDENTITY
+    empty_database(request.getfixturevalue("app"))
 
 
 @pytest.fixture

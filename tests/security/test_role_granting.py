@@ -144,13 +144,19 @@ def orgs(app: Flask) -> dict[str, Any]:
         return made
 
 
-def test_service_walk_every_role_and_organisation(app: Flask, orgs: dict[str, Any]) -> None:
+def test_service_walk_every_role_and_organisation(
+    app: Flask, orgs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """create_user(actor=…) — used by the CLI (--actor) and the team page — follows the table."""
     from app.extensions import db
     from app.models import AdminLogEntry, MsaUser
     from app.services.organisations import DomainError
     from app.services.staff.accounts import create_user
 
+    # the walk is about the granting rules, not the hash (tests/security/test_enumeration.py
+    # holds the configured method and its cost): ~200 scrypt hashes of 0.1–0.3 s each were
+    # most of this test's time; a one-round PBKDF2 keeps every path of the walk the same
+    monkeypatch.setitem(app.config, "FAB_PASSWORD_HASH_METHOD", "pbkdf2:sha256:1")
     with app.app_context():
         actors = {
             role: factories.make_user(role, orgs[ACTOR_ORG[role]]) for role in matrix.ALL_ROLES
