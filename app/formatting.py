@@ -89,6 +89,7 @@ ACCESS_LOG_CATEGORIES = {
     "auskunft_art15": N_("Auskunft (Art. 15)"),
     "appointment": N_("Termin"),
     "caseworker_assignment": N_("Zuständige Fachkraft"),
+    "hardship": N_("Härtefallverfahren"),
     # the special categories (app.services.casefile.sensitive.CATEGORIES), one row per read
     "health": N_("Besondere Kategorie: Gesundheitliche Situation"),
     "addiction_in_family": N_("Besondere Kategorie: Suchterkrankung in der Familie"),

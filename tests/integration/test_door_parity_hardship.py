@@ -126,6 +126,19 @@ def _shown(resp: Any) -> str:
     return html.unescape(resp.get_data(as_text=True))
 
 
+def _logged() -> list[tuple[Any, ...]]:
+    """The access log's writes of procedures (every door logs them in the verb's transaction)."""
+    from app.models import AccessLog
+
+    db.session.expire_all()
+    return [
+        (e.person_id, e.action)
+        for e in db.session.query(AccessLog)
+        .filter(AccessLog.category == "hardship")
+        .order_by(AccessLog.id)
+    ]
+
+
 def _rows() -> list[tuple[Any, ...]]:
     db.session.expire_all()
     return [
@@ -215,7 +228,7 @@ def test_open_rule_through_every_door(
         )
         reference = refused.value.message
     person_id = _open_person(key, world)
-    before = _rows()
+    before, logged = _rows(), _logged()
     if door == "open:page":
         resp = world["page"].post(f"/haertefall/neu/{person_id}", data=values)
         shown, answer = _shown(resp), {}
@@ -243,8 +256,10 @@ def test_open_rule_through_every_door(
                 _recorder(world),
             )
         ], door
+        assert _logged() == [*logged, (world["person"], "create")], door
         return
     assert rows == before, (door, rule)
+    assert _logged() == logged, (door, rule)
     if key.startswith("person:"):
         assert resp.status_code == 404, (door, rule)
         return
@@ -461,7 +476,7 @@ def test_step_rule_through_every_door(
         reference = refused.value.message
         procedure = db.session.get(HardshipProcedure, pk)
         assert procedure is not None
-    before = _rows()
+    before, logged = _rows(), _logged()
     if door == "step:page":
         resp = world["page"].post(f"/haertefall/{pk}", data=_page_form(procedure, change))
         shown, answer = _shown(resp), {}
@@ -495,9 +510,11 @@ def test_step_rule_through_every_door(
                 _recorder(world),
             )
         ], door
+        assert _logged() == [*logged, (world["person"], "update")], door
         return
     assert reference is not None and reference in shown, (door, rule, shown[:300])
     assert rows == before, (door, rule)
+    assert _logged() == logged, (door, rule)
     if door == "step:page":
         assert resp.status_code == status
         for name, value in change.items():  # the typed values stay in the form

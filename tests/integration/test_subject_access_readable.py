@@ -166,7 +166,7 @@ def test_access_log_names_every_category_and_reads_one_line_per_read(
     # every category the portal writes has a name of its own
     written = {
         "case_file", "contact_note", "follow_up", "group_session", "referral", "appointment",
-        "caseworker_assignment", "case_management", "sensitive", "retention",
+        "caseworker_assignment", "hardship", "case_management", "sensitive", "retention",
         "duplicate_check", "aktenpruefung", "auskunft_art15",
         *sensitive.CATEGORIES, *ASPECT_CATEGORY.values(),
     }  # fmt: skip

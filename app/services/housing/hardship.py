@@ -30,6 +30,7 @@ from app.models.housing import (
     HARDSHIP_WITHDRAWN,
     HardshipProcedure,
 )
+from app.services.data_protection.access_log import log_access
 from app.services.errors import DomainError, Problems, unit_of_work
 
 FIELDS = ("prepared_on", "submitted_on", "decided_on", "outcome", "member", "note")
@@ -220,6 +221,7 @@ def open_procedure(
         )
         _stamp(procedure, actor)
         db.session.add(procedure)
+        log_access(person.id, "create", category="hardship", commit=False)
     return procedure
 
 
@@ -255,6 +257,8 @@ def update_procedure(
         for name in FIELDS:
             setattr(procedure, name, state[name])
         _stamp(procedure, actor)
+        changed = ", ".join(name for name in FIELDS if state[name] != current[name])
+        log_access(procedure.person_id, "update", category="hardship", detail=changed, commit=False)
     return procedure
 
 
