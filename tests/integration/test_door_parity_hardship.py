@@ -131,12 +131,17 @@ def _logged() -> list[tuple[Any, ...]]:
     from app.models import AccessLog
 
     db.session.expire_all()
-    return [
-        (e.person_id, e.action)
-        for e in db.session.query(AccessLog)
+    entries = (
+        db.session.query(AccessLog)
         .filter(AccessLog.category == "hardship")
         .order_by(AccessLog.id)
-    ]
+        .all()
+    )
+    # the detail names the procedure and the changed steps in German, never a field name
+    for e in entries:
+        assert (e.detail or "").startswith("Härtefallverfahren"), e.detail
+        assert "_" not in (e.detail or ""), e.detail
+    return [(e.person_id, e.action) for e in entries]
 
 
 def _rows() -> list[tuple[Any, ...]]:

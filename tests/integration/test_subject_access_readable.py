@@ -179,15 +179,18 @@ def test_access_log_names_every_category_and_reads_one_line_per_read(
         log_accesses(
             [(person_id, "read_sensitive", code, "Seite") for code in sensitive.CATEGORIES]
         )
+        # two plain reads of the file in the same minute stay two lines
+        log_accesses([(person_id, "read", "case_file", "Fallakte")] * 2)
         from app.extensions import db
 
         db.session.commit()
-        assert db.session.query(AccessLog).filter_by(person_id=person_id).count() == 5
+        assert db.session.query(AccessLog).filter_by(person_id=person_id).count() == 7
     client = login_as(matrix.ROLE_DPO)
     text = _pdf_text(client.get(f"/datenschutz/auskunft/{person_id}.pdf").data)
     joined = " ".join(text.split())
     # the five rows of the read are one line of the log ("Besondere Kategorien gelesen")
     assert joined.count("Kategorien gelesen") == 1, joined[-1500:]
+    assert joined.count("Gelesen Fallakte") == 2, joined[-1500:]
     for label in sensitive.CATEGORIES.values():
         assert f"Besondere Kategorie: {label}" in joined or label in joined, label
     for code in sensitive.CATEGORIES:

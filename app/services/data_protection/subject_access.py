@@ -327,13 +327,13 @@ def _log_lines(entries: Iterable[Any]) -> list[dict[str, str]]:
         action = ACTION_LABELS.get(e.action, e.action)
         label = category_label(e.category) if e.category else ""
         last = lines[-1] if lines else None
-        if last is not None and (last["at"], last["user"], last["action"]) == (
-            at,
-            e.username,
-            action,
-        ):
-            if label and label not in last["categories"]:
-                last["categories"].append(label)
+        if (
+            last is not None
+            and (last["at"], last["user"], last["action"]) == (at, e.username, action)
+            and label
+            and label not in last["categories"]
+        ):  # one more category of the same read; a second read is a line of its own
+            last["categories"].append(label)
             continue
         lines.append({"at": at, "user": e.username, "action": action, "categories": [label]})
     return [

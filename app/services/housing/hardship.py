@@ -45,6 +45,13 @@ STEPS = (
     ("decided_on", "Entscheidung der Härtefallkommission"),
 )
 DATE_LABELS = dict(STEPS)
+#: the fields by German name, for the access log's detail of a change
+LOG_LABELS = {
+    **DATE_LABELS,
+    "outcome": "Ergebnis",
+    "member": "Eingebracht über",
+    "note": "Vermerk",
+}
 
 
 class HardshipError(DomainError):
@@ -221,7 +228,9 @@ def open_procedure(
         )
         _stamp(procedure, actor)
         db.session.add(procedure)
-        log_access(person.id, "create", category="hardship", commit=False)
+        log_access(
+            person.id, "create", category="hardship", detail="Härtefallverfahren", commit=False
+        )
     return procedure
 
 
@@ -257,7 +266,9 @@ def update_procedure(
         for name in FIELDS:
             setattr(procedure, name, state[name])
         _stamp(procedure, actor)
-        changed = ", ".join(name for name in FIELDS if state[name] != current[name])
+        changed = "Härtefallverfahren: " + ", ".join(
+            LOG_LABELS[name] for name in FIELDS if state[name] != current[name]
+        )
         log_access(procedure.person_id, "update", category="hardship", detail=changed, commit=False)
     return procedure
 
